@@ -1,0 +1,1 @@
+"""FastAPI app (JSON API, web pages, stop page, report form), the CLI and the scheduler wiring."""

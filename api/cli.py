@@ -1,0 +1,192 @@
+"""The `blocklist` command: operators' entry point to every server-side action."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from api.runtime import Runtime
+from blocklist import audit, isps, users
+from blocklist.errors import BlocklistError
+from blocklist.settings import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+CLI_ACTOR = "cli"
+
+
+def refusals_exit_2(func: F) -> F:
+    """Print a refused operation as one line on stderr and exit 2 (nothing was written)."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except BlocklistError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group()
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Belgian domain blocking: submissions, decisions, requisitions, signed feed, DNS verification."""
+    ctx.obj = Runtime(Settings())
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.pass_obj
+def serve(rt: Runtime, host: str, port: int) -> None:
+    """Serve the web pages, the JSON API, the feed and the stop page."""
+    import uvicorn
+
+    from api.app import create_app
+
+    rt.ensure_schema()
+    uvicorn.run(create_app(rt), host=host, port=port, log_level="info", access_log=False)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def db_upgrade(rt: Runtime) -> None:
+    """Create or migrate the schema (Alembic), on SQLite or PostgreSQL."""
+    rt.ensure_schema()
+    click.echo(f"schema up to date ({rt.database.dialect})")
+
+
+@main.command()
+@click.pass_obj
+@refusals_exit_2
+def demo(rt: Runtime) -> None:
+    """Load demo data (reserved names only) and print the demo accounts with their tokens."""
+    from api.demo import load_demo
+
+    rt.ensure_schema()
+    for line in load_demo(rt):
+        click.echo(line)
+
+
+@main.group()
+def user() -> None:
+    """Accounts."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(["officer", "magistrate", "auditor", "admin"]))
+@click.option("--password", default=None, help="Sets a web password (at least 10 characters).")
+@click.option("--name", "display_name", default="", help="Display name.")
+@click.option("--language", default="en", type=click.Choice(["en", "fr", "nl", "de"]))
+@click.pass_obj
+@refusals_exit_2
+def user_add(rt: Runtime, username: str, role: str, password: str | None, display_name: str, language: str) -> None:
+    """Create an account; the new API token is printed on the last line."""
+    rt.ensure_schema()
+    with rt.database.transaction() as session:
+        created, token = users.create_user(
+            session, actor=CLI_ACTOR, username=username, role=role, password=password,
+            display_name=display_name, language=language,
+        )
+        click.echo(f"created {created.role} {created.username!r} (id {created.id}); API token (shown once):")
+    click.echo(token)
+
+
+@main.group()
+def isp() -> None:
+    """The ISP registry."""
+
+
+@isp.command("add")
+@click.argument("name")
+@click.option("--email", required=True)
+@click.option("--language", required=True, type=click.Choice(["fr", "nl", "de", "en"]))
+@click.option("--resolver", "resolvers", multiple=True, help="IP[:PORT] of a resolver to verify (repeatable).")
+@click.option("--policy", default="stoppage", type=click.Choice(["stoppage", "nxdomain"]), show_default=True)
+@click.option("--operator-id", default="")
+@click.pass_obj
+@refusals_exit_2
+def isp_add(rt: Runtime, name: str, email: str, language: str, resolvers: tuple[str, ...], policy: str,
+            operator_id: str) -> None:
+    """Register an ISP; its feed credential is printed on the last line."""
+    rt.ensure_schema()
+    with rt.database.transaction() as session:
+        created, token = isps.add_isp(
+            session, actor=CLI_ACTOR, name=name, email=email, language=language, resolvers=resolvers,
+            policy=policy, operator_id=operator_id,
+        )
+        click.echo(f"registered ISP {created.name!r} (id {created.id}); feed credential (shown once):")
+    click.echo(token)
+
+
+@isp.command("list")
+@click.pass_obj
+def isp_list(rt: Runtime) -> None:
+    """List every ISP with its language, policy, resolvers and state."""
+    rt.ensure_schema()
+    with rt.database.transaction() as session:
+        rows = isps.list_isps(session)
+        if not rows:
+            click.echo("no ISP registered")
+        for row in rows:
+            resolvers = ",".join(f"{r.address}:{r.port}" for r in row.resolvers) or "-"
+            state = "active" if row.active else "inactive"
+            click.echo(f"{row.id}\t{row.name}\t{row.email}\t{row.language}\t{row.policy}\t{resolvers}\t{state}")
+
+
+@main.group()
+def name() -> None:
+    """Domain names."""
+
+
+@name.command("check")
+@click.argument("names", nargs=-1, required=True)
+@click.option("--scope", default="domain_and_subdomains", type=click.Choice(["domain_and_subdomains", "exact"]))
+@click.pass_obj
+def name_check(rt: Runtime, names: tuple[str, ...], scope: str) -> None:
+    """Print each name's normalised form and verdict; exit 2 if any is refused."""
+    rt.ensure_schema()
+    with rt.database.transaction() as session:
+        policy = rt.name_policy(session)
+    refused = 0
+    for typed in names:
+        verdict = policy.verdict(typed, scope=scope)
+        if verdict.accepted:
+            shown = verdict.a_label if verdict.a_label == verdict.u_label else f"{verdict.a_label} ({verdict.u_label})"
+            flags = f" [flags: {', '.join(verdict.flags)}]" if verdict.flags else ""
+            click.echo(f"{typed!r}\t-> {shown}\taccepted{flags}")
+        else:
+            refused += 1
+            shown = f"{verdict.a_label}" if verdict.a_label else "-"
+            click.echo(f"{typed!r}\t-> {shown}\trefused: {verdict.reason}")
+    if refused:
+        click.echo(f"error: {refused} of {len(names)} name(s) refused", err=True)
+        sys.exit(2)
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The audit chain."""
+
+
+@audit_group.command("verify")
+@click.pass_obj
+def audit_verify(rt: Runtime) -> None:
+    """Exit 0 when the chain is intact; 1, naming the first broken event, when it is not."""
+    rt.ensure_schema()
+    with rt.database.transaction() as session:
+        status = audit.verify(session)
+    click.echo(status.describe())
+    if not status.intact:
+        sys.exit(1)

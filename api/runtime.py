@@ -1,0 +1,53 @@
+"""What a running process holds: the settings (built once) and the database, plus every migration folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+import isp_feed
+import requisitions
+from blocklist import db as core_db
+from blocklist.names import NamePolicy
+from blocklist.settings import Settings
+from blocklist.workflow import name_policy
+
+
+def migration_locations() -> list[Path]:
+    """The Alembic version folders of the packages beyond the core (the core's is always included)."""
+    folders = [Path(pkg.__file__).parent / "migrations" for pkg in (requisitions, isp_feed) if pkg.__file__]
+    return [f for f in folders if f.is_dir()]
+
+
+def upgrade_database(url: str) -> None:
+    """Migrate the database at `url` to the newest schema of every package."""
+    core_db.upgrade(url, migration_locations())
+
+
+@dataclass
+class Runtime:
+    """Settings and database of one process; build it once at start-up."""
+
+    settings: Settings
+
+    @cached_property
+    def database(self) -> core_db.Database:
+        """The database named by the settings (created lazily, once)."""
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return core_db.Database(self.settings.resolved_database_url())
+
+    def ensure_schema(self) -> None:
+        """Create or migrate the schema (idempotent); every command that touches the database calls it."""
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        upgrade_database(self.settings.resolved_database_url())
+
+    def name_policy(self, session: Session) -> NamePolicy:
+        """The name checks with this deployment's configured extras."""
+        return name_policy(
+            session,
+            extra_protected=self.settings.protected_extra_names(),
+            extra_platforms=self.settings.platform_extra_names(),
+        )

@@ -1,0 +1,1 @@
+"""The core: settings, database, models, domain names, workflow, audit chain, users and roles, ISP registry."""

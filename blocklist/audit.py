@@ -1,0 +1,158 @@
+"""The append-only audit chain: every change is an event whose hash covers the previous one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from blocklist.models import AuditEvent, AuditHead, utcnow
+
+GENESIS = "0" * 64
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no spaces: the exact text that is hashed."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def event_hash(
+    *,
+    seq: int,
+    at: str,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    domain: str | None,
+    details: str,
+    prev_hash: str,
+) -> str:
+    """SHA-256 over an event's fields and the previous event's hash."""
+    body = canonical_json(
+        [seq, at, actor, action, object_type, object_id, domain, details, prev_hash]
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def format_time(moment: dt.datetime) -> str:
+    """ISO-8601 UTC with microseconds, the form stored and hashed."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str | int,
+    domain: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the chain inside the caller's transaction."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Serialise appenders so that two transactions never chain onto the same predecessor.
+        session.execute(text("SELECT pg_advisory_xact_lock(7340001)"))
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
+    seq = head.last_id + 1
+    at = format_time(utcnow())
+    details_text = canonical_json(details or {})
+    digest = event_hash(
+        seq=seq,
+        at=at,
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        domain=domain,
+        details=details_text,
+        prev_hash=head.last_hash,
+    )
+    event = AuditEvent(
+        id=seq,
+        at=at,
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        domain=domain,
+        details=details_text,
+        prev_hash=head.last_hash,
+        hash=digest,
+    )
+    session.add(event)
+    head.last_id = seq
+    head.last_hash = digest
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class ChainStatus:
+    """The outcome of checking the whole chain."""
+
+    intact: bool
+    events: int
+    head_hash: str
+    broken_at: int | None = None
+    problem: str | None = None
+
+    def describe(self) -> str:
+        """One line for operators."""
+        if self.intact:
+            return f"audit chain intact: {self.events} events, head {self.head_hash[:16]}"
+        return f"audit chain BROKEN at event {self.broken_at}: {self.problem}"
+
+
+def verify(session: Session, *, batch: int = 5000) -> ChainStatus:
+    """Recompute every hash in order; name the first event that is edited, missing, inserted or moved."""
+    prev_hash = GENESIS
+    expected_seq = 1
+    last_id = 0
+    query = select(AuditEvent).order_by(AuditEvent.id)
+    for event in session.execute(query.execution_options(yield_per=batch)).scalars():
+        if event.id != expected_seq:
+            return ChainStatus(
+                False, last_id, prev_hash, expected_seq,
+                f"event {expected_seq} is missing (next stored event is {event.id})",
+            )
+        if event.prev_hash != prev_hash:
+            return ChainStatus(
+                False, last_id, prev_hash, event.id,
+                "its previous-hash does not match the event before it (inserted, deleted or reordered)",
+            )
+        recomputed = event_hash(
+            seq=event.id,
+            at=event.at,
+            actor=event.actor,
+            action=event.action,
+            object_type=event.object_type,
+            object_id=event.object_id,
+            domain=event.domain,
+            details=event.details,
+            prev_hash=event.prev_hash,
+        )
+        if recomputed != event.hash:
+            return ChainStatus(False, last_id, prev_hash, event.id, "its content was changed after it was written")
+        prev_hash = event.hash
+        last_id = event.id
+        expected_seq += 1
+    head = session.get(AuditHead, 1)
+    if head is not None and (head.last_id != last_id or head.last_hash != prev_hash):
+        return ChainStatus(
+            False, last_id, prev_hash, last_id + 1 if head.last_id > last_id else head.last_id,
+            f"the chain head records event {head.last_id} but the log ends at event {last_id}",
+        )
+    return ChainStatus(True, last_id, prev_hash)
+
+
+def events_for_domain(session: Session, domain: str) -> list[AuditEvent]:
+    """Every event about one name, in order."""
+    query = select(AuditEvent).where(AuditEvent.domain == domain).order_by(AuditEvent.id)
+    return list(session.execute(query).scalars())

@@ -1,0 +1,65 @@
+"""Every error the core raises: each says what was refused and why, in words an operator can act on."""
+
+from __future__ import annotations
+
+
+class BlocklistError(Exception):
+    """Base of the project's own errors; `status` is the HTTP status the API maps it to."""
+
+    status = 400
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidInput(BlocklistError):
+    """The input is malformed or incomplete."""
+
+    status = 422
+
+
+class NameRefused(InvalidInput):
+    """A domain name cannot be listed (not a name, an IP, a public suffix, protected...)."""
+
+    def __init__(self, typed: str, reason: str, *, code: str) -> None:
+        super().__init__(f"{typed!r} refused: {reason}", field="domain")
+        self.typed = typed
+        self.reason = reason
+        self.code = code
+
+
+class NotFound(BlocklistError):
+    """The object named does not exist."""
+
+    status = 404
+
+
+class Forbidden(BlocklistError):
+    """The actor's role or relation to the object does not allow the action."""
+
+    status = 403
+
+
+class Unauthenticated(BlocklistError):
+    """No valid credential was presented."""
+
+    status = 401
+
+
+class Conflict(BlocklistError):
+    """The action clashes with the object's current state (already decided, duplicate...)."""
+
+    status = 409
+
+
+class Duplicate(Conflict):
+    """The name is already pending or blocked; points to the existing record."""
+
+    def __init__(self, message: str, *, existing_id: int) -> None:
+        super().__init__(message, field="domain")
+        self.existing_id = existing_id

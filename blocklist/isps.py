@@ -1,0 +1,163 @@
+"""The ISP registry: every Belgian access provider, its contact, language, resolvers and feed credential."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from publicsuffixlist import PublicSuffixList
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from blocklist import audit
+from blocklist.errors import Conflict, InvalidInput, NameRefused, NotFound, Unauthenticated
+from blocklist.models import Isp, IspResolver, User, utcnow
+from blocklist.names import normalize
+from blocklist.roles import actor_label
+from blocklist.tokens import new_token, token_hash, token_prefix
+
+ISP_LANGUAGES = ("fr", "nl", "de", "en")
+POLICIES = ("stoppage", "nxdomain")
+_LOCAL_PART = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class ResolverAddress:
+    """An ISP resolver to verify: IP address and port."""
+
+    address: str
+    port: int = 53
+
+
+def parse_resolver(text: str) -> ResolverAddress:
+    """Parse `IP`, `IP:PORT`, `IPv6` or `[IPv6]:PORT`; names are refused (we query addresses we are given)."""
+    raw = text.strip()
+    host, port = raw, "53"
+    if raw.startswith("["):
+        host, _, rest = raw[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else "53"
+    elif raw.count(":") == 1:
+        host, port = raw.split(":")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        raise InvalidInput(f"resolver {text!r} is not an IP address (give IP or IP:PORT)", field="resolvers") from None
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise InvalidInput(f"resolver {text!r} has an invalid port", field="resolvers")
+    return ResolverAddress(str(address), int(port))
+
+
+def validate_email(email: str) -> str:
+    """A syntactically valid address whose domain is a proper host name; else InvalidInput."""
+    value = email.strip()
+    local, sep, domain = value.rpartition("@")
+    if not sep or not _LOCAL_PART.match(local):
+        raise InvalidInput(f"{email!r} is not a valid e-mail address", field="email")
+    try:
+        host = normalize(domain).a_label
+    except NameRefused as exc:
+        raise InvalidInput(f"{email!r} is not a valid e-mail address: its domain {exc.reason}", field="email") from None
+    if "." not in host:
+        raise InvalidInput(f"{email!r} is not a valid e-mail address: no domain", field="email")
+    return f"{local}@{host}"
+
+
+def add_isp(
+    session: Session,
+    *,
+    actor: User | str,
+    name: str,
+    email: str,
+    language: str,
+    resolvers: Sequence[str] = (),
+    policy: str = "stoppage",
+    operator_id: str = "",
+) -> tuple[Isp, str]:
+    """Register an ISP; returns it and its feed credential (shown once)."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise InvalidInput("an ISP needs a name of 1-100 characters", field="name")
+    if language not in ISP_LANGUAGES:
+        raise InvalidInput(f"language must be one of {', '.join(ISP_LANGUAGES)}, not {language!r}", field="language")
+    if policy not in POLICIES:
+        raise InvalidInput(f"policy must be one of {', '.join(POLICIES)}, not {policy!r}", field="policy")
+    address = validate_email(email)
+    parsed = [parse_resolver(r) for r in resolvers]
+    if session.execute(select(Isp.id).where(Isp.name == name)).first():
+        raise Conflict(f"an ISP named {name!r} already exists", field="name")
+    token = new_token("isp")
+    isp = Isp(
+        name=name, operator_id=operator_id, email=address, language=language, policy=policy, active=True,
+        feed_token_hash=token_hash(token), feed_token_prefix=token_prefix(token), created_at=utcnow(),
+    )
+    session.add(isp)
+    session.flush()
+    for r in parsed:
+        session.add(IspResolver(isp_id=isp.id, address=r.address, port=r.port))
+    session.flush()
+    audit.record(
+        session, actor=actor_label(actor), action="isp.created", object_type="isp", object_id=isp.id,
+        details={"name": name, "email": address, "language": language, "policy": policy,
+                 "operator_id": operator_id, "resolvers": [f"{r.address}:{r.port}" for r in parsed]},
+    )
+    session.refresh(isp)
+    return isp, token
+
+
+def set_active(session: Session, *, actor: User | str, isp: Isp, active: bool) -> Isp:
+    """Activate or deactivate an ISP (kept for history; an inactive ISP gets no new requisitions)."""
+    isp.active = active
+    session.flush()
+    audit.record(session, actor=actor_label(actor), action="isp.enabled" if active else "isp.disabled",
+                 object_type="isp", object_id=isp.id, details={"name": isp.name})
+    return isp
+
+
+def rotate_credential(session: Session, *, actor: User | str, isp: Isp) -> str:
+    """Replace the ISP's feed credential; the old one stops working at once."""
+    token = new_token("isp")
+    isp.feed_token_hash = token_hash(token)
+    isp.feed_token_prefix = token_prefix(token)
+    session.flush()
+    audit.record(session, actor=actor_label(actor), action="isp.credential_rotated", object_type="isp",
+                 object_id=isp.id, details={"prefix": token_prefix(token)})
+    return token
+
+
+def isp_by_token(session: Session, token: str) -> Isp:
+    """The ISP holding this feed credential (active or not: the caller decides), or Unauthenticated."""
+    isp = session.execute(select(Isp).where(Isp.feed_token_hash == token_hash(token))).scalar_one_or_none()
+    if isp is None:
+        raise Unauthenticated("invalid ISP credential")
+    return isp
+
+
+def get_isp(session: Session, name_or_id: str | int) -> Isp:
+    """The ISP by id or name, or NotFound."""
+    query = select(Isp).where(Isp.id == int(name_or_id)) if str(name_or_id).isdigit() else select(Isp).where(
+        Isp.name == str(name_or_id))
+    isp = session.execute(query).scalar_one_or_none()
+    if isp is None:
+        raise NotFound(f"no ISP {name_or_id!r}")
+    return isp
+
+
+def list_isps(session: Session, *, active_only: bool = False) -> list[Isp]:
+    """Every ISP (or only the active ones), by name."""
+    query = select(Isp).order_by(Isp.name)
+    if active_only:
+        query = query.where(Isp.active.is_(True))
+    return list(session.execute(query).scalars())
+
+
+def isp_own_domains(session: Session) -> list[str]:
+    """The registrable domains of the ISPs' contact addresses: protected from blocking."""
+    psl = PublicSuffixList()
+    domains = set()
+    for (email,) in session.execute(select(Isp.email)):
+        registrable = psl.privatesuffix(email.rpartition("@")[2])
+        if registrable:
+            domains.add(registrable)
+    return sorted(domains)

@@ -1,0 +1,223 @@
+"""SQLAlchemy models of the core. The schema itself comes from the Alembic migrations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """Timestamps stored as naive UTC and always returned timezone-aware (SQLite keeps no zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, dt.datetime)
+        return value.replace(tzinfo=dt.UTC)
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base shared by every package's models."""
+
+
+ACTIVE_STATUSES = ("submitted", "approved")
+
+
+class User(Base):
+    """A person with one role: officer, magistrate, auditor or admin."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(2), default="en")
+    password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ApiToken(Base):
+    """An API bearer token of a user; only its SHA-256 is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+    user: Mapped[User] = relationship()
+
+
+class Isp(Base):
+    """A Belgian access provider: receives requisitions, pulls the feed, has resolvers to verify."""
+
+    __tablename__ = "isps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    operator_id: Mapped[str] = mapped_column(String(100), default="")
+    email: Mapped[str] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(2))
+    policy: Mapped[str] = mapped_column(String(20), default="stoppage")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    feed_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    feed_token_prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    resolvers: Mapped[list[IspResolver]] = relationship(
+        back_populates="isp", order_by="IspResolver.id", lazy="selectin"
+    )
+
+
+class IspResolver(Base):
+    """A DNS resolver of an ISP that verification rounds query."""
+
+    __tablename__ = "isp_resolvers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    isp_id: Mapped[int] = mapped_column(ForeignKey("isps.id"))
+    address: Mapped[str] = mapped_column(String(45))
+    port: Mapped[int] = mapped_column(Integer, default=53)
+
+    isp: Mapped[Isp] = relationship(back_populates="resolvers")
+
+
+class Order(Base):
+    """One magistrate decision that blocks or lifts names: the occasion for requisitions."""
+
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # "block" | "lift"
+    magistrate_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    magistrate: Mapped[User] = relationship()
+
+
+class ProtectedOverride(Base):
+    """A magistrate's written permission to submit one name on the protected list."""
+
+    __tablename__ = "protected_overrides"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    domain: Mapped[str] = mapped_column(String(253), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    magistrate_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Submission(Base):
+    """A listed domain: submitted by an officer, decided by a magistrate, possibly lifted later."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (
+        # At most one pending-or-blocked record per name, enforced by the database itself.
+        Index(
+            "uq_submissions_active_domain",
+            "domain",
+            unique=True,
+            sqlite_where=text("status IN ('submitted', 'approved')"),
+            postgresql_where=text("status IN ('submitted', 'approved')"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    domain: Mapped[str] = mapped_column(String(253), index=True)
+    unicode: Mapped[str] = mapped_column(String(253))
+    typed: Mapped[str] = mapped_column(Text)
+    scope: Mapped[str] = mapped_column(String(30))
+    flags: Mapped[str] = mapped_column(Text, default="")
+    legal_basis: Mapped[str] = mapped_column(String(20))
+    case_number: Mapped[str] = mapped_column(String(100), index=True)
+    evidence_ref: Mapped[str] = mapped_column(String(200))
+    verified_on: Mapped[dt.date] = mapped_column(Date)
+    court: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    court_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    court_reference: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    override_id: Mapped[int | None] = mapped_column(ForeignKey("protected_overrides.id"), nullable=True)
+
+    status: Mapped[str] = mapped_column(String(20), default="submitted", index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    submitted_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    submitted_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    decision_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), nullable=True)
+    review_due: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    lifted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    lifted_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    lift_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    lift_order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), nullable=True)
+
+    submitter: Mapped[User] = relationship(foreign_keys=[submitted_by])
+
+    @property
+    def flag_list(self) -> list[str]:
+        """The warning flags raised when the name was checked."""
+        return [f for f in self.flags.split(",") if f]
+
+
+class AuditEvent(Base):
+    """One link of the append-only, hash-chained audit log."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[str] = mapped_column(String(32))  # ISO-8601 UTC text: hashed exactly as stored
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[str] = mapped_column(String(253))
+    domain: Mapped[str | None] = mapped_column(String(253), nullable=True, index=True)
+    details: Mapped[str] = mapped_column(Text)  # canonical JSON
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The newest link of the chain (one row): lets `audit verify` notice a deleted tail."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_id: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,28 @@
+"""The four roles and the permission checks every service applies."""
+
+from __future__ import annotations
+
+from blocklist.errors import Forbidden
+from blocklist.models import User
+
+ROLES = ("officer", "magistrate", "auditor", "admin")
+ROLE_TITLES = {
+    "officer": "an officer of the Federal Computer Crime Unit",
+    "magistrate": "a magistrate of the Federal Prosecutor's Office",
+    "auditor": "an auditor",
+    "admin": "an administrator",
+}
+
+
+def require_role(actor: User, *roles: str, action: str) -> None:
+    """Raise Forbidden unless the actor is active and holds one of the roles."""
+    if not actor.active:
+        raise Forbidden(f"account {actor.username!r} is disabled")
+    if actor.role not in roles:
+        who = " or ".join(ROLE_TITLES[r] for r in roles)
+        raise Forbidden(f"only {who} may {action}; {actor.username!r} is {ROLE_TITLES[actor.role]}")
+
+
+def actor_label(actor: User | str) -> str:
+    """How an actor is named in the audit chain."""
+    return actor if isinstance(actor, str) else f"user:{actor.username}"

@@ -1,0 +1,91 @@
+"""Pydantic input and output schemas of the core (separate from the SQLAlchemy models)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+LegalBasis = Literal["ecommerce_law", "art39bis", "court_order"]
+Scope = Literal["domain_and_subdomains", "exact"]
+
+LEGAL_BASIS_TITLES = {
+    "ecommerce_law": "Law of 11 March 2003 on certain legal aspects of information society services (Art. 20-21)",
+    "art39bis": "Article 39bis of the Code of Criminal Procedure",
+    "court_order": "Court order",
+}
+
+
+class CourtOrderIn(BaseModel):
+    """The court decision a `court_order` submission rests on."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    court: str = Field(min_length=2, max_length=200)
+    date: dt.date
+    reference: str = Field(min_length=1, max_length=100)
+
+
+class SubmissionCreate(BaseModel):
+    """What an officer records for one verified domain."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    domain: str = Field(min_length=1, max_length=2048)
+    legal_basis: LegalBasis
+    case_number: str = Field(min_length=1, max_length=100)
+    evidence_ref: str = Field(min_length=1, max_length=200)
+    verified_on: dt.date
+    scope: Scope = "domain_and_subdomains"
+    court_order: CourtOrderIn | None = None
+    note: str = Field(default="", max_length=4000)
+
+    @field_validator("verified_on")
+    @classmethod
+    def _not_in_future(cls, value: dt.date) -> dt.date:
+        # Allow one day of slack for time zones (Brussels is ahead of UTC).
+        if value > dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1):
+            raise ValueError("the verification date cannot be in the future")
+        return value
+
+    @model_validator(mode="after")
+    def _court_order_matches_basis(self) -> SubmissionCreate:
+        if self.legal_basis == "court_order" and self.court_order is None:
+            raise ValueError("a court order needs its court, date and reference (field court_order)")
+        if self.legal_basis != "court_order" and self.court_order is not None:
+            raise ValueError(f"court_order details were given but the legal basis is {self.legal_basis}")
+        if self.court_order is not None and self.court_order.date > dt.datetime.now(dt.UTC).date():
+            raise ValueError("the court order's date cannot be in the future")
+        return self
+
+
+class SubmissionOut(BaseModel):
+    """A listed domain as the API shows it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    domain: str
+    unicode: str
+    typed: str
+    scope: str
+    flags: list[str]
+    legal_basis: str
+    case_number: str
+    evidence_ref: str
+    verified_on: dt.date
+    court: str | None
+    court_date: dt.date | None
+    court_reference: str | None
+    note: str
+    status: str
+    submitted_by: str
+    submitted_at: dt.datetime
+    decided_by: str | None
+    decided_at: dt.datetime | None
+    decision_reason: str | None
+    order_id: int | None
+    review_due: dt.date | None
+    lifted_at: dt.datetime | None
+    lift_reason: str | None

@@ -1,0 +1,308 @@
+"""The four-eyes workflow: submitted -> approved | rejected | withdrawn; approved -> lifted.
+
+Services flush and audit inside the caller's transaction; the caller commits once, so a refused
+operation leaves the database and the audit chain exactly as before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from blocklist import audit
+from blocklist.errors import Conflict, Duplicate, Forbidden, InvalidInput, NameRefused, NotFound
+from blocklist.isps import isp_own_domains
+from blocklist.models import ACTIVE_STATUSES, AuditEvent, Order, ProtectedOverride, Submission, User, utcnow
+from blocklist.names import NamePolicy, normalize
+from blocklist.roles import actor_label, require_role
+from blocklist.schemas import SubmissionCreate
+
+DEFAULT_REVIEW_DAYS = 182
+
+
+def name_policy(
+    session: Session, *, extra_protected: Sequence[str] = (), extra_platforms: Sequence[str] = ()
+) -> NamePolicy:
+    """The name checks in force: shipped lists, configured extras and the ISPs' own domains."""
+    return NamePolicy.build([*extra_protected, *isp_own_domains(session)], extra_platforms)
+
+
+def _overrides_for(session: Session, a_label: str) -> list[str]:
+    found = session.execute(select(ProtectedOverride.domain).where(ProtectedOverride.domain == a_label)).first()
+    return [a_label] if found else []
+
+
+def _reason(reason: str | None, what: str) -> str:
+    text = (reason or "").strip()
+    if len(text) < 3:
+        raise InvalidInput(f"{what} needs a written reason", field="reason")
+    if len(text) > 4000:
+        raise InvalidInput("the reason is longer than 4000 characters", field="reason")
+    return text
+
+
+def submission_details(sub: Submission) -> dict[str, Any]:
+    """The legal record of a submission, as written into the audit chain."""
+    return {
+        "domain": sub.domain, "unicode": sub.unicode, "typed": sub.typed, "scope": sub.scope,
+        "flags": sub.flag_list, "legal_basis": sub.legal_basis, "case_number": sub.case_number,
+        "evidence_ref": sub.evidence_ref, "verified_on": sub.verified_on.isoformat(),
+        "court": sub.court, "court_date": sub.court_date.isoformat() if sub.court_date else None,
+        "court_reference": sub.court_reference, "note": sub.note, "override_id": sub.override_id,
+    }
+
+
+def active_submission(session: Session, a_label: str) -> Submission | None:
+    """The pending or approved record for a name, if any."""
+    return session.execute(
+        select(Submission).where(Submission.domain == a_label, Submission.status.in_(ACTIVE_STATUSES))
+    ).scalar_one_or_none()
+
+
+def submit(session: Session, *, actor: User, data: SubmissionCreate, policy: NamePolicy) -> Submission:
+    """Record an officer's verified domain; refuses bad, protected or already listed names."""
+    require_role(actor, "officer", action="submit domains")
+    checked = policy.check(data.domain, scope=data.scope, overrides=_overrides_for_any(session, data.domain))
+    a_label = checked.name.a_label
+    existing = active_submission(session, a_label)
+    if existing is not None:
+        raise Duplicate(
+            f"{a_label} is already {'pending' if existing.status == 'submitted' else 'blocked'} "
+            f"as submission #{existing.id} (case {existing.case_number})",
+            existing_id=existing.id,
+        )
+    override_id = None
+    if checked.override_for is not None:
+        override_id = session.execute(
+            select(ProtectedOverride.id)
+            .where(ProtectedOverride.domain == a_label)
+            .order_by(ProtectedOverride.id.desc())
+        ).scalars().first()
+    court = data.court_order
+    sub = Submission(
+        domain=a_label, unicode=checked.name.u_label, typed=data.domain, scope=data.scope,
+        flags=",".join(checked.flags), legal_basis=data.legal_basis, case_number=data.case_number,
+        evidence_ref=data.evidence_ref, verified_on=data.verified_on,
+        court=court.court if court else None, court_date=court.date if court else None,
+        court_reference=court.reference if court else None, note=data.note, override_id=override_id,
+        status="submitted", version=1, submitted_by=actor.id, submitted_at=utcnow(),
+    )
+    try:
+        with session.begin_nested():
+            session.add(sub)
+            session.flush()
+    except IntegrityError:
+        # Another transaction listed the same name between our check and our insert.
+        raced = active_submission(session, a_label)
+        raise Duplicate(f"{a_label} was just submitted by someone else", existing_id=raced.id if raced else 0) from None
+    audit.record(session, actor=actor_label(actor), action="submission.created", object_type="submission",
+                 object_id=sub.id, domain=a_label, details=submission_details(sub))
+    return sub
+
+
+def _overrides_for_any(session: Session, typed: str) -> list[str]:
+    try:
+        return _overrides_for(session, normalize(typed).a_label)
+    except NameRefused:
+        return []
+
+
+def get_submission(session: Session, submission_id: int) -> Submission:
+    """One submission, or NotFound."""
+    sub = session.get(Submission, submission_id)
+    if sub is None:
+        raise NotFound(f"no submission #{submission_id}")
+    return sub
+
+
+def list_submissions(
+    session: Session, *, status: str | None = None, case_number: str | None = None,
+    submitted_by: int | None = None, limit: int = 500, offset: int = 0,
+) -> list[Submission]:
+    """Submissions, newest first, optionally filtered."""
+    query = select(Submission).order_by(Submission.id.desc()).limit(limit).offset(offset)
+    if status:
+        query = query.where(Submission.status == status)
+    if case_number:
+        query = query.where(Submission.case_number == case_number)
+    if submitted_by is not None:
+        query = query.where(Submission.submitted_by == submitted_by)
+    return list(session.execute(query).scalars())
+
+
+def _transition(session: Session, sub: Submission, *, to: str, values: dict[str, Any]) -> None:
+    """Move a pending submission to a decided state; exactly one of two racing decisions wins."""
+    result = session.execute(
+        update(Submission)
+        .where(Submission.id == sub.id, Submission.status == "submitted", Submission.version == sub.version)
+        .values(status=to, version=Submission.version + 1, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(sub)
+        raise Conflict(f"submission #{sub.id} ({sub.domain}) was already decided: it is {sub.status}")
+    session.refresh(sub)
+
+
+def _check_pending(sub: Submission) -> None:
+    if sub.status != "submitted":
+        raise Conflict(f"submission #{sub.id} ({sub.domain}) is {sub.status}, not pending")
+
+
+def _check_four_eyes(actor: User, sub: Submission) -> None:
+    if sub.submitted_by == actor.id:
+        raise Forbidden(f"four eyes: {actor.username!r} submitted #{sub.id} and cannot decide on it")
+
+
+def approve(
+    session: Session, *, actor: User, submission_ids: Sequence[int], reason: str | None = None,
+    review_days: int = DEFAULT_REVIEW_DAYS,
+) -> Order:
+    """Approve pending submissions together as one blocking order (all or none)."""
+    require_role(actor, "magistrate", action="approve submissions")
+    if not submission_ids:
+        raise InvalidInput("select at least one submission to approve", field="ids")
+    if len(set(submission_ids)) != len(submission_ids):
+        raise InvalidInput("the same submission is listed twice", field="ids")
+    subs = [get_submission(session, i) for i in submission_ids]
+    for sub in subs:
+        _check_four_eyes(actor, sub)
+        _check_pending(sub)
+    now = utcnow()
+    order = Order(kind="block", magistrate_id=actor.id, reason=(reason or "").strip(), created_at=now)
+    session.add(order)
+    session.flush()
+    review_due = now.date() + dt.timedelta(days=review_days)
+    for sub in subs:
+        _transition(session, sub, to="approved", values={
+            "decided_by": actor.id, "decided_at": now, "decision_reason": order.reason,
+            "order_id": order.id, "review_due": review_due,
+        })
+        audit.record(session, actor=actor_label(actor), action="submission.approved", object_type="submission",
+                     object_id=sub.id, domain=sub.domain,
+                     details={"order_id": order.id, "reason": order.reason, "review_due": review_due.isoformat()})
+    audit.record(session, actor=actor_label(actor), action="order.created", object_type="order", object_id=order.id,
+                 details={"kind": "block", "submissions": list(submission_ids),
+                          "domains": [s.domain for s in subs], "reason": order.reason})
+    return order
+
+
+def reject(session: Session, *, actor: User, submission_id: int, reason: str) -> Submission:
+    """Reject a pending submission, with a written reason."""
+    require_role(actor, "magistrate", action="reject submissions")
+    sub = get_submission(session, submission_id)
+    _check_four_eyes(actor, sub)
+    _check_pending(sub)
+    text = _reason(reason, "a rejection")
+    _transition(session, sub, to="rejected",
+                values={"decided_by": actor.id, "decided_at": utcnow(), "decision_reason": text})
+    audit.record(session, actor=actor_label(actor), action="submission.rejected", object_type="submission",
+                 object_id=sub.id, domain=sub.domain, details={"reason": text})
+    return sub
+
+
+def withdraw(session: Session, *, actor: User, submission_id: int, reason: str | None = None) -> Submission:
+    """The submitting officer withdraws a pending submission."""
+    require_role(actor, "officer", action="withdraw submissions")
+    sub = get_submission(session, submission_id)
+    if sub.submitted_by != actor.id:
+        raise Forbidden(f"only the officer who submitted #{sub.id} may withdraw it")
+    _check_pending(sub)
+    text = (reason or "").strip()
+    _transition(session, sub, to="withdrawn",
+                values={"decided_by": actor.id, "decided_at": utcnow(), "decision_reason": text})
+    audit.record(session, actor=actor_label(actor), action="submission.withdrawn", object_type="submission",
+                 object_id=sub.id, domain=sub.domain, details={"reason": text})
+    return sub
+
+
+def approved_submission(session: Session, domain: str) -> Submission:
+    """The approved (blocked) record for a name, or NotFound."""
+    a_label = normalize(domain).a_label
+    sub = session.execute(
+        select(Submission).where(Submission.domain == a_label, Submission.status == "approved")
+    ).scalar_one_or_none()
+    if sub is None:
+        raise NotFound(f"{a_label} is not currently blocked")
+    return sub
+
+
+def lift(session: Session, *, actor: User, domain: str, reason: str) -> Order:
+    """Lift a block (a lifting order); the name may be submitted again afterwards."""
+    require_role(actor, "magistrate", action="lift blocks")
+    text = _reason(reason, "lifting a block")
+    sub = approved_submission(session, domain)
+    now = utcnow()
+    order = Order(kind="lift", magistrate_id=actor.id, reason=text, created_at=now)
+    session.add(order)
+    session.flush()
+    result = session.execute(
+        update(Submission)
+        .where(Submission.id == sub.id, Submission.status == "approved", Submission.version == sub.version)
+        .values(status="lifted", version=Submission.version + 1, lifted_by=actor.id, lifted_at=now,
+                lift_reason=text, lift_order_id=order.id)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(f"{sub.domain} was changed by someone else at the same time; try again")
+    session.refresh(sub)
+    audit.record(session, actor=actor_label(actor), action="submission.lifted", object_type="submission",
+                 object_id=sub.id, domain=sub.domain, details={"order_id": order.id, "reason": text})
+    audit.record(session, actor=actor_label(actor), action="order.created", object_type="order", object_id=order.id,
+                 details={"kind": "lift", "submissions": [sub.id], "domains": [sub.domain], "reason": text})
+    return order
+
+
+def renew(
+    session: Session, *, actor: User, domain: str, reason: str, review_days: int = DEFAULT_REVIEW_DAYS
+) -> Submission:
+    """Keep a block at review: move its review date on, with a reason."""
+    require_role(actor, "magistrate", action="renew blocks")
+    text = _reason(reason, "renewing a block")
+    sub = approved_submission(session, domain)
+    sub.review_due = utcnow().date() + dt.timedelta(days=review_days)
+    sub.version += 1
+    session.flush()
+    audit.record(session, actor=actor_label(actor), action="submission.renewed", object_type="submission",
+                 object_id=sub.id, domain=sub.domain,
+                 details={"reason": text, "review_due": sub.review_due.isoformat()})
+    return sub
+
+
+def due_for_review(session: Session, *, on: dt.date | None = None) -> list[Submission]:
+    """Blocks whose review date has come: surfaced, never silently kept."""
+    day = on or utcnow().date()
+    return list(session.execute(
+        select(Submission).where(Submission.status == "approved", Submission.review_due <= day)
+        .order_by(Submission.review_due)
+    ).scalars())
+
+
+def create_override(session: Session, *, actor: User, domain: str, reason: str) -> ProtectedOverride:
+    """A magistrate's written permission to submit one protected name."""
+    require_role(actor, "magistrate", action="override the protected list")
+    text = _reason(reason, "an override of the protected list")
+    a_label = normalize(domain).a_label
+    override = ProtectedOverride(domain=a_label, reason=text, magistrate_id=actor.id, created_at=utcnow())
+    session.add(override)
+    session.flush()
+    audit.record(session, actor=actor_label(actor), action="protected.override", object_type="override",
+                 object_id=override.id, domain=a_label, details={"reason": text})
+    return override
+
+
+def history(session: Session, domain: str) -> list[AuditEvent]:
+    """Every audit event about a name, in order (submission, decisions, and later steps)."""
+    return audit.events_for_domain(session, normalize(domain).a_label)
+
+
+def approved_names(session: Session) -> list[Submission]:
+    """Every currently blocked name, by name."""
+    return list(session.execute(
+        select(Submission).where(Submission.status == "approved").order_by(Submission.domain)
+    ).scalars())

@@ -1,0 +1,1 @@
+"""The signed ISP feed: versions, formats, signing, the publication gate, DNS verification, the client."""

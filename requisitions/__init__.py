@@ -1,0 +1,1 @@
+"""Requisition documents per language, rendering to PDF, delivery by e-mail, acknowledgements."""

@@ -1,0 +1,1 @@
+"""Shared test helpers: real components started on loopback for the tests."""
