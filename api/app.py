@@ -1,31 +1,27 @@
-"""The FastAPI application factory."""
+"""The FastAPI application factory: JSON API, web pages, stop page."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
 
+from api import errors, stoppage
+from api.routes import router as api_router
 from api.runtime import Runtime
-from blocklist import audit
+from api.web import router as web_router
 
 
 def create_app(rt: Runtime) -> FastAPI:
     """Build the app around one Runtime (settings and database built once, at start-up)."""
-    app = FastAPI(title="Belgian domain blocking", version="0.1.0")
+    app = FastAPI(title="Belgian domain blocking", version="0.1.0",
+                  description="Submissions, four-eyes decisions, requisitions, signed ISP feed, DNS verification.")
     app.state.runtime = rt
+    errors.install(app)
 
-    @app.get("/healthz")
+    @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/", response_class=HTMLResponse)
-    def home() -> str:
-        with rt.database.transaction() as session:
-            status = audit.verify(session)
-        return (
-            "<!doctype html><html lang=en><head><meta charset=utf-8><title>Domain blocking</title></head>"
-            "<body><h1>Belgian domain blocking</h1>"
-            f"<p>{status.describe()}</p><p>API documentation: <a href=/docs>/docs</a></p></body></html>"
-        )
-
+    app.include_router(api_router)
+    app.include_router(web_router)
+    stoppage.install(app, rt)
     return app
