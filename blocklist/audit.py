@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import and_, or_, select, text
 from sqlalchemy.orm import Session
 
 from blocklist.models import AuditEvent, AuditHead, utcnow
@@ -30,13 +31,12 @@ def event_hash(
     object_type: str,
     object_id: str,
     domain: str | None,
+    order_id: int | None,
     details: str,
     prev_hash: str,
 ) -> str:
     """SHA-256 over an event's fields and the previous event's hash."""
-    body = canonical_json(
-        [seq, at, actor, action, object_type, object_id, domain, details, prev_hash]
-    )
+    body = canonical_json([seq, at, actor, action, object_type, object_id, domain, order_id, details, prev_hash])
     return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -53,6 +53,7 @@ def record(
     object_type: str,
     object_id: str | int,
     domain: str | None = None,
+    order_id: int | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event to the chain inside the caller's transaction."""
@@ -71,6 +72,7 @@ def record(
         object_type=object_type,
         object_id=str(object_id),
         domain=domain,
+        order_id=order_id,
         details=details_text,
         prev_hash=head.last_hash,
     )
@@ -82,6 +84,7 @@ def record(
         object_type=object_type,
         object_id=str(object_id),
         domain=domain,
+        order_id=order_id,
         details=details_text,
         prev_hash=head.last_hash,
         hash=digest,
@@ -135,6 +138,7 @@ def verify(session: Session, *, batch: int = 5000) -> ChainStatus:
             object_type=event.object_type,
             object_id=event.object_id,
             domain=event.domain,
+            order_id=event.order_id,
             details=event.details,
             prev_hash=event.prev_hash,
         )
@@ -152,7 +156,11 @@ def verify(session: Session, *, batch: int = 5000) -> ChainStatus:
     return ChainStatus(True, last_id, prev_hash)
 
 
-def events_for_domain(session: Session, domain: str) -> list[AuditEvent]:
-    """Every event about one name, in order."""
-    query = select(AuditEvent).where(AuditEvent.domain == domain).order_by(AuditEvent.id)
+def events_for_domain(session: Session, domain: str, order_ids: Sequence[int] = ()) -> list[AuditEvent]:
+    """Every event about one name, plus those about the orders that blocked or lifted it, in order."""
+    condition = AuditEvent.domain == domain
+    if order_ids:
+        # Order-level events (no single domain: the order itself, its requisitions, feed versions).
+        condition = or_(condition, and_(AuditEvent.domain.is_(None), AuditEvent.order_id.in_(list(order_ids))))
+    query = select(AuditEvent).where(condition).order_by(AuditEvent.id)
     return list(session.execute(query).scalars())

@@ -127,6 +127,8 @@ class Order(Base):
     magistrate_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Set by the feed when the first version carrying this order is published; requisitions cite it.
+    feed_serial: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     magistrate: Mapped[User] = relationship()
 
@@ -208,6 +210,7 @@ class AuditEvent(Base):
     object_type: Mapped[str] = mapped_column(String(40))
     object_id: Mapped[str] = mapped_column(String(253))
     domain: Mapped[str | None] = mapped_column(String(253), nullable=True, index=True)
+    order_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     details: Mapped[str] = mapped_column(Text)  # canonical JSON
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))

@@ -184,10 +184,10 @@ def approve(
             "order_id": order.id, "review_due": review_due,
         })
         audit.record(session, actor=actor_label(actor), action="submission.approved", object_type="submission",
-                     object_id=sub.id, domain=sub.domain,
+                     object_id=sub.id, domain=sub.domain, order_id=order.id,
                      details={"order_id": order.id, "reason": order.reason, "review_due": review_due.isoformat()})
     audit.record(session, actor=actor_label(actor), action="order.created", object_type="order", object_id=order.id,
-                 details={"kind": "block", "submissions": list(submission_ids),
+                 order_id=order.id, details={"kind": "block", "submissions": list(submission_ids),
                           "domains": [s.domain for s in subs], "reason": order.reason})
     return order
 
@@ -252,9 +252,9 @@ def lift(session: Session, *, actor: User, domain: str, reason: str) -> Order:
         raise Conflict(f"{sub.domain} was changed by someone else at the same time; try again")
     session.refresh(sub)
     audit.record(session, actor=actor_label(actor), action="submission.lifted", object_type="submission",
-                 object_id=sub.id, domain=sub.domain, details={"order_id": order.id, "reason": text})
+                 object_id=sub.id, domain=sub.domain, order_id=order.id, details={"order_id": order.id, "reason": text})
     audit.record(session, actor=actor_label(actor), action="order.created", object_type="order", object_id=order.id,
-                 details={"kind": "lift", "submissions": [sub.id], "domains": [sub.domain], "reason": text})
+                 order_id=order.id, details={"kind": "lift", "submissions": [sub.id], "domains": [sub.domain], "reason": text})
     return order
 
 
@@ -297,8 +297,15 @@ def create_override(session: Session, *, actor: User, domain: str, reason: str) 
 
 
 def history(session: Session, domain: str) -> list[AuditEvent]:
-    """Every audit event about a name, in order (submission, decisions, and later steps)."""
-    return audit.events_for_domain(session, normalize(domain).a_label)
+    """Every audit event about a name, in order: submission, decisions, and what its orders caused
+    (requisitions, feed versions), linked through the order id."""
+    a_label = normalize(domain).a_label
+    order_ids: set[int] = set()
+    for block_order, lift_order in session.execute(
+        select(Submission.order_id, Submission.lift_order_id).where(Submission.domain == a_label)
+    ):
+        order_ids.update(i for i in (block_order, lift_order) if i is not None)
+    return audit.events_for_domain(session, a_label, sorted(order_ids))
 
 
 def approved_names(session: Session) -> list[Submission]:
