@@ -254,7 +254,8 @@ def lift(session: Session, *, actor: User, domain: str, reason: str) -> Order:
     audit.record(session, actor=actor_label(actor), action="submission.lifted", object_type="submission",
                  object_id=sub.id, domain=sub.domain, order_id=order.id, details={"order_id": order.id, "reason": text})
     audit.record(session, actor=actor_label(actor), action="order.created", object_type="order", object_id=order.id,
-                 order_id=order.id, details={"kind": "lift", "submissions": [sub.id], "domains": [sub.domain], "reason": text})
+                 order_id=order.id,
+                 details={"kind": "lift", "submissions": [sub.id], "domains": [sub.domain], "reason": text})
     return order
 
 
