@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     requisition_deadline_hours: int = 24
     feed_expiry_hours: int = 6
     secret_key: str = ""
+    # Run the periodic jobs (feed publication, requisition delivery, verification) inside `serve`.
+    scheduler: bool = True
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to an SQLite file under the data directory."""

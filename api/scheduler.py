@@ -1,0 +1,51 @@
+"""Scheduler wiring: every periodic job of every package, registered in ONE explicit list below."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from api.runtime import Runtime
+from blocklist.db import Database
+from blocklist.settings import Settings
+
+log = logging.getLogger("scheduler")
+
+JobFunc = Callable[[Database, Settings], object]
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    """A job: what it does, how often (seconds)."""
+
+    name: str
+    func: JobFunc
+    every_seconds: int
+
+
+def scheduled_jobs() -> list[ScheduledJob]:
+    """The one explicit list of periodic jobs (packages expose plain functions; only api knows them all)."""
+    return []
+
+
+def _guarded(job: ScheduledJob, rt: Runtime) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            job.func(rt.database, rt.settings)
+        except Exception:  # a failing job must not kill the scheduler; it is logged and retried next tick
+            log.exception("scheduled job %s failed", job.name)
+
+    return run
+
+
+def start(rt: Runtime, jobs: list[ScheduledJob] | None = None) -> BackgroundScheduler:
+    """Start a background scheduler running the jobs (each never overlapping itself)."""
+    scheduler = BackgroundScheduler(timezone="UTC")
+    for job in jobs if jobs is not None else scheduled_jobs():
+        scheduler.add_job(_guarded(job, rt), "interval", seconds=job.every_seconds, id=job.name,
+                          max_instances=1, coalesce=True)
+    scheduler.start()
+    return scheduler
