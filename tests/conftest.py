@@ -84,7 +84,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
     """Settings pointing at this test's database and a private data directory."""
-    return Settings(BLOCKLIST_DATA_DIR=tmp_path / "data", DATABASE_URL=db_url)  # type: ignore[call-arg]
+    # Periodic jobs stay off: tests run each job explicitly, so nothing happens behind their back.
+    return Settings(BLOCKLIST_DATA_DIR=tmp_path / "data", DATABASE_URL=db_url, scheduler=False)  # type: ignore[call-arg]
 
 
 @pytest.fixture
