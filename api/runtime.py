@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+import api
 import isp_feed
 import requisitions
 from blocklist import db as core_db
@@ -18,7 +19,8 @@ from blocklist.workflow import name_policy
 
 def migration_locations() -> list[Path]:
     """The Alembic version folders of the packages beyond the core (the core's is always included)."""
-    folders = [Path(pkg.__file__).parent / "migrations" for pkg in (requisitions, isp_feed) if pkg.__file__]
+    folders = [Path(pkg.__file__).parent / "migrations" / "versions"
+               for pkg in (requisitions, isp_feed, api) if pkg.__file__]
     return [f for f in folders if f.is_dir()]
 
 

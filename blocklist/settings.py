@@ -24,7 +24,27 @@ class Settings(BaseSettings):
     stop_page_ipv4: str = "192.0.2.80"
     stop_page_ipv6: str = "2001:db8::80"
     requisition_deadline_hours: int = 24
+    # Wait for the feed version that carries an order before issuing its requisitions (they cite its serial).
+    requisitions_wait_for_feed: bool = True
+    authority_name: str = "Federal Prosecutor's Office"
+    authority_address: str = "Rue des Quatre Bras 19, 1000 Brussels"
+    authority_email: str = "blocking@federal-prosecutor.example"
+    authority_phone: str = "+32 2 000 00 00"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_sender: str = "requisitions@federal-prosecutor.example"
+    smtp_timeout: float = 10.0
     feed_expiry_hours: int = 6
+    feed_reissue_minutes: int = 60
+    # Publication gate: hold a version that adds + removes more than this share of the list...
+    feed_gate_share: float = 0.10
+    # ...unless it changes at most this many names (so that a small list can grow one name at a time).
+    feed_gate_min_changes: int = 10
+    # Old public keys stay valid for clients this long after a rotation.
+    feed_key_transition_days: int = 7
     secret_key: str = ""
     # Run the periodic jobs (feed publication, requisition delivery, verification) inside `serve`.
     scheduler: bool = True

@@ -1,0 +1,110 @@
+"""Wording of requisitions in French, Dutch, German (and English for tests): legal bases, labels, dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+MONTHS = {
+    "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+           "novembre", "décembre"],
+    "nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
+           "november", "december"],
+    "de": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
+           "November", "Dezember"],
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"],
+}
+
+LEGAL_BASES = {
+    "fr": {
+        "ecommerce_law": "Loi du 11 mars 2003 sur certains aspects juridiques des services de la société de "
+                         "l'information, articles 20 et 21",
+        "art39bis": "Article 39bis du Code d'instruction criminelle",
+        "court_order": "Décision judiciaire",
+    },
+    "nl": {
+        "ecommerce_law": "Wet van 11 maart 2003 betreffende bepaalde juridische aspecten van de diensten van de "
+                         "informatiemaatschappij, artikelen 20 en 21",
+        "art39bis": "Artikel 39bis van het Wetboek van strafvordering",
+        "court_order": "Rechterlijke beslissing",
+    },
+    "de": {
+        "ecommerce_law": "Gesetz vom 11. März 2003 über bestimmte rechtliche Aspekte der Dienste der "
+                         "Informationsgesellschaft, Artikel 20 und 21",
+        "art39bis": "Artikel 39bis des Strafprozessgesetzbuches",
+        "court_order": "Gerichtliche Entscheidung",
+    },
+    "en": {
+        "ecommerce_law": "Law of 11 March 2003 on certain legal aspects of information society services, "
+                         "Articles 20 and 21",
+        "art39bis": "Article 39bis of the Code of Criminal Procedure",
+        "court_order": "Court decision",
+    },
+}
+
+AUTHORITY = {
+    "fr": "Parquet fédéral",
+    "nl": "Federaal Parket",
+    "de": "Föderale Staatsanwaltschaft",
+    "en": "Federal Prosecutor's Office",
+}
+
+TITLES = {
+    "blocking": {"fr": "Réquisition de blocage d'accès", "nl": "Vordering tot blokkering van de toegang",
+                 "de": "Anordnung zur Sperrung des Zugangs", "en": "Requisition to block access"},
+    "lifting": {"fr": "Réquisition de levée de blocage", "nl": "Vordering tot opheffing van de blokkering",
+                "de": "Anordnung zur Aufhebung der Sperrung", "en": "Requisition to lift a block"},
+    "catch_up": {"fr": "Réquisition de mise à jour (liste en vigueur)",
+                 "nl": "Vordering tot bijwerking (geldende lijst)",
+                 "de": "Anordnung zur Aktualisierung (geltende Liste)",
+                 "en": "Catch-up requisition (list in force)"},
+}
+
+SCOPES = {
+    "fr": {"domain_and_subdomains": "le nom et tous ses sous-domaines", "exact": "ce nom exact uniquement"},
+    "nl": {"domain_and_subdomains": "de naam en al zijn subdomeinen", "exact": "enkel deze exacte naam"},
+    "de": {"domain_and_subdomains": "der Name und alle Subdomains", "exact": "nur genau dieser Name"},
+    "en": {"domain_and_subdomains": "the name and all its subdomains", "exact": "this exact name only"},
+}
+
+LABELS = {
+    "fr": {"reference": "Référence", "issued": "Date", "to": "Destinataire", "operator": "Identifiant opérateur",
+           "magistrate": "Magistrat", "cases": "Dossier(s)", "case": "Dossier", "basis": "Base légale",
+           "court": "Juridiction", "court_date": "Date de la décision", "court_ref": "Référence de la décision",
+           "names": "Noms de domaine", "name": "Nom (A-label)", "unicode": "Unicode", "scope": "Portée",
+           "method": "Méthode", "deadline": "Délai d'exécution", "feed": "Version du flux signé",
+           "contact": "Contact", "ack": "Accusé de réception", "reason": "Motif"},
+    "nl": {"reference": "Referentie", "issued": "Datum", "to": "Geadresseerde", "operator": "Operatoridentificatie",
+           "magistrate": "Magistraat", "cases": "Dossier(s)", "case": "Dossier", "basis": "Rechtsgrond",
+           "court": "Rechtbank", "court_date": "Datum van de beslissing", "court_ref": "Referentie van de beslissing",
+           "names": "Domeinnamen", "name": "Naam (A-label)", "unicode": "Unicode", "scope": "Draagwijdte",
+           "method": "Methode", "deadline": "Uitvoeringstermijn", "feed": "Versie van de ondertekende feed",
+           "contact": "Contact", "ack": "Ontvangstbevestiging", "reason": "Reden"},
+    "de": {"reference": "Aktenzeichen", "issued": "Datum", "to": "Empfänger", "operator": "Betreiberkennung",
+           "magistrate": "Magistrat", "cases": "Verfahren", "case": "Verfahren", "basis": "Rechtsgrundlage",
+           "court": "Gericht", "court_date": "Datum der Entscheidung", "court_ref": "Aktenzeichen der Entscheidung",
+           "names": "Domainnamen", "name": "Name (A-Label)", "unicode": "Unicode", "scope": "Umfang",
+           "method": "Methode", "deadline": "Frist", "feed": "Version des signierten Feeds",
+           "contact": "Kontakt", "ack": "Empfangsbestätigung", "reason": "Begründung"},
+    "en": {"reference": "Reference", "issued": "Date", "to": "Addressee", "operator": "Operator id",
+           "magistrate": "Magistrate", "cases": "Case(s)", "case": "Case", "basis": "Legal basis",
+           "court": "Court", "court_date": "Date of the decision", "court_ref": "Reference of the decision",
+           "names": "Domain names", "name": "Name (A-label)", "unicode": "Unicode", "scope": "Scope",
+           "method": "Method", "deadline": "Deadline", "feed": "Signed feed version",
+           "contact": "Contact", "ack": "Acknowledgement", "reason": "Reason"},
+}
+
+
+def long_date(value: dt.date | dt.datetime, language: str) -> str:
+    """A date as written in the language: 28 novembre 2026, 28 november 2026, 28. November 2026."""
+    month = MONTHS[language][value.month - 1]
+    if language == "de":
+        return f"{value.day}. {month} {value.year}"
+    if language == "en":
+        return f"{value.day} {month} {value.year}"
+    return f"{value.day} {month} {value.year}"
+
+
+def date_time(value: dt.datetime, language: str) -> str:
+    """Date and time (UTC) as written in the language."""
+    return f"{long_date(value, language)}, {value.strftime('%H:%M')} UTC"
