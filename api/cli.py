@@ -175,6 +175,48 @@ def name_check(rt: Runtime, names: tuple[str, ...], scope: str) -> None:
         sys.exit(2)
 
 
+@main.group()
+def feed() -> None:
+    """The signed ISP feed."""
+
+
+@feed.command("publish")
+@click.option("--force", is_flag=True, help="Publish even if nothing changed (a re-issue).")
+@click.pass_obj
+@refusals_exit_2
+def feed_publish(rt: Runtime, force: bool) -> None:
+    """Build and sign a version now (the publication gate still applies)."""
+    from isp_feed.jobs import publish_feed
+
+    rt.ensure_schema()
+    serial = publish_feed(rt.database, rt.settings, force=force)
+    if serial is None:
+        with rt.database.transaction() as session:
+            from isp_feed.publish import latest_version, pending_holds
+
+            held = pending_holds(session)
+            latest = latest_version(session)
+            if held:
+                click.echo(f"held for a magistrate's second confirmation: {held[-1].reasons}")
+            click.echo(f"no new version; latest is {latest.serial if latest else 'none'}")
+        return
+    click.echo(f"published feed version {serial}")
+
+
+@feed.command("rotate-key")
+@click.pass_obj
+def feed_rotate_key(rt: Runtime) -> None:
+    """Sign with a new key from now on; the old public key stays valid for the transition period."""
+    rt.ensure_schema()
+    old = rt.keys.active_key_id()
+    new = rt.keys.rotate(transition_days=rt.settings.feed_key_transition_days)
+    with rt.database.transaction() as session:
+        audit.record(session, actor=CLI_ACTOR, action="feed.key_rotated", object_type="feed_key", object_id=new,
+                     details={"old": old, "new": new, "transition_days": rt.settings.feed_key_transition_days})
+    click.echo(f"active key {new}; {old} accepted by clients until its transition ends")
+    click.echo(rt.keys.active_public_key().to_text().rstrip())
+
+
 @main.group("audit")
 def audit_group() -> None:
     """The audit chain."""

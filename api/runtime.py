@@ -15,6 +15,7 @@ from blocklist import db as core_db
 from blocklist.names import NamePolicy
 from blocklist.settings import Settings
 from blocklist.workflow import name_policy
+from isp_feed.keys import KeyStore
 
 
 def migration_locations() -> list[Path]:
@@ -40,6 +41,11 @@ class Runtime:
         """The database named by the settings (created lazily, once)."""
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         return core_db.Database(self.settings.resolved_database_url())
+
+    @cached_property
+    def keys(self) -> KeyStore:
+        """The feed's signing keys, under the data directory (generated on first use)."""
+        return KeyStore(self.settings.data_dir / "keys")
 
     def ensure_schema(self) -> None:
         """Create or migrate the schema (idempotent); every command that touches the database calls it."""

@@ -11,6 +11,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from api.runtime import Runtime
 from blocklist.db import Database
 from blocklist.settings import Settings
+from isp_feed import jobs as feed_jobs
 from requisitions import jobs as requisitions_jobs
 
 log = logging.getLogger("scheduler")
@@ -30,6 +31,7 @@ class ScheduledJob:
 def scheduled_jobs() -> list[ScheduledJob]:
     """The one explicit list of periodic jobs (packages expose plain functions; only api knows them all)."""
     return [
+        ScheduledJob("feed.publish", feed_jobs.publish_feed, every_seconds=2),
         ScheduledJob("requisitions.issue", requisitions_jobs.issue_pending, every_seconds=5),
         ScheduledJob("requisitions.catch_up", requisitions_jobs.catch_up, every_seconds=60),
         ScheduledJob("requisitions.deliver", requisitions_jobs.deliver, every_seconds=15),

@@ -1,0 +1,93 @@
+"""Feed versions, their signed artifacts, publication holds, fetch log and ISP acknowledgements."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from blocklist.models import Base, UtcDateTime, utcnow
+
+
+class FeedEntrySet(Base):
+    """One distinct set of blocked names (zlib-compressed canonical JSON); re-issues share it."""
+
+    __tablename__ = "feed_entry_sets"
+
+    set_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    entries: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class FeedVersionRow(Base):
+    """One published, signed, immutable version of the feed."""
+
+    __tablename__ = "feed_versions"
+
+    serial: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    set_hash: Mapped[str] = mapped_column(ForeignKey("feed_entry_sets.set_hash"))
+    count: Mapped[int] = mapped_column(Integer)
+    generated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    previous_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    envelope_sha256: Mapped[str] = mapped_column(String(64))
+    stop_page_name: Mapped[str] = mapped_column(String(253))
+    stop_page_ipv4: Mapped[str] = mapped_column(String(45))
+    stop_page_ipv6: Mapped[str | None] = mapped_column(String(45), nullable=True)
+    key_id: Mapped[str] = mapped_column(String(16))
+    added: Mapped[int] = mapped_column(Integer, default=0)
+    removed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FeedArtifact(Base):
+    """One format of one version: its SHA-256 and minisign signature (the bytes are re-rendered on demand)."""
+
+    __tablename__ = "feed_artifacts"
+
+    serial: Mapped[int] = mapped_column(ForeignKey("feed_versions.serial"), primary_key=True)
+    ext: Mapped[str] = mapped_column(String(20), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    signature: Mapped[str] = mapped_column(Text)
+
+
+class FeedHold(Base):
+    """A candidate set the publication gate held until a magistrate confirms it a second time."""
+
+    __tablename__ = "feed_holds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    set_hash: Mapped[str] = mapped_column(String(64), index=True)
+    reasons: Mapped[str] = mapped_column(Text)
+    added: Mapped[int] = mapped_column(Integer)
+    removed: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    confirmed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class FeedFetch(Base):
+    """One ISP request for the feed: who, which serial and format, when, with what status."""
+
+    __tablename__ = "feed_fetches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    isp_id: Mapped[int] = mapped_column(ForeignKey("isps.id"), index=True)
+    serial: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    ext: Mapped[str] = mapped_column(String(40))
+    status: Mapped[int] = mapped_column(Integer)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class FeedApplied(Base):
+    """An ISP client's acknowledgement that it applied a serial."""
+
+    __tablename__ = "feed_applied"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    isp_id: Mapped[int] = mapped_column(ForeignKey("isps.id"), index=True)
+    serial: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    format: Mapped[str] = mapped_column(String(20), default="")
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -1,0 +1,254 @@
+"""Building feed versions: the approved set, the publication gate, signing, and links back to orders."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from blocklist import audit
+from blocklist.errors import Conflict, NotFound
+from blocklist.models import Order, Submission, User, utcnow
+from blocklist.names import NamePolicy
+from blocklist.roles import actor_label, require_role
+from blocklist.settings import Settings
+from isp_feed import formats
+from isp_feed.keys import KeyStore
+from isp_feed.models import FeedArtifact, FeedEntrySet, FeedHold, FeedVersionRow
+
+FEED_NAME = "be-blocklist"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """The set of names that should be in the feed now."""
+
+    entries: tuple[formats.FeedEntry, ...]
+    set_hash: str
+    block_order_ids: frozenset[int]
+
+
+def _canonical(entries: tuple[formats.FeedEntry, ...]) -> bytes:
+    return json.dumps([[e.name, e.unicode, e.scope] for e in entries], separators=(",", ":"),
+                      ensure_ascii=False).encode()
+
+
+def current_candidate(session: Session) -> Candidate:
+    """The approved names now, sorted, with the hash that identifies the set."""
+    rows = session.execute(
+        select(Submission.domain, Submission.unicode, Submission.scope, Submission.order_id)
+        .where(Submission.status == "approved").order_by(Submission.domain)
+    ).all()
+    entries = tuple(formats.FeedEntry(name=d, unicode=u, scope=s) for d, u, s, _ in rows)
+    return Candidate(entries, hashlib.sha256(_canonical(entries)).hexdigest(),
+                     frozenset(o for *_, o in rows if o is not None))
+
+
+def entries_of(session: Session, set_hash: str) -> tuple[formats.FeedEntry, ...]:
+    """The names of a stored set."""
+    row = session.get(FeedEntrySet, set_hash)
+    if row is None:
+        raise NotFound(f"no feed entry set {set_hash[:12]}")
+    return tuple(formats.FeedEntry(name=n, unicode=u, scope=s) for n, u, s in json.loads(zlib.decompress(row.entries)))
+
+
+def latest_version(session: Session) -> FeedVersionRow | None:
+    """The newest published version."""
+    return session.execute(select(FeedVersionRow).order_by(FeedVersionRow.serial.desc()).limit(1)).scalar_one_or_none()
+
+
+def get_version(session: Session, serial: int) -> FeedVersionRow:
+    """A published version by serial, or NotFound."""
+    row = session.get(FeedVersionRow, serial)
+    if row is None:
+        raise NotFound(f"no feed version {serial}")
+    return row
+
+
+def version_model(session: Session, row: FeedVersionRow) -> formats.FeedVersion:
+    """The pure feed-format object of a stored version (what every format is rendered from)."""
+    return formats.FeedVersion(
+        serial=row.serial, generated_at=row.generated_at, expires_at=row.expires_at,
+        previous_sha256=row.previous_sha256, entries=entries_of(session, row.set_hash),
+        stop_page_name=row.stop_page_name, stop_page_ipv4=row.stop_page_ipv4, stop_page_ipv6=row.stop_page_ipv6,
+    )
+
+
+def gate_reasons(
+    previous: tuple[formats.FeedEntry, ...], candidate: Candidate, policy: NamePolicy, settings: Settings
+) -> tuple[list[str], int, int]:
+    """Why the publication gate must hold this candidate (empty: publish), with the added/removed counts."""
+    before = {e.name for e in previous}
+    after = {e.name for e in candidate.entries}
+    added, removed = len(after - before), len(before - after)
+    reasons = []
+    protected = sorted(e.name for e in candidate.entries
+                       if e.name in after - before and policy.protected_match(e.name, e.scope) is not None)
+    if protected:
+        reasons.append(f"adds protected name(s): {', '.join(protected[:10])}")
+    changed = added + removed
+    limit = max(settings.feed_gate_min_changes, settings.feed_gate_share * len(before))
+    if changed > limit:
+        reasons.append(
+            f"changes {changed} names (+{added} -{removed}) of {len(before)}: more than "
+            f"{settings.feed_gate_share:.0%} of the list")
+    return reasons, added, removed
+
+
+def _confirmed(session: Session, set_hash: str) -> bool:
+    return session.execute(
+        select(FeedHold.id).where(FeedHold.set_hash == set_hash, FeedHold.confirmed_at.is_not(None))
+    ).first() is not None
+
+
+def _hold(session: Session, candidate: Candidate, reasons: list[str], added: int, removed: int) -> FeedHold:
+    existing = session.execute(
+        select(FeedHold).where(FeedHold.set_hash == candidate.set_hash, FeedHold.confirmed_at.is_(None))
+    ).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    hold = FeedHold(set_hash=candidate.set_hash, reasons="; ".join(reasons), added=added, removed=removed,
+                    created_at=utcnow())
+    session.add(hold)
+    session.flush()
+    audit.record(session, actor="system", action="feed.held", object_type="feed_hold", object_id=hold.id,
+                 details={"reasons": reasons, "added": added, "removed": removed, "count": len(candidate.entries)})
+    return hold
+
+
+def pending_holds(session: Session) -> list[FeedHold]:
+    """Holds awaiting a magistrate's confirmation."""
+    query = select(FeedHold).where(FeedHold.confirmed_at.is_(None)).order_by(FeedHold.id)
+    return list(session.execute(query).scalars())
+
+
+def confirm_hold(session: Session, *, actor: User, hold_id: int) -> FeedHold:
+    """A magistrate confirms a held change a second time; the next build publishes it."""
+    require_role(actor, "magistrate", action="confirm a held feed version")
+    hold = session.get(FeedHold, hold_id)
+    if hold is None:
+        raise NotFound(f"no feed hold #{hold_id}")
+    if hold.confirmed_at is not None:
+        raise Conflict(f"feed hold #{hold_id} was already confirmed")
+    hold.confirmed_by, hold.confirmed_at = actor.id, utcnow()
+    session.flush()
+    audit.record(session, actor=actor_label(actor), action="feed.hold_confirmed", object_type="feed_hold",
+                 object_id=hold.id, details={"reasons": hold.reasons})
+    return hold
+
+
+def _store_set(session: Session, candidate: Candidate) -> None:
+    if session.get(FeedEntrySet, candidate.set_hash) is None:
+        session.add(FeedEntrySet(set_hash=candidate.set_hash, count=len(candidate.entries),
+                                 entries=zlib.compress(_canonical(candidate.entries), 6)))
+        session.flush()
+
+
+def trusted_comment(serial: int, expires_at: dt.datetime, sha256: str, ext: str) -> str:
+    """The signed comment: feed, serial, expiry and the body's SHA-256 (all verified by the client)."""
+    return formats.trusted_comment(feed=FEED_NAME, serial=serial, expires_at=expires_at, sha256=sha256, fmt=ext)
+
+
+def _publish(session: Session, candidate: Candidate, *, settings: Settings, keys: KeyStore, added: int,
+             removed: int, reason: str, now: dt.datetime) -> FeedVersionRow:
+    _store_set(session, candidate)
+    previous = latest_version(session)
+    serial = (session.execute(select(func.max(FeedVersionRow.serial))).scalar_one() or 0) + 1
+    row = FeedVersionRow(
+        serial=serial, set_hash=candidate.set_hash, count=len(candidate.entries), generated_at=now,
+        expires_at=now + dt.timedelta(hours=settings.feed_expiry_hours),
+        previous_sha256=previous.envelope_sha256 if previous else None, envelope_sha256="",
+        stop_page_name=settings.stop_page_host, stop_page_ipv4=settings.stop_page_ipv4,
+        stop_page_ipv6=settings.stop_page_ipv6 or None, key_id=keys.active_key_id(), added=added, removed=removed,
+    )
+    artifacts = []
+    for ext, body in formats.render_all(version_model_from(row, candidate.entries)).items():
+        sha = hashlib.sha256(body).hexdigest()
+        signature = keys.sign(body, trusted_comment(serial, row.expires_at, sha, ext))
+        artifacts.append(FeedArtifact(serial=serial, ext=ext, sha256=sha, size=len(body), signature=signature))
+        if ext == "json":
+            row.envelope_sha256 = sha
+    session.add(row)
+    session.flush()
+    session.add_all(artifacts)
+    session.flush()
+    # Orders whose change this version carries now cite its serial (requisitions wait for it).
+    lift_orders = set(session.execute(
+        select(Submission.lift_order_id).where(Submission.status == "lifted", Submission.lift_order_id.is_not(None))
+        .join(Order, Order.id == Submission.lift_order_id).where(Order.feed_serial.is_(None))
+    ).scalars())
+    covered = sorted({*candidate.block_order_ids, *(o for o in lift_orders if o is not None)})
+    newly = list(session.execute(
+        select(Order.id).where(Order.id.in_(covered), Order.feed_serial.is_(None))).scalars()) if covered else []
+    if newly:
+        session.execute(update(Order).where(Order.id.in_(newly)).values(feed_serial=serial))
+    audit.record(session, actor="system", action="feed.published", object_type="feed_version", object_id=serial,
+                 details={"serial": serial, "count": row.count, "added": added, "removed": removed,
+                          "sha256": row.envelope_sha256, "expires_at": row.expires_at.isoformat(),
+                          "key_id": row.key_id, "reason": reason, "orders": newly})
+    for order_id in newly:
+        audit.record(session, actor="system", action="order.in_feed", object_type="order", object_id=order_id,
+                     order_id=order_id, details={"serial": serial})
+    return row
+
+
+def version_model_from(row: FeedVersionRow, entries: tuple[formats.FeedEntry, ...]) -> formats.FeedVersion:
+    """The pure feed-format object for a row whose entries are at hand."""
+    return formats.FeedVersion(
+        serial=row.serial, generated_at=row.generated_at, expires_at=row.expires_at,
+        previous_sha256=row.previous_sha256, entries=entries, stop_page_name=row.stop_page_name,
+        stop_page_ipv4=row.stop_page_ipv4, stop_page_ipv6=row.stop_page_ipv6,
+    )
+
+
+def build(session: Session, *, settings: Settings, keys: KeyStore, policy: NamePolicy,
+          now: dt.datetime | None = None, force: bool = False) -> FeedVersionRow | None:
+    """Publish a new version if the approved set changed (gate permitting) or the last one is due a re-issue."""
+    moment = now or utcnow()
+    candidate = current_candidate(session)
+    latest = latest_version(session)
+    due = latest is None or force or moment - latest.generated_at >= dt.timedelta(minutes=settings.feed_reissue_minutes)
+    if latest is not None and latest.set_hash == candidate.set_hash:
+        if not due:
+            return None
+        return _publish(session, candidate, settings=settings, keys=keys, added=0, removed=0,
+                        reason="re-issue (expiry moves on)", now=moment)
+    previous = entries_of(session, latest.set_hash) if latest is not None else ()
+    reasons, added, removed = gate_reasons(previous, candidate, policy, settings)
+    if reasons and not _confirmed(session, candidate.set_hash):
+        _hold(session, candidate, reasons, added, removed)
+        if latest is not None and due:
+            # Keep ISPs' copies from expiring while the change waits: re-issue the last published set.
+            kept = Candidate(previous, latest.set_hash, frozenset())
+            return _publish(session, kept, settings=settings, keys=keys, added=0, removed=0,
+                            reason="re-issue while a change is held", now=moment)
+        return None
+    return _publish(session, candidate, settings=settings, keys=keys, added=added, removed=removed,
+                    reason="confirmed after hold" if reasons else "change", now=moment)
+
+
+def artifact_body(session: Session, row: FeedVersionRow, ext: str, cache_dir: Path | None = None) -> bytes:
+    """The exact bytes of one format of one version (re-rendered deterministically, checked against its hash)."""
+    artifact = session.get(FeedArtifact, (row.serial, ext))
+    if artifact is None:
+        raise NotFound(f"feed version {row.serial} has no format {ext!r}")
+    cached = cache_dir / f"{row.serial}.{ext}" if cache_dir is not None else None
+    if cached is not None and cached.exists():
+        body = cached.read_bytes()
+        if hashlib.sha256(body).hexdigest() == artifact.sha256:
+            return body
+    body = formats.render_all(version_model(session, row), only=ext)[ext]
+    if hashlib.sha256(body).hexdigest() != artifact.sha256:
+        raise Conflict(f"feed version {row.serial}.{ext} no longer renders to its signed bytes")
+    if cached is not None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(cached.suffix + ".tmp")
+        tmp.write_bytes(body)
+        tmp.replace(cached)
+    return body

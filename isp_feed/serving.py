@@ -1,0 +1,90 @@
+"""What the feed endpoints need: fetch logging, diffs, and the ISPs' acknowledgements of applied serials."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from blocklist import audit
+from blocklist.errors import InvalidInput, NotFound
+from blocklist.models import Isp, utcnow
+from isp_feed.models import FeedApplied, FeedArtifact, FeedFetch, FeedVersionRow
+from isp_feed.publish import entries_of, get_version, latest_version
+
+
+def record_fetch(session: Session, *, isp: Isp, serial: int | None, ext: str, status: int) -> None:
+    """Log one feed request (ISP, serial, format, time, status)."""
+    session.add(FeedFetch(isp_id=isp.id, serial=serial, ext=ext[:40], status=status, at=utcnow()))
+    session.flush()
+
+
+@dataclass(frozen=True)
+class Diff:
+    """Names added and removed between two serials."""
+
+    from_serial: int
+    to_serial: int
+    added: list[dict[str, str]]
+    removed: list[dict[str, str]]
+
+
+def diff(session: Session, *, from_serial: int, to_serial: int | None = None) -> Diff:
+    """What changed from one version to another (default: to the latest)."""
+    target = get_version(session, to_serial) if to_serial is not None else latest_version(session)
+    if target is None:
+        raise NotFound("no feed version has been published yet")
+    if from_serial > target.serial:
+        raise InvalidInput(f"from={from_serial} is newer than the latest serial {target.serial}", field="from")
+    base = get_version(session, from_serial)
+    old = {e.name: e for e in entries_of(session, base.set_hash)}
+    new = {e.name: e for e in entries_of(session, target.set_hash)}
+    added = [{"name": e.name, "unicode": e.unicode, "scope": e.scope}
+             for name, e in sorted(new.items()) if name not in old or old[name].scope != e.scope]
+    removed = [{"name": e.name, "unicode": e.unicode, "scope": e.scope}
+               for name, e in sorted(old.items()) if name not in new or new[name].scope != e.scope]
+    return Diff(from_serial, target.serial, added, removed)
+
+
+def record_applied(session: Session, *, isp: Isp, serial: int, sha256: str, fmt: str = "") -> FeedApplied:
+    """An ISP client reports the serial it applied; the hash must be that of a format of that serial."""
+    version = session.get(FeedVersionRow, serial)
+    if version is None:
+        raise NotFound(f"no feed version {serial}")
+    known = set(session.execute(select(FeedArtifact.sha256).where(FeedArtifact.serial == serial)).scalars())
+    if sha256 not in known:
+        raise InvalidInput(f"sha256 does not match any format of feed version {serial}", field="sha256")
+    row = FeedApplied(isp_id=isp.id, serial=serial, sha256=sha256, format=fmt[:20], at=utcnow())
+    session.add(row)
+    session.flush()
+    audit.record(session, actor=f"isp:{isp.name}", action="feed.applied", object_type="isp", object_id=isp.id,
+                 details={"serial": serial, "sha256": sha256, "format": fmt})
+    return row
+
+
+@dataclass(frozen=True)
+class IspFeedState:
+    """Where one ISP stands: the last serial it applied and fetched, and how far behind it is."""
+
+    isp_id: int
+    isp_name: str
+    applied_serial: int | None
+    applied_at: object
+    last_fetch_at: object
+    behind: int | None
+
+
+def feed_states(session: Session) -> list[IspFeedState]:
+    """Every active ISP's applied serial against the latest (who is behind)."""
+    latest = latest_version(session)
+    states = []
+    for isp in session.execute(select(Isp).where(Isp.active.is_(True)).order_by(Isp.name)).scalars():
+        applied = session.execute(
+            select(FeedApplied).where(FeedApplied.isp_id == isp.id).order_by(FeedApplied.id.desc()).limit(1)
+        ).scalar_one_or_none()
+        fetched = session.execute(select(func.max(FeedFetch.at)).where(FeedFetch.isp_id == isp.id)).scalar_one()
+        behind = (latest.serial - applied.serial) if latest and applied else None
+        states.append(IspFeedState(isp.id, isp.name, applied.serial if applied else None,
+                                   applied.at if applied else None, fetched, behind))
+    return states

@@ -1,0 +1,140 @@
+"""Feed versions: built on change, re-issued, gated, signed, immutable, linked back to their orders."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from blocklist import audit, workflow
+from blocklist.db import Database
+from blocklist.errors import Forbidden
+from blocklist.models import Order, User
+from blocklist.names import NamePolicy
+from blocklist.settings import Settings
+from isp_feed import formats, publish, signing
+from isp_feed.keys import KeyStore
+from isp_feed.models import FeedArtifact
+from tests.blocklist.helpers import submission
+
+POLICY = NamePolicy.build()
+
+
+def _approve(database: Database, people: dict[str, User], *domains: str, **kw: object) -> int:
+    with database.transaction() as s:
+        ids = [workflow.submit(s, actor=people["officer"], data=submission(d, **kw), policy=POLICY).id
+               for d in domains]
+    with database.transaction() as s:
+        return workflow.approve(s, actor=people["magistrate"], submission_ids=ids).id
+
+
+def _build(database: Database, settings: Settings, keys: KeyStore, **kw: object) -> int | None:
+    with database.transaction() as s:
+        policy = workflow.name_policy(s)
+        row = publish.build(s, settings=settings, keys=keys, policy=policy, **kw)  # type: ignore[arg-type]
+        return row.serial if row else None
+
+
+@pytest.fixture
+def keys(settings: Settings) -> KeyStore:
+    return KeyStore(settings.data_dir / "keys")
+
+
+def test_version_per_change_signed_and_linked(
+    database: Database, people: dict[str, User], settings: Settings, keys: KeyStore
+) -> None:
+    assert _build(database, settings, keys) == 1  # the first version, empty
+    assert _build(database, settings, keys) is None  # nothing changed, not yet due
+    order_id = _approve(database, people, "csam-gallery.test", "bücher-verboten.example")
+    assert _build(database, settings, keys) == 2
+    with database.transaction() as s:
+        row = publish.get_version(s, 2)
+        assert (row.count, row.added, row.removed) == (2, 2, 0)
+        assert row.previous_sha256 == publish.get_version(s, 1).envelope_sha256
+        order = s.get(Order, order_id)
+        assert order is not None and order.feed_serial == 2
+        envelope = publish.artifact_body(s, row, "json")
+        version = formats.parse_envelope(envelope)
+        assert version.serial == 2 and [e.name for e in version.entries] == [
+            "csam-gallery.test", "xn--bcher-verboten-gsb.example"]
+        artifact = s.get(FeedArtifact, (2, "rpz"))
+        assert artifact is not None
+        rpz = publish.artifact_body(s, row, "rpz")
+        comment = signing.verify(rpz, artifact.signature, [keys.active_public_key()])
+        facts = formats.parse_trusted_comment(comment)
+        assert (facts.serial, facts.fmt, facts.sha256) == (2, "rpz", artifact.sha256)
+        assert b"*.csam-gallery.test CNAME stop.blocklist.example." in rpz
+        assert b"@ IN SOA localhost. hostmaster.blocklist.invalid. 2 " in rpz
+        actions = [e.action for e in workflow.history(s, "csam-gallery.test")]
+        assert "order.in_feed" in actions
+        assert audit.verify(s).intact
+
+
+def test_reissue_moves_expiry_and_serial_only_grows(
+    database: Database, people: dict[str, User], settings: Settings, keys: KeyStore
+) -> None:
+    _approve(database, people, "csam-gallery.test")
+    assert _build(database, settings, keys) == 1
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=61)
+    assert _build(database, settings, keys, now=later) == 2
+    with database.transaction() as s:
+        one, two = publish.get_version(s, 1), publish.get_version(s, 2)
+        assert one.set_hash == two.set_hash and two.expires_at > one.expires_at and two.added == 0
+
+
+def test_artifacts_are_immutable_and_rerender_identically(
+    database: Database, people: dict[str, User], settings: Settings, keys: KeyStore
+) -> None:
+    _approve(database, people, "csam-gallery.test")
+    _build(database, settings, keys)
+    with database.transaction() as s:
+        before = {a.ext: (a.sha256, a.signature) for a in s.execute(select(FeedArtifact)).scalars()}
+    _approve(database, people, "second.test")
+    _build(database, settings, keys)
+    with database.transaction() as s:
+        row = publish.get_version(s, 1)
+        for ext, (sha, sig) in before.items():
+            artifact = s.get(FeedArtifact, (1, ext))
+            assert artifact is not None and (artifact.sha256, artifact.signature) == (sha, sig)
+            body = publish.artifact_body(s, row, ext, settings.data_dir / "cache")  # renders, then caches
+            assert publish.artifact_body(s, row, ext, settings.data_dir / "cache") == body
+        assert set(before) == set(formats.EXTENSIONS)
+
+
+def test_gate_holds_a_large_change_until_a_magistrate_confirms(
+    database: Database, people: dict[str, User], settings: Settings, keys: KeyStore
+) -> None:
+    strict = settings.model_copy(update={"feed_gate_min_changes": 2, "feed_gate_share": 0.10})
+    _approve(database, people, "a1.test", "a2.test")
+    assert _build(database, strict, keys) == 1
+    _approve(database, people, "b1.test", "b2.test", "b3.test")
+    assert _build(database, strict, keys) is None  # held: +3 of 2
+    with database.transaction() as s:
+        holds = publish.pending_holds(s)
+        assert len(holds) == 1 and "changes 3 names" in holds[0].reasons
+        with pytest.raises(Forbidden):
+            publish.confirm_hold(s, actor=people["officer"], hold_id=holds[0].id)
+    # While held, the last published set is still re-issued so that ISPs' copies do not expire.
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=61)
+    assert _build(database, strict, keys, now=later) == 2
+    with database.transaction() as s:
+        assert publish.get_version(s, 2).count == 2
+        publish.confirm_hold(s, actor=people["magistrate2"], hold_id=publish.pending_holds(s)[0].id)
+    assert _build(database, strict, keys) == 3
+    with database.transaction() as s:
+        assert publish.get_version(s, 3).count == 5
+        assert audit.verify(s).intact
+
+
+def test_gate_holds_a_protected_name(
+    database: Database, people: dict[str, User], settings: Settings, keys: KeyStore
+) -> None:
+    _build(database, settings, keys)
+    with database.transaction() as s:
+        workflow.create_override(s, actor=people["magistrate"], domain="sites.google.com",
+                                 reason="court-confirmed exception")
+    _approve(database, people, "sites.google.com", scope="exact")
+    assert _build(database, settings, keys) is None
+    with database.transaction() as s:
+        assert "protected" in publish.pending_holds(s)[0].reasons
