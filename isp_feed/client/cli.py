@@ -1,0 +1,97 @@
+"""`isp-feed`: the reference client ISPs run (cron, systemd timer, or --loop)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+from isp_feed import formats, signing
+from isp_feed.client.pull import FetchFailed, Options, Refused, ReloadFailed, pull
+
+EXIT_OK, EXIT_USAGE, EXIT_REFUSED, EXIT_FETCH, EXIT_RELOAD = 0, 2, 3, 4, 5
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="isp-feed", description="Pull, verify and apply the signed blocklist feed.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("pull", help="apply the latest version if it passes every check")
+    p.add_argument("--server", required=True, help="e.g. https://blocklist.example")
+    p.add_argument("--token", required=True, help="this ISP's feed credential")
+    p.add_argument("--pubkey", action="append", required=True, type=Path,
+                   help="trusted minisign public key file (repeat during a key rotation)")
+    p.add_argument("--state-dir", required=True, type=Path)
+    p.add_argument("--format", default="rpz", choices=formats.EXTENSIONS)
+    p.add_argument("--out", required=True, type=Path, help="file the resolver loads")
+    p.add_argument("--reload", help="command that makes the resolver re-read --out")
+    p.add_argument("--max-change-share", type=float, default=0.10,
+                   help="refuse a version changing more than this share of the list (default 0.10)")
+    p.add_argument("--max-change-min", type=int, default=10,
+                   help="changes up to this many names are always accepted (default 10)")
+    p.add_argument("--protected-file", type=Path, help="extra names that must never be blocked, one per line")
+    p.add_argument("--loop", action="store_true", help="keep pulling until stopped")
+    p.add_argument("--interval", type=float, default=60.0, help="seconds between pulls with --loop")
+    return parser
+
+
+def _options(args: argparse.Namespace) -> Options:
+    try:
+        keys = [signing.parse_public_key(path.read_text()) for path in args.pubkey]
+    except (OSError, signing.SignatureError) as exc:
+        raise SystemExit(_fail(EXIT_USAGE, f"cannot read public key: {exc}")) from None
+    opts = Options(server=args.server, token=args.token, pubkeys=keys, state_dir=args.state_dir, fmt=args.format,
+                   out=args.out, reload=args.reload, max_change_share=args.max_change_share,
+                   max_change_min=args.max_change_min)
+    if args.protected_file:
+        opts.protected |= {line.strip().lower().rstrip(".") for line in args.protected_file.read_text().splitlines()
+                           if line.strip() and not line.startswith("#")}
+    return opts
+
+
+def _fail(code: int, message: str) -> int:
+    print(f"isp-feed: {message}", file=sys.stderr)
+    return code
+
+
+def run_once(opts: Options) -> int:
+    """One pull; the exit code says what happened."""
+    try:
+        outcome = pull(opts)
+    except Refused as exc:
+        return _fail(EXIT_REFUSED, f"refused, keeping the last good list: {exc}")
+    except FetchFailed as exc:
+        return _fail(EXIT_FETCH, f"fetch failed, keeping the last good list: {exc}")
+    except ReloadFailed as exc:
+        return _fail(EXIT_RELOAD, str(exc))
+    print(f"isp-feed: {outcome.message}")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `isp-feed` command."""
+    args = _parser().parse_args(argv)
+    opts = _options(args)
+    if not args.loop:
+        return run_once(opts)
+    stopping = False
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    code = EXIT_OK
+    while not stopping:
+        code = run_once(opts)
+        deadline = time.monotonic() + args.interval
+        while not stopping and time.monotonic() < deadline:
+            time.sleep(min(0.2, args.interval))
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
