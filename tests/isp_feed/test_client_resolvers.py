@@ -140,7 +140,7 @@ def test_bind_applies_the_same_rpz(chain: Chain, tmp_path: Path) -> None:
         chain.approve("csam-gallery.test")
         assert chain.pull(rpz, _reload_cmd(bind)) == 0
         eventually(lambda: assert_blocked(bind, "csam-gallery.test"))  # rndc reload returns before the load
-        
+
         assert_blocked(bind, "a.b.csam-gallery.test")
         assert_resolves(bind, "good.test")
         chain.lift("csam-gallery.test")

@@ -113,7 +113,9 @@ class Resolver:
                 self.process.wait()
 
 
-def query(resolver: Resolver | tuple[str, int], name: str, rdtype: str = "A", timeout: float = 3.0) -> dns.message.Message:
+def query(
+    resolver: Resolver | tuple[str, int], name: str, rdtype: str = "A", timeout: float = 3.0
+) -> dns.message.Message:
     """Ask a resolver (UDP, falling back to TCP on truncation)."""
     ip, port = (resolver.ip, resolver.port) if isinstance(resolver, Resolver) else resolver
     message = dns.message.make_query(name, rdtype)
@@ -223,7 +225,9 @@ def start_internet(tmp: Path) -> Iterator[Resolver]:
 
 
 @contextmanager
-def start_unbound(tmp: Path, rpz_file: Path | None, policy: str = "stoppage", name: str = "unbound") -> Iterator[Resolver]:
+def start_unbound(
+    tmp: Path, rpz_file: Path | None, policy: str = "stoppage", name: str = "unbound"
+) -> Iterator[Resolver]:
     """An ISP's Unbound: resolves the test internet itself and applies `rpz_file` (none: a non-compliant ISP).
 
     policy "nxdomain" overrides every RPZ action with NXDOMAIN (an ISP whose agreed block answer is NXDOMAIN).
