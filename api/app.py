@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from api import errors, scheduler, stoppage
 from api.routes import router as api_router
 from api.routes.feed import router as feed_router
+from api.routes.feed_admin import router as feed_admin_router
 from api.routes.requisitions import router as requisitions_router
 from api.runtime import Runtime
 from api.web import router as web_router
@@ -38,6 +39,7 @@ def create_app(rt: Runtime) -> FastAPI:
 
     app.include_router(api_router)
     app.include_router(requisitions_router, prefix="/api/v1")
+    app.include_router(feed_admin_router, prefix="/api/v1")
     app.include_router(feed_router)
     app.include_router(web_router)
     stoppage.install(app, rt)

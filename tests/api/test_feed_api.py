@@ -85,3 +85,59 @@ def test_diff_applied_and_fetch_log(rt: Runtime, feed: dict[str, str]) -> None:
         assert ("diff:1", 2, 200) in fetches and ("rpz", 2, 200) in fetches
         states = {st.isp_name: st for st in feed_states(s)}
         assert states["ISP One"].applied_serial == 2 and states["ISP One"].behind == 0
+
+
+def test_minisign_checks_a_served_version_by_hand(rt: Runtime, feed: dict[str, str], tmp_path: object) -> None:
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    from tests.support.ci import missing
+
+    minisign = shutil.which("minisign")
+    if minisign is None:
+        missing("minisign", "install Debian's minisign package")
+    folder = Path(str(tmp_path))
+    client = TestClient(create_app(rt))
+    auth = {"Authorization": f"Bearer {feed['one']}"}
+    (folder / "2.rpz").write_bytes(client.get("/feed/v1/versions/2.rpz", headers=auth).content)
+    (folder / "2.rpz.minisig").write_bytes(client.get("/feed/v1/versions/2.rpz.minisig", headers=auth).content)
+    key = rt.keys.active_public_key().to_base64()
+    ok = subprocess.run([minisign, "-V", "-P", key, "-m", str(folder / "2.rpz")], capture_output=True, text=True)
+    assert ok.returncode == 0 and "serial=2" in ok.stdout, ok.stderr
+    (folder / "2.rpz").write_bytes((folder / "2.rpz").read_bytes().replace(b"csam", b"csaM"))
+    bad = subprocess.run([minisign, "-V", "-P", key, "-m", str(folder / "2.rpz")], capture_output=True, text=True)
+    assert bad.returncode != 0
+
+
+def test_key_rotation_keeps_the_old_key_during_the_transition(rt: Runtime, feed: dict[str, str]) -> None:
+    client = TestClient(create_app(rt))
+    auth = {"Authorization": f"Bearer {feed['one']}"}
+    old = rt.keys.active_key_id()
+    new = rt.keys.rotate(transition_days=7)
+    publish_feed(rt.database, rt.settings, force=True)
+    listed = client.get("/feed/v1/keys", headers=auth).json()["keys"]
+    assert [(k["key_id"], k["active"]) for k in listed] == [(new, True), (old, False)]
+    body = client.get("/feed/v1/latest.json", headers=auth).content
+    sig = client.get("/feed/v1/latest.json.minisig", headers=auth).text
+    both = [signing.parse_public_key(k["minisign"]) for k in listed]
+    assert formats.parse_trusted_comment(signing.verify(body, sig, both)).serial == 3
+    import datetime as dt
+
+    after = rt.keys.public_keys(now=dt.datetime.now(dt.UTC) + dt.timedelta(days=8))
+    assert [k.key_id for k in after] == [new]
+
+
+def test_feed_state_for_magistrates(rt: Runtime, feed: dict[str, str], people: dict[str, User]) -> None:
+    from blocklist import users
+
+    with rt.database.transaction() as s:
+        magistrate = users.issue_token(s, actor="test", user=people["magistrate"])
+        officer = users.issue_token(s, actor="test", user=people["officer"])
+    client = TestClient(create_app(rt))
+    versions = client.get("/api/v1/feed/versions", headers={"Authorization": f"Bearer {magistrate}"}).json()
+    assert [v["serial"] for v in versions] == [2, 1]
+    assert client.get("/api/v1/feed/isps", headers={"Authorization": f"Bearer {officer}"}).status_code == 403
+    states = client.get("/api/v1/feed/isps", headers={"Authorization": f"Bearer {magistrate}"}).json()
+    assert [s["isp_name"] for s in states] == ["ISP One"]
+    assert client.get("/api/v1/feed/holds", headers={"Authorization": f"Bearer {magistrate}"}).json() == []
