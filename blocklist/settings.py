@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import AliasChoices, Field
@@ -26,6 +27,8 @@ class Settings(BaseSettings):
     requisition_deadline_hours: int = 24
     # Wait for the feed version that carries an order before issuing its requisitions (they cite its serial).
     requisitions_wait_for_feed: bool = True
+    # Processes rendering a large order's PDFs in parallel.
+    requisition_render_workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
     authority_name: str = "Federal Prosecutor's Office"
     authority_address: str = "Rue des Quatre Bras 19, 1000 Brussels"
     authority_email: str = "blocking@federal-prosecutor.example"

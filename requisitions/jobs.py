@@ -6,19 +6,40 @@ from blocklist.db import Database
 from blocklist.models import Isp, Order
 from blocklist.settings import Settings
 from requisitions import delivery, service
+from requisitions.errors import RenderError
 
 
 def issue_pending(database: Database, settings: Settings) -> int:
-    """Issue requisitions for every order that has none yet, each order in its own transaction."""
+    """Issue requisitions for every order that has none yet.
+
+    Rendering runs outside any transaction (a big order takes minutes of PDF work and must not hold the
+    database's write lock); the result is stored in a short transaction that re-checks the order.
+    """
     with database.transaction() as session:
         order_ids = [o.id for o in service.orders_awaiting_requisitions(session, settings=settings)]
     issued = 0
     for order_id in order_ids:
         with database.transaction() as session:
             order = session.get(Order, order_id)
-            if order is not None:
-                issued += len(service.issue_for_order(session, order=order, settings=settings))
+            drafts = service.draft_order(session, order=order, settings=settings) if order else []
+        error = None
+        try:
+            rendered = service.render_drafts(drafts, workers=_workers(settings, drafts))
+        except RenderError as exc:
+            rendered, error = [], str(exc)
+        with database.transaction() as session:
+            if service.order_issue(session, order_id) is not None:
+                continue  # another worker issued it meanwhile
+            rows = service.store_rendered(session, rendered) if error is None else []
+            service.record_order_outcome(session, order_id=order_id, requisitions=rows, error=error)
+            issued += len(rows)
     return issued
+
+
+def _workers(settings: Settings, drafts: list[service.Draft]) -> int:
+    # Worth a process pool only when there is real PDF work (hundreds of table rows in all).
+    work = sum(len(d.doc.names) for d in drafts)
+    return settings.requisition_render_workers if work >= 2000 else 1
 
 
 def catch_up(database: Database, settings: Settings) -> int:

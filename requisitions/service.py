@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import multiprocessing
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from email.utils import make_msgid
 
 from sqlalchemy import and_, exists, select
@@ -17,7 +20,7 @@ from blocklist.settings import Settings
 from requisitions.document import Addressee, Authority, CaseRef, NamedDomain, RequisitionDocument
 from requisitions.errors import RenderError
 from requisitions.models import OrderIssue, Requisition
-from requisitions.render import render
+from requisitions.render import RenderedRequisition, render
 
 LIST_STATUSES = ("pending", "sent", "acknowledged", "failed", "overdue")
 
@@ -47,46 +50,99 @@ def _names(subs: Sequence[Submission]) -> tuple[NamedDomain, ...]:
                  for s in sorted(subs, key=lambda x: x.domain))
 
 
-def _build(
-    session: Session, *, kind: str, order: Order | None, subs: Sequence[Submission], isps: Sequence[Isp],
-    magistrate: str, settings: Settings, reason: str | None, feed_serial: int | None,
-) -> list[Requisition]:
-    """Render one document per ISP in memory; any failure raises before anything is written."""
+@dataclass(frozen=True)
+class Draft:
+    """One requisition ready to render: its document and where it goes."""
+
+    doc: RequisitionDocument
+    isp_id: int
+    order_id: int | None
+
+
+def _drafts(
+    *, kind: str, order: Order | None, subs: Sequence[Submission], isps: Sequence[Isp], magistrate: str,
+    settings: Settings, reason: str | None, feed_serial: int | None,
+) -> list[Draft]:
     now = utcnow()
     deadline = now + dt.timedelta(hours=settings.requisition_deadline_hours)
-    built = []
-    for isp in isps:
-        reference = _reference(order.id if order else None, isp, kind, now)
-        doc = RequisitionDocument(
-            kind=kind, reference=reference, language=isp.language, issued_at=now, deadline=deadline,  # type: ignore[arg-type]
-            authority=_authority(settings), magistrate=magistrate,
-            isp=Addressee(name=isp.name, operator_id=isp.operator_id, email=isp.email),
-            names=_names(subs), cases=_cases(subs), feed_serial=feed_serial,
-            stop_page_name=settings.stop_page_host, reason=reason,
-        )
-        rendered = render(doc)
-        built.append(Requisition(
-            reference=reference, kind=kind, order_id=order.id if order else None, isp_id=isp.id,
-            language=isp.language,
-            names=audit.canonical_json([{"a_label": n.a_label, "unicode": n.unicode, "scope": n.scope}
-                                        for n in doc.names]),
-            feed_serial=feed_serial, subject=rendered.subject, body_text=rendered.text, pdf=rendered.pdf,
-            pdf_sha256=rendered.sha256, message_id=make_msgid(idstring=reference, domain="requisitions.invalid"),
-            created_at=now, deadline=deadline, status="pending", attempts=0, next_attempt_at=now,
-        ))
-    return built
+    names, cases = _names(subs), _cases(subs)
+    return [Draft(RequisitionDocument(
+        kind=kind, reference=_reference(order.id if order else None, isp, kind, now),  # type: ignore[arg-type]
+        language=isp.language, issued_at=now, deadline=deadline,  # type: ignore[arg-type]
+        authority=_authority(settings), magistrate=magistrate,
+        isp=Addressee(name=isp.name, operator_id=isp.operator_id, email=isp.email),
+        names=names, cases=cases, feed_serial=feed_serial, stop_page_name=settings.stop_page_host, reason=reason,
+    ), isp.id, order.id if order else None) for isp in isps]
 
 
-def _store(session: Session, requisitions: Sequence[Requisition], actor: str) -> None:
-    for req in requisitions:
-        session.add(req)
+def draft_order(session: Session, *, order: Order, settings: Settings) -> list[Draft]:
+    """One draft per ISP active now, for a blocking or lifting order."""
+    column = Submission.order_id if order.kind == "block" else Submission.lift_order_id
+    subs = list(session.execute(select(Submission).where(column == order.id)).scalars())
+    isps = list(session.execute(select(Isp).where(Isp.active.is_(True)).order_by(Isp.id)).scalars())
+    magistrate = session.get(User, order.magistrate_id)
+    return _drafts(kind="blocking" if order.kind == "block" else "lifting", order=order, subs=subs, isps=isps,
+                   magistrate=magistrate.display_name if magistrate else "", settings=settings,
+                   reason=order.reason or None, feed_serial=order.feed_serial)
+
+
+def draft_catch_up(session: Session, *, isp: Isp, settings: Settings) -> list[Draft]:
+    """A catch-up draft for an ISP registered after names were blocked: everything blocked before it."""
+    subs = list(session.execute(
+        select(Submission).join(Order, Order.id == Submission.order_id)
+        .where(Submission.status == "approved", Order.created_at < isp.created_at)
+    ).scalars())
+    if not subs:
+        return []
+    return _drafts(kind="catch_up", order=None, subs=subs, isps=[isp], magistrate=settings.authority_name,
+                   settings=settings, reason=None, feed_serial=None)
+
+
+def render_drafts(drafts: Sequence[Draft], *, workers: int = 1) -> list[tuple[Draft, RenderedRequisition]]:
+    """Render every draft (in parallel processes when asked); the first failure raises RenderError."""
+    if workers <= 1 or len(drafts) <= 1:
+        return [(d, render(d.doc)) for d in drafts]
+    # Spawned, not forked: the server process runs threads (uvicorn, the scheduler).
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return list(zip(drafts, pool.map(render, [d.doc for d in drafts], chunksize=1), strict=True))
+
+
+def store_rendered(
+    session: Session, rendered: Sequence[tuple[Draft, RenderedRequisition]], actor: str = "system"
+) -> list[Requisition]:
+    """Write the rendered requisitions (pending delivery) and audit each with its PDF's SHA-256."""
+    now = utcnow()
+    rows = [Requisition(
+        reference=d.doc.reference, kind=d.doc.kind, order_id=d.order_id, isp_id=d.isp_id, language=d.doc.language,
+        names=audit.canonical_json([{"a_label": n.a_label, "unicode": n.unicode, "scope": n.scope}
+                                    for n in d.doc.names]),
+        feed_serial=d.doc.feed_serial, subject=r.subject, body_text=r.text, pdf=r.pdf, pdf_sha256=r.sha256,
+        message_id=make_msgid(idstring=d.doc.reference, domain="requisitions.invalid"), created_at=now,
+        deadline=d.doc.deadline, status="pending", attempts=0, next_attempt_at=now,
+    ) for d, r in rendered]
+    session.add_all(rows)
     session.flush()
-    for req in requisitions:
+    for req in rows:
         audit.record(session, actor=actor, action="requisition.created", object_type="requisition",
                      object_id=req.id, order_id=req.order_id,
                      details={"reference": req.reference, "kind": req.kind, "isp_id": req.isp_id,
                               "language": req.language, "pdf_sha256": req.pdf_sha256,
                               "feed_serial": req.feed_serial, "deadline": req.deadline.isoformat()})
+    return rows
+
+
+def record_order_outcome(
+    session: Session, *, order_id: int, requisitions: Sequence[Requisition] = (), error: str | None = None,
+    actor: str = "system",
+) -> None:
+    """Mark an order issued (to every active ISP) or failed as a whole, with the error shown on the order."""
+    status = "failed" if error is not None else "issued"
+    session.add(OrderIssue(order_id=order_id, status=status, error=error, isp_count=len(requisitions), at=utcnow()))
+    session.flush()
+    if error is not None:
+        audit.record(session, actor=actor, action="requisition.order_failed", object_type="order",
+                     object_id=order_id, order_id=order_id, details={"error": error})
 
 
 def orders_awaiting_requisitions(session: Session, *, settings: Settings) -> list[Order]:
@@ -98,41 +154,22 @@ def orders_awaiting_requisitions(session: Session, *, settings: Settings) -> lis
 
 
 def issue_for_order(session: Session, *, order: Order, settings: Settings, actor: str = "system") -> list[Requisition]:
-    """Create one requisition per active ISP for a blocking or lifting order; all or none."""
-    column = Submission.order_id if order.kind == "block" else Submission.lift_order_id
-    subs = list(session.execute(select(Submission).where(column == order.id)).scalars())
-    isps = list(session.execute(select(Isp).where(Isp.active.is_(True)).order_by(Isp.id)).scalars())
-    magistrate = session.get(User, order.magistrate_id)
-    kind = "blocking" if order.kind == "block" else "lifting"
+    """Create one requisition per active ISP for an order in this transaction; all or none."""
     try:
-        built = _build(session, kind=kind, order=order, subs=subs, isps=isps,
-                       magistrate=magistrate.display_name if magistrate else "", settings=settings,
-                       reason=order.reason or None, feed_serial=order.feed_serial)
+        rendered = render_drafts(draft_order(session, order=order, settings=settings))
     except RenderError as exc:
-        # No partial set: no ISP gets a requisition, and the order shows why.
-        session.add(OrderIssue(order_id=order.id, status="failed", error=str(exc), isp_count=0, at=utcnow()))
-        session.flush()
-        audit.record(session, actor=actor, action="requisition.order_failed", object_type="order",
-                     object_id=order.id, order_id=order.id, details={"error": str(exc)})
+        record_order_outcome(session, order_id=order.id, error=str(exc), actor=actor)
         return []
-    _store(session, built, actor)
-    session.add(OrderIssue(order_id=order.id, status="issued", isp_count=len(built), at=utcnow()))
-    session.flush()
-    return built
+    rows = store_rendered(session, rendered, actor)
+    record_order_outcome(session, order_id=order.id, requisitions=rows, actor=actor)
+    return rows
 
 
 def issue_catch_up(session: Session, *, isp: Isp, settings: Settings, actor: str = "system") -> Requisition | None:
-    """A catch-up requisition for an ISP registered after names were blocked: everything blocked before it."""
-    subs = list(session.execute(
-        select(Submission).join(Order, Order.id == Submission.order_id)
-        .where(Submission.status == "approved", Order.created_at < isp.created_at)
-    ).scalars())
-    if not subs:
-        return None
-    built = _build(session, kind="catch_up", order=None, subs=subs, isps=[isp], magistrate=settings.authority_name,
-                   settings=settings, reason=None, feed_serial=None)
-    _store(session, built, actor)
-    return built[0]
+    """Issue the catch-up requisition for an ISP in this transaction (None when nothing is blocked)."""
+    rendered = render_drafts(draft_catch_up(session, isp=isp, settings=settings))
+    rows = store_rendered(session, rendered, actor)
+    return rows[0] if rows else None
 
 
 def isps_needing_catch_up(session: Session) -> list[Isp]:

@@ -92,3 +92,9 @@ def test_nothing_is_fetched_from_any_host() -> None:
 
     with pytest.raises(ValueError, match="no external resource"):
         _refuse_remote("http://csam-gallery.test/logo.png")
+
+
+def test_long_lists_are_printed_whole() -> None:
+    names = tuple(NamedDomain(f"site-{i:04d}.test", f"site-{i:04d}.test", "exact") for i in range(150))
+    text = pdf_text(render(document(names=names)).pdf)
+    assert "site-0000.test" in text and "site-0149.test" in text and "ce nom exact uniquement" in text
