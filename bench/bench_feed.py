@@ -21,9 +21,11 @@ def main() -> None:
     started = time.perf_counter()
     bodies = formats.render_all(version)
     rendered = time.perf_counter()
-    sigs = {ext: signing.sign(body, formats.trusted_comment(feed="be-blocklist", serial=1, expires_at=version.expires_at,
-                                                            sha256=hashlib.sha256(body).hexdigest(), fmt=ext), key)
-            for ext, body in bodies.items()}
+    sigs = {}
+    for ext, body in bodies.items():
+        comment = formats.trusted_comment(feed="be-blocklist", serial=1, expires_at=version.expires_at,
+                                          sha256=hashlib.sha256(body).hexdigest(), fmt=ext)
+        sigs[ext] = signing.sign(body, comment, key)
     signed = time.perf_counter()
     print(f"{N} names: render all {len(bodies)} formats {rendered - started:.2f} s, "
           f"hash+sign {signed - rendered:.2f} s, sizes (MB): "
