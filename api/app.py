@@ -8,10 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors, scheduler, stoppage
+from api.idempotency import IdempotencyMiddleware
 from api.routes import router as api_router
 from api.routes.feed import router as feed_router
-from api.routes.feed_admin import router as feed_admin_router
-from api.routes.requisitions import router as requisitions_router
 from api.runtime import Runtime
 from api.web import router as web_router
 
@@ -38,9 +37,8 @@ def create_app(rt: Runtime) -> FastAPI:
         return {"status": "ok"}
 
     app.include_router(api_router)
-    app.include_router(requisitions_router, prefix="/api/v1")
-    app.include_router(feed_admin_router, prefix="/api/v1")
     app.include_router(feed_router)
     app.include_router(web_router)
     stoppage.install(app, rt)
+    app.add_middleware(IdempotencyMiddleware, runtime=rt)
     return app

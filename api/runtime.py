@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -12,6 +12,7 @@ import api
 import isp_feed
 import requisitions
 from blocklist import db as core_db
+from blocklist.isps import isp_own_domains
 from blocklist.names import NamePolicy
 from blocklist.settings import Settings
 from blocklist.workflow import name_policy
@@ -35,6 +36,7 @@ class Runtime:
     """Settings and database of one process; build it once at start-up."""
 
     settings: Settings
+    _policies: dict[tuple[str, ...], NamePolicy] = field(default_factory=dict, repr=False)
 
     @cached_property
     def database(self) -> core_db.Database:
@@ -53,9 +55,11 @@ class Runtime:
         upgrade_database(self.settings.resolved_database_url())
 
     def name_policy(self, session: Session) -> NamePolicy:
-        """The name checks with this deployment's configured extras."""
-        return name_policy(
-            session,
-            extra_protected=self.settings.protected_extra_names(),
-            extra_platforms=self.settings.platform_extra_names(),
-        )
+        """The name checks with this deployment's extras and the ISPs' own domains (rebuilt when those change)."""
+        key = tuple(isp_own_domains(session))
+        cached = self._policies.get(key)
+        if cached is None:
+            cached = name_policy(session, extra_protected=self.settings.protected_extra_names(),
+                                 extra_platforms=self.settings.platform_extra_names())
+            self._policies = {key: cached}
+        return cached

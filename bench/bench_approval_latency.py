@@ -17,14 +17,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import httpx  # noqa: E402
+import httpx
 
-from api.runtime import Runtime  # noqa: E402
-from blocklist import isps, users, workflow  # noqa: E402
-from blocklist.names import NamePolicy  # noqa: E402
-from blocklist.schemas import SubmissionCreate  # noqa: E402
-from blocklist.settings import Settings  # noqa: E402
-from tests.support.resolvers import STOP_NAME, cnames, free_port, query, start_unbound  # noqa: E402
+from api.runtime import Runtime
+from blocklist import isps, users, workflow
+from blocklist.names import NamePolicy
+from blocklist.schemas import SubmissionCreate
+from blocklist.settings import Settings
+from tests.support.resolvers import STOP_NAME, cnames, free_port, query, start_unbound
 
 ROUNDS = 10
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from api.deps import current_isp, runtime, session
+from api.params import MAX_ID
 from api.runtime import Runtime
 from blocklist.errors import NotFound
 from blocklist.models import Isp
@@ -74,7 +75,7 @@ def version(name: str, request: Request, db: Session = Depends(session),
             rt: Runtime = Depends(runtime), isp: Isp = Depends(current_isp)) -> Response:
     """Serve `versions/<serial>.<ext>` or its signature."""
     number, _, filename = name.partition(".")
-    if not number.isdigit() or not filename:
+    if not number.isdigit() or not filename or int(number) > MAX_ID:
         raise NotFound(f"{name!r} is not <serial>.<format>")
     serial = int(number)
     ext, signature = _split(filename)
@@ -82,7 +83,7 @@ def version(name: str, request: Request, db: Session = Depends(session),
 
 
 @router.get("/diff", summary="Names added and removed since a serial")
-def diff(from_serial: int = Query(alias="from", ge=1), to: int | None = Query(default=None, ge=1),
+def diff(from_serial: int = Query(alias="from", ge=1, le=MAX_ID), to: int | None = Query(default=None, ge=1, le=MAX_ID),
          db: Session = Depends(session), isp: Isp = Depends(current_isp)) -> dict[str, Any]:
     """Incremental changes from `from` to `to` (default latest)."""
     result = serving.diff(db, from_serial=from_serial, to_serial=to)
@@ -100,7 +101,7 @@ def keys(rt: Runtime = Depends(runtime), isp: Isp = Depends(current_isp)) -> dic
 class AppliedIn(BaseModel):
     """What the reference client reports after loading a version."""
 
-    serial: int = Field(ge=1)
+    serial: int = Field(ge=1, le=MAX_ID)
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     format: str = Field(default="", max_length=20)
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import role, session
+from api.params import DbId
 from blocklist.models import User
 from isp_feed import publish, serving
 from isp_feed.models import FeedVersionRow
@@ -18,7 +19,8 @@ readers = role("magistrate", "auditor", "admin", action="read the feed's state")
 
 
 @router.get("/versions", summary="Published versions, newest first")
-def versions(limit: int = 50, db: Session = Depends(session), _: User = Depends(readers)) -> list[dict[str, Any]]:
+def versions(limit: int = Query(default=50, ge=1, le=1000), db: Session = Depends(session),
+             _: User = Depends(readers)) -> list[dict[str, Any]]:
     """Serial, counts, times and hashes of recent versions."""
     rows = db.execute(select(FeedVersionRow).order_by(FeedVersionRow.serial.desc()).limit(max(1, min(limit, 1000))))
     return [{"serial": r.serial, "count": r.count, "added": r.added, "removed": r.removed,
@@ -34,7 +36,7 @@ def holds(db: Session = Depends(session), _: User = Depends(readers)) -> list[di
 
 
 @router.post("/holds/{hold_id}/confirm", summary="A magistrate confirms a held change a second time")
-def confirm(hold_id: int, db: Session = Depends(session),
+def confirm(hold_id: DbId, db: Session = Depends(session),
             actor: User = Depends(role("magistrate", action="confirm a held feed version"))) -> dict[str, Any]:
     """The next build publishes the confirmed set."""
     hold = publish.confirm_hold(db, actor=actor, hold_id=hold_id)

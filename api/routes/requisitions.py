@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from api.deps import bearer_token, current_isp, session
+from api.params import DbId
 from blocklist import isps, users
 from blocklist.errors import Unauthenticated
 from blocklist.models import Isp, User
@@ -58,7 +59,7 @@ def list_requisitions(
 
 
 @router.get("/requisitions/{requisition_id}", summary="One requisition")
-def get_requisition(requisition_id: int, db: Session = Depends(session),
+def get_requisition(requisition_id: DbId, db: Session = Depends(session),
                     caller: User | Isp = Depends(user_or_isp)) -> dict[str, Any]:
     """Its state and evidence."""
     own = caller if isinstance(caller, Isp) else None
@@ -67,7 +68,7 @@ def get_requisition(requisition_id: int, db: Session = Depends(session),
 
 @router.get("/requisitions/{requisition_id}/document.pdf", summary="The requisition's PDF",
             response_class=Response)
-def document(requisition_id: int, db: Session = Depends(session),
+def document(requisition_id: DbId, db: Session = Depends(session),
              caller: User | Isp = Depends(user_or_isp)) -> Response:
     """The signed-off PDF exactly as sent (its SHA-256 is in the audit chain)."""
     own = caller if isinstance(caller, Isp) else None
@@ -77,7 +78,7 @@ def document(requisition_id: int, db: Session = Depends(session),
 
 
 @router.post("/requisitions/{requisition_id}/acknowledge", summary="The ISP acknowledges a requisition")
-def acknowledge(requisition_id: int, db: Session = Depends(session),
+def acknowledge(requisition_id: DbId, db: Session = Depends(session),
                 isp: Isp = Depends(current_isp)) -> dict[str, Any]:
     """ISP credential only; idempotent."""
     return _out(service.acknowledge(db, isp=isp, requisition_id=requisition_id))

@@ -1,0 +1,24 @@
+"""Tables of the api package: idempotency records of POST requests."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from blocklist.models import Base, UtcDateTime, utcnow
+
+
+class IdempotencyRecord(Base):
+    """The first answer to a POST carrying an Idempotency-Key, replayed to retries of the same request."""
+
+    __tablename__ = "idempotency_records"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256(credential, key)
+    method_path: Mapped[str] = mapped_column(String(300))
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: still running
+    content_type: Mapped[str] = mapped_column(String(100), default="application/json")
+    body: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -1,0 +1,52 @@
+"""Oversight: the audit chain, protected-list overrides, and name checks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.deps import current_user, role, runtime, session
+from api.params import MAX_ID
+from api.runtime import Runtime
+from api.schemas import NamesIn, OverrideIn, event_out
+from blocklist import audit, workflow
+from blocklist.models import AuditEvent, User
+
+router = APIRouter(tags=["oversight"])
+auditors = role("auditor", "magistrate", "admin", action="check the audit chain")
+
+
+@router.get("/audit/verify", summary="Recompute the whole audit chain")
+def verify(db: Session = Depends(session), _: User = Depends(auditors)) -> dict[str, Any]:
+    """Intact, or the first broken event and why."""
+    status = audit.verify(db)
+    return {"intact": status.intact, "events": status.events, "head_hash": status.head_hash,
+            "broken_at": status.broken_at, "problem": status.problem, "summary": status.describe()}
+
+
+@router.get("/audit/events", summary="Audit events in order")
+def events(since: int = Query(default=0, ge=0, le=MAX_ID), limit: int = Query(default=500, ge=1, le=5000),
+           db: Session = Depends(session),
+           _: User = Depends(role("auditor", action="read the audit log"))) -> list[dict[str, Any]]:
+    """Events after sequence number `since`."""
+    rows = db.execute(select(AuditEvent).where(AuditEvent.id > since).order_by(AuditEvent.id).limit(limit))
+    return [event_out(e) for e in rows.scalars()]
+
+
+@router.post("/overrides", status_code=201, summary="Allow one protected name, with a written reason")
+def override(body: OverrideIn, db: Session = Depends(session),
+             actor: User = Depends(role("magistrate", action="override the protected list"))) -> dict[str, Any]:
+    """The officer can then submit that exact name; it is flagged and the feed gate holds it once more."""
+    item = workflow.create_override(db, actor=actor, domain=body.domain, reason=body.reason)
+    return {"id": item.id, "domain": item.domain, "reason": item.reason}
+
+
+@router.post("/names/check", summary="Normalise names and show each verdict")
+def check(body: NamesIn, db: Session = Depends(session), rt: Runtime = Depends(runtime),
+          _: User = Depends(current_user)) -> list[dict[str, Any]]:
+    """What `blocklist name check` prints, as JSON."""
+    policy = rt.name_policy(db)
+    return [policy.verdict(typed, scope=body.scope).__dict__ for typed in body.names]

@@ -1,0 +1,126 @@
+"""Request and response bodies of the JSON API (separate from the SQLAlchemy models)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from blocklist.models import AuditEvent, Submission, User
+from blocklist.schemas import CourtOrderIn, LegalBasis, Scope
+
+
+class ReasonIn(BaseModel):
+    """A written reason (required where the action needs one)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(default="", max_length=4000)
+
+
+class BatchApproveIn(BaseModel):
+    """Several submissions approved together as one order."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[Annotated[int, Field(ge=1, le=2_147_483_647)]] = Field(min_length=1, max_length=10_000)
+    reason: str = Field(default="", max_length=4000)
+
+
+class BulkSubmissionIn(BaseModel):
+    """Many names under one case and legal basis."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    domains: list[str] = Field(min_length=1, max_length=10_000)
+    legal_basis: LegalBasis
+    case_number: str = Field(min_length=1, max_length=100)
+    evidence_ref: str = Field(min_length=1, max_length=200)
+    verified_on: dt.date
+    scope: Scope = "domain_and_subdomains"
+    court_order: CourtOrderIn | None = None
+    note: str = Field(default="", max_length=4000)
+
+
+class OverrideIn(BaseModel):
+    """A magistrate's written permission to submit one protected name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    domain: str = Field(min_length=1, max_length=2048)
+    reason: str = Field(min_length=3, max_length=4000)
+
+
+class UserIn(BaseModel):
+    """A new account."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=2, max_length=64)
+    role: str
+    password: str | None = Field(default=None, max_length=200)
+    display_name: str = Field(default="", max_length=200)
+    language: str = "en"
+
+
+class IspIn(BaseModel):
+    """A new ISP."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    email: str = Field(min_length=3, max_length=254)
+    language: str
+    resolvers: list[str] = Field(default_factory=list, max_length=50)
+    policy: str = "stoppage"
+    operator_id: str = Field(default="", max_length=100)
+
+
+class ActiveIn(BaseModel):
+    """Enable or disable."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    active: bool
+
+
+class NamesIn(BaseModel):
+    """Names to check."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    names: list[str] = Field(min_length=1, max_length=10_000)
+    scope: Scope = "domain_and_subdomains"
+
+
+def submission_out(sub: Submission, usernames: dict[int, str] | None = None) -> dict[str, Any]:
+    """A submission as the API shows it."""
+    names = usernames or {}
+    return {
+        "id": sub.id, "domain": sub.domain, "unicode": sub.unicode, "typed": sub.typed, "scope": sub.scope,
+        "flags": sub.flag_list, "legal_basis": sub.legal_basis, "case_number": sub.case_number,
+        "evidence_ref": sub.evidence_ref, "verified_on": sub.verified_on,
+        "court_order": ({"court": sub.court, "date": sub.court_date, "reference": sub.court_reference}
+                        if sub.legal_basis == "court_order" else None),
+        "note": sub.note, "status": sub.status,
+        "submitted_by": names.get(sub.submitted_by, sub.submitted_by), "submitted_at": sub.submitted_at,
+        "decided_by": names.get(sub.decided_by, sub.decided_by) if sub.decided_by else None,
+        "decided_at": sub.decided_at, "decision_reason": sub.decision_reason, "order_id": sub.order_id,
+        "review_due": sub.review_due, "lifted_at": sub.lifted_at, "lift_reason": sub.lift_reason,
+    }
+
+
+def event_out(event: AuditEvent) -> dict[str, Any]:
+    """An audit event as the API shows it."""
+    import json
+
+    return {"seq": event.id, "at": event.at, "actor": event.actor, "action": event.action,
+            "object_type": event.object_type, "object_id": event.object_id, "domain": event.domain,
+            "order_id": event.order_id, "details": json.loads(event.details), "hash": event.hash}
+
+
+def user_out(user: User) -> dict[str, Any]:
+    """An account as the API shows it (never its password hash)."""
+    return {"id": user.id, "username": user.username, "display_name": user.display_name, "role": user.role,
+            "language": user.language, "active": user.active, "created_at": user.created_at}

@@ -1,0 +1,105 @@
+"""Authorisation matrix: every route x every role, anonymous and an ISP credential -> exactly the grants expected.
+
+A route missing from EXPECTED fails the test, so each new route must state who may call it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.runtime import Runtime
+from blocklist import isps
+from tests.api.conftest import bearer
+
+CALLERS = ("anonymous", "officer", "magistrate", "auditor", "admin", "isp")
+O, M, A, AD, ISP = "officer", "magistrate", "auditor", "admin", "isp"
+USERS = {O, M, A, AD}
+EXPECTED: dict[tuple[str, str], set[str]] = {
+    ("POST", "/api/v1/submissions"): {O},
+    ("POST", "/api/v1/submissions/bulk"): {O},
+    ("GET", "/api/v1/submissions"): {O, M, A},
+    ("GET", "/api/v1/submissions/{submission_id}"): {O, M, A},
+    ("POST", "/api/v1/submissions/approve"): {M},
+    ("POST", "/api/v1/submissions/{submission_id}/approve"): {M},
+    ("POST", "/api/v1/submissions/{submission_id}/reject"): {M},
+    ("POST", "/api/v1/submissions/{submission_id}/withdraw"): {O},
+    ("GET", "/api/v1/domains"): {O, M, A},
+    ("POST", "/api/v1/domains/{name}/lift"): {M},
+    ("POST", "/api/v1/domains/{name}/renew"): {M},
+    ("GET", "/api/v1/domains/{name}/history"): {O, M, A},
+    ("GET", "/api/v1/audit/verify"): {M, A, AD},
+    ("GET", "/api/v1/audit/events"): {A},
+    ("POST", "/api/v1/overrides"): {M},
+    ("POST", "/api/v1/names/check"): USERS,
+    ("GET", "/api/v1/me"): USERS,
+    ("GET", "/api/v1/users"): {AD},
+    ("POST", "/api/v1/users"): {AD},
+    ("POST", "/api/v1/users/{username}/active"): {AD},
+    ("POST", "/api/v1/users/{username}/token"): {AD},
+    ("GET", "/api/v1/isps"): {AD},
+    ("POST", "/api/v1/isps"): {AD},
+    ("POST", "/api/v1/isps/{isp_id}/active"): {AD},
+    ("POST", "/api/v1/isps/{isp_id}/credential"): {AD},
+    ("GET", "/api/v1/requisitions"): {M, A, ISP},
+    ("GET", "/api/v1/requisitions/{requisition_id}"): {M, A, ISP},
+    ("GET", "/api/v1/requisitions/{requisition_id}/document.pdf"): {M, A, ISP},
+    ("POST", "/api/v1/requisitions/{requisition_id}/acknowledge"): {ISP},
+    ("GET", "/api/v1/feed/versions"): {M, A, AD},
+    ("GET", "/api/v1/feed/holds"): {M, A, AD},
+    ("POST", "/api/v1/feed/holds/{hold_id}/confirm"): {M},
+    ("GET", "/api/v1/feed/isps"): {M, A, AD},
+    ("GET", "/feed/v1/latest.{filename}"): {ISP},
+    ("GET", "/feed/v1/versions/{name}"): {ISP},
+    ("GET", "/feed/v1/diff"): {ISP},
+    ("GET", "/feed/v1/keys"): {ISP},
+    ("POST", "/feed/v1/applied"): {ISP},
+}
+# Mutations aim at objects no caller of the matrix depends on (officer2, the second ISP).
+PARAMS = {"submission_id": "1", "name": "csam-gallery.test", "username": "officer2", "isp_id": "2",
+          "requisition_id": "1", "hold_id": "1", "filename": "json"}
+BODIES = {
+    "/api/v1/submissions": {"domain": "x.test", "legal_basis": "art39bis", "case_number": "C", "evidence_ref": "E",
+                            "verified_on": dt.date.today().isoformat()},
+    "/api/v1/submissions/bulk": {"domains": ["y.test"], "legal_basis": "art39bis", "case_number": "C",
+                                 "evidence_ref": "E", "verified_on": dt.date.today().isoformat()},
+    "/api/v1/submissions/approve": {"ids": [1]},
+    "/api/v1/overrides": {"domain": "sites.google.com", "reason": "a written reason"},
+    "/api/v1/names/check": {"names": ["good.test"]},
+    "/api/v1/users": {"username": "zed", "role": "auditor"},
+    "/api/v1/isps": {"name": "Z", "email": "noc@z.example", "language": "fr"},
+    "/feed/v1/applied": {"serial": 1, "sha256": "0" * 64},
+}
+
+
+def _routes(client: TestClient) -> list[tuple[str, str]]:
+    # The OpenAPI document lists every route the app serves (included routers flattened).
+    paths = client.app.openapi()["paths"]  # type: ignore[attr-defined]
+    return sorted((method.upper(), path) for path, item in paths.items() for method in item
+                  if path.startswith(("/api/", "/feed/")))
+
+
+def test_every_route_is_declared(client: TestClient) -> None:
+    assert set(_routes(client)) == set(EXPECTED)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_matrix(client: TestClient, tokens: dict[str, str], rt: Runtime) -> None:
+    with rt.database.transaction() as s:
+        isps.add_isp(s, actor="test", name="ISP Two", email="noc@isp-two.example", language="nl")
+    mismatches = []
+    for method, path in _routes(client):
+        url = path.format(**PARAMS)
+        payload = BODIES.get(path, {"reason": "a written reason", "active": False} if method == "POST" else None)
+        if path.endswith("/active"):
+            payload = {"active": True}
+        for caller in CALLERS:
+            headers = {} if caller == "anonymous" else bearer(tokens[caller])
+            response = client.request(method, url, json=payload if method == "POST" else None, headers=headers)
+            assert response.status_code < 500, (method, url, caller, response.text)
+            allowed = response.status_code not in (401, 403)
+            if allowed != (caller in EXPECTED[(method, path)]):
+                mismatches.append(f"{method} {path} as {caller}: {response.status_code}")
+    assert mismatches == []
