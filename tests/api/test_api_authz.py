@@ -15,21 +15,21 @@ from blocklist import isps
 from tests.api.conftest import bearer
 
 CALLERS = ("anonymous", "officer", "magistrate", "auditor", "admin", "isp")
-O, M, A, AD, ISP = "officer", "magistrate", "auditor", "admin", "isp"
-USERS = {O, M, A, AD}
+OF, M, A, AD, ISP = "officer", "magistrate", "auditor", "admin", "isp"
+USERS = {OF, M, A, AD}
 EXPECTED: dict[tuple[str, str], set[str]] = {
-    ("POST", "/api/v1/submissions"): {O},
-    ("POST", "/api/v1/submissions/bulk"): {O},
-    ("GET", "/api/v1/submissions"): {O, M, A},
-    ("GET", "/api/v1/submissions/{submission_id}"): {O, M, A},
+    ("POST", "/api/v1/submissions"): {OF},
+    ("POST", "/api/v1/submissions/bulk"): {OF},
+    ("GET", "/api/v1/submissions"): {OF, M, A},
+    ("GET", "/api/v1/submissions/{submission_id}"): {OF, M, A},
     ("POST", "/api/v1/submissions/approve"): {M},
     ("POST", "/api/v1/submissions/{submission_id}/approve"): {M},
     ("POST", "/api/v1/submissions/{submission_id}/reject"): {M},
-    ("POST", "/api/v1/submissions/{submission_id}/withdraw"): {O},
-    ("GET", "/api/v1/domains"): {O, M, A},
+    ("POST", "/api/v1/submissions/{submission_id}/withdraw"): {OF},
+    ("GET", "/api/v1/domains"): {OF, M, A},
     ("POST", "/api/v1/domains/{name}/lift"): {M},
     ("POST", "/api/v1/domains/{name}/renew"): {M},
-    ("GET", "/api/v1/domains/{name}/history"): {O, M, A},
+    ("GET", "/api/v1/domains/{name}/history"): {OF, M, A},
     ("GET", "/api/v1/audit/verify"): {M, A, AD},
     ("GET", "/api/v1/audit/events"): {A},
     ("POST", "/api/v1/overrides"): {M},
