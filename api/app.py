@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
 
-from api import errors, scheduler, stoppage
+from api import errors, scheduler, stoppage, web
 from api.idempotency import IdempotencyMiddleware
 from api.routes import router as api_router
 from api.routes.feed import router as feed_router
 from api.runtime import Runtime
 from api.web import router as web_router
+
+
+def session_secret(rt: Runtime) -> str:
+    """The key that signs session cookies: configured, or generated once into the data directory."""
+    if rt.settings.secret_key:
+        return rt.settings.secret_key
+    path = rt.settings.data_dir / "session_secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
 
 
 def create_app(rt: Runtime) -> FastAPI:
@@ -39,6 +57,10 @@ def create_app(rt: Runtime) -> FastAPI:
     app.include_router(api_router)
     app.include_router(feed_router)
     app.include_router(web_router)
-    stoppage.install(app, rt)
+    app.mount("/static", StaticFiles(directory=str(Path(web.__file__).parent / "static")), name="static")
+    # Outermost last: the stop page answers before anything else; sessions are innermost.
+    app.add_middleware(SessionMiddleware, secret_key=session_secret(rt), same_site="lax", https_only=False,
+                       session_cookie="blocklist_session", max_age=8 * 3600)
     app.add_middleware(IdempotencyMiddleware, runtime=rt)
+    stoppage.install(app, rt)
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Integer, LargeBinary, String
+from sqlalchemy import Date, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from blocklist.models import Base, UtcDateTime, utcnow
@@ -22,3 +22,13 @@ class IdempotencyRecord(Base):
     content_type: Mapped[str] = mapped_column(String(100), default="application/json")
     body: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class StopPageHit(Base):
+    """How many times the stop page was shown for a listed name on a day (no visitor data at all)."""
+
+    __tablename__ = "stop_page_hits"
+
+    domain: Mapped[str] = mapped_column(String(253), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)

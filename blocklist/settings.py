@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     stop_page_host: str = "stop.blocklist.example"
     stop_page_ipv4: str = "192.0.2.80"
     stop_page_ipv6: str = "2001:db8::80"
+    # Where the public can register disapproval (a placeholder until the real number is set).
+    stop_page_phone: str = "+32 2 000 00 00"
     requisition_deadline_hours: int = 24
     # Wait for the feed version that carries an order before issuing its requisitions (they cite its serial).
     requisitions_wait_for_feed: bool = True

@@ -1,0 +1,69 @@
+"""Oversight pages: a name's or a case's full timeline, the audit chain, requisitions and their PDFs."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.deps import session
+from api.web.common import needs, page
+from blocklist import audit, workflow
+from blocklist.errors import NameRefused
+from blocklist.models import AuditEvent, Submission, User
+from blocklist.names import normalize
+from isp_feed import serving
+from requisitions import service as requisitions
+
+router = APIRouter(include_in_schema=False)
+readers = needs("auditor", "magistrate")
+
+
+@router.get("/auditor", response_class=HTMLResponse)
+def home(request: Request, q: str = "", db: Session = Depends(session),
+         user: User = Depends(needs("auditor", "magistrate", "admin"))) -> HTMLResponse:
+    """Search a name or a case number; the chain's status."""
+    events: list[AuditEvent] = []
+    subs: list[Submission] = []
+    query = q.strip()[:200]
+    if query:
+        subs = workflow.list_submissions(db, case_number=query)
+        domains = sorted({s.domain for s in subs})
+        if not domains:
+            try:
+                domains = [normalize(query).a_label]
+            except NameRefused:
+                domains = []
+        seen: dict[int, AuditEvent] = {}
+        for domain in domains:
+            for event in workflow.history(db, domain):
+                seen[event.id] = event
+        events = [seen[i] for i in sorted(seen)]
+        if not subs and domains:
+            subs = list(db.execute(select(Submission).where(Submission.domain.in_(domains))
+                                   .order_by(Submission.id)).scalars())
+    details = {e.id: json.loads(e.details) for e in events}
+    return page(request, "auditor.html", user, q=query, events=events, details=details, subs=subs,
+                chain=audit.verify(db), feed=serving.feed_states(db))
+
+
+@router.get("/requisitions", response_class=HTMLResponse)
+def requisition_list(request: Request, status: str = "", order: int | None = None, isp: int | None = None,
+                     db: Session = Depends(session), user: User = Depends(readers)) -> HTMLResponse:
+    """Requisitions per order and per ISP with their state; overdue ones stand out."""
+    chosen = status if status in requisitions.LIST_STATUSES else None
+    rows = requisitions.list_requisitions(db, status=chosen, order_id=order, isp_id=isp, limit=500)
+    overdue = len(requisitions.list_requisitions(db, status="overdue"))
+    return page(request, "requisitions.html", user, rows=rows, status=chosen or "", overdue=overdue,
+                is_overdue=requisitions.is_overdue)
+
+
+@router.get("/requisitions/{requisition_id}.pdf")
+def requisition_pdf(requisition_id: int, db: Session = Depends(session), user: User = Depends(readers)) -> Response:
+    """Download one requisition's PDF."""
+    req = requisitions.get_for_isp(db, requisition_id=requisition_id, isp=None)
+    return Response(req.pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{req.reference}.pdf"'})

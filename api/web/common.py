@@ -1,0 +1,89 @@
+"""What every page shares: templates, the logged-in user, CSRF tokens, flash messages."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
+
+from api.deps import session
+from api.web.i18n import translator
+from blocklist.errors import BlocklistError, Forbidden
+from blocklist.models import User
+from blocklist.roles import require_role
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+HOME = {"officer": "/officer", "magistrate": "/magistrate", "auditor": "/auditor", "admin": "/admin"}
+
+
+class LoginRequired(Exception):
+    """No web session: the visitor is sent to the login page."""
+
+
+def web_user(request: Request, db: Session = Depends(session)) -> User:
+    """The logged-in, active user of this browser session."""
+    user_id = request.session.get("user_id")
+    user = db.get(User, int(user_id)) if user_id is not None else None
+    if user is None or not user.active:
+        request.session.clear()
+        raise LoginRequired()
+    return user
+
+
+def needs(*roles: str) -> Any:
+    """A dependency: the logged-in user, who must hold one of the roles."""
+
+    def dependency(user: User = Depends(web_user)) -> User:
+        require_role(user, *roles, action="open this page")
+        return user
+
+    return dependency
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token (created on first use)."""
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(24)
+        request.session["csrf"] = token
+    return str(token)
+
+
+async def check_csrf(request: Request) -> None:
+    """Refuse a form POST whose CSRF token is missing or wrong."""
+    form = await request.form()
+    sent = str(form.get("csrf", ""))
+    expected = request.session.get("csrf", "")
+    if not sent or not expected or not hmac.compare_digest(sent, str(expected)):
+        raise Forbidden("the form expired or did not come from this site (CSRF check); reload the page")
+
+
+def flash(request: Request, message: str, kind: str = "info") -> None:
+    """A message shown on the next page."""
+    request.session.setdefault("flash", []).append([kind, message])
+
+
+def page(request: Request, template: str, user: User | None, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """Render a page in the user's language with the shared context."""
+    language = user.language if user else request.session.get("lang", "en")
+    messages = request.session.pop("flash", [])
+    return templates.TemplateResponse(request, template, {
+        "user": user, "t": translator(language), "lang": language, "csrf": csrf_token(request),
+        "messages": messages, "home": HOME, **context,
+    }, status_code=status_code)
+
+
+def back(url: str) -> RedirectResponse:
+    """Post/redirect/get."""
+    return RedirectResponse(url, status_code=303)
+
+
+def refused(request: Request, exc: BlocklistError) -> None:
+    """Show a refusal as a readable message on the next page."""
+    flash(request, exc.message, "error")

@@ -1,0 +1,93 @@
+"""The magistrate's pages: the queue with every legal detail and flag, decisions, blocks, overrides, holds."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.deps import runtime, session
+from api.runtime import Runtime
+from api.web.common import back, check_csrf, flash, needs, page, refused
+from blocklist import workflow
+from blocklist.errors import BlocklistError, InvalidInput
+from blocklist.models import User
+from isp_feed import publish
+
+router = APIRouter(include_in_schema=False)
+magistrate = needs("magistrate")
+
+
+@router.get("/magistrate", response_class=HTMLResponse)
+def home(request: Request, db: Session = Depends(session), user: User = Depends(magistrate)) -> HTMLResponse:
+    """Queue, blocked names, reviews due, held feed changes."""
+    names = dict(db.execute(select(User.id, User.display_name)).all())
+    return page(request, "magistrate.html", user, pending=workflow.list_submissions(db, status="submitted"),
+                blocked=workflow.approved_names(db), due={s.id for s in workflow.due_for_review(db)},
+                holds=publish.pending_holds(db), names=names)
+
+
+@router.post("/magistrate/decide", dependencies=[Depends(check_csrf)])
+async def decide(request: Request, decision: str = Form(""), reason: str = Form(""),
+                 db: Session = Depends(session), rt: Runtime = Depends(runtime),
+                 user: User = Depends(magistrate)) -> Response:
+    """Approve the selected submissions as one order, or reject each with the reason."""
+    form = await request.form()
+    ids = [int(str(v)) for v in form.getlist("ids") if str(v).isdigit()]
+    try:
+        if not ids:
+            raise InvalidInput("select at least one submission")
+        if decision == "approve":
+            order = workflow.approve(db, actor=user, submission_ids=ids, reason=reason,
+                                     review_days=rt.settings.review_period_days)
+            flash(request, f"approved {len(ids)} as order #{order.id}")
+        elif decision == "reject":
+            for submission_id in ids:
+                workflow.reject(db, actor=user, submission_id=submission_id, reason=reason)
+            flash(request, f"rejected {len(ids)}")
+        else:
+            raise InvalidInput("choose approve or reject")
+    except BlocklistError as exc:
+        db.rollback()
+        refused(request, exc)
+    return back("/magistrate")
+
+
+@router.post("/magistrate/lift", dependencies=[Depends(check_csrf)])
+def lift(request: Request, domain: str = Form(""), reason: str = Form(""), action: str = Form("lift"),
+         db: Session = Depends(session), rt: Runtime = Depends(runtime), user: User = Depends(magistrate)) -> Response:
+    """Lift or renew a block, with a reason."""
+    try:
+        if action == "renew":
+            workflow.renew(db, actor=user, domain=domain, reason=reason, review_days=rt.settings.review_period_days)
+        else:
+            workflow.lift(db, actor=user, domain=domain, reason=reason)
+        flash(request, f"{domain}: {action} done")
+    except BlocklistError as exc:
+        refused(request, exc)
+    return back("/magistrate")
+
+
+@router.post("/magistrate/override", dependencies=[Depends(check_csrf)])
+def override(request: Request, domain: str = Form(""), reason: str = Form(""), db: Session = Depends(session),
+             user: User = Depends(magistrate)) -> Response:
+    """Allow one protected name, with a written reason."""
+    try:
+        item = workflow.create_override(db, actor=user, domain=domain, reason=reason)
+        flash(request, f"override #{item.id} recorded for {item.domain}")
+    except BlocklistError as exc:
+        refused(request, exc)
+    return back("/magistrate")
+
+
+@router.post("/magistrate/holds/{hold_id}", dependencies=[Depends(check_csrf)])
+def confirm_hold(request: Request, hold_id: int, db: Session = Depends(session),
+                 user: User = Depends(magistrate)) -> Response:
+    """Confirm a held feed change a second time."""
+    try:
+        publish.confirm_hold(db, actor=user, hold_id=hold_id)
+        flash(request, f"feed change #{hold_id} confirmed; it is published with the next build")
+    except BlocklistError as exc:
+        refused(request, exc)
+    return back("/magistrate")
