@@ -47,7 +47,8 @@ def home(request: Request, q: str = "", db: Session = Depends(session),
                                    .order_by(Submission.id)).scalars())
     details = {e.id: json.loads(e.details) for e in events}
     return page(request, "auditor.html", user, q=query, events=events, details=details, subs=subs,
-                chain=audit.verify(db), feed=serving.feed_states(db))
+                chain=audit.verify(db), feed=serving.feed_states(db),
+                overdue=len(requisitions.list_requisitions(db, status="overdue")))
 
 
 @router.get("/requisitions", response_class=HTMLResponse)

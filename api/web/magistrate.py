@@ -14,6 +14,7 @@ from blocklist import workflow
 from blocklist.errors import BlocklistError, InvalidInput
 from blocklist.models import User
 from isp_feed import publish
+from requisitions import service as requisitions
 
 router = APIRouter(include_in_schema=False)
 magistrate = needs("magistrate")
@@ -25,7 +26,8 @@ def home(request: Request, db: Session = Depends(session), user: User = Depends(
     names = dict(db.execute(select(User.id, User.display_name)).all())
     return page(request, "magistrate.html", user, pending=workflow.list_submissions(db, status="submitted"),
                 blocked=workflow.approved_names(db), due={s.id for s in workflow.due_for_review(db)},
-                holds=publish.pending_holds(db), names=names)
+                holds=publish.pending_holds(db), names=names,
+                overdue=len(requisitions.list_requisitions(db, status="overdue")))
 
 
 @router.post("/magistrate/decide", dependencies=[Depends(check_csrf)])

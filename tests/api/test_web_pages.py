@@ -99,3 +99,25 @@ def test_roles_cannot_open_each_others_pages(client: TestClient, browser_people:
     made = client.post("/admin/users", follow_redirects=True, data={
         "csrf": csrf(client.get("/admin").text), "username": "newbie", "role": "auditor", "language": "en"})
     assert "newbie: bl_" in made.text
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_overdue_requisitions_are_shown(client: TestClient, rt: Runtime, browser_people: dict[str, User]) -> None:
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from blocklist import workflow
+    from blocklist.names import NamePolicy
+    from requisitions.models import Requisition
+    from tests.blocklist.helpers import submission
+
+    with rt.database.transaction() as s:
+        sub = workflow.submit(s, actor=browser_people["officer"], data=submission(), policy=NamePolicy.build())
+    with rt.database.transaction() as s:
+        workflow.approve(s, actor=browser_people["magistrate2"], submission_ids=[sub.id])
+    jobs.issue_pending(rt.database, rt.settings.model_copy(update={"requisitions_wait_for_feed": False}))
+    with rt.database.transaction() as s:
+        s.execute(update(Requisition).values(deadline=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)))
+    page = login(client, "magistrate")
+    assert "En retard: 1" in page.text  # type: ignore[attr-defined]
