@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -20,10 +20,24 @@ def runtime(request: Request) -> Runtime:
     return rt
 
 
-def session(rt: Runtime = Depends(runtime)) -> Iterator[Session]:
-    """One transaction per request: committed when the view returns, rolled back whole on any error."""
-    with rt.database.transaction() as s:
-        yield s
+async def session(rt: Runtime = Depends(runtime)) -> AsyncIterator[Session]:
+    """One transaction per request: committed when the view returns, rolled back whole on any error.
+
+    The commit runs on the event loop, not in the thread pool: under load every pool thread can be waiting
+    for the database's write lock, and a commit queued behind them would never run to release it.
+    """
+    # At most N requests hold a transaction at once, and waiting for a slot costs no thread: a request that
+    # holds SQLite's write lock always finds a free thread for its next step (no pool starvation).
+    async with rt.request_slots:
+        s = rt.database.sessions()
+        try:
+            yield s
+            s.commit()
+        except BaseException:
+            s.rollback()
+            raise
+        finally:
+            s.close()
 
 
 def bearer_token(request: Request) -> str:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+import anyio
 from sqlalchemy.orm import Session
 
 import api
@@ -43,6 +44,11 @@ class Runtime:
         """The database named by the settings (created lazily, once)."""
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         return core_db.Database(self.settings.resolved_database_url())
+
+    @cached_property
+    def request_slots(self) -> anyio.Semaphore:
+        """How many HTTP requests may hold a database transaction at the same time."""
+        return anyio.Semaphore(self.settings.db_request_slots)
 
     @cached_property
     def keys(self) -> KeyStore:

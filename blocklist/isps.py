@@ -7,14 +7,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from publicsuffixlist import PublicSuffixList
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from blocklist import audit
 from blocklist.errors import Conflict, InvalidInput, NameRefused, NotFound, Unauthenticated
 from blocklist.models import Isp, IspResolver, User, utcnow
-from blocklist.names import normalize
+from blocklist.names import normalize, public_suffix_lists
 from blocklist.roles import actor_label
 from blocklist.tokens import new_token, token_hash, token_prefix
 
@@ -154,7 +153,7 @@ def list_isps(session: Session, *, active_only: bool = False) -> list[Isp]:
 
 def isp_own_domains(session: Session) -> list[str]:
     """The registrable domains of the ISPs' contact addresses: protected from blocking."""
-    psl = PublicSuffixList()
+    psl = public_suffix_lists()[0]
     domains = set()
     for (email,) in session.execute(select(Isp.email)):
         registrable = psl.privatesuffix(email.rpartition("@")[2])

@@ -187,8 +187,8 @@ def _load_list(filename: str) -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def _psl() -> tuple[PublicSuffixList, PublicSuffixList]:
-    # Both from the copy of the list shipped inside the package: never from the network.
+def public_suffix_lists() -> tuple[PublicSuffixList, PublicSuffixList]:
+    """The full Public Suffix List and its ICANN section, parsed once from the copy shipped offline."""
     return PublicSuffixList(), PublicSuffixList(only_icann=True)
 
 
@@ -232,7 +232,7 @@ class NamePolicy:
         a_label = name.a_label
         if "." not in a_label:
             raise _refuse(typed, f"{a_label!r} is a bare top-level domain, not a site", "tld")
-        psl, icann = _psl()
+        psl, icann = public_suffix_lists()
         if psl.is_public(a_label):
             kind = "public suffix" if icann.is_public(a_label) else "platform suffix (Public Suffix List)"
             raise _refuse(typed, f"{a_label!r} is a {kind}: many unrelated sites live under it", "public_suffix")

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     # Old public keys stay valid for clients this long after a rotation.
     feed_key_transition_days: int = 7
     secret_key: str = ""
+    # HTTP requests holding a database transaction at once (below the connection pool and thread pool sizes).
+    db_request_slots: int = Field(default=8, ge=1, le=64)
     # Run the periodic jobs (feed publication, requisition delivery, verification) inside `serve`.
     scheduler: bool = True
 
