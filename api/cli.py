@@ -217,6 +217,29 @@ def feed_rotate_key(rt: Runtime) -> None:
     click.echo(rt.keys.active_public_key().to_text().rstrip())
 
 
+@main.group("verify")
+def verify_group() -> None:
+    """DNS verification that every ISP really blocks."""
+
+
+@verify_group.command("run")
+@click.option("--isp", "isp_name", default=None, help="Only this ISP.")
+@click.pass_obj
+@refusals_exit_2
+def verify_run(rt: Runtime, isp_name: str | None) -> None:
+    """A verification round now: every blocked name at every (or one) ISP resolver, plus the control."""
+    from isp_feed import verification
+
+    rt.ensure_schema()
+    round_id = verification.verify(rt.database, rt.settings, isp_name=isp_name)
+    with rt.database.transaction() as session:
+        for row in verification.compliance(session):
+            share = "-" if row.share_blocked is None else f"{row.share_blocked:.0%}"
+            click.echo(f"{row.isp_name}\tblocked {row.blocked}/{row.checked} ({share})"
+                       + (f"\tNOT BLOCKED: {', '.join(row.not_blocked)}" if row.not_blocked else ""))
+    click.echo(f"verification round {round_id} done")
+
+
 @main.group("audit")
 def audit_group() -> None:
     """The audit chain."""

@@ -51,6 +51,13 @@ class Settings(BaseSettings):
     # Old public keys stay valid for clients this long after a rotation.
     feed_key_transition_days: int = 7
     secret_key: str = ""
+    # The resolver that applies no block, asked alongside every ISP resolver (IP[:PORT]).
+    verify_control_resolver: str = ""
+    # Queries per second per resolver (0: unlimited, for benchmarks only).
+    verify_rate_qps: float = 50.0
+    verify_timeout: float = 2.0
+    # Seconds after a feed version's publication before its names are checked (ISPs poll, then reload).
+    verify_grace_seconds: int = 300
     # HTTP requests holding a database transaction at once (below the connection pool and thread pool sizes).
     db_request_slots: int = Field(default=8, ge=1, le=64)
     # Run the periodic jobs (feed publication, requisition delivery, verification) inside `serve`.

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from sqlalchemy import func, select
+
 from blocklist.db import Database
+from blocklist.models import utcnow
 from blocklist.settings import Settings
 from blocklist.workflow import name_policy
-from isp_feed import publish
+from isp_feed import publish, verification
 from isp_feed.keys import KeyStore
+from isp_feed.models import VerificationRound
 
 
 def publish_feed(database: Database, settings: Settings, *, force: bool = False) -> int | None:
@@ -17,3 +23,19 @@ def publish_feed(database: Database, settings: Settings, *, force: bool = False)
         row = publish.build(session, settings=settings, keys=KeyStore(settings.data_dir / "keys"), policy=policy,
                             force=force)
         return row.serial if row is not None else None
+
+
+def verify_when_due(database: Database, settings: Settings) -> int | None:
+    """A round soon after each new feed version (after a grace period) and at least daily."""
+    if not settings.verify_control_resolver:
+        return None
+    with database.transaction() as session:
+        latest = publish.latest_version(session)
+        checked = session.execute(select(func.max(VerificationRound.feed_serial))).scalar_one()
+        grace_over = latest is not None and utcnow() - latest.generated_at >= dt.timedelta(
+            seconds=settings.verify_grace_seconds)
+        new_version = latest is not None and latest.added + latest.removed > 0 and (checked or 0) < latest.serial
+        due = verification.round_due(session, every=dt.timedelta(days=1))
+    if (new_version and grace_over) or due:
+        return verification.verify(database, settings, trigger="new version" if new_version else "daily")
+    return None

@@ -91,3 +91,34 @@ class FeedApplied(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     format: Mapped[str] = mapped_column(String(20), default="")
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class VerificationRound(Base):
+    """One DNS verification round: when, for which ISPs, against which feed serial."""
+
+    __tablename__ = "verification_rounds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    feed_serial: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    names: Mapped[int] = mapped_column(Integer, default=0)
+    resolvers: Mapped[int] = mapped_column(Integer, default=0)
+    trigger: Mapped[str] = mapped_column(String(20), default="manual")
+
+
+class VerificationResult(Base):
+    """The verdict for one name at one ISP resolver in one round, with the raw evidence (append-only)."""
+
+    __tablename__ = "verification_results"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("verification_rounds.id"), index=True)
+    isp_id: Mapped[int] = mapped_column(ForeignKey("isps.id"), index=True)
+    resolver: Mapped[str] = mapped_column(String(60))
+    domain: Mapped[str] = mapped_column(String(253), index=True)
+    verdict: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str] = mapped_column(Text)  # JSON: every question, raw answer (base64), rcode, answers, EDE
+    feed_serial: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

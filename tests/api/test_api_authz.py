@@ -33,6 +33,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/audit/verify"): {M, A, AD},
     ("GET", "/api/v1/audit/events"): {A},
     ("POST", "/api/v1/overrides"): {M},
+    ("GET", "/api/v1/compliance"): {M, A, AD},
     ("POST", "/api/v1/names/check"): USERS,
     ("GET", "/api/v1/me"): USERS,
     ("GET", "/api/v1/users"): {AD},

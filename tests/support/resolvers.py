@@ -226,7 +226,7 @@ def start_internet(tmp: Path) -> Iterator[Resolver]:
 
 @contextmanager
 def start_unbound(
-    tmp: Path, rpz_file: Path | None, policy: str = "stoppage", name: str = "unbound"
+    tmp: Path, rpz_file: Path | None, policy: str = "stoppage", name: str = "unbound", log_queries: bool = False
 ) -> Iterator[Resolver]:
     """An ISP's Unbound: resolves the test internet itself and applies `rpz_file` (none: a non-compliant ISP).
 
@@ -236,8 +236,9 @@ def start_unbound(
     folder.mkdir(parents=True, exist_ok=True)
     port, control_port = free_port(), free_port()
     modules = "respip iterator" if rpz_file is not None else "iterator"
-    config = _unbound_common(folder, port, control_port).replace(
-        "server:\n", f'server:\n    module-config: "{modules}"\n', 1) + _auth_zones(folder, downstream=False)
+    extra = f'    module-config: "{modules}"\n' + ("    log-queries: yes\n" if log_queries else "")
+    config = _unbound_common(folder, port, control_port).replace("server:\n", "server:\n" + extra, 1) + _auth_zones(
+        folder, downstream=False)
     if rpz_file is not None:
         if not rpz_file.exists():
             rpz_file.write_text(EMPTY_RPZ)

@@ -1,0 +1,1 @@
+"""DNS verification engine: ask ISP resolvers and a control about listed names, and classify the answers."""

@@ -1,0 +1,84 @@
+"""Verdicts from what an ISP resolver and the control resolver answered (in the order OONI's method uses).
+
+A and AAAA are judged together: a name counts as `blocked` when either answer is the agreed block answer and
+neither is a real address; any real answer makes it `not_blocked`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from isp_feed.verify.querier import Observation
+
+VERDICTS = ("blocked", "blocked_other_way", "not_blocked", "domain_dead", "inconclusive")
+FAILURES = ("SERVFAIL", "REFUSED")
+
+
+@dataclass(frozen=True)
+class StopPage:
+    """What the agreed block answer looks like."""
+
+    name: str
+    ipv4: str
+    ipv6: str | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A verdict and the reason, in words."""
+
+    value: str
+    reason: str
+
+
+def _addresses(obs: Observation) -> set[str]:
+    return {rdata for _, rtype, _, rdata in obs.answers if rtype in ("A", "AAAA")}
+
+
+def _cnames(obs: Observation) -> set[str]:
+    return {rdata.rstrip(".").lower() for _, rtype, _, rdata in obs.answers if rtype == "CNAME"}
+
+
+def _bogon(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    # Addresses that never reach a site: what resolvers that "block" without a stop page answer.
+    return ip.is_unspecified or ip.is_loopback or ip.is_link_local or ip.is_multicast
+
+
+def _resolves(obs: Observation) -> bool:
+    return obs.error is None and obs.rcode == "NOERROR" and bool(_addresses(obs))
+
+
+def classify(isp: list[Observation], control: list[Observation], *, policy: str, stop: StopPage) -> Verdict:
+    """Judge one name at one ISP resolver from its A/AAAA answers and the control's."""
+    if any(o.error is not None or o.rcode in FAILURES for o in isp):
+        failed = next(o for o in isp if o.error is not None or o.rcode in FAILURES)
+        return Verdict("inconclusive", f"{failed.qtype}: {failed.error or failed.rcode}")
+    control_resolves = any(_resolves(o) for o in control)
+    stop_addresses = {stop.ipv4, *( [stop.ipv6] if stop.ipv6 else [])}
+    addresses = set().union(*(_addresses(o) for o in isp))
+    cnames = set().union(*(_cnames(o) for o in isp))
+    nxdomain = all(o.rcode == "NXDOMAIN" for o in isp)
+    if nxdomain:
+        if not control_resolves:
+            return Verdict("domain_dead", "NXDOMAIN at the ISP and no address from the control either")
+        if policy == "nxdomain":
+            return Verdict("blocked", "NXDOMAIN, the ISP's agreed block answer, while the control resolves it")
+        return Verdict("blocked_other_way", "NXDOMAIN instead of the stop page, while the control resolves it")
+    if stop.name.rstrip(".").lower() in cnames or (addresses and addresses <= stop_addresses):
+        if policy == "nxdomain":
+            return Verdict("blocked_other_way", "the stop page, where the agreed answer is NXDOMAIN")
+        return Verdict("blocked", "the stop page (CNAME or its addresses)")
+    control_addresses = set().union(*(_addresses(o) for o in control))
+    if addresses & control_addresses:
+        return Verdict("not_blocked", f"the same answer as the control ({', '.join(sorted(addresses))})")
+    if addresses and all(_bogon(a) for a in addresses):
+        return Verdict("blocked_other_way", f"a non-routable answer ({', '.join(sorted(addresses))})")
+    if addresses:
+        return Verdict("not_blocked", f"a real answer ({', '.join(sorted(addresses))})")
+    if cnames:
+        return Verdict("blocked_other_way", f"a CNAME to {', '.join(sorted(cnames))} that is not the stop page")
+    if not control_resolves:
+        return Verdict("domain_dead", "no address at the ISP nor at the control")
+    return Verdict("blocked_other_way", "an empty answer while the control resolves it")

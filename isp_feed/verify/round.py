@@ -1,0 +1,73 @@
+"""One verification round, pure: ask every ISP resolver and the control about every name, judge each pair.
+
+Inconclusive answers are asked again with jittered exponential backoff; `not_blocked` is reported only after
+two agreeing observations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass, field
+
+from isp_feed.verify.classify import StopPage, Verdict, classify
+from isp_feed.verify.querier import Observation, Querier
+
+
+@dataclass(frozen=True)
+class Target:
+    """A resolver to check: whose it is, where, and the ISP's agreed block answer."""
+
+    isp_id: int
+    ip: str
+    port: int
+    policy: str = "stoppage"
+
+
+@dataclass
+class NameResult:
+    """The verdict for one name at one resolver, with every observation behind it."""
+
+    target: Target
+    name: str
+    verdict: Verdict
+    observations: list[Observation] = field(default_factory=list)
+    control: list[Observation] = field(default_factory=list)
+
+
+async def _ask_both(querier: Querier, ip: str, port: int, name: str) -> list[Observation]:
+    return list(await asyncio.gather(querier.query(ip, port, name, "A"), querier.query(ip, port, name, "AAAA")))
+
+
+async def _judge(querier: Querier, target: Target, name: str, control: list[Observation], stop: StopPage,
+                 retries: int, backoff: float) -> NameResult:
+    seen: list[Observation] = []
+    verdict = Verdict("inconclusive", "not asked")
+    for attempt in range(retries + 1):
+        answers = await _ask_both(querier, target.ip, target.port, name)
+        seen.extend(answers)
+        verdict = classify(answers, control, policy=target.policy, stop=stop)
+        if verdict.value == "not_blocked":
+            again = await _ask_both(querier, target.ip, target.port, name)
+            seen.extend(again)
+            second = classify(again, control, policy=target.policy, stop=stop)
+            if second.value != "not_blocked":
+                verdict = Verdict("inconclusive", f"two observations disagree ({verdict.reason}; {second.reason})")
+            return NameResult(target, name, verdict, seen, control)
+        if verdict.value != "inconclusive":
+            break
+        if attempt < retries:
+            await asyncio.sleep(backoff * (2 ** attempt) * random.uniform(0.5, 1.5))
+    return NameResult(target, name, verdict, seen, control)
+
+
+async def run_round(targets: list[Target], names: list[str], control: Target, stop: StopPage, *,
+                    rate_qps: float | None = 50.0, timeout: float = 2.0, retries: int = 2,
+                    backoff: float = 0.5) -> list[NameResult]:
+    """Judge every name at every target; the querier only ever sends to these resolvers and the control."""
+    endpoints = {(t.ip, t.port) for t in targets} | {(control.ip, control.port)}
+    async with Querier(sorted(endpoints), timeout=timeout, rate_qps=rate_qps) as querier:
+        controls = dict(zip(names, await asyncio.gather(
+            *(_ask_both(querier, control.ip, control.port, n) for n in names)), strict=True))
+        jobs = [_judge(querier, t, n, controls[n], stop, retries, backoff) for t in targets for n in names]
+        return list(await asyncio.gather(*jobs))

@@ -1,0 +1,85 @@
+"""Every verdict comes out right against real resolvers: a compliant Unbound (the feed's RPZ), one without it,
+one with an NXDOMAIN policy, a port where nothing answers, and the control; evidence and compliance kept."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from api.runtime import Runtime
+from blocklist import isps, workflow
+from blocklist.models import User
+from blocklist.names import NamePolicy
+from isp_feed import publish, verification
+from isp_feed.jobs import publish_feed
+from isp_feed.models import VerificationResult
+from isp_feed.verify.querier import DestinationNotAllowed, Querier
+from tests.blocklist.helpers import submission
+from tests.support.resolvers import free_port, start_internet, start_unbound
+
+
+def _approve(rt: Runtime, people: dict[str, User], *domains: str) -> None:
+    with rt.database.transaction() as s:
+        ids = [workflow.submit(s, actor=people["officer"], policy=NamePolicy.build(), data=submission(d)).id
+               for d in domains]
+    with rt.database.transaction() as s:
+        workflow.approve(s, actor=people["magistrate"], submission_ids=ids)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_every_verdict(rt: Runtime, people: dict[str, User], tmp_path: Path) -> None:
+    _approve(rt, people, "csam-gallery.test", "second.test", "gone.test")  # gone.test exists nowhere
+    publish_feed(rt.database, rt.settings)
+    rpz = tmp_path / "feed.rpz"
+    with rt.database.transaction() as s:
+        rpz.write_bytes(publish.artifact_body(s, publish.latest_version(s), "rpz"))  # type: ignore[arg-type]
+    dead_port = free_port()  # nothing listens here: timeouts
+    with start_internet(tmp_path) as control, start_unbound(tmp_path, rpz, name="compliant") as compliant, \
+            start_unbound(tmp_path, None, name="ignores") as ignores, \
+            start_unbound(tmp_path, rpz, policy="nxdomain", name="nx") as nx:
+        with rt.database.transaction() as s:
+            for name, resolver, policy in (("Compliant", compliant, "stoppage"), ("Ignores", ignores, "stoppage"),
+                                           ("Nx", nx, "nxdomain"), ("Nx as stop page", nx, "stoppage")):
+                isps.add_isp(s, actor="test", name=name, email=f"noc@{name.split()[0].lower()}.example",
+                             language="fr", resolvers=[f"127.0.0.1:{resolver.port}"], policy=policy)
+            isps.add_isp(s, actor="test", name="Silent", email="noc@silent.example", language="nl",
+                         resolvers=[f"127.0.0.1:{dead_port}"])
+        settings = rt.settings.model_copy(update={"verify_control_resolver": f"127.0.0.1:{control.port}",
+                                                  "verify_timeout": 0.4})
+        # good.test is not listed: the positive control, which must resolve normally at every resolver.
+        round_id = verification.verify(rt.database, settings,
+                                       names=["csam-gallery.test", "second.test", "gone.test", "good.test"])
+    with rt.database.transaction() as s:
+        rows = s.execute(select(VerificationResult).where(VerificationResult.round_id == round_id)).scalars().all()
+        names = {i.id: i.name for i in isps.list_isps(s)}
+        verdicts = {(names[r.isp_id], r.domain): r.verdict for r in rows}
+        figures = {c.isp_name: c for c in verification.compliance(s)}
+        evidence = json.loads(rows[0].evidence)
+    assert verdicts[("Compliant", "csam-gallery.test")] == "blocked"
+    assert verdicts[("Ignores", "csam-gallery.test")] == "not_blocked"
+    assert verdicts[("Nx", "csam-gallery.test")] == "blocked"
+    assert verdicts[("Nx as stop page", "csam-gallery.test")] == "blocked_other_way"
+    assert verdicts[("Silent", "csam-gallery.test")] == "inconclusive"
+    assert {verdicts[(isp, "gone.test")] for isp in ("Ignores", "Nx")} == {"domain_dead"}
+    assert {verdicts[(isp, "good.test")] for isp in ("Compliant", "Ignores", "Nx", "Nx as stop page")} == {
+        "not_blocked"}
+    assert verdicts[("Compliant", "second.test")] == "blocked"
+    assert verdicts[("Compliant", "gone.test")] == "blocked"  # the RPZ answers for it, existing or not
+    assert figures["Compliant"].blocked == 3 and figures["Ignores"].blocked == 0
+    assert figures["Ignores"].not_blocked == ["csam-gallery.test", "second.test"]
+    question = evidence["isp"][0]
+    assert question["raw"] and question["rcode"] and question["sent_at"] and evidence["control"]
+
+
+def test_never_queries_an_address_that_is_not_configured() -> None:
+    import asyncio
+
+    async def attempt() -> None:
+        async with Querier([("127.0.0.1", 5399)], rate_qps=None) as querier:
+            await querier.query("127.0.0.2", 53, "csam-gallery.test")
+
+    with pytest.raises(DestinationNotAllowed, match="not one of the configured resolvers"):
+        asyncio.run(attempt())
