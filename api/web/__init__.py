@@ -6,11 +6,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.stoppage import TEXT, choose_language
-from api.web import admin, auditor, auth, magistrate, officer
+from api.web import admin, auditor, auth, compliance, magistrate, officer
 from api.web.common import HOME
 
 router = APIRouter(include_in_schema=False)
-for module in (auth, officer, magistrate, auditor, admin):
+for module in (auth, officer, magistrate, auditor, admin, compliance):
     router.include_router(module.router)
 
 

@@ -83,3 +83,40 @@ def test_never_queries_an_address_that_is_not_configured() -> None:
 
     with pytest.raises(DestinationNotAllowed, match="not one of the configured resolvers"):
         asyncio.run(attempt())
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_compliance_pages_and_regression_alert(rt: Runtime, people: dict[str, User], tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from blocklist import users
+
+    _approve(rt, people, "csam-gallery.test")
+    publish_feed(rt.database, rt.settings)
+    rpz = tmp_path / "feed.rpz"
+    with rt.database.transaction() as s:
+        rpz.write_bytes(publish.artifact_body(s, publish.latest_version(s), "rpz"))  # type: ignore[arg-type]
+        users.set_password(s, actor="test", user=users.get_user(s, "auditor"), password="correct horse battery")
+    with start_internet(tmp_path) as control, start_unbound(tmp_path, rpz, name="isp") as isp:
+        with rt.database.transaction() as s:
+            isps.add_isp(s, actor="test", name="ISP", email="noc@isp.example", language="fr",
+                         resolvers=[f"127.0.0.1:{isp.port}"])
+        settings = rt.settings.model_copy(update={"verify_control_resolver": f"127.0.0.1:{control.port}"})
+        verification.verify(rt.database, settings)
+        rpz.write_text(rpz.read_text().replace("csam-gallery.test", "other.test"))  # the ISP drops the name
+        isp.reload()
+        verification.verify(rt.database, settings)
+    with rt.database.transaction() as s:
+        (figure,) = verification.compliance(s)
+    assert figure.regressions == ["csam-gallery.test"]
+    client = TestClient(create_app(rt))
+    import re
+
+    login = client.get("/login").text
+    token = re.search(r'name="csrf" value="([^"]+)"', login).group(1)  # type: ignore[union-attr]
+    client.post("/login", data={"username": "auditor", "password": "correct horse battery", "csrf": token})
+    html = client.get("/compliance").text
+    assert "was blocked and is no longer" in html and "<svg" in html and "not_blocked" in html
+    evidence_link = re.search(r'href="(/compliance/evidence/\d+)"', html)
+    assert evidence_link and "raw (base64)" in client.get(evidence_link.group(1)).text
