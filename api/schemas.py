@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from blocklist.models import AuditEvent, Submission, User
-from blocklist.schemas import CourtOrderIn, LegalBasis, Scope
+from blocklist.schemas import Scope
 
 
 class ReasonIn(BaseModel):
@@ -26,21 +25,6 @@ class BatchApproveIn(BaseModel):
 
     ids: list[Annotated[int, Field(ge=1, le=2_147_483_647)]] = Field(min_length=1, max_length=10_000)
     reason: str = Field(default="", max_length=4000)
-
-
-class BulkSubmissionIn(BaseModel):
-    """Many names under one case and legal basis."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    domains: list[str] = Field(min_length=1, max_length=10_000)
-    legal_basis: LegalBasis
-    case_number: str = Field(min_length=1, max_length=100)
-    evidence_ref: str = Field(min_length=1, max_length=200)
-    verified_on: dt.date
-    scope: Scope = "domain_and_subdomains"
-    court_order: CourtOrderIn | None = None
-    note: str = Field(default="", max_length=4000)
 
 
 class OverrideIn(BaseModel):

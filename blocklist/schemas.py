@@ -27,12 +27,11 @@ class CourtOrderIn(BaseModel):
     reference: str = Field(min_length=1, max_length=100)
 
 
-class SubmissionCreate(BaseModel):
-    """What an officer records for one verified domain."""
+class CaseDetails(BaseModel):
+    """The legal record shared by every name an officer submits under one case."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    domain: str = Field(min_length=1, max_length=2048)
     legal_basis: LegalBasis
     case_number: str = Field(min_length=1, max_length=100)
     evidence_ref: str = Field(min_length=1, max_length=200)
@@ -50,7 +49,7 @@ class SubmissionCreate(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _court_order_matches_basis(self) -> SubmissionCreate:
+    def _court_order_matches_basis(self) -> CaseDetails:
         if self.legal_basis == "court_order" and self.court_order is None:
             raise ValueError("a court order needs its court, date and reference (field court_order)")
         if self.legal_basis != "court_order" and self.court_order is not None:
@@ -58,6 +57,18 @@ class SubmissionCreate(BaseModel):
         if self.court_order is not None and self.court_order.date > dt.datetime.now(dt.UTC).date():
             raise ValueError("the court order's date cannot be in the future")
         return self
+
+
+class SubmissionCreate(CaseDetails):
+    """What an officer records for one verified domain."""
+
+    domain: str = Field(min_length=1, max_length=2048)
+
+
+class BulkSubmissionCreate(CaseDetails):
+    """Many names under one case and legal basis."""
+
+    domains: list[str] = Field(min_length=1, max_length=10_000)
 
 
 class SubmissionOut(BaseModel):

@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 from api.deps import role, runtime, session
 from api.params import MAX_ID, DbId
 from api.runtime import Runtime
-from api.schemas import BatchApproveIn, BulkSubmissionIn, ReasonIn, submission_out
+from api.schemas import BatchApproveIn, ReasonIn, submission_out
 from blocklist import workflow
 from blocklist.errors import BlocklistError, InvalidInput
 from blocklist.models import User
-from blocklist.schemas import SubmissionCreate
+from blocklist.schemas import BulkSubmissionCreate, SubmissionCreate
 
 router = APIRouter(tags=["submissions"])
 officer = role("officer", action="submit or withdraw domains")
@@ -36,7 +36,7 @@ def create(body: SubmissionCreate, db: Session = Depends(session), rt: Runtime =
 
 
 @router.post("/submissions/bulk", status_code=201, summary="Record many names under one case")
-def bulk(body: BulkSubmissionIn, db: Session = Depends(session), rt: Runtime = Depends(runtime),
+def bulk(body: BulkSubmissionCreate, db: Session = Depends(session), rt: Runtime = Depends(runtime),
          actor: User = Depends(officer)) -> dict[str, Any]:
     """Per-name results; the accepted names are recorded together (all or none of them)."""
     policy = rt.name_policy(db)
@@ -45,9 +45,7 @@ def bulk(body: BulkSubmissionIn, db: Session = Depends(session), rt: Runtime = D
     accepted = 0
     for typed in body.domains:
         try:
-            data = SubmissionCreate(domain=typed, legal_basis=body.legal_basis, case_number=body.case_number,
-                                    evidence_ref=body.evidence_ref, verified_on=body.verified_on, scope=body.scope,
-                                    court_order=body.court_order, note=body.note)
+            data = SubmissionCreate(domain=typed, **body.model_dump(exclude={"domains"}))
             a_label = policy.check(typed, scope=body.scope).name.a_label
             if a_label in seen:
                 raise InvalidInput(f"{a_label} appears twice in this batch", field="domains")
