@@ -241,10 +241,12 @@ class NamePolicy:
         match = self.protected_match(a_label, scope)
         if match is not None:
             if a_label not in set(overrides):
+                relation = ("is the protected name" if match == a_label else
+                            "is under the protected name" if a_label.endswith("." + match) else
+                            "with its subdomains would cover the protected name")
                 raise _refuse(
                     typed,
-                    f"protected name ({a_label} is or covers the protected {match}); "
-                    "only a magistrate's written override can allow it",
+                    f"protected: {a_label} {relation} {match}; only a magistrate's written override can allow it",
                     "protected",
                 )
             flags.append("protected_override")

@@ -64,7 +64,7 @@ def test_name_check_verdicts_and_exit_codes(settings: Settings) -> None:
     refused = run(settings, "name", "check", "good.test", "https://www.google.com/", "192.0.2.1")
     assert refused.exit_code == 2
     assert "'good.test'\t-> good.test\taccepted" in refused.output
-    assert "refused: protected name" in refused.output
+    assert "refused: protected: www.google.com is under the protected name google.com" in refused.output
     assert "refused: an IP address literal" in refused.output
     assert "2 of 3 name(s) refused" in refused.output
 

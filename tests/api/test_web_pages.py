@@ -51,7 +51,8 @@ def test_officer_submits_magistrate_approves_auditor_reads(client: TestClient, r
     refused = client.post("/officer/submit", follow_redirects=True, data={
         "csrf": token, "domain": "www.google.com", "legal_basis": "art39bis", "case_number": "FCCU-9",
         "evidence_ref": "EVD-9", "verified_on": "2026-11-27"})
-    assert "protected name" in refused.text and 'value="www.google.com"' in refused.text  # kept what was typed
+    assert "protected: www.google.com is under" in refused.text
+    assert 'value="www.google.com"' in refused.text  # the form keeps what was typed
     bulk = client.post("/officer/bulk", follow_redirects=True, data={
         "csrf": token, "names": "one.test\ntwo.test\n192.0.2.1", "legal_basis": "art39bis", "case_number": "FCCU-9",
         "evidence_ref": "EVD-9", "verified_on": "2026-11-27"})
