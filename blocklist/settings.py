@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     # Queries per second per resolver (0: unlimited, for benchmarks only).
     verify_rate_qps: float = 50.0
     verify_timeout: float = 2.0
+    # Where regression alerts go (a name an ISP blocked and no longer blocks); empty: no e-mail.
+    alert_email: str = ""
     # Seconds after a feed version's publication before its names are checked (ISPs poll, then reload).
     verify_grace_seconds: int = 300
     # HTTP requests holding a database transaction at once (below the connection pool and thread pool sizes).

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import logging
+import smtplib
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,11 +23,14 @@ from blocklist.errors import InvalidInput
 from blocklist.isps import parse_resolver
 from blocklist.models import Isp, Order, Submission, utcnow
 from blocklist.settings import Settings
+from isp_feed import alerts
 from isp_feed.models import VerificationResult, VerificationRound
 from isp_feed.publish import latest_version
 from isp_feed.verify.classify import StopPage
 from isp_feed.verify.querier import Observation
 from isp_feed.verify.round import NameResult, Target, run_round
+
+log = logging.getLogger("isp_feed.verification")
 
 
 def _evidence(result: NameResult) -> str:
@@ -83,6 +88,12 @@ def verify(database: Database, settings: Settings, *, isp_name: str | None = Non
         audit.record(session, actor="system", action="verification.round", object_type="verification_round",
                      object_id=round_id, details={"trigger": trigger, "feed_serial": serial, "names": len(listed),
                                                   "resolvers": len(targets), "verdicts": counts})
+        regressions = {row.isp_name: row.regressions for row in compliance(session) if row.regressions}
+    if regressions:
+        try:
+            alerts.send_regression_alert(settings, regressions, round_id)
+        except (OSError, smtplib.SMTPException) as exc:
+            log.error("could not e-mail the regression alert of round %s: %s", round_id, exc)
     return round_id
 
 

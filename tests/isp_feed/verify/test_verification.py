@@ -102,11 +102,27 @@ def test_compliance_pages_and_regression_alert(rt: Runtime, people: dict[str, Us
         with rt.database.transaction() as s:
             isps.add_isp(s, actor="test", name="ISP", email="noc@isp.example", language="fr",
                          resolvers=[f"127.0.0.1:{isp.port}"])
-        settings = rt.settings.model_copy(update={"verify_control_resolver": f"127.0.0.1:{control.port}"})
+        mail_port = free_port()
+        received: list[bytes] = []
+
+        class Inbox:
+            async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+                received.append(envelope.content)  # type: ignore[attr-defined]
+                return "250 OK"
+
+        from aiosmtpd.controller import Controller
+
+        smtp = Controller(Inbox(), hostname="127.0.0.1", port=mail_port)
+        smtp.start()
+        settings = rt.settings.model_copy(update={
+            "verify_control_resolver": f"127.0.0.1:{control.port}", "alert_email": "duty@prosecutor.example",
+            "smtp_host": "127.0.0.1", "smtp_port": mail_port})
         verification.verify(rt.database, settings)
         rpz.write_text(rpz.read_text().replace("csam-gallery.test", "other.test"))  # the ISP drops the name
         isp.reload()
         verification.verify(rt.database, settings)
+        smtp.stop()
+    assert len(received) == 1 and b"ISP: csam-gallery.test" in received[0]
     with rt.database.transaction() as s:
         (figure,) = verification.compliance(s)
     assert figure.regressions == ["csam-gallery.test"]
