@@ -66,8 +66,9 @@ def compliance_page(request: Request, db: Session = Depends(session), user: User
         latest[(row.domain, row.isp_id)] = row
     isps = list(db.execute(select(Isp).where(Isp.active.is_(True)).order_by(Isp.name)).scalars())
     domains = sorted({d for d, _ in latest})
+    blocked_after = {d: verification.time_to_block(db, d) for d in domains}
     return page(request, "compliance.html", user, figures=figures, rounds=rounds, isps=isps, domains=domains,
-                latest=latest, chart=_chart(_history(db, list(reversed(rounds)))))
+                latest=latest, blocked_after=blocked_after, chart=_chart(_history(db, list(reversed(rounds)))))
 
 
 @router.get("/compliance/evidence/{result_id}", response_class=HTMLResponse)

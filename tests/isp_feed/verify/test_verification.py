@@ -134,5 +134,6 @@ def test_compliance_pages_and_regression_alert(rt: Runtime, people: dict[str, Us
     client.post("/login", data={"username": "auditor", "password": "correct horse battery", "csrf": token})
     html = client.get("/compliance").text
     assert "was blocked and is no longer" in html and "<svg" in html and "not_blocked" in html
+    assert "s after approval" in html
     evidence_link = re.search(r'href="(/compliance/evidence/\d+)"', html)
     assert evidence_link and "raw (base64)" in client.get(evidence_link.group(1)).text
