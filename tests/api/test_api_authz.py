@@ -67,7 +67,7 @@ BODIES = {
     "/api/v1/submissions/bulk": {"domains": ["y.test"], "legal_basis": "art39bis", "case_number": "C",
                                  "evidence_ref": "E", "verified_on": dt.date.today().isoformat()},
     "/api/v1/submissions/approve": {"ids": [1]},
-    "/api/v1/overrides": {"domain": "sites.google.com", "reason": "a written reason"},
+    "/api/v1/overrides": {"domain": "portal.gov.example", "reason": "a written reason"},
     "/api/v1/names/check": {"names": ["good.test"]},
     "/api/v1/users": {"username": "zed", "role": "auditor"},
     "/api/v1/isps": {"name": "Z", "email": "noc@z.example", "language": "fr"},

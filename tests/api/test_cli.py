@@ -11,7 +11,8 @@ from blocklist.settings import Settings
 
 
 def run(settings: Settings, *args: str) -> Result:
-    env = {"DATABASE_URL": settings.database_url, "BLOCKLIST_DATA_DIR": str(settings.data_dir)}
+    env = {"DATABASE_URL": settings.database_url, "BLOCKLIST_DATA_DIR": str(settings.data_dir),
+           "BLOCKLIST_PLATFORM_EXTRA": "hosting.example"}
     return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 
@@ -57,10 +58,10 @@ def test_isp_add_refusals_write_nothing(settings: Settings, args: list[str], mes
 
 
 def test_name_check_verdicts_and_exit_codes(settings: Settings) -> None:
-    ok = run(settings, "name", "check", "Bücher.example", "shop.github.io")
+    ok = run(settings, "name", "check", "Bücher.example", "shop.hosting.example")
     assert ok.exit_code == 0
     assert "xn--bcher-kva.example (bücher.example)\taccepted [flags: idn]" in ok.output
-    assert "shop.github.io\taccepted [flags: platform_host]" in ok.output
+    assert "shop.hosting.example\taccepted [flags: platform_host]" in ok.output
     refused = run(settings, "name", "check", "good.test", "https://www.google.com/", "192.0.2.1")
     assert refused.exit_code == 2
     assert "'good.test'\t-> good.test\taccepted" in refused.output

@@ -16,7 +16,7 @@ from blocklist.models import AuditEvent, Order, Submission, User
 from blocklist.names import NamePolicy
 from tests.blocklist.helpers import submission
 
-POLICY = NamePolicy.build()
+POLICY = NamePolicy.build(extra_protected=["portal.gov.example"])
 
 
 def _submit(database: Database, officer: User, domain: str = "csam-gallery.test", **kw: object) -> int:
@@ -199,17 +199,17 @@ def test_lift_and_renew_only_blocked(database: Database, people: dict[str, User]
 
 def test_protected_override_by_magistrate(database: Database, people: dict[str, User]) -> None:
     with pytest.raises(NameRefused):
-        _submit(database, people["officer"], "sites.google.com")
+        _submit(database, people["officer"], "portal.gov.example")
     with pytest.raises(Forbidden), database.transaction() as s:
-        workflow.create_override(s, actor=people["officer"], domain="sites.google.com", reason="page hosts CSAM")
+        workflow.create_override(s, actor=people["officer"], domain="portal.gov.example", reason="page hosts CSAM")
     with database.transaction() as s:
-        workflow.create_override(s, actor=people["magistrate"], domain="sites.google.com",
+        workflow.create_override(s, actor=people["magistrate"], domain="portal.gov.example",
                                  reason="court-confirmed exception, see file 12")
-    sub_id = _submit(database, people["officer"], "sites.google.com", scope="exact")
+    sub_id = _submit(database, people["officer"], "portal.gov.example", scope="exact")
     with database.transaction() as s:
         sub = workflow.get_submission(s, sub_id)
         assert "protected_override" in sub.flag_list and sub.override_id is not None
-        assert [e.action for e in workflow.history(s, "sites.google.com")] == [
+        assert [e.action for e in workflow.history(s, "portal.gov.example")] == [
             "protected.override", "submission.created"]
 
 

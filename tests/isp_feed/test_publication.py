@@ -18,7 +18,7 @@ from isp_feed.keys import KeyStore
 from isp_feed.models import FeedArtifact
 from tests.blocklist.helpers import submission
 
-POLICY = NamePolicy.build()
+POLICY = NamePolicy.build(extra_protected=["portal.gov.example"])
 
 
 def _approve(database: Database, people: dict[str, User], *domains: str, **kw: object) -> int:
@@ -31,7 +31,7 @@ def _approve(database: Database, people: dict[str, User], *domains: str, **kw: o
 
 def _build(database: Database, settings: Settings, keys: KeyStore, **kw: object) -> int | None:
     with database.transaction() as s:
-        policy = workflow.name_policy(s)
+        policy = workflow.name_policy(s, extra_protected=settings.protected_extra_names())
         row = publish.build(s, settings=settings, keys=keys, policy=policy, **kw)  # type: ignore[arg-type]
         return row.serial if row else None
 
@@ -130,11 +130,12 @@ def test_gate_holds_a_large_change_until_a_magistrate_confirms(
 def test_gate_holds_a_protected_name(
     database: Database, people: dict[str, User], settings: Settings, keys: KeyStore
 ) -> None:
-    _build(database, settings, keys)
+    protected = settings.model_copy(update={"protected_extra": "portal.gov.example"})
+    _build(database, protected, keys)
     with database.transaction() as s:
-        workflow.create_override(s, actor=people["magistrate"], domain="sites.google.com",
+        workflow.create_override(s, actor=people["magistrate"], domain="portal.gov.example",
                                  reason="court-confirmed exception")
-    _approve(database, people, "sites.google.com", scope="exact")
-    assert _build(database, settings, keys) is None
+    _approve(database, people, "portal.gov.example", scope="exact")
+    assert _build(database, protected, keys) is None
     with database.transaction() as s:
         assert "protected" in publish.pending_holds(s)[0].reasons
