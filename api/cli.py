@@ -240,6 +240,66 @@ def verify_run(rt: Runtime, isp_name: str | None) -> None:
     click.echo(f"verification round {round_id} done")
 
 
+@main.command("probe")
+@click.option("--server", required=True)
+@click.option("--token", required=True, help="The probe's own credential.")
+@click.option("--key", "key_file", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="The probe's secret key (blocklist probe-keygen).")
+@click.option("--resolver", required=True, help="The ISP resolver to check, IP[:PORT].")
+@click.option("--control", required=True, help="A resolver that applies no block, IP[:PORT].")
+@refusals_exit_2
+def probe_run(server: str, token: str, key_file: str, resolver: str, control: str) -> None:
+    """Run a verification round from inside an ISP's network and post the signed results."""
+    from pathlib import Path
+
+    from isp_feed.signing import SecretKey
+    from isp_feed.verify.probe_run import run_probe
+
+    target, reference = isps.parse_resolver(resolver), isps.parse_resolver(control)
+    outcome = run_probe(server=server, token=token, key=SecretKey.from_text(Path(key_file).read_text()),
+                        resolver=(target.address, target.port), control=(reference.address, reference.port))
+    click.echo(f"checked {outcome.names} names: {outcome.verdicts}; server round {outcome.round_id}")
+
+
+@main.command("probe-keygen")
+@click.argument("folder", type=click.Path(file_okay=False))
+def probe_keygen(folder: str) -> None:
+    """Create a probe's signing key (probe.key, mode 0600) and its public key (probe.pub) in FOLDER."""
+    import os
+    from pathlib import Path
+
+    from isp_feed.signing import SecretKey
+
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    key = SecretKey.generate()
+    fd = os.open(target / "probe.key", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key.to_text())
+    (target / "probe.pub").write_text(key.public_key().to_text())
+    click.echo(f"wrote {target / 'probe.key'} and {target / 'probe.pub'}")
+
+
+@main.command("probe-register")
+@click.argument("name")
+@click.option("--isp", "isp_name", required=True)
+@click.option("--pubkey", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.pass_obj
+@refusals_exit_2
+def probe_register(rt: Runtime, name: str, isp_name: str, pubkey: str) -> None:
+    """Register a probe inside an ISP's network; its credential is printed on the last line."""
+    from pathlib import Path
+
+    from isp_feed import probes
+
+    rt.ensure_schema()
+    with rt.database.transaction() as session:
+        _, token = probes.register(session, actor=CLI_ACTOR, isp=isps.get_isp(session, isp_name), name=name,
+                                   public_key=Path(pubkey).read_text())
+        click.echo(f"registered probe {name!r} for {isp_name}; credential (shown once):")
+    click.echo(token)
+
+
 @main.group("audit")
 def audit_group() -> None:
     """The audit chain."""

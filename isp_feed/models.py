@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from blocklist.models import Base, UtcDateTime, utcnow
@@ -122,3 +122,18 @@ class VerificationResult(Base):
     evidence: Mapped[str] = mapped_column(Text)  # JSON: every question, raw answer (base64), rcode, answers, EDE
     feed_serial: Mapped[int | None] = mapped_column(Integer, nullable=True)
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class Probe(Base):
+    """A verifier running inside an ISP's network: it asks the local resolver and posts signed results."""
+
+    __tablename__ = "probes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    isp_id: Mapped[int] = mapped_column(ForeignKey("isps.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_prefix: Mapped[str] = mapped_column(String(16))
+    public_key: Mapped[str] = mapped_column(Text)  # minisign public key: results must be signed with its secret
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import logging
 import smtplib
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -27,21 +25,9 @@ from isp_feed import alerts
 from isp_feed.models import VerificationResult, VerificationRound
 from isp_feed.publish import latest_version
 from isp_feed.verify.classify import StopPage
-from isp_feed.verify.querier import Observation
-from isp_feed.verify.round import NameResult, Target, run_round
+from isp_feed.verify.round import Target, evidence_json, run_round
 
 log = logging.getLogger("isp_feed.verification")
-
-
-def _evidence(result: NameResult) -> str:
-    def one(o: Observation) -> dict[str, Any]:
-        return {"resolver": o.resolver, "question": f"{o.qname} {o.qtype}", "sent_at": o.sent_at.isoformat(),
-                "received_at": o.received_at.isoformat() if o.received_at else None, "rcode": o.rcode,
-                "answers": [list(a) for a in o.answers], "ede": [list(e) for e in o.ede], "error": o.error,
-                "raw": o.answer_base64}
-
-    return json.dumps({"isp": [one(o) for o in result.observations], "control": [one(o) for o in result.control]},
-                      separators=(",", ":"))
 
 
 def verify(database: Database, settings: Settings, *, isp_name: str | None = None, trigger: str = "manual",
@@ -77,7 +63,7 @@ def verify(database: Database, settings: Settings, *, isp_name: str | None = Non
         now = utcnow()
         session.add_all(VerificationResult(
             round_id=round_id, isp_id=r.target.isp_id, resolver=f"{r.target.ip}:{r.target.port}", domain=r.name,
-            verdict=r.verdict.value, reason=r.verdict.reason, evidence=_evidence(r), feed_serial=serial, at=now,
+            verdict=r.verdict.value, reason=r.verdict.reason, evidence=evidence_json(r), feed_serial=serial, at=now,
         ) for r in results)
         round_row = session.get(VerificationRound, round_id)
         assert round_row is not None

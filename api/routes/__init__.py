@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import admin, domains, feed_admin, oversight, requisitions, submissions
+from api.routes import admin, domains, feed_admin, oversight, probe, requisitions, submissions
 
 router = APIRouter(prefix="/api/v1")
-for module in (submissions, domains, oversight, admin, requisitions, feed_admin):
+for module in (submissions, domains, oversight, admin, requisitions, feed_admin, probe):
     router.include_router(module.router)

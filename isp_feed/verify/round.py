@@ -7,8 +7,10 @@ two agreeing observations.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from dataclasses import dataclass, field
+from typing import Any
 
 from isp_feed.verify.classify import StopPage, Verdict, classify
 from isp_feed.verify.querier import Observation, Querier
@@ -33,6 +35,22 @@ class NameResult:
     verdict: Verdict
     observations: list[Observation] = field(default_factory=list)
     control: list[Observation] = field(default_factory=list)
+
+
+def evidence(result: NameResult) -> dict[str, Any]:
+    """Every question behind a verdict, as kept: resolver, times, rcode, answers, EDE, raw answer (base64)."""
+    def one(o: Observation) -> dict[str, Any]:
+        return {"resolver": o.resolver, "question": f"{o.qname} {o.qtype}", "sent_at": o.sent_at.isoformat(),
+                "received_at": o.received_at.isoformat() if o.received_at else None, "rcode": o.rcode,
+                "answers": [list(a) for a in o.answers], "ede": [list(e) for e in o.ede], "error": o.error,
+                "raw": o.answer_base64}
+
+    return {"isp": [one(o) for o in result.observations], "control": [one(o) for o in result.control]}
+
+
+def evidence_json(result: NameResult) -> str:
+    """The evidence as compact JSON."""
+    return json.dumps(evidence(result), separators=(",", ":"))
 
 
 async def _ask_both(querier: Querier, ip: str, port: int, name: str) -> list[Observation]:

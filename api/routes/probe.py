@@ -1,0 +1,42 @@
+"""Remote probes: pull the work, post signed results (with the probe's own credential)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy.orm import Session
+
+from api.deps import bearer_token, runtime, session
+from api.runtime import Runtime
+from blocklist.errors import InvalidInput
+from isp_feed import probes
+from isp_feed.models import Probe
+
+router = APIRouter(prefix="/probe", tags=["probes"])
+
+
+def current_probe(request: Request, db: Session = Depends(session)) -> Probe:
+    """The active probe behind the bearer credential."""
+    return probes.probe_by_token(db, bearer_token(request))
+
+
+@router.get("/work", summary="What the probe must check now")
+def work(db: Session = Depends(session), rt: Runtime = Depends(runtime),
+         probe: Probe = Depends(current_probe)) -> dict[str, Any]:
+    """Blocked names, the ISP's agreed block answer and the stop page."""
+    return probes.work(db, probe=probe, settings=rt.settings)
+
+
+@router.post("/results", status_code=201, summary="Signed results of a probe round")
+async def results(request: Request, db: Session = Depends(session),
+                  probe: Probe = Depends(current_probe)) -> dict[str, Any]:
+    """The body must be signed (minisign, base64 in X-Signature) with the key registered for the probe."""
+    try:
+        signature = base64.b64decode(request.headers.get("x-signature", ""), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise InvalidInput("X-Signature must be a base64-encoded minisign signature", field="X-Signature") from None
+    body = await request.body()
+    return {"round_id": probes.accept_results(db, probe=probe, body=body, signature=signature)}
