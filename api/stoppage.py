@@ -1,159 +1,320 @@
 """The stop page users see when they reach a blocked name (ISPs point blocked names at this server).
 
 Served for ANY path when the request's Host is the configured stop-page host, a blocked name, or a name under
-one blocked with its subdomains. In French, Dutch, German and English (Accept-Language, or ?lang=). It logs and
-stores nothing about the visitor: no IP address, no user agent, no cookie; only a count per name per day.
-Status 451 (Unavailable For Legal Reasons). It loads nothing from any other host.
+one blocked with its subdomains. In French, Dutch, German and English (?lang=, else Accept-Language, else French).
+
+Status 451 Unavailable For Legal Reasons (RFC 7725), with `Link: <...>; rel="blocked-by"`: the block is a legal
+one, and a 451 tells browsers, crawlers and measurement tools (OONI and the like) exactly that, where a 200 would
+pass the page off as the site's own content.
+
+It logs and stores nothing about the visitor: no IP address, no user agent, no cookie, no referrer; only a count
+per listed name per day. Counts are kept in memory and added to the table every few seconds (and at shutdown),
+so a flood of visitors costs no database write each. The list of blocked names is cached and reloaded when the
+audit chain moved (every approval and lift is an audit event), checked at most once a second. The page loads
+nothing from any other host: inline style only, and a Content-Security-Policy that forbids everything else.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import logging
+import threading
+import time
+from collections import Counter
 from html import escape
 
 import anyio
 from fastapi import FastAPI
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from starlette.types import ASGIApp, Receive, Scope, Send
+from sqlalchemy.orm import Session
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.models import StopPageHit
 from api.runtime import Runtime
-from blocklist.models import Submission
+from blocklist.models import AuditHead, Submission
 from blocklist.names import ancestors
 from blocklist.schemas import LEGAL_BASIS_TITLES
 
+log = logging.getLogger("api.stoppage")
 LANGS = ("fr", "nl", "de", "en")
+LANGUAGE_NAMES = (("fr", "Français"), ("nl", "Nederlands"), ("de", "Deutsch"), ("en", "English"))
 TEXT = {
     "fr": {"title": "Site bloqué", "lead": "Votre navigateur vous a conduit vers un site dont l'accès est bloqué en "
            "Belgique en raison de son contenu : du matériel d'abus sexuels d'enfants.",
            "basis": "Base légale", "appeal": "Si vous souhaitez exprimer votre désaccord, vous pouvez appeler le "
            "{phone} ou utiliser le formulaire de recours.", "form": "Formulaire de recours",
+           "later": "Le formulaire de recours en ligne sera bientôt disponible ici. En attendant, vous pouvez "
+           "exprimer votre désaccord en appelant le {phone}.", "back": "Retour",
            "authority": "Parquet fédéral — Federal Computer Crime Unit"},
     "nl": {"title": "Site geblokkeerd", "lead": "Uw browser heeft u naar een site geleid waarvan de toegang in België "
            "geblokkeerd is wegens de inhoud ervan: materiaal van seksueel misbruik van kinderen.",
            "basis": "Rechtsgrond", "appeal": "Wenst u uw bezwaar te laten registreren, bel dan {phone} of gebruik "
            "het bezwaarformulier.", "form": "Bezwaarformulier",
+           "later": "Het online bezwaarformulier komt binnenkort hier beschikbaar. Intussen kunt u uw bezwaar laten "
+           "registreren door {phone} te bellen.", "back": "Terug",
            "authority": "Federaal Parket — Federal Computer Crime Unit"},
     "de": {"title": "Website gesperrt", "lead": "Ihr Browser hat Sie zu einer Website geführt, deren Zugang in "
            "Belgien wegen ihres Inhalts gesperrt ist: Darstellungen sexuellen Kindesmissbrauchs.",
            "basis": "Rechtsgrundlage", "appeal": "Wenn Sie Ihren Widerspruch einlegen möchten, rufen Sie {phone} an "
            "oder nutzen Sie das Widerspruchsformular.", "form": "Widerspruchsformular",
+           "later": "Das Online-Widerspruchsformular wird hier bald verfügbar sein. Bis dahin können Sie Ihren "
+           "Widerspruch telefonisch unter {phone} einlegen.", "back": "Zurück",
            "authority": "Föderale Staatsanwaltschaft — Federal Computer Crime Unit"},
     "en": {"title": "Site blocked", "lead": "Your browser has taken you to a site that is blocked in Belgium because "
            "of its content: child sexual abuse material.",
            "basis": "Legal basis", "appeal": "If you wish to register your disapproval, you may call {phone} or use "
            "the appeal form.", "form": "Appeal form",
+           "later": "The online appeal form will be available here soon. Meanwhile you may register your "
+           "disapproval by calling {phone}.", "back": "Back",
            "authority": "Federal Prosecutor's Office — Federal Computer Crime Unit"},
 }
 BASES = {
-    "fr": {"ecommerce_law": "Loi du 11 mars 2003 (services de la société de l'information)",
+    "fr": {"ecommerce_law": "Loi du 11 mars 2003 sur certains aspects juridiques des services de la société de "
+                            "l'information (art. 20-21)",
            "art39bis": "Article 39bis du Code d'instruction criminelle", "court_order": "Décision judiciaire"},
-    "nl": {"ecommerce_law": "Wet van 11 maart 2003 (diensten van de informatiemaatschappij)",
+    "nl": {"ecommerce_law": "Wet van 11 maart 2003 betreffende bepaalde juridische aspecten van de diensten van de "
+                            "informatiemaatschappij (art. 20-21)",
            "art39bis": "Artikel 39bis van het Wetboek van strafvordering", "court_order": "Rechterlijke beslissing"},
-    "de": {"ecommerce_law": "Gesetz vom 11. März 2003 (Dienste der Informationsgesellschaft)",
+    "de": {"ecommerce_law": "Gesetz vom 11. März 2003 über bestimmte rechtliche Aspekte der Dienste der "
+                            "Informationsgesellschaft (Art. 20-21)",
            "art39bis": "Artikel 39bis des Strafprozessgesetzbuches", "court_order": "Gerichtliche Entscheidung"},
     "en": LEGAL_BASIS_TITLES,
 }
-CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'"
+GENERIC_BASIS = {
+    "fr": "Loi du 11 mars 2003, article 39bis du Code d'instruction criminelle, ou décision judiciaire",
+    "nl": "Wet van 11 maart 2003, artikel 39bis van het Wetboek van strafvordering, of rechterlijke beslissing",
+    "de": "Gesetz vom 11. März 2003, Artikel 39bis des Strafprozessgesetzbuches oder gerichtliche Entscheidung",
+    "en": "Law of 11 March 2003, Article 39bis of the Code of Criminal Procedure, or a court decision",
+}
+CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
+NOT_COUNTED = ("/favicon.ico", "/robots.txt", "/appeal")  # a browser's own requests are not visits
+REFRESH_SECONDS = 1.0  # how stale the cached list of blocked names may get
+FLUSH_SECONDS = 5.0  # how long hit counts wait in memory before they are added to the table
+STYLE = """body{font-family:"DejaVu Sans",Arial,sans-serif;background:#f4f4f4;color:#111;margin:0}
+main{max-width:40rem;margin:3rem auto;background:#fff;border-top:6px solid #b00;padding:1.5rem 2rem}
+h1{color:#b00} .name{font-family:monospace;font-size:1.1rem;overflow-wrap:anywhere} nav{margin-bottom:1rem}
+nav a{margin-right:.8rem} a{color:#0645ad} a:focus{outline:2px solid #f90} .phone{font-weight:bold;white-space:nowrap}
+footer{color:#555;font-size:.85rem;margin-top:2rem}"""
 
 
 def choose_language(query: str, accept_language: str) -> str:
-    """?lang= first, then the first supported language of Accept-Language, else French."""
+    """?lang= first, then the most preferred supported language of Accept-Language (q-values), else French."""
     for part in query.split("&"):
         key, _, value = part.partition("=")
         if key == "lang" and value in LANGS:
             return value
-    for item in accept_language.split(","):
-        code = item.split(";")[0].strip().lower()[:2]
-        if code in LANGS:
-            return code
-    return "fr"
+    best, best_q = "fr", 0.0
+    for position, item in enumerate(accept_language.split(",")[:20]):
+        code, *params = (p.strip() for p in item.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        code = code.lower()[:2]
+        # Earlier entries win ties (a tiny penalty by position keeps the header's order).
+        if code in LANGS and q > 0 and q - position * 1e-6 > best_q:
+            best, best_q = code, q - position * 1e-6
+    return best
+
+
+def _page(lang: str, title: str, content: str) -> bytes:
+    switcher = "".join(f'<a href="?lang={code}" lang="{code}" hreflang="{code}"'
+                       f'{" aria-current=true" if code == lang else ""}>{name}</a>' for code, name in LANGUAGE_NAMES)
+    return (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" '
+            f'content="noindex"><meta name="referrer" content="no-referrer"><title>{title}</title>'
+            f"<style>{STYLE}</style></head>\n<body><main><nav>{switcher}</nav>{content}"
+            f"<footer>{TEXT[lang]['authority']}</footer></main></body></html>").encode()
 
 
 def render(lang: str, domain: str | None, basis: str | None, phone: str) -> bytes:
-    """The page: inline style only, nothing loaded from anywhere."""
+    """The stop page: for a listed name its legal basis, for the bare stop-page host the possible ones."""
     t = TEXT[lang]
-    switcher = " · ".join(f'<a href="?lang={code}" lang="{code}">{name}</a>' for code, name in
-                          (("fr", "Français"), ("nl", "Nederlands"), ("de", "Deutsch"), ("en", "English")))
-    basis_line = (f"<p><strong>{t['basis']}:</strong> {escape(BASES[lang][basis])}</p>" if basis else "")
-    shown = f"<p class=name>{escape(domain)}</p>" if domain else ""
-    return f"""<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>{t['title']}</title>
-<style>body{{font-family:"DejaVu Sans",Arial,sans-serif;background:#f4f4f4;color:#111;margin:0}}
-main{{max-width:40rem;margin:3rem auto;background:#fff;border-top:6px solid #b00;padding:1.5rem 2rem}}
-h1{{color:#b00}} .name{{font-family:monospace;font-size:1.1rem}} nav{{margin-bottom:1rem;font-size:.9rem}}
-footer{{color:#555;font-size:.85rem;margin-top:2rem}}</style></head>
-<body><main><nav>{switcher}</nav><h1>{t['title']}</h1>{shown}<p>{t['lead']}</p>{basis_line}
-<p>{t['appeal'].format(phone=escape(phone))}</p><p><a href="/appeal?lang={lang}">{t['form']}</a></p>
-<footer>{t['authority']}</footer></main></body></html>""".encode()
+    shown = f'<p class="name">{escape(domain)}</p>' if domain else ""
+    basis_text = BASES[lang][basis] if basis in BASES[lang] else GENERIC_BASIS[lang]
+    phone_html = f'<span class="phone">{escape(phone)}</span>'
+    return _page(lang, t["title"], f"<h1>{t['title']}</h1>{shown}<p>{t['lead']}</p>"
+                 f"<p><strong>{t['basis']}:</strong> {escape(basis_text, quote=False)}</p>"
+                 f"<p>{t['appeal'].format(phone=phone_html)}</p>"
+                 f'<p><a href="/appeal?lang={lang}">{t["form"]}</a></p>')
+
+
+def render_appeal(lang: str, phone: str) -> bytes:
+    """The placeholder of the appeal form (the form itself comes with its own issue): the phone meanwhile."""
+    t = TEXT[lang]
+    phone_html = f'<span class="phone">{escape(phone)}</span>'
+    return _page(lang, t["form"], f"<h1>{t['form']}</h1><p>{t['later'].format(phone=phone_html)}</p>"
+                 f'<p><a href="/?lang={lang}">{t["back"]}</a></p>')
+
+
+def headers(lang: str, body: bytes, stop_host: str) -> list[tuple[bytes, bytes]]:
+    """The response headers of the stop page and the appeal placeholder: no cookie, no cache, nothing external."""
+    return [
+        (b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(body)).encode()),
+        (b"content-security-policy", CSP.encode()), (b"cache-control", b"no-store"),
+        (b"referrer-policy", b"no-referrer"), (b"content-language", lang.encode()),
+        (b"x-content-type-options", b"nosniff"), (b"link", f'<http://{stop_host}/>; rel="blocked-by"'.encode()),
+    ]
+
+
+class StopPageState:
+    """The cached blocked names and the hit counts waiting to be stored, shared by every request of a process."""
+
+    def __init__(self, runtime: Runtime, *, refresh_seconds: float = REFRESH_SECONDS,
+                 flush_seconds: float = FLUSH_SECONDS) -> None:
+        self.runtime = runtime
+        self.refresh_seconds = refresh_seconds
+        self.flush_seconds = flush_seconds
+        self._names: dict[str, tuple[str, str]] = {}  # a-label -> (scope, legal basis)
+        self._marker: int | None = None
+        self._checked = float("-inf")
+        self._refreshing = anyio.Lock()
+        self._hits: Counter[tuple[str, dt.date]] = Counter()
+        self._hits_lock = threading.Lock()
+        self._flushing = threading.Lock()
+        self._flushed = time.monotonic()
+
+    async def match(self, host: str) -> tuple[str, str] | None:
+        """The blocked name covering `host` and its legal basis, or None (from the cache, reloaded when stale)."""
+        if time.monotonic() - self._checked >= self.refresh_seconds:
+            async with self._refreshing:
+                if time.monotonic() - self._checked >= self.refresh_seconds:
+                    await anyio.to_thread.run_sync(self.refresh)
+        names = self._names
+        for candidate in ancestors(host):  # the name itself first, then each parent
+            found = names.get(candidate)
+            if found is not None and (candidate == host or found[0] == "domain_and_subdomains"):
+                return candidate, found[1]
+        return None
+
+    def refresh(self) -> None:
+        """Reload the blocked names if the audit chain moved since the last load."""
+        with self.runtime.database.transaction() as session:
+            marker = session.execute(select(AuditHead.last_id).where(AuditHead.id == 1)).scalar_one_or_none()
+            if marker is None or marker != self._marker:
+                rows = session.execute(select(Submission.domain, Submission.scope, Submission.legal_basis)
+                                       .where(Submission.status == "approved")).all()
+                self._names = {domain: (scope, basis) for domain, scope, basis in rows}
+                self._marker = marker
+        self._checked = time.monotonic()
+
+    def count(self, domain: str) -> None:
+        """Count one visit of a listed name today (in memory until the next flush)."""
+        with self._hits_lock:
+            self._hits[(domain, dt.datetime.now(dt.UTC).date())] += 1
+
+    def flush_due(self) -> bool:
+        """True when counts have waited long enough to be stored."""
+        return bool(self._hits) and time.monotonic() - self._flushed >= self.flush_seconds
+
+    def flush(self) -> None:
+        """Add the counts waiting in memory to the table (one transaction); they stay in memory if it fails."""
+        if not self._flushing.acquire(blocking=False):
+            return  # another thread is storing them right now
+        try:
+            with self._hits_lock:
+                pending, self._hits = self._hits, Counter()
+                self._flushed = time.monotonic()
+            if not pending:
+                return
+            try:
+                with self.runtime.database.transaction() as session:
+                    for (domain, day), hits in sorted(pending.items()):
+                        _add(session, domain, day, hits)
+            except Exception:
+                with self._hits_lock:
+                    self._hits.update(pending)  # kept for the next attempt: nothing is lost
+                raise
+        finally:
+            self._flushing.release()
+
+
+def _add(session: Session, domain: str, day: dt.date, hits: int) -> None:
+    """count += hits for (domain, day), creating the row on the day's first visit."""
+    where = (StopPageHit.domain == domain, StopPageHit.day == day)
+    updated = session.execute(update(StopPageHit).where(*where).values(count=StopPageHit.count + hits))
+    if updated.rowcount == 0:  # type: ignore[attr-defined]
+        try:
+            with session.begin_nested():
+                session.add(StopPageHit(domain=domain, day=day, count=hits))
+        except IntegrityError:  # another process created the row meanwhile
+            session.execute(update(StopPageHit).where(*where).values(count=StopPageHit.count + hits))
 
 
 class StopPageMiddleware:
     """Answers every request whose Host is listed (or the stop-page host) with the stop page."""
 
-    def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
+    def __init__(self, app: ASGIApp, state: StopPageState) -> None:
         self.app = app
-        self.runtime = runtime
+        self.state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, self._flush_at_shutdown(receive), send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode().lower(): v.decode(errors="replace") for k, v in scope["headers"]}
-        host = headers.get("host", "").rsplit(":", 1)[0].strip("[]").lower().rstrip(".")
-        if not host or host == "localhost" or _is_ip(host) or "." not in host:
+        host = ""
+        accept_language = ""
+        for key, value in scope["headers"]:
+            if key == b"host":
+                host = value.decode("latin-1")
+            elif key == b"accept-language":
+                accept_language = value.decode("latin-1")
+        host = _host_name(host)
+        if not host or len(host) > 253 or host == "localhost" or "." not in host or _is_ip(host):
             await self.app(scope, receive, send)
             return
-        stop_host = self.runtime.settings.stop_page_host.lower().rstrip(".")
-        match = None if host == stop_host else await anyio.to_thread.run_sync(self._blocked, host)
-        if host != stop_host and match is None:
-            await self.app(scope, receive, send)
-            return
-        if scope["path"] == "/appeal":
-            await self.app(scope, receive, send)
-            return
-        lang = choose_language(scope.get("query_string", b"").decode(errors="replace"),
-                               headers.get("accept-language", ""))
-        domain, basis = match if match else (None, None)
-        body = render(lang, domain, basis, self.runtime.settings.stop_page_phone)
-        await send({"type": "http.response.start", "status": 451, "headers": [
-            (b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(body)).encode()),
-            (b"content-security-policy", CSP.encode()), (b"cache-control", b"no-store"),
-            (b"referrer-policy", b"no-referrer"), (b"content-language", lang.encode()),
-        ]})
-        await send({"type": "http.response.body", "body": body})
+        stop_host = self.state.runtime.settings.stop_page_host.lower().rstrip(".")
+        match = None
+        if host != stop_host:
+            match = await self.state.match(host)
+            if match is None:
+                await self.app(scope, receive, send)
+                return
+        lang = choose_language(scope.get("query_string", b"").decode("latin-1"), accept_language)
+        phone = self.state.runtime.settings.stop_page_phone
+        path = scope.get("path", "/")
+        if path == "/appeal":
+            body, status = render_appeal(lang, phone), 200
+        else:
+            domain, basis = match if match else (None, None)
+            body, status = render(lang, domain, basis, phone), 451
+        await send({"type": "http.response.start", "status": status, "headers": headers(lang, body, stop_host)})
+        await send({"type": "http.response.body", "body": b"" if scope.get("method") == "HEAD" else body})
+        if match is not None and path not in NOT_COUNTED:
+            self.state.count(match[0])
+        if self.state.flush_due():
+            try:  # after the answer: the visitor never waits for it
+                await anyio.to_thread.run_sync(self.state.flush)
+            except Exception as exc:  # the counts stay in memory for the next flush
+                log.warning("stop-page hit counts not stored yet: %s", exc)
 
-    def _blocked(self, host: str) -> tuple[str, str] | None:
-        """The blocked name covering `host` and its legal basis (counting the hit), or None."""
-        candidates = ancestors(host)
-        with self.runtime.database.transaction() as session:
-            rows = session.execute(
-                select(Submission.domain, Submission.scope, Submission.legal_basis)
-                .where(Submission.status == "approved", Submission.domain.in_(candidates))
-            ).all()
-            for domain, scope, basis in sorted(rows, key=lambda r: -len(r[0])):
-                if domain == host or scope == "domain_and_subdomains":
-                    _count(session, domain)
-                    return domain, basis
-        return None
+    def _flush_at_shutdown(self, receive: Receive) -> Receive:
+        async def wrapped() -> Message:
+            message = await receive()
+            if message["type"] == "lifespan.shutdown":
+                await anyio.to_thread.run_sync(self.state.flush)
+            return message
+
+        return wrapped
 
 
-def _count(session: object, domain: str) -> None:
-    from sqlalchemy.orm import Session
-
-    assert isinstance(session, Session)
-    today = dt.datetime.now(dt.UTC).date()
-    updated = session.execute(update(StopPageHit).where(StopPageHit.domain == domain, StopPageHit.day == today)
-                              .values(count=StopPageHit.count + 1))
-    if updated.rowcount == 0:  # type: ignore[attr-defined]
-        try:
-            with session.begin_nested():
-                session.add(StopPageHit(domain=domain, day=today, count=1))
-        except IntegrityError:
-            session.execute(update(StopPageHit).where(StopPageHit.domain == domain, StopPageHit.day == today)
-                            .values(count=StopPageHit.count + 1))
+def _host_name(header: str) -> str:
+    """The host of a Host header, without port, brackets or trailing dot, in lower case."""
+    header = header.strip().lower()
+    if header.startswith("["):  # an IPv6 literal, maybe with a port
+        return header[1:].split("]", 1)[0]
+    if header.count(":") == 1:
+        header = header.split(":", 1)[0]
+    return header.rstrip(".")
 
 
 def _is_ip(host: str) -> bool:
@@ -165,5 +326,7 @@ def _is_ip(host: str) -> bool:
 
 
 def install(app: FastAPI, rt: Runtime) -> None:
-    """Add the Host-based stop page in front of everything else."""
-    app.add_middleware(StopPageMiddleware, runtime=rt)
+    """Add the Host-based stop page in front of everything else (its state on `app.state.stop_page`)."""
+    state = StopPageState(rt)
+    app.state.stop_page = state
+    app.add_middleware(StopPageMiddleware, state=state)

@@ -3,7 +3,9 @@
 An ISP can check any download by hand with Debian's `minisign -V -P <key> -m <file>`. Formats:
 - public key: `untrusted comment: ...` then base64("Ed" || key_id[8] || public_key[32]);
 - signature: `untrusted comment: ...`, base64("ED" || key_id || Ed25519(BLAKE2b-512(data))),
-  `trusted comment: <text>`, base64(Ed25519(signature || text)).
+  `trusted comment: <text>`, base64(Ed25519(signature || text));
+- secret key: our own three-line file (`SecretKey.to_text`), or minisign's unencrypted form (`minisign -G -W`):
+  base64("Ed" || kdf "\0\0" || "B2" || salt[32] || opslimit[8] || memlimit[8] || key_id || seed||pk [64] || chk[32]).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import base64
 import hashlib
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -77,7 +80,67 @@ class SecretKey:
         lines = text.strip().splitlines()
         if len(lines) != 3 or lines[0] != "be-blocklist-ed25519-secret-key":
             raise SignatureError("not a be-blocklist secret key file")
-        return cls(key_id=bytes.fromhex(lines[1]), seed=base64.b64decode(lines[2]))
+        try:
+            key_id, seed = bytes.fromhex(lines[1]), base64.b64decode(lines[2], validate=True)
+        except ValueError:
+            raise SignatureError("the secret key file is damaged (bad hex or base64)") from None
+        if len(key_id) != 8 or len(seed) != 32:
+            raise SignatureError("the secret key file is damaged (wrong key id or seed length)")
+        return cls(key_id=key_id, seed=seed)
+
+    def to_minisign_text(self, comment: str = "minisign unencrypted secret key") -> str:
+        """minisign's unencrypted secret-key file (`minisign -S -s FILE` signs with it; keep it mode 0600)."""
+        secret = self.seed + self.public_key().raw  # libsodium's 64-byte secret key
+        checksum = hashlib.blake2b(b"Ed" + self.key_id + secret, digest_size=32).digest()
+        blob = b"Ed" + _KDF_NONE + b"B2" + bytes(32 + 8 + 8) + self.key_id + secret + checksum
+        return f"untrusted comment: {comment}\n{base64.b64encode(blob).decode()}\n"
+
+    @classmethod
+    def from_minisign_text(cls, text: str) -> SecretKey:
+        """Read minisign's unencrypted secret-key file (`minisign -G -W`); an encrypted one is refused."""
+        lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+        if len(lines) != 2 or not lines[0].startswith("untrusted comment:"):
+            raise SignatureError("a minisign secret key file is a comment line and one base64 line")
+        try:
+            blob = base64.b64decode(lines[1], validate=True)
+        except ValueError:
+            raise SignatureError("the minisign secret key is not valid base64") from None
+        if len(blob) != 158 or blob[:2] != b"Ed" or blob[4:6] != b"B2":
+            raise SignatureError("not an Ed25519 minisign secret key")
+        if blob[2:4] != _KDF_NONE:
+            raise SignatureError("this minisign secret key is password-protected; create one with `minisign -G -W` "
+                                 "or remove the password with `minisign -C -s FILE -W`")
+        key_id, secret, checksum = blob[54:62], blob[62:126], blob[126:158]
+        # minisign 0.11 leaves the checksum zero in unencrypted keys; any other value must match.
+        if checksum != bytes(32) and checksum != hashlib.blake2b(b"Ed" + key_id + secret, digest_size=32).digest():
+            raise SignatureError("the minisign secret key is damaged (checksum mismatch)")
+        key = cls(key_id=key_id, seed=secret[:32])
+        if key.public_key().raw != secret[32:]:
+            raise SignatureError("the minisign secret key is damaged (its public half does not match)")
+        return key
+
+
+_KDF_NONE = b"\0\0"
+
+
+def parse_secret_key(text: str) -> SecretKey:
+    """Read a secret key in either form: ours, or minisign's unencrypted one."""
+    if text.startswith("be-blocklist-ed25519-secret-key"):
+        return SecretKey.from_text(text)
+    return SecretKey.from_minisign_text(text)
+
+
+def write_secret_key(path: Path, key: SecretKey, *, minisign_format: bool = False) -> None:
+    """Store a secret key with mode 0600 from the first byte (written to a temp file, then renamed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key.to_minisign_text() if minisign_format else key.to_text())
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.chmod(tmp, 0o600)  # O_CREAT's mode does not apply when the temp file already existed
+    tmp.replace(path)
 
 
 def parse_public_key(text: str) -> PublicKey:
@@ -112,8 +175,20 @@ def sign(data: bytes, trusted_comment: str, key: SecretKey, untrusted_comment: s
             f"{base64.b64encode(global_signature).decode()}\n")
 
 
+def prehasher() -> hashlib.blake2b:
+    """The running BLAKE2b-512 a prehashed signature covers: feed it a download chunk by chunk."""
+    return hashlib.blake2b(digest_size=64)
+
+
 def verify(data: bytes, signature_text: str, keys: list[PublicKey]) -> str:
     """Check a minisign signature against trusted keys; return its trusted comment or raise SignatureError."""
+    return verify_prehashed(_prehash(data), signature_text, keys)
+
+
+def verify_prehashed(digest: bytes, signature_text: str, keys: list[PublicKey]) -> str:
+    """`verify` for data hashed as it streamed by (`prehasher().digest()`), never held whole in memory."""
+    if len(digest) != 64:
+        raise SignatureError("a prehash is the 64-byte BLAKE2b-512 digest of the data")
     lines = signature_text.splitlines()
     if len(lines) < 4 or not lines[0].startswith("untrusted comment:") or not lines[2].startswith("trusted comment: "):
         raise SignatureError("malformed signature file (expected the four lines of minisign's format)")
@@ -133,11 +208,15 @@ def verify(data: bytes, signature_text: str, keys: list[PublicKey]) -> str:
     if not matching:
         known = ", ".join(k.key_id_hex for k in keys) or "none"
         raise SignatureError(f"signed with key {key_id[::-1].hex().upper()}, which is not trusted (trusted: {known})")
-    public = Ed25519PublicKey.from_public_bytes(matching[0].raw)
-    try:
-        public.verify(signature, _prehash(data))
-    except InvalidSignature:
-        raise SignatureError("signature does not match the data (tampered, truncated or wrong file)") from None
+    for candidate in matching:  # two trusted keys could share an id; accept if either verifies
+        public = Ed25519PublicKey.from_public_bytes(candidate.raw)
+        try:
+            public.verify(signature, digest)
+            break
+        except InvalidSignature:
+            continue
+    else:
+        raise SignatureError("signature does not match the data (tampered, truncated or wrong file)")
     comment = lines[2][len("trusted comment: "):]
     try:
         public.verify(global_signature, signature + comment.encode())

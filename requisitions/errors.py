@@ -10,6 +10,7 @@ class RenderError(Exception):
 class DeliveryError(Exception):
     """The SMTP server did not accept a requisition; `transient` says whether a retry can help."""
 
-    def __init__(self, message: str, *, transient: bool) -> None:
+    def __init__(self, message: str, *, transient: bool, smtp_code: int | None = None) -> None:
         super().__init__(message)
         self.transient = transient
+        self.smtp_code = smtp_code  # the server's reply code when it answered, None when it could not be reached

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 MONTHS = {
     "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
@@ -95,16 +97,36 @@ LABELS = {
 }
 
 
+# Deadlines are read by people in Belgium: written in Brussels time, with UTC alongside so nobody has to guess.
+@lru_cache(maxsize=1)
+def brussels() -> ZoneInfo:
+    """The Europe/Brussels time zone; a clear error when the system has no time zone database."""
+    try:
+        return ZoneInfo("Europe/Brussels")
+    except ZoneInfoNotFoundError:
+        raise RuntimeError("time zone Europe/Brussels is unknown here: install the system tzdata package "
+                           "(or `pip install tzdata`) so deadlines can be written in Brussels time") from None
+
+CLOCK = {
+    "fr": "{date} à {time} (heure de Bruxelles ; {utc} UTC)",
+    "nl": "{date} om {time} (Brusselse tijd; {utc} UTC)",
+    "de": "{date} um {time} Uhr (Brüsseler Zeit; {utc} UTC)",
+    "en": "{date} at {time} (Brussels time; {utc} UTC)",
+}
+
+
 def long_date(value: dt.date | dt.datetime, language: str) -> str:
-    """A date as written in the language: 28 novembre 2026, 28 november 2026, 28. November 2026."""
+    """A date as written in the language: 1er/28 novembre 2026, 28 november 2026, 28. November 2026."""
     month = MONTHS[language][value.month - 1]
     if language == "de":
         return f"{value.day}. {month} {value.year}"
-    if language == "en":
-        return f"{value.day} {month} {value.year}"
+    if language == "fr" and value.day == 1:
+        return f"1er {month} {value.year}"  # French writes the first of the month as an ordinal
     return f"{value.day} {month} {value.year}"
 
 
 def date_time(value: dt.datetime, language: str) -> str:
-    """Date and time (UTC) as written in the language."""
-    return f"{long_date(value, language)}, {value.strftime('%H:%M')} UTC"
+    """Date and time in Brussels with UTC alongside: '29 novembre 2026 à 10:30 (heure de Bruxelles ; 09:30 UTC)'."""
+    utc = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)  # naive = UTC
+    local = utc.astimezone(brussels())
+    return CLOCK[language].format(date=long_date(local, language), time=f"{local:%H:%M}", utc=f"{utc:%H:%M}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from api.stoppage import TEXT, choose_language
+from api.stoppage import choose_language, headers, render_appeal
 from api.web import admin, auditor, auth, compliance, magistrate, officer
 from api.web.common import HOME
 
@@ -24,9 +24,9 @@ def root(request: Request) -> RedirectResponse:
 
 @router.get("/appeal", response_class=HTMLResponse)
 def appeal(request: Request) -> HTMLResponse:
-    """Placeholder for the public appeal form (its own issue); says how to register disapproval meanwhile."""
+    """Placeholder for the public appeal form (its own issue): says how to register disapproval meanwhile."""
     lang = choose_language(request.url.query, request.headers.get("accept-language", ""))
-    phone = request.app.state.runtime.settings.stop_page_phone
-    return HTMLResponse(f"<!doctype html><html lang={lang}><meta charset=utf-8><title>{TEXT[lang]['form']}</title>"
-                        f"<h1>{TEXT[lang]['form']}</h1><p>{TEXT[lang]['appeal'].format(phone=phone)}</p></html>",
-                        headers={"Content-Security-Policy": "default-src 'none'"})
+    settings = request.app.state.runtime.settings
+    body = render_appeal(lang, settings.stop_page_phone)
+    return HTMLResponse(body, headers={k.decode(): v.decode() for k, v in headers(lang, body, settings.stop_page_host)
+                                       if k != b"content-length"})

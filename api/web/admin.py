@@ -2,25 +2,40 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from api.deps import session
-from api.web.common import back, check_csrf, flash, needs, page, refused
+from api.web.common import back, check_csrf, flash, needs, page, say
 from blocklist import isps, users
-from blocklist.errors import BlocklistError
+from blocklist.errors import BlocklistError, InvalidInput
 from blocklist.models import User
 
 router = APIRouter(include_in_schema=False)
 admin = needs("admin")
 
 
+def _home(request: Request, db: Session, user: User, status_code: int = 200, **context: Any) -> HTMLResponse:
+    response = page(request, "admin.html", user, status_code=status_code, accounts=users.list_users(db),
+                    providers=isps.list_isps(db), **{"user_form": {}, "isp_form": {}, "secret": None, **context})
+    # A token or credential is shown in this answer only: it never goes into the session cookie or a cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _action(action: str, allowed: tuple[str, ...]) -> str:
+    if action not in allowed:
+        raise InvalidInput(f"unknown action {action!r}; use one of {', '.join(allowed)}", field="action")
+    return action
+
+
 @router.get("/admin", response_class=HTMLResponse)
 def home(request: Request, db: Session = Depends(session), user: User = Depends(admin)) -> HTMLResponse:
     """Accounts and ISPs."""
-    return page(request, "admin.html", user, accounts=users.list_users(db), providers=isps.list_isps(db),
-                secret=request.session.pop("secret", None))
+    return _home(request, db, user)
 
 
 @router.post("/admin/users", dependencies=[Depends(check_csrf)])
@@ -28,13 +43,15 @@ def create_user(request: Request, username: str = Form(""), role: str = Form("")
                 display_name: str = Form(""), language: str = Form("en"), db: Session = Depends(session),
                 user: User = Depends(admin)) -> Response:
     """Create an account; its API token is shown once."""
+    typed = {"username": username, "role": role, "display_name": display_name, "language": language}
     try:
         created, token = users.create_user(db, actor=user, username=username, role=role, password=password or None,
                                            display_name=display_name, language=language)
-        request.session["secret"] = f"{created.username}: {token}"
     except BlocklistError as exc:
-        refused(request, exc)
-    return back("/admin")
+        db.rollback()
+        flash(request, exc.message, "error")
+        return _home(request, db, user, status_code=exc.status, user_form=typed)
+    return _home(request, db, user, secret=f"{created.username}: {token}")
 
 
 @router.post("/admin/users/{username}", dependencies=[Depends(check_csrf)])
@@ -43,13 +60,13 @@ def change_user(request: Request, username: str, action: str = Form(""), db: Ses
     """Disable, enable, or reset the API token of an account."""
     try:
         target = users.get_user(db, username)
-        if action == "token":
-            request.session["secret"] = f"{target.username}: {users.reset_token(db, actor=user, user=target)}"
-        else:
-            users.set_active(db, actor=user, user=target, active=action == "enable")
-            flash(request, f"{target.username}: {action}d")
+        if _action(action, ("enable", "disable", "token")) == "token":
+            token = users.reset_token(db, actor=user, user=target)
+            return _home(request, db, user, secret=f"{target.username}: {token}")
+        users.set_active(db, actor=user, user=target, active=action == "enable")
+        say(request, user, "msg_enabled" if action == "enable" else "msg_disabled", name=target.username)
     except BlocklistError as exc:
-        refused(request, exc)
+        flash(request, exc.message, "error")
     return back("/admin")
 
 
@@ -58,14 +75,17 @@ def create_isp(request: Request, name: str = Form(""), email: str = Form(""), la
                resolvers: str = Form(""), policy: str = Form("stoppage"), operator_id: str = Form(""),
                db: Session = Depends(session), user: User = Depends(admin)) -> Response:
     """Register an ISP; its feed credential is shown once."""
+    typed = {"name": name, "email": email, "language": language, "resolvers": resolvers, "policy": policy,
+             "operator_id": operator_id}
     try:
         isp, credential = isps.add_isp(db, actor=user, name=name, email=email, language=language,
                                        resolvers=[r for r in resolvers.replace(",", " ").split() if r],
                                        policy=policy, operator_id=operator_id)
-        request.session["secret"] = f"{isp.name}: {credential}"
     except BlocklistError as exc:
-        refused(request, exc)
-    return back("/admin")
+        db.rollback()
+        flash(request, exc.message, "error")
+        return _home(request, db, user, status_code=exc.status, isp_form=typed)
+    return _home(request, db, user, secret=f"{isp.name}: {credential}")
 
 
 @router.post("/admin/isps/{isp_id}", dependencies=[Depends(check_csrf)])
@@ -74,11 +94,11 @@ def change_isp(request: Request, isp_id: int, action: str = Form(""), db: Sessio
     """Deactivate, activate, or replace the feed credential of an ISP."""
     try:
         isp = isps.get_isp(db, isp_id)
-        if action == "rotate":
-            request.session["secret"] = f"{isp.name}: {isps.rotate_credential(db, actor=user, isp=isp)}"
-        else:
-            isps.set_active(db, actor=user, isp=isp, active=action == "enable")
-            flash(request, f"{isp.name}: {action}d")
+        if _action(action, ("enable", "disable", "rotate")) == "rotate":
+            credential = isps.rotate_credential(db, actor=user, isp=isp)
+            return _home(request, db, user, secret=f"{isp.name}: {credential}")
+        isps.set_active(db, actor=user, isp=isp, active=action == "enable")
+        say(request, user, "msg_enabled" if action == "enable" else "msg_disabled", name=isp.name)
     except BlocklistError as exc:
-        refused(request, exc)
+        flash(request, exc.message, "error")
     return back("/admin")

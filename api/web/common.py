@@ -13,13 +13,16 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from api.deps import session
-from api.web.i18n import translator
+from api.web.i18n import LANGUAGE_NAMES, LANGUAGES, legal_basis_titles, t, translator
 from blocklist.errors import BlocklistError, Forbidden
 from blocklist.models import User
 from blocklist.roles import require_role
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+templates.env.globals["languages"] = LANGUAGE_NAMES  # also for pages rendered outside `page` (error pages)
 HOME = {"officer": "/officer", "magistrate": "/magistrate", "auditor": "/auditor", "admin": "/admin"}
+MAX_FLASH = 5
+MAX_FLASH_CHARS = 300
 
 
 class LoginRequired(Exception):
@@ -65,17 +68,31 @@ async def check_csrf(request: Request) -> None:
 
 
 def flash(request: Request, message: str, kind: str = "info") -> None:
-    """A message shown on the next page."""
-    request.session.setdefault("flash", []).append([kind, message])
+    """A message shown on the next page (kept short: the session lives in a cookie of at most 4 kB)."""
+    messages = request.session.setdefault("flash", [])
+    if len(messages) < MAX_FLASH:
+        messages.append([kind, message[:MAX_FLASH_CHARS]])
+
+
+def say(request: Request, user: User, key: str, kind: str = "info", **values: object) -> None:
+    """A message of the catalogue, in the user's language, shown on the next page."""
+    flash(request, t(key, user.language, **values), kind)
+
+
+def language_of(request: Request, user: User | None) -> str:
+    """The user's language; before login, the one chosen on the login page."""
+    language = user.language if user else str(request.session.get("lang", "en"))
+    return language if language in LANGUAGES else "en"
 
 
 def page(request: Request, template: str, user: User | None, status_code: int = 200, **context: Any) -> HTMLResponse:
     """Render a page in the user's language with the shared context."""
-    language = user.language if user else request.session.get("lang", "en")
+    language = language_of(request, user)
     messages = request.session.pop("flash", [])
     return templates.TemplateResponse(request, template, {
         "user": user, "t": translator(language), "lang": language, "csrf": csrf_token(request),
-        "messages": messages, "home": HOME, **context,
+        "messages": messages, "home": HOME, "bases": legal_basis_titles(language), "languages": LANGUAGE_NAMES,
+        **context,
     }, status_code=status_code)
 
 

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from api.deps import runtime, session
 from api.runtime import Runtime
-from api.web.common import back, check_csrf, flash, needs, page, refused
+from api.web.common import back, check_csrf, needs, page, refused, say
+from api.web.i18n import t
 from blocklist import workflow
 from blocklist.errors import BlocklistError, InvalidInput
 from blocklist.models import User
@@ -24,30 +25,31 @@ magistrate = needs("magistrate")
 def home(request: Request, db: Session = Depends(session), user: User = Depends(magistrate)) -> HTMLResponse:
     """Queue, blocked names, reviews due, held feed changes."""
     names = dict(db.execute(select(User.id, User.display_name)).all())
+    due = workflow.due_for_review(db)
     return page(request, "magistrate.html", user, pending=workflow.list_submissions(db, status="submitted"),
-                blocked=workflow.approved_names(db), due={s.id for s in workflow.due_for_review(db)},
+                blocked=workflow.approved_names(db), due={s.id for s in due}, due_list=due,
                 holds=publish.pending_holds(db), names=names,
                 overdue=len(requisitions.list_requisitions(db, status="overdue")))
 
 
 @router.post("/magistrate/decide", dependencies=[Depends(check_csrf)])
-async def decide(request: Request, decision: str = Form(""), reason: str = Form(""),
-                 db: Session = Depends(session), rt: Runtime = Depends(runtime),
-                 user: User = Depends(magistrate)) -> Response:
+def decide(request: Request, ids: list[str] = Form(default=[]), decision: str = Form(""), reason: str = Form(""),
+           db: Session = Depends(session), rt: Runtime = Depends(runtime),
+           user: User = Depends(magistrate)) -> Response:
     """Approve the selected submissions as one order, or reject each with the reason."""
-    form = await request.form()
-    ids = [int(str(v)) for v in form.getlist("ids") if str(v).isdigit()]
+    # A plain (threaded) view: the database work must never block the event loop.
+    chosen = [int(v) for v in ids if v.isdigit() and len(v) < 10]
     try:
-        if not ids:
-            raise InvalidInput("select at least one submission")
+        if not chosen:
+            raise InvalidInput(t("msg_select", user.language))
         if decision == "approve":
-            order = workflow.approve(db, actor=user, submission_ids=ids, reason=reason,
+            order = workflow.approve(db, actor=user, submission_ids=chosen, reason=reason,
                                      review_days=rt.settings.review_period_days)
-            flash(request, f"approved {len(ids)} as order #{order.id}")
+            say(request, user, "msg_approved", count=len(chosen), order=order.id)
         elif decision == "reject":
-            for submission_id in ids:
+            for submission_id in chosen:
                 workflow.reject(db, actor=user, submission_id=submission_id, reason=reason)
-            flash(request, f"rejected {len(ids)}")
+            say(request, user, "msg_rejected", count=len(chosen))
         else:
             raise InvalidInput("choose approve or reject")
     except BlocklistError as exc:
@@ -61,11 +63,13 @@ def lift(request: Request, domain: str = Form(""), reason: str = Form(""), actio
          db: Session = Depends(session), rt: Runtime = Depends(runtime), user: User = Depends(magistrate)) -> Response:
     """Lift or renew a block, with a reason."""
     try:
+        if action not in ("lift", "renew"):
+            raise InvalidInput(f"unknown action {action!r}; use lift or renew", field="action")
         if action == "renew":
             workflow.renew(db, actor=user, domain=domain, reason=reason, review_days=rt.settings.review_period_days)
         else:
             workflow.lift(db, actor=user, domain=domain, reason=reason)
-        flash(request, f"{domain}: {action} done")
+        say(request, user, "msg_renewed" if action == "renew" else "msg_lifted", name=domain)
     except BlocklistError as exc:
         refused(request, exc)
     return back("/magistrate")
@@ -77,7 +81,7 @@ def override(request: Request, domain: str = Form(""), reason: str = Form(""), d
     """Allow one protected name, with a written reason."""
     try:
         item = workflow.create_override(db, actor=user, domain=domain, reason=reason)
-        flash(request, f"override #{item.id} recorded for {item.domain}")
+        say(request, user, "msg_override", id=item.id, name=item.domain)
     except BlocklistError as exc:
         refused(request, exc)
     return back("/magistrate")
@@ -89,7 +93,7 @@ def confirm_hold(request: Request, hold_id: int, db: Session = Depends(session),
     """Confirm a held feed change a second time."""
     try:
         publish.confirm_hold(db, actor=user, hold_id=hold_id)
-        flash(request, f"feed change #{hold_id} confirmed; it is published with the next build")
+        say(request, user, "msg_hold", id=hold_id)
     except BlocklistError as exc:
         refused(request, exc)
     return back("/magistrate")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from typing import Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
@@ -13,14 +14,18 @@ from sqlalchemy.orm import Session
 
 from api.deps import runtime, session
 from api.runtime import Runtime
-from api.web.common import back, check_csrf, flash, needs, page, refused
+from api.web.common import back, check_csrf, flash, needs, page, say
+from api.web.i18n import t
 from blocklist import workflow
-from blocklist.errors import BlocklistError
+from blocklist.errors import BlocklistError, InvalidInput
 from blocklist.models import User
 from blocklist.schemas import SubmissionCreate
 
 router = APIRouter(include_in_schema=False)
 officer = needs("officer")
+MAX_NAMES = 10_000  # as the JSON API's bulk submission
+MAX_UPLOAD = 4 * 1024 * 1024  # 10,000 names of 253 characters, with room for a CSV's other columns
+HEADERS = {"domain", "name", "domain_name", "domaine", "domein", "naam", "nom"}
 
 
 def _court(legal_basis: str, court: str, court_date: str, court_reference: str) -> dict[str, str] | None:
@@ -30,17 +35,25 @@ def _court(legal_basis: str, court: str, court_date: str, court_reference: str) 
 
 
 def _problem(exc: ValidationError) -> str:
+    """The first problem of a refused form, naming its field."""
     first = exc.errors()[0]
     field = ".".join(str(p) for p in first.get("loc", ()))
-    return f"{field}: {first.get('msg')}" if field else str(first.get("msg"))
+    message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+    return f"{field}: {message}" if field else message
+
+
+def _home(request: Request, db: Session, user: User, status_code: int = 200, **context: Any) -> HTMLResponse:
+    mine = workflow.list_submissions(db, submitted_by=user.id, limit=200)
+    context.setdefault("form", {})
+    context.setdefault("bulk_form", {})
+    return page(request, "officer.html", user, status_code=status_code, mine=mine,
+                today=dt.date.today().isoformat(), **context)
 
 
 @router.get("/officer", response_class=HTMLResponse)
 def home(request: Request, db: Session = Depends(session), user: User = Depends(officer)) -> HTMLResponse:
     """The submission forms and the officer's own submissions."""
-    mine = workflow.list_submissions(db, submitted_by=user.id, limit=200)
-    return page(request, "officer.html", user, mine=mine, today=dt.date.today().isoformat(),
-                form=request.session.pop("form", {}))
+    return _home(request, db, user)
 
 
 @router.post("/officer/submit", dependencies=[Depends(check_csrf)])
@@ -48,7 +61,7 @@ def submit(request: Request, domain: str = Form(""), legal_basis: str = Form("")
            evidence_ref: str = Form(""), verified_on: str = Form(""), scope: str = Form("domain_and_subdomains"),
            court: str = Form(""), court_date: str = Form(""), court_reference: str = Form(""), note: str = Form(""),
            db: Session = Depends(session), rt: Runtime = Depends(runtime), user: User = Depends(officer)) -> Response:
-    """One name; a refusal keeps what was typed and says why."""
+    """One name; a refusal is shown on the form, which keeps what was typed."""
     typed = {"domain": domain, "legal_basis": legal_basis, "case_number": case_number, "evidence_ref": evidence_ref,
              "verified_on": verified_on, "scope": scope, "court": court, "court_date": court_date,
              "court_reference": court_reference, "note": note}
@@ -60,49 +73,86 @@ def submit(request: Request, domain: str = Form(""), legal_basis: str = Form("")
         sub = workflow.submit(db, actor=user, data=data, policy=rt.name_policy(db))
     except ValidationError as exc:
         flash(request, _problem(exc), "error")
-        request.session["form"] = typed
-        return back("/officer")
+        return _home(request, db, user, status_code=422, form=typed)
     except BlocklistError as exc:
-        refused(request, exc)
-        request.session["form"] = typed
-        return back("/officer")
-    flash(request, f"#{sub.id} {sub.unicode} ({sub.domain}) submitted" + (f" — {', '.join(sub.flag_list)}"
-                                                                           if sub.flag_list else ""))
+        db.rollback()
+        flash(request, exc.message, "error")
+        return _home(request, db, user, status_code=exc.status, form=typed)
+    name = sub.unicode if sub.unicode == sub.domain else f"{sub.unicode} ({sub.domain})"
+    say(request, user, "msg_submitted", id=sub.id, name=name)
+    for flag in sub.flag_list:
+        say(request, user, f"flag_{flag}", "warning")
     return back("/officer")
+
+
+def _names(text: str) -> list[str]:
+    """The names of a pasted list or CSV file: the first column of each row; blank and # lines skipped."""
+    try:
+        rows = [row[0].strip() for row in csv.reader(io.StringIO(text)) if row and row[0].strip()]
+    except csv.Error as exc:
+        raise InvalidInput(f"the list of names is not readable as one name per line or CSV: {exc}",
+                           field="names") from None
+    names = [name for name in rows if not name.startswith("#")]
+    if names and names[0].lower() in HEADERS:
+        names = names[1:]
+    return names
 
 
 @router.post("/officer/bulk", dependencies=[Depends(check_csrf)])
-async def bulk(request: Request, names: str = Form(""), upload: UploadFile | None = File(None),
-               legal_basis: str = Form(""), case_number: str = Form(""), evidence_ref: str = Form(""),
-               verified_on: str = Form(""), scope: str = Form("domain_and_subdomains"),
-               db: Session = Depends(session), rt: Runtime = Depends(runtime),
-               user: User = Depends(officer)) -> Response:
-    """Many names (pasted, or an uploaded CSV whose first column is the name) under one case."""
-    text = names
+def bulk(request: Request, names: str = Form(""), upload: UploadFile | None = File(None),
+         legal_basis: str = Form(""), case_number: str = Form(""), evidence_ref: str = Form(""),
+         verified_on: str = Form(""), scope: str = Form("domain_and_subdomains"), court: str = Form(""),
+         court_date: str = Form(""), court_reference: str = Form(""), note: str = Form(""),
+         db: Session = Depends(session), rt: Runtime = Depends(runtime), user: User = Depends(officer)) -> Response:
+    """Many names (pasted, or an uploaded CSV whose first column is the name) under one case; a result per name."""
+    typed = {"names": names, "legal_basis": legal_basis, "case_number": case_number, "evidence_ref": evidence_ref,
+             "verified_on": verified_on, "scope": scope, "court": court, "court_date": court_date,
+             "court_reference": court_reference, "note": note}
+    text = ""
     if upload is not None and upload.filename:
-        text += "\n" + (await upload.read()).decode("utf-8", errors="replace")
-    lines = [row[0].strip() for row in csv.reader(io.StringIO(text)) if row and row[0].strip()
-             and not row[0].startswith("#")]
-    if not lines:
-        flash(request, "no names given", "error")
-        return back("/officer")
+        # A plain (threaded) view: reading the spooled file and the database work never block the event loop.
+        content = upload.file.read(MAX_UPLOAD + 1)
+        if len(content) > MAX_UPLOAD:
+            flash(request, f"{upload.filename}: the file is larger than {MAX_UPLOAD // (1024 * 1024)} MB", "error")
+            return _home(request, db, user, status_code=413, bulk_form=typed)
+        text = content.decode("utf-8-sig", errors="replace")
+    try:
+        lines = _names(names) + _names(text)  # each may start with a header row
+    except InvalidInput as exc:
+        flash(request, exc.message, "error")
+        return _home(request, db, user, status_code=422, bulk_form=typed)
+    if not lines or len(lines) > MAX_NAMES:
+        message = (t("msg_no_names", user.language) if not lines
+                   else t("msg_too_many", user.language, count=len(lines), limit=MAX_NAMES))
+        flash(request, message, "error")
+        return _home(request, db, user, status_code=422, bulk_form=typed)
+    try:
+        SubmissionCreate(domain="placeholder.test", legal_basis=legal_basis, case_number=case_number,
+                         evidence_ref=evidence_ref, verified_on=verified_on, scope=scope,
+                         court_order=_court(legal_basis, court, court_date, court_reference), note=note)
+    except ValidationError as exc:  # the case details are wrong: say so once, not once per name
+        flash(request, _problem(exc), "error")
+        return _home(request, db, user, status_code=422, bulk_form=typed)
     policy = rt.name_policy(db)
-    accepted, problems = 0, []
-    for typed in lines[:10_000]:
+    results: list[dict[str, Any]] = []
+    for name in lines:
         try:
-            data = SubmissionCreate(domain=typed, legal_basis=legal_basis, case_number=case_number,
-                                    evidence_ref=evidence_ref, verified_on=verified_on, scope=scope)
+            data = SubmissionCreate(domain=name, legal_basis=legal_basis, case_number=case_number,
+                                    evidence_ref=evidence_ref, verified_on=verified_on, scope=scope,
+                                    court_order=_court(legal_basis, court, court_date, court_reference), note=note)
             with db.begin_nested():
-                workflow.submit(db, actor=user, data=data, policy=policy)
-            accepted += 1
+                sub = workflow.submit(db, actor=user, data=data, policy=policy)
+            results.append({"typed": name, "accepted": True, "id": sub.id, "domain": sub.domain,
+                            "flags": sub.flag_list})
         except ValidationError as exc:
-            problems.append(f"{typed}: {_problem(exc)}")
+            results.append({"typed": name, "accepted": False, "reason": _problem(exc)})
         except BlocklistError as exc:
-            problems.append(exc.message)
-    flash(request, f"{accepted} submitted, {len(problems)} refused")
-    for problem in problems[:50]:
-        flash(request, problem, "error")
-    return back("/officer")
+            results.append({"typed": name, "accepted": False, "reason": exc.message})
+    accepted = sum(1 for r in results if r["accepted"])
+    flash(request, t("msg_bulk", user.language, accepted=accepted, refused=len(results) - accepted),
+          "info" if accepted == len(results) else "warning")
+    # The case details stay filled in, so that corrected names can be sent again under the same case.
+    return _home(request, db, user, bulk_results=results, bulk_form={**typed, "names": ""})
 
 
 @router.post("/officer/withdraw/{submission_id}", dependencies=[Depends(check_csrf)])
@@ -111,7 +161,7 @@ def withdraw(request: Request, submission_id: int, db: Session = Depends(session
     """Withdraw an own pending submission."""
     try:
         workflow.withdraw(db, actor=user, submission_id=submission_id)
-        flash(request, f"#{submission_id} withdrawn")
+        say(request, user, "msg_withdrawn", id=submission_id)
     except BlocklistError as exc:
-        refused(request, exc)
+        flash(request, exc.message, "error")
     return back("/officer")

@@ -15,10 +15,27 @@ from isp_feed.client.pull import FetchFailed, Options, Refused, ReloadFailed, pu
 EXIT_OK, EXIT_USAGE, EXIT_REFUSED, EXIT_FETCH, EXIT_RELOAD = 0, 2, 3, 4, 5
 
 
+_EPILOG = """checks, each refusing the version and keeping the last good file in force:
+  signature by a pinned key (--pubkey, repeatable during a key rotation); feed, serial, expiry, format and SHA-256
+  in the signed comment match the download; serial never lower than the applied one (rollback) and never the same
+  with other content; not expired (freeze); no protected name (a built-in list of major platforms and government
+  domains, plus --protected-file) nor a name under one; no change of more than --max-change-share of the list
+  (changes of up to --max-change-min names always pass, so a list growing from empty takes at most that many
+  names per version). The first load (empty --state-dir) has no list to compare with: it takes any size unless
+  --max-initial is given.
+
+formats: rpz (CNAME to the stop page), a.rpz (the stop page's A/AAAA; use it for Knot Resolver), json, txt,
+  hosts (exact names only: a hosts file cannot block subdomains, so it is weaker), dnsmasq.conf, unbound.conf.
+
+exit codes: 0 applied or already current; 2 usage; 3 refused; 4 server unreachable or HTTP error;
+  5 the reload command failed (the previous file was put back)."""
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="isp-feed", description="Pull, verify and apply the signed blocklist feed.")
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("pull", help="apply the latest version if it passes every check")
+    p = sub.add_parser("pull", help="apply the latest version if it passes every check", epilog=_EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--server", required=True, help="e.g. https://blocklist.example")
     p.add_argument("--token", required=True, help="this ISP's feed credential")
     p.add_argument("--pubkey", action="append", required=True, type=Path,
@@ -31,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="refuse a version changing more than this share of the list (default 0.10)")
     p.add_argument("--max-change-min", type=int, default=10,
                    help="changes up to this many names are always accepted (default 10)")
+    p.add_argument("--max-initial", type=int, default=None,
+                   help="refuse a first load (empty state dir) with more names than this (default: no limit)")
     p.add_argument("--protected-file", type=Path, help="extra names that must never be blocked, one per line")
     p.add_argument("--loop", action="store_true", help="keep pulling until stopped")
     p.add_argument("--interval", type=float, default=60.0, help="seconds between pulls with --loop")
@@ -44,10 +63,16 @@ def _options(args: argparse.Namespace) -> Options:
         raise SystemExit(_fail(EXIT_USAGE, f"cannot read public key: {exc}")) from None
     opts = Options(server=args.server, token=args.token, pubkeys=keys, state_dir=args.state_dir, fmt=args.format,
                    out=args.out, reload=args.reload, max_change_share=args.max_change_share,
-                   max_change_min=args.max_change_min)
+                   max_change_min=args.max_change_min, max_initial=args.max_initial)
+    if not 0 <= args.max_change_share <= 1 or args.interval <= 0:
+        raise SystemExit(_fail(EXIT_USAGE, "--max-change-share must be within 0..1 and --interval positive"))
     if args.protected_file:
-        opts.protected |= {line.strip().lower().rstrip(".") for line in args.protected_file.read_text().splitlines()
-                           if line.strip() and not line.startswith("#")}
+        try:
+            lines = args.protected_file.read_text().splitlines()
+        except OSError as exc:
+            raise SystemExit(_fail(EXIT_USAGE, f"cannot read --protected-file: {exc}")) from None
+        opts.protected |= {line.strip().lower().rstrip(".") for line in lines
+                           if line.strip() and not line.lstrip().startswith("#")}
     return opts
 
 

@@ -2,18 +2,27 @@
 
 On any refusal the last good file stays exactly as it was and the resolver keeps enforcing it.
 Imports nothing of the server: only the standard library, `isp_feed.formats` and `isp_feed.signing`.
+
+Memory stays modest for a million names: the chosen format streams to a temporary file while it is hashed (the
+signature covers its BLAKE2b prehash), the previous list is compared as a sorted file, line by line, and the
+previous resolver file is kept by a hard link, not read back.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
+import http.client
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import urllib.error
 import urllib.request
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +31,7 @@ from isp_feed import formats, signing
 # Names no version may ever contain (a built-in floor; --protected-file adds more). Denmark 2012.
 BUILTIN_PROTECTED = ("google.com", "google.be", "youtube.com", "facebook.com", "wikipedia.org", "microsoft.com",
                      "apple.com", "amazon.com", "gov.be", "fgov.be", "belgium.be", "europa.eu")
+_CHUNK = 1 << 20
 
 
 class Refused(Exception):
@@ -49,6 +59,8 @@ class Options:
     reload: str | None = None
     max_change_share: float = 0.10
     max_change_min: int = 10
+    # None: the first load (empty state dir) takes any size, as a new ISP bootstraps with the whole list.
+    max_initial: int | None = None
     protected: set[str] = field(default_factory=lambda: set(BUILTIN_PROTECTED))
     timeout: float = 30.0
     now: dt.datetime | None = None
@@ -63,21 +75,49 @@ class Outcome:
     message: str
 
 
-def _get(opts: Options, path: str, etag: str | None = None) -> tuple[int, bytes, str | None]:
-    request = urllib.request.Request(opts.server.rstrip("/") + path,
-                                     headers={"Authorization": f"Bearer {opts.token}"})
+def _request(opts: Options, path: str, etag: str | None = None) -> urllib.request.Request:
+    request = urllib.request.Request(opts.server.rstrip("/") + path, headers={"Authorization": f"Bearer {opts.token}"})
     if etag:
         request.add_header("If-None-Match", etag)
+    return request
+
+
+def _fetch_error(path: str, opts: Options, exc: Exception) -> FetchFailed:
+    if isinstance(exc, urllib.error.HTTPError):
+        detail = exc.read()[:300].decode(errors="replace")
+        return FetchFailed(f"GET {path}: HTTP {exc.code} {detail}")
+    return FetchFailed(f"GET {path}: cannot reach {opts.server} or the transfer broke off ({exc!r})")
+
+
+def _get(opts: Options, path: str, etag: str | None = None) -> tuple[int, bytes, str | None]:
     try:
-        with urllib.request.urlopen(request, timeout=opts.timeout) as response:
+        with urllib.request.urlopen(_request(opts, path, etag), timeout=opts.timeout) as response:
             return response.status, response.read(), response.headers.get("ETag")
     except urllib.error.HTTPError as exc:
         if exc.code == 304:
             return 304, b"", etag
-        detail = exc.read()[:300].decode(errors="replace")
-        raise FetchFailed(f"GET {path}: HTTP {exc.code} {detail}") from None
-    except (urllib.error.URLError, OSError) as exc:
-        raise FetchFailed(f"GET {path}: cannot reach {opts.server} ({exc})") from None
+        raise _fetch_error(path, opts, exc) from None
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+        raise _fetch_error(path, opts, exc) from None
+
+
+def _download(opts: Options, path: str, target: Path) -> tuple[str, bytes]:
+    """Stream a body into `target` (fsynced); return its SHA-256 (hex) and BLAKE2b-512 prehash."""
+    sha256, prehash = hashlib.sha256(), signing.prehasher()
+    with target.open("wb") as handle:
+        try:
+            with urllib.request.urlopen(_request(opts, path), timeout=opts.timeout) as response:
+                while chunk := response.read(_CHUNK):
+                    sha256.update(chunk)
+                    prehash.update(chunk)
+                    handle.write(chunk)
+                if response.length:  # read(n) returns b"" on a short body instead of raising
+                    raise http.client.IncompleteRead(b"", response.length)
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+            raise _fetch_error(path, opts, exc) from None
+        handle.flush()
+        os.fsync(handle.fileno())
+    return sha256.hexdigest(), prehash.digest()
 
 
 def _post(opts: Options, path: str, body: dict[str, object]) -> None:
@@ -88,15 +128,16 @@ def _post(opts: Options, path: str, body: dict[str, object]) -> None:
         pass
 
 
-def _verified(opts: Options, body: bytes, signature: bytes, *, serial: int | None, fmt: str) -> formats.SignedFacts:
+def _verified(opts: Options, signature: bytes, *, prehash: bytes, sha256: str, serial: int | None,
+              fmt: str) -> formats.SignedFacts:
     try:
-        comment = signing.verify(body, signature.decode(errors="replace"), opts.pubkeys)
+        comment = signing.verify_prehashed(prehash, signature.decode(errors="replace"), opts.pubkeys)
         facts = formats.parse_trusted_comment(comment)
     except (signing.SignatureError, formats.FeedFormatError) as exc:
         raise Refused(f"{fmt}: {exc}") from None
     if facts.feed != "be-blocklist" or facts.fmt != fmt:
         raise Refused(f"signature is for {facts.feed}/{facts.fmt}, not be-blocklist/{fmt}")
-    if facts.sha256 != hashlib.sha256(body).hexdigest():
+    if facts.sha256 != sha256:
         raise Refused(f"{fmt}: body does not match the signed SHA-256 (tampered or truncated)")
     if serial is not None and facts.serial != serial:
         raise Refused(f"{fmt}: signed serial {facts.serial} differs from {serial} (formats of different versions)")
@@ -107,45 +148,170 @@ def _load_state(folder: Path) -> dict[str, object]:
     path = folder / "state.json"
     if not path.exists():
         return {}
-    value: dict[str, object] = json.loads(path.read_text())
+    try:
+        value = json.loads(path.read_text())
+        if not isinstance(value, dict) or not isinstance(value.get("serial"), int):
+            raise ValueError("no serial")
+        names_file = value.get("names_file")
+        if isinstance(names_file, str) and not (folder / names_file).is_file():
+            raise ValueError(f"{names_file} is missing")
+    except (OSError, ValueError) as exc:
+        # Without the stored serial there is no rollback protection: stop rather than guess.
+        raise Refused(f"the state file {path} is unreadable ({exc}); restore it, or move the state dir away to "
+                      "start afresh (the next pull then accepts any serial)") from None
     return value
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    tmp.replace(path)
-    directory = os.open(path.parent, os.O_RDONLY)
+def _previous_names(folder: Path, state: dict[str, object]) -> Iterator[str] | None:
+    """The applied names in sorted order (streamed from the state dir), or None before the first load."""
+    if isinstance(state.get("names_file"), str):
+        return _lines(folder / str(state["names_file"]))
+    legacy = state.get("names")  # state written by an older client
+    if isinstance(legacy, list):
+        return iter(sorted(str(n) for n in legacy))
+    return None
+
+
+def _lines(path: Path) -> Iterator[str]:
+    with path.open() as handle:
+        for line in handle:
+            yield line.rstrip("\n")
+
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """One pull at a time per state dir (a cron run may overlap a --loop)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "lock").open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Refused(f"another isp-feed pull is running on {folder}") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _fsync_dir(folder: Path) -> None:
+    directory = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(directory)
     finally:
         os.close(directory)
 
 
-def _check_content(opts: Options, version: formats.FeedVersion, previous: list[str] | None) -> None:
-    names = {e.name for e in version.entries}
-    hits = sorted(n for n in names if any(n == p or n.endswith("." + p) for p in opts.protected))
+def _write_atomically(path: Path, data: bytes | Iterable[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("wb") as handle:
+        if isinstance(data, bytes):
+            handle.write(data)
+        else:
+            for text in data:
+                handle.write(text.encode())
+        handle.flush()
+        os.fsync(handle.fileno())
+    tmp.replace(path)
+    _fsync_dir(path.parent)
+
+
+def _under_protected(name: str, protected: set[str]) -> bool:
+    """Whether the name is a protected name or lies under one (a set look-up per label: fast for 1M names)."""
+    while True:
+        if name in protected:
+            return True
+        dot = name.find(".")
+        if dot < 0:
+            return False
+        name = name[dot + 1:]
+
+
+def _count_changes(before: Iterator[str], after: list[str]) -> tuple[int, int, int]:
+    """Added, removed, and the previous count, merging two sorted sequences."""
+    added = removed = count = 0
+    position, total = 0, len(after)
+    for old in before:
+        count += 1
+        while position < total and after[position] < old:
+            added += 1
+            position += 1
+        if position < total and after[position] == old:
+            position += 1
+        else:
+            removed += 1
+    return added + total - position, removed, count
+
+
+def _check_content(opts: Options, version: formats.FeedVersion, previous: Iterator[str] | None) -> None:
+    names = [e.name for e in version.entries]  # sorted: parse_envelope refuses any other order
+    hits = [n for n in names if _under_protected(n, opts.protected)]
     if hits:
         raise Refused(f"version {version.serial} contains protected name(s): {', '.join(hits[:5])}")
-    if previous is None:
-        return  # the first load has nothing to compare with
-    before = set(previous)
-    changed = len(names - before) + len(before - names)
-    limit = max(opts.max_change_min, opts.max_change_share * len(before))
-    if changed > limit:
-        raise Refused(f"version {version.serial} changes {changed} of {len(before)} names "
-                      f"(+{len(names - before)} -{len(before - names)}), above the limit of {int(limit)}")
+    if previous is None:  # the first load has nothing to compare with; only an explicit cap applies
+        if opts.max_initial is not None and len(names) > opts.max_initial:
+            raise Refused(f"first load: version {version.serial} has {len(names)} names, above --max-initial "
+                          f"{opts.max_initial}")
+        return
+    added, removed, before = _count_changes(previous, names)
+    limit = max(opts.max_change_min, opts.max_change_share * before)
+    if added + removed > limit:
+        raise Refused(f"version {version.serial} changes {added + removed} of {before} names "
+                      f"(+{added} -{removed}), above the limit of {int(limit)}")
 
 
 def pull(opts: Options) -> Outcome:
     """Apply the latest version if it passes every check; raise Refused/FetchFailed/ReloadFailed otherwise."""
+    with _locked(opts.state_dir):
+        return _pull(opts)
+
+
+def _install(opts: Options, staged: Path) -> Path | None:
+    """Put the verified file in place atomically; return a hard link to the file it replaced (for a rollback)."""
+    backup = None
+    if opts.out.exists():
+        backup = opts.out.with_name(f".{opts.out.name}.previous")
+        backup.unlink(missing_ok=True)
+        try:
+            os.link(opts.out, backup)
+        except OSError:  # no hard links here: a streamed copy does as well
+            shutil.copyfile(opts.out, backup)
+    staged.replace(opts.out)
+    _fsync_dir(opts.out.parent)
+    return backup
+
+
+def _reload(opts: Options, backup: Path | None) -> None:
+    assert opts.reload
+    try:
+        result = subprocess.run(shlex.split(opts.reload), capture_output=True, text=True, timeout=120)
+        failure = f"exited {result.returncode}: {result.stderr.strip()[:300]}" if result.returncode != 0 else None
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        failure = f"could not run: {exc}"
+    if failure is not None:
+        if backup is not None:
+            backup.replace(opts.out)
+            _fsync_dir(opts.out.parent)
+        raise ReloadFailed(f"reload command {failure}; the previous file was put back and the state not advanced")
+
+
+def _save_state(opts: Options, version: formats.FeedVersion, *, envelope_sha: str, body_sha: str,
+                etag: str | None, now: dt.datetime) -> None:
+    names_file = f"names-{version.serial}.txt"
+    _write_atomically(opts.state_dir / names_file, (f"{e.name}\n" for e in version.entries))
+    state = {"serial": version.serial, "envelope_sha256": envelope_sha, "sha256": body_sha, "etag": etag,
+             "expires_at": version.expires_at.isoformat(), "format": opts.fmt, "applied_at": now.isoformat(),
+             "count": version.count, "names_file": names_file}
+    _write_atomically(opts.state_dir / "state.json", json.dumps(state, indent=1).encode())
+    for old in opts.state_dir.glob("names-*.txt"):  # the client's own cache of earlier lists
+        if old.name != names_file:
+            old.unlink(missing_ok=True)
+
+
+def _pull(opts: Options) -> Outcome:
     now = opts.now or dt.datetime.now(dt.UTC)
     state = _load_state(opts.state_dir)
-    stored_serial = int(state["serial"]) if "serial" in state else 0  # type: ignore[call-overload]
+    stored_serial = int(state.get("serial", 0))  # type: ignore[call-overload]
     status, envelope, etag = _get(opts, "/feed/v1/latest.json", etag=state.get("etag") if opts.out.exists() else None)  # type: ignore[arg-type]
     if status == 304:
         expires = dt.datetime.fromisoformat(str(state["expires_at"]))
@@ -154,14 +320,16 @@ def pull(opts: Options) -> Outcome:
                           "and the server offers nothing newer")
         return Outcome(False, stored_serial, f"already current (serial {stored_serial})")
     _, envelope_sig, _ = _get(opts, "/feed/v1/latest.json.minisig")
-    facts = _verified(opts, envelope, envelope_sig, serial=None, fmt="json")
+    envelope_sha = hashlib.sha256(envelope).hexdigest()
+    prehash = signing.prehasher()
+    prehash.update(envelope)
+    facts = _verified(opts, envelope_sig, prehash=prehash.digest(), sha256=envelope_sha, serial=None, fmt="json")
     try:
         version = formats.parse_envelope(envelope)
     except formats.FeedFormatError as exc:
         raise Refused(str(exc)) from None
     if facts.serial != version.serial or facts.expires_at != version.expires_at:
         raise Refused("the envelope's serial or expiry differs from what its signature asserts")
-    envelope_sha = hashlib.sha256(envelope).hexdigest()
     if version.serial < stored_serial:
         raise Refused(f"rollback: offered serial {version.serial} is older than the applied {stored_serial}")
     if version.serial == stored_serial and envelope_sha != state.get("envelope_sha256"):
@@ -171,31 +339,32 @@ def pull(opts: Options) -> Outcome:
                       "stalled server)")
     if version.serial == stored_serial and opts.out.exists():
         return Outcome(False, stored_serial, f"already current (serial {stored_serial})")
-    previous = state.get("names")
-    _check_content(opts, version, list(previous) if isinstance(previous, list) else None)
-    if opts.fmt == "json":
-        body = envelope
-    else:
-        _, body, _ = _get(opts, f"/feed/v1/versions/{version.serial}.{opts.fmt}")
-        _, body_sig, _ = _get(opts, f"/feed/v1/versions/{version.serial}.{opts.fmt}.minisig")
-        _verified(opts, body, body_sig, serial=version.serial, fmt=opts.fmt)
-    old = opts.out.read_bytes() if opts.out.exists() else None
-    _write_atomically(opts.out, body)
+    _check_content(opts, version, _previous_names(opts.state_dir, state))
+
+    opts.out.parent.mkdir(parents=True, exist_ok=True)
+    staged = opts.out.with_name(f".{opts.out.name}.tmp")
+    try:
+        if opts.fmt == "json":
+            _write_atomically(staged, envelope)
+            body_sha = envelope_sha
+        else:
+            del envelope  # the envelope may be large; the body streams to disk
+            path = f"/feed/v1/versions/{version.serial}.{opts.fmt}"
+            _, body_sig, _ = _get(opts, f"{path}.minisig")
+            body_sha, body_prehash = _download(opts, path, staged)
+            _verified(opts, body_sig, prehash=body_prehash, sha256=body_sha, serial=version.serial, fmt=opts.fmt)
+        backup = _install(opts, staged)
+    finally:
+        staged.unlink(missing_ok=True)  # a refused or broken download never lingers
     if opts.reload:
-        result = subprocess.run(shlex.split(opts.reload), capture_output=True, text=True, timeout=120)
-        if result.returncode != 0:
-            if old is not None:
-                _write_atomically(opts.out, old)
-            raise ReloadFailed(f"reload command exited {result.returncode}: {result.stderr.strip()[:300]}; "
-                               "the previous file was put back")
-    body_sha = hashlib.sha256(body).hexdigest()
-    new_state = {"serial": version.serial, "envelope_sha256": envelope_sha, "sha256": body_sha, "etag": etag,
-                 "expires_at": version.expires_at.isoformat(), "format": opts.fmt, "applied_at": now.isoformat(),
-                 "names": sorted(e.name for e in version.entries)}
-    _write_atomically(opts.state_dir / "state.json", json.dumps(new_state, indent=1).encode())
+        _reload(opts, backup)
+    if backup is not None:
+        with suppress(OSError):
+            backup.unlink()
+    _save_state(opts, version, envelope_sha=envelope_sha, body_sha=body_sha, etag=etag, now=now)
     message = f"applied serial {version.serial} ({version.count} names) to {opts.out}"
     try:
         _post(opts, "/feed/v1/applied", {"serial": version.serial, "sha256": body_sha, "format": opts.fmt})
-    except (urllib.error.URLError, OSError) as exc:
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         message += f"; warning: could not report it to the server ({exc})"
     return Outcome(True, version.serial, message)

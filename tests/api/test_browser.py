@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -23,7 +25,7 @@ FLAGS = ["--no-sandbox", "--disable-background-networking", "--disable-component
 
 
 @pytest.fixture
-def chromium(rt: Runtime, people: dict[str, User]) -> Iterator[tuple[object, str]]:
+def chromium(rt: Runtime, people: dict[str, User]) -> Iterator[tuple[Any, str]]:
     if not os.path.exists(CHROMIUM):
         missing("Chromium", "install Debian's chromium package (.ci/run does)")
     from playwright.sync_api import sync_playwright
@@ -37,40 +39,70 @@ def chromium(rt: Runtime, people: dict[str, User]) -> Iterator[tuple[object, str
         # Listed names resolve to this test's server only: the browser sends nothing anywhere else.
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
             *FLAGS, "--host-resolver-rules=MAP csam-gallery.test 127.0.0.1, MAP *.csam-gallery.test 127.0.0.1, "
-            "MAP stop.blocklist.example 127.0.0.1, EXCLUDE localhost"])
+            "MAP mirror-one.test 127.0.0.1, MAP stop.blocklist.example 127.0.0.1, EXCLUDE localhost"])
         try:
             yield browser, port
         finally:
             browser.close()
 
 
-def _login(page: object, url: str, username: str) -> None:
-    page.goto(f"{url}/login")  # type: ignore[attr-defined]
-    page.fill("input[name=username]", username)  # type: ignore[attr-defined]
-    page.fill("input[name=password]", PASSWORD)  # type: ignore[attr-defined]
-    page.click("button[type=submit]")  # type: ignore[attr-defined]
+def _login(page: Any, url: str, username: str) -> None:
+    page.goto(f"{url}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+
+
+def _record_hosts(context: Any) -> set[str]:
+    """Every host the browser asks anything of, in this context."""
+    hosts: set[str] = set()
+    context.on("request", lambda request: hosts.add(urlsplit(request.url).hostname or request.url))
+    return hosts
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_officer_magistrate_auditor_and_the_stop_page(chromium: tuple[object, str]) -> None:
+def test_officer_magistrate_auditor_and_the_stop_page(chromium: tuple[Any, str]) -> None:
     browser, port = chromium
     url = f"http://127.0.0.1:{port}"
-    context = browser.new_context()  # type: ignore[attr-defined]
+    context = browser.new_context(locale="en-GB")
+    hosts = _record_hosts(context)
     page = context.new_page()
+    page.goto(f"{url}/login")
+    page.click("text=Nederlands")  # the login page's language switcher
+    assert page.inner_text("h1") == "Aanmelden"
+    page.screenshot(path=str(ARTIFACTS / "login-nl.png"), full_page=True)
+    page.click("text=English")
+
     _login(page, url, "officer")
     page.fill("input[name=domain]", "csam-gallery.test")
-    page.fill("form[action='/officer/submit'] input[name=case_number]", "FCCU-2026-0099")
-    page.fill("form[action='/officer/submit'] input[name=evidence_ref]", "EVD-0099")
-    page.click("form[action='/officer/submit'] button[type=submit]")
-    assert "submitted" in page.inner_text(".info")
+    single = "form[action='/officer/submit']"
+    page.fill(f"{single} input[name=case_number]", "FCCU-2026-0099")
+    page.fill(f"{single} input[name=evidence_ref]", "EVD-0099")
+    page.fill(f"{single} textarea[name=note]", "reported by the public, verified twice")
+    page.click(f"{single} button[type=submit]")
+    assert "#1 csam-gallery.test submitted" in page.inner_text(".info")
+    bulk = "form[action='/officer/bulk']"
+    page.fill(f"{bulk} textarea[name=names]", "mirror-one.test\nраypal.example\n192.0.2.1")
+    page.select_option(f"{bulk} select[name=legal_basis]", "court_order")
+    page.fill(f"{bulk} input[name=case_number]", "FCCU-2026-0100")
+    page.fill(f"{bulk} input[name=evidence_ref]", "EVD-0100")
+    page.fill(f"{bulk} input[name=court]", "Tribunal de première instance de Bruxelles")
+    page.fill(f"{bulk} input[name=court_date]", "2026-11-20")
+    page.fill(f"{bulk} input[name=court_reference]", "2026/4567")
+    page.click(f"{bulk} button[type=submit]")
+    assert "2 submitted, 1 refused" in page.inner_text(".warning")
+    assert page.locator("table.results tr.refused").count() == 1
     page.screenshot(path=str(ARTIFACTS / "officer.png"), full_page=True)
     page.click("header form button")
 
     _login(page, url, "magistrate")
-    page.check("input[name=ids]")
+    assert page.locator("table.queue tr.flagged").count() == 1  # the homograph
+    page.screenshot(path=str(ARTIFACTS / "magistrate-queue.png"), full_page=True)
+    page.check("input[name=ids][value='1']")
+    page.check("input[name=ids][value='2']")
     page.fill("input[name=reason]", "verified by the FCCU")
     page.click("button[name=decision][value=approve]")
-    assert "approved 1 as order" in page.inner_text(".info")
+    assert "approved 2 as order #1" in page.inner_text(".info")
     page.screenshot(path=str(ARTIFACTS / "magistrate.png"), full_page=True)
     page.click("header form button")
 
@@ -79,16 +111,35 @@ def test_officer_magistrate_auditor_and_the_stop_page(chromium: tuple[object, st
     page.press("input[name=q]", "Enter")
     actions = page.inner_text("table.timeline")
     assert "submission.created" in actions and "submission.approved" in actions
+    assert "audit chain intact" in page.inner_text("main")
     page.screenshot(path=str(ARTIFACTS / "auditor.png"), full_page=True)
     context.close()
+    assert hosts == {"127.0.0.1"}
 
     expected = {"fr": "Site bloqué", "nl": "Site geblokkeerd", "de": "Website gesperrt", "en": "Site blocked"}
     for lang, title in expected.items():
-        visitor = browser.new_context(locale=lang)  # type: ignore[attr-defined]
+        visitor = browser.new_context(locale=lang)
+        hosts = _record_hosts(visitor)
         stop = visitor.new_page()
         response = stop.goto(f"http://www.csam-gallery.test:{port}/some/page")
         assert response is not None and response.status == 451
-        assert stop.inner_text("h1") == title
+        assert stop.inner_text("h1") == title and stop.get_attribute("html", "lang") == lang
+        assert "+32 2 000 00 00" in stop.inner_text("main")
         stop.screenshot(path=str(ARTIFACTS / f"stop-page-{lang}.png"), full_page=True)
-        assert visitor.cookies() == []
+        assert visitor.cookies() == [] and hosts == {"www.csam-gallery.test"}
         visitor.close()
+
+    visitor = browser.new_context(locale="fr-BE")
+    hosts = _record_hosts(visitor)
+    stop = visitor.new_page()
+    stop.goto(f"http://mirror-one.test:{port}/")
+    assert "Décision judiciaire" in stop.inner_text("main")  # the basis of this name's submission
+    stop.click("text=Nederlands")  # the switcher
+    assert stop.inner_text("h1") == "Site geblokkeerd" and "Rechterlijke beslissing" in stop.inner_text("main")
+    stop.click("a[href^='/appeal']")
+    assert stop.inner_text("h1") == "Bezwaarformulier" and "+32 2 000 00 00" in stop.inner_text("main")
+    stop.screenshot(path=str(ARTIFACTS / "appeal-nl.png"), full_page=True)
+    stop.goto(f"http://stop.blocklist.example:{port}/")
+    assert stop.inner_text("h1") == "Site bloqué"
+    assert visitor.cookies() == [] and hosts == {"mirror-one.test", "stop.blocklist.example"}
+    visitor.close()

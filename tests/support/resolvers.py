@@ -2,14 +2,19 @@
 "test internet" (an Unbound serving the `test.` and `example.` zones authoritatively) that doubles as the
 control resolver that applies no block.
 
-API: `start_internet(tmp)`, `start_unbound(tmp, rpz_file, policy)`, `start_bind(tmp, rpz_file, upstream)`,
-each returning a `Resolver` with `.ip`, `.port`, `.reload()`, `.stop()`, `.log()`, and `query(resolver, name)`.
+API (stable: other tests rely on it), all context managers that wait until the server answers and stop it on exit:
+- `start_internet(tmp)`: the test internet, also the control resolver (blocks nothing);
+- `start_unbound(tmp, rpz_file, policy="stoppage"|"nxdomain")`: an ISP's Unbound applying `rpz_file`
+  (None: a non-compliant ISP without RPZ); `extra_config` is appended to its configuration (it may open its
+  own `server:` clause, as the feed's unbound.conf format does);
+- `start_bind(tmp, rpz_file, upstream)`: an ISP's BIND 9 forwarding to `upstream` (a `start_internet` resolver);
+each yields a `Resolver` with `.ip`, `.port`, `.reload()`, `.stop()`, `.log()`. Queries: `query(resolver, name)`,
+then `addresses(answer)` / `cnames(answer)`. `TEST_INTERNET` maps every test name to its unblocked address;
+`STOP_NAME`/`STOP_V4`/`STOP_V6` are the stop page the tests' feeds point to.
 """
 
 from __future__ import annotations
 
-import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -22,7 +27,11 @@ import dns.query
 import dns.rcode
 import dns.rdatatype
 
-from tests.support.ci import missing
+from tests.support.binaries import require_binary
+from tests.support.ports import free_port
+
+__all__ = ["EMPTY_RPZ", "RPZ_ZONE", "STOP_NAME", "STOP_V4", "STOP_V6", "TEST_INTERNET", "Resolver", "addresses",
+           "cnames", "free_port", "query", "start_bind", "start_internet", "start_unbound"]
 
 STOP_NAME = "stop.blocklist.example"
 STOP_V4 = "192.0.2.80"
@@ -61,25 +70,8 @@ stop.blocklist IN AAAA {STOP_V6}
 EMPTY_RPZ = "$TTL 300\n@ IN SOA localhost. hostmaster.blocklist.invalid. 0 3600 600 604800 300\n@ IN NS localhost.\n"
 
 
-def free_port() -> int:
-    """A loopback port free for both UDP and TCP right now."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-            tcp.bind(("127.0.0.1", 0))
-            port = int(tcp.getsockname()[1])
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-                try:
-                    udp.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-                return port
-
-
 def _binary(name: str) -> str:
-    path = shutil.which(name) or (f"/usr/sbin/{name}" if Path(f"/usr/sbin/{name}").exists() else None)
-    if path is None:
-        missing(name, "install Debian's unbound / bind9 packages (.ci/run does)")
-    return path
+    return require_binary(name, "bind9" if name in ("named", "rndc", "rndc-confgen") else "unbound")
 
 
 @dataclass
@@ -226,12 +218,15 @@ def start_internet(tmp: Path) -> Iterator[Resolver]:
 
 @contextmanager
 def start_unbound(
-    tmp: Path, rpz_file: Path | None, policy: str = "stoppage", name: str = "unbound", log_queries: bool = False
+    tmp: Path, rpz_file: Path | None, policy: str = "stoppage", name: str = "unbound", log_queries: bool = False,
+    extra_config: str = "",
 ) -> Iterator[Resolver]:
-    """An ISP's Unbound: resolves the test internet itself and applies `rpz_file` (none: a non-compliant ISP).
+    """An ISP's Unbound: resolves the test internet itself and applies `rpz_file` (None: a non-compliant ISP).
 
     policy "nxdomain" overrides every RPZ action with NXDOMAIN (an ISP whose agreed block answer is NXDOMAIN).
     """
+    if policy not in ("stoppage", "nxdomain"):
+        raise ValueError(f"policy must be 'stoppage' or 'nxdomain', not {policy!r}")
     folder = tmp / name
     folder.mkdir(parents=True, exist_ok=True)
     port, control_port = free_port(), free_port()
@@ -244,6 +239,7 @@ def start_unbound(
             rpz_file.write_text(EMPTY_RPZ)
         override = "    rpz-action-override: nxdomain\n" if policy == "nxdomain" else ""
         config += f'rpz:\n    name: "{RPZ_ZONE}."\n    zonefile: "{rpz_file}"\n    rpz-log: yes\n{override}'
+    config += extra_config
     resolver = _start_unbound(name, folder, config, control_port)
     try:
         yield resolver

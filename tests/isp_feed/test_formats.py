@@ -1,0 +1,240 @@
+"""The feed formats: deterministic bytes, the content each resolver needs, a strict envelope parser, diffs.
+(That resolvers really load them is proven in test_resolvers_e2e.py.)"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import random
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from isp_feed import formats
+from isp_feed.formats import FeedEntry, FeedFormatError
+from tests.support.binaries import require_binary
+
+T0 = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
+ENTRIES = (
+    FeedEntry("csam-gallery.test", "csam-gallery.test", "domain_and_subdomains"),
+    FeedEntry("exact-only.test", "exact-only.test", "exact"),
+    FeedEntry("xn--bcher-kva.example", "bücher.example", "domain_and_subdomains"),
+)
+
+
+def version(entries: tuple[FeedEntry, ...] = ENTRIES, **changes: object) -> formats.FeedVersion:
+    base = formats.FeedVersion(serial=42, generated_at=T0, expires_at=T0 + dt.timedelta(hours=6),
+                               previous_sha256="ab" * 32, entries=entries, stop_page_name="stop.blocklist.example",
+                               stop_page_ipv4="192.0.2.80", stop_page_ipv6="2001:db8::80")
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+def lines(data: bytes) -> list[str]:
+    return data.decode().splitlines()
+
+
+# Stored versions are re-rendered when served and must match the hash that was signed: a renderer change that
+# alters a single byte breaks every stored version. Change these only with a migration plan.
+GOLDEN_SHA256 = {
+    "json": "e0fd316e53f6aa529a9a01ea9a8d7548a152c06bed643ac0197744c57af9b315",
+    "rpz": "76f580f27cd1dbbfe9966a94456f38af16bbb12402e75d15dc76ad58e2e848d8",
+    "a.rpz": "719fc236be9d01b9ba490de99af197e856ea9102628af5dcd4063d885b837600",
+    "txt": "ac126d077fee382b0673299dbef9b1b8aae6d625e0f732d51702be7b2f0abde4",
+    "hosts": "1d1e137ca14aca35abeb0357ee23e6d1a9d07b3a4e4ad2c300ec9872bb363a23",
+    "dnsmasq.conf": "4197a471cce0fc4e2941b47b8cf0a0bb48665f94a65ec983d9899d3b325577aa",
+    "unbound.conf": "87068b0aa6d4f54b73a9ba74d58da8517f1ba61aeb27668734e7dca7e9180650",
+}
+
+
+def test_rendered_bytes_never_change() -> None:
+    rendered = {ext: hashlib.sha256(body).hexdigest() for ext, body in formats.render_each(version())}
+    assert rendered == GOLDEN_SHA256
+
+
+def test_json_escapes_unicode_forms_like_json_dumps() -> None:
+    odd = (FeedEntry("odd.test", 'quote" back\\ tab\t nl\n \x01 😀 \u2028', "exact"),)
+    body = json.loads(formats.render_json(version(odd)))
+    assert body["entries"][0]["unicode"] == odd[0].unicode
+    assert formats.parse_envelope(formats.render_json(version(odd))).entries == odd
+
+
+def test_every_format_is_deterministic_whatever_the_entry_order() -> None:
+    shuffled = list(ENTRIES)
+    random.Random(7).shuffle(shuffled)
+    assert formats.render_all(version()) == formats.render_all(version(tuple(shuffled)))
+    assert set(formats.render_all(version())) == {"json", "rpz", "a.rpz", "txt", "hosts", "dnsmasq.conf",
+                                                   "unbound.conf"}
+    for ext, (renderer, media) in formats.RENDERERS.items():
+        assert isinstance(renderer(version()), bytes) and media == formats.MEDIA_TYPES[ext]
+
+
+def test_json_envelope_carries_every_field_and_round_trips() -> None:
+    body = json.loads(formats.render_json(version()))
+    assert body["feed"] == "be-blocklist" and body["serial"] == 42 and body["count"] == 3
+    assert body["generated_at"] == "2026-11-28T12:00:00Z" and body["expires_at"] == "2026-11-28T18:00:00Z"
+    assert body["previous_sha256"] == "ab" * 32
+    assert body["stop_page"] == {"name": "stop.blocklist.example", "ipv4": "192.0.2.80", "ipv6": "2001:db8::80"}
+    assert [e["name"] for e in body["entries"]] == sorted(e.name for e in ENTRIES)
+    assert {"name": "xn--bcher-kva.example", "unicode": "bücher.example", "scope": "domain_and_subdomains"} in \
+        body["entries"]
+    parsed = formats.parse_envelope(formats.render_json(version()))
+    assert parsed == version(tuple(sorted(ENTRIES, key=lambda e: e.name)))
+    assert formats.render_json(parsed) == formats.render_json(version())
+
+
+def test_rpz_cname_variant() -> None:
+    text = lines(formats.render_rpz_cname(version()))
+    assert "@ IN SOA localhost. hostmaster.blocklist.invalid. 42 3600 600 604800 300" in text  # SOA serial = feed
+    assert "@ IN NS localhost." in text
+    assert "csam-gallery.test CNAME stop.blocklist.example." in text
+    assert "*.csam-gallery.test CNAME stop.blocklist.example." in text
+    assert "exact-only.test CNAME stop.blocklist.example." in text
+    assert not any(line.startswith("*.exact-only.test") for line in text)  # exact scope: no wildcard
+
+
+def test_rpz_address_variant_for_knot() -> None:
+    text = lines(formats.render_rpz_a(version()))
+    assert "*.csam-gallery.test A 192.0.2.80" in text and "*.csam-gallery.test AAAA 2001:db8::80" in text
+    assert "exact-only.test A 192.0.2.80" in text and not any("CNAME" in line for line in text)
+    no_v6 = lines(formats.render_rpz_a(version(stop_page_ipv6=None)))
+    assert not any("AAAA" in line for line in no_v6)
+
+
+def test_plain_hosts_dnsmasq_unbound() -> None:
+    plain = lines(formats.render_plain(version()))
+    assert plain[1:] == ["csam-gallery.test", "*.csam-gallery.test", "exact-only.test", "xn--bcher-kva.example",
+                         "*.xn--bcher-kva.example"]
+    hosts = lines(formats.render_hosts(version()))
+    assert any("exact names only" in line for line in hosts if line.startswith("#"))  # documented as weaker
+    assert "192.0.2.80 csam-gallery.test" in hosts and "2001:db8::80 csam-gallery.test" in hosts
+    assert not any("*" in line for line in hosts if not line.startswith("#"))
+    dnsmasq = lines(formats.render_dnsmasq(version()))
+    assert "address=/csam-gallery.test/192.0.2.80" in dnsmasq and "address=/exact-only.test/2001:db8::80" in dnsmasq
+    unbound = lines(formats.render_unbound(version()))
+    assert unbound[1] == "server:"
+    assert '    local-zone: "csam-gallery.test." redirect' in unbound
+    assert '    local-zone: "exact-only.test." transparent' in unbound
+    assert '    local-data: "exact-only.test. 300 IN A 192.0.2.80"' in unbound
+
+
+def test_an_empty_version_renders_every_format() -> None:
+    for ext, body in formats.render_all(version(())).items():
+        assert b"serial 42" in body or b'"serial":42' in body, ext
+    assert formats.parse_envelope(formats.render_json(version(()))).count == 0
+
+
+def test_rpz_loads_in_named_checkzone(tmp_path: Path) -> None:
+    checkzone = require_binary("named-checkzone", "bind9-utils")
+    for ext in ("rpz", "a.rpz"):
+        (tmp_path / ext).write_bytes(formats.render_all(version(), only=ext)[ext])
+        result = subprocess.run([checkzone, "rpz.blocklist", str(tmp_path / ext)], capture_output=True, text=True)
+        assert result.returncode == 0 and "serial 42" in result.stdout, result.stdout + result.stderr
+
+
+def test_unbound_conf_passes_unbound_checkconf(tmp_path: Path) -> None:
+    checkconf = require_binary("unbound-checkconf", "unbound")
+    (tmp_path / "feed.conf").write_bytes(formats.render_unbound(version()))
+    conf = tmp_path / "unbound.conf"
+    conf.write_text(f'server:\n    chroot: ""\n    username: ""\n    directory: "{tmp_path}"\n'
+                    f'include: "{tmp_path}/feed.conf"\n')
+    result = subprocess.run([checkconf, str(conf)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_unknown_format_refused() -> None:
+    with pytest.raises(FeedFormatError, match="unknown feed format 'zip'"):
+        formats.render_all(version(), only="zip")
+
+
+def _envelope(**changes: object) -> bytes:
+    body = json.loads(formats.render_json(version()))
+    for key, value in changes.items():
+        if value is None and key != "previous_sha256":
+            body.pop(key)
+        else:
+            body[key] = value
+    return json.dumps(body).encode()
+
+
+def _entries(*names: str) -> list[dict[str, str]]:
+    return [{"name": n, "unicode": n, "scope": "exact"} for n in names]
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"", "not valid JSON"),
+    (b"\xff\xfe", "not valid JSON"),
+    (formats.render_json(version())[:-40], "not valid JSON"),  # truncated
+    (b"[]", "not a be-blocklist feed envelope"),
+    (_envelope(feed="other"), "not a be-blocklist feed envelope"),
+    (_envelope(format=2), "unsupported envelope format 2"),
+    (_envelope(serial=0), "serial must be a positive integer"),
+    (_envelope(serial="7"), "serial must be a positive integer"),
+    (_envelope(serial=True), "serial must be a positive integer"),
+    (_envelope(count=2), "count 2 does not match the 3 entries"),
+    (_envelope(count=None), "count None does not match"),
+    (_envelope(entries={"a": 1}), "entries must be a list"),
+    (_envelope(entries=[{"name": "a.test"}], count=1), r"entries\[0\] must be an object of exactly string name"),
+    (_envelope(entries=[{"name": "a.test", "unicode": 1, "scope": "exact"}], count=1), "exactly string name"),
+    (_envelope(entries=[{**_entries("a.test")[0], "extra": "x"}], count=1), "exactly string name"),
+    (_envelope(entries=["a.test"], count=1), "exactly string name"),
+    (_envelope(entries=_entries("b.test", "a.test"), count=2), r"entries\[1\].name 'a.test' is out of order"),
+    (_envelope(entries=[{"name": "a.test", "unicode": "a.test", "scope": "all"}], count=1), "unknown scope 'all'"),
+    (_envelope(entries=_entries("a.test", "a.test"), count=2), "listed twice"),
+    (_envelope(entries=_entries("Upper.test"), count=1), "not a lower-case A-label"),
+    (_envelope(entries=_entries("bad name.test"), count=1), "not a lower-case A-label"),
+    (_envelope(entries=_entries("a.test\n*.evil.test CNAME ."), count=1), "not a lower-case A-label"),
+    (_envelope(entries=_entries("trailing.test."), count=1), "not a lower-case A-label"),
+    (_envelope(entries=_entries("*.wild.test"), count=1), "not a lower-case A-label"),
+    (_envelope(entries=_entries("-dash.test"), count=1), "not a lower-case A-label"),
+    (_envelope(entries=_entries("a" * 64 + ".test"), count=1), "not a lower-case A-label"),
+    (_envelope(entries=_entries("com"), count=1), "top-level domain"),
+    (_envelope(stop_page={"name": "stop.blocklist.example"}), "stop_page must give name and ipv4"),
+    (_envelope(stop_page={"name": "stop.blocklist.example", "ipv4": "2001:db8::1"}), "not an IPv4 address"),
+    (_envelope(stop_page={"name": "stop.blocklist.example", "ipv4": "192.0.2.80", "ipv6": "x"}), "not an IPv6"),
+    (_envelope(stop_page={"name": "stop page", "ipv4": "192.0.2.80"}), "stop_page.name 'stop page' is not a host"),
+    (_envelope(stop_page={"name": "stop..example", "ipv4": "192.0.2.80"}), "is not a host name"),
+    (_envelope(previous_sha256=5), "previous_sha256 must be"),
+    (_envelope(previous_sha256="zz"), "previous_sha256 must be"),
+    (_envelope(generated_at="2026-11-28 12:00"), "generated_at '2026-11-28 12:00' is not YYYY-MM-DDTHH:MM:SSZ"),
+    (_envelope(expires_at=None), "expires_at must be a timestamp string"),
+    (_envelope(expires_at="2026-11-28T11:00:00Z"), "is not after generated_at"),
+])
+def test_parse_envelope_is_strict(data: bytes, message: str) -> None:
+    with pytest.raises(FeedFormatError, match=message):
+        formats.parse_envelope(data)
+
+
+def test_parse_envelope_accepts_a_null_previous_hash_and_no_ipv6() -> None:
+    parsed = formats.parse_envelope(formats.render_json(version(previous_sha256=None, stop_page_ipv6=None)))
+    assert parsed.previous_sha256 is None and parsed.stop_page_ipv6 is None
+
+
+@pytest.mark.parametrize("stop", ["Stop.Blocklist.Example", "stop.blocklist.example.", "stoppage"])
+def test_any_host_name_serves_as_stop_page(stop: str) -> None:
+    assert formats.parse_envelope(formats.render_json(version(stop_page_name=stop))).stop_page_name == stop
+
+
+def test_trusted_comment_round_trip_and_refusals() -> None:
+    comment = formats.trusted_comment(feed="be-blocklist", serial=42, expires_at=T0, sha256="cd" * 32, fmt="rpz")
+    assert comment == f"feed=be-blocklist serial=42 expires=2026-11-28T12:00:00Z sha256={'cd' * 32} format=rpz"
+    facts = formats.parse_trusted_comment(comment)
+    assert (facts.feed, facts.serial, facts.expires_at, facts.fmt) == ("be-blocklist", 42, T0, "rpz")
+    for broken in ("serial=42", comment.replace("serial=42", "serial=x"), "timestamp:1 file:feed.rpz"):
+        with pytest.raises(FeedFormatError, match="trusted comment"):
+            formats.parse_trusted_comment(broken)
+
+
+def test_diff() -> None:
+    old = ENTRIES
+    new = (ENTRIES[0], FeedEntry("exact-only.test", "exact-only.test", "domain_and_subdomains"),
+           FeedEntry("second.test", "second.test", "exact"))
+    change = formats.diff(old, new)
+    assert [e.name for e in change.added] == ["second.test"]
+    assert [e.name for e in change.removed] == ["xn--bcher-kva.example"]
+    assert [(a.scope, b.scope) for a, b in change.modified] == [("exact", "domain_and_subdomains")]
+    assert change.changed == 3
+    assert formats.diff(old, reversed(old)).changed == 0
+

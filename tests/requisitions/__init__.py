@@ -1,0 +1,1 @@
+"""Tests of requisition documents, rendering, delivery and orders."""
