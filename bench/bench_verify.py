@@ -44,7 +44,11 @@ async def verifier_qps(ip: str, port: int) -> float:
 
         started = time.monotonic()
         await asyncio.gather(*(worker() for _ in range(256)))
-        return done / (time.monotonic() - started)
+        elapsed = time.monotonic() - started
+        stats = querier.stats
+        print(f"  verifier: {stats.sent} sent, {stats.answered} answered, {stats.timeouts} timeouts, "
+              f"{stats.malformed} malformed, {stats.unmatched} unmatched")
+        return stats.answered / elapsed
 
 
 def main() -> None:

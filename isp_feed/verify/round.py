@@ -81,11 +81,26 @@ async def _judge(querier: Querier, target: Target, name: str, control: list[Obse
 
 async def run_round(targets: list[Target], names: list[str], control: Target, stop: StopPage, *,
                     rate_qps: float | None = 50.0, timeout: float = 2.0, retries: int = 2,
-                    backoff: float = 0.5) -> list[NameResult]:
-    """Judge every name at every target; the querier only ever sends to these resolvers and the control."""
+                    backoff: float = 0.5, max_in_flight: int = 64) -> list[NameResult]:
+    """Judge every name at every target; the querier only ever sends to these resolvers and the control.
+
+    Results come target by target, each in the order of `names`.
+    """
     endpoints = {(t.ip, t.port) for t in targets} | {(control.ip, control.port)}
-    async with Querier(sorted(endpoints), timeout=timeout, rate_qps=rate_qps) as querier:
-        controls = dict(zip(names, await asyncio.gather(
-            *(_ask_both(querier, control.ip, control.port, n) for n in names)), strict=True))
-        jobs = [_judge(querier, t, n, controls[n], stop, retries, backoff) for t in targets for n in names]
-        return list(await asyncio.gather(*jobs))
+    results: list[NameResult | None] = [None] * (len(targets) * len(names))
+    # A fixed pool of workers, each taking the next name: the control's answer, then every target at once.
+    # (One task per name and target would hold hundreds of thousands of waiting coroutines in a big round.)
+    upcoming = iter(enumerate(names))
+
+    async def worker(querier: Querier) -> None:
+        for index, name in upcoming:
+            controls = await _ask_both(querier, control.ip, control.port, name)
+            judged = await asyncio.gather(*(_judge(querier, t, name, controls, stop, retries, backoff)
+                                            for t in targets))
+            for position, result in enumerate(judged):
+                results[position * len(names) + index] = result
+
+    async with Querier(sorted(endpoints), timeout=timeout, rate_qps=rate_qps,
+                       max_in_flight=max_in_flight) as querier:
+        await asyncio.gather(*(worker(querier) for _ in range(min(len(names), max_in_flight))))
+    return [r for r in results if r is not None]

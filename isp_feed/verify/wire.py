@@ -1,0 +1,201 @@
+"""A fast reader for the DNS answers the verifier sees most: A, AAAA and CNAME records, EDE options.
+
+dnspython builds a full object model for every message, which costs more than the rest of a query together.
+This reader walks the wire format once and returns exactly what dnspython would give for the common case
+(answers grouped into RRsets in order of first appearance, duplicates dropped, the smallest TTL, names and
+addresses in dnspython's presentation format). Anything it does not handle exactly (another record type or
+class in the answer section, an unusual character in a name, a format error) raises `NotSimple`, and the
+caller falls back to dnspython, which is the reference.
+"""
+
+from __future__ import annotations
+
+import socket
+from functools import lru_cache
+
+import dns.rcode
+
+Answer = tuple[str, str, int, str]  # (owner name, type, TTL, rdata in presentation format)
+
+_A, _CNAME, _AAAA, _OPT = 1, 5, 28, 41
+_EDE = 15
+_TYPE_TEXT = {_A: "A", _CNAME: "CNAME", _AAAA: "AAAA"}
+# Bytes dnspython prints as they are in a label; anything else it escapes, and we leave that to it.
+_PLAIN = bytes(b for b in range(0x21, 0x7F) if chr(b) not in '"().;\\@$')
+_MAX_POINTERS = 16  # dnspython's MAX_COMPRESSION_POINTER_CHAIN
+
+
+class NotSimple(ValueError):
+    """The message needs dnspython: an unusual record, name or format."""
+
+
+@lru_cache(maxsize=64)
+def rcode_text(value: int) -> str:
+    """dnspython's name for an rcode value ("NOERROR", "NXDOMAIN"...)."""
+    return dns.rcode.to_text(dns.rcode.Rcode.make(value))
+
+
+def _name(data: bytes, offset: int) -> tuple[str, int]:
+    """The name at offset in presentation format (absolute, final dot) and the offset just after it."""
+    labels: list[str] = []
+    end = -1
+    jumps = 0
+    # As dnspython: each pointer goes strictly backwards, before the part of the name read so far.
+    segment_start = offset
+    bound = len(data)
+    while True:
+        if offset >= bound:
+            raise NotSimple("name runs past the end")
+        size = data[offset]
+        if size == 0:
+            offset += 1
+            break
+        if size >= 0xC0:
+            if offset + 1 >= bound:
+                raise NotSimple("pointer runs past the end")
+            if end < 0:
+                end = offset + 2
+            target = ((size & 0x3F) << 8) | data[offset + 1]
+            jumps += 1
+            if target >= segment_start or jumps > _MAX_POINTERS:
+                raise NotSimple("forward or looping compression pointer")
+            bound = segment_start
+            segment_start = offset = target
+            continue
+        if size > 63:
+            raise NotSimple("unknown label type")
+        if offset + 1 + size > bound:
+            raise NotSimple("label runs past the end")
+        label = data[offset + 1:offset + 1 + size]
+        if label.translate(None, _PLAIN):
+            raise NotSimple("label needs escaping")
+        labels.append(label.decode("ascii"))
+        offset += 1 + size
+    if end < 0:
+        end = offset
+    if not labels:
+        return ".", end
+    text = ".".join(labels) + "."
+    if len(text) > 254:
+        raise NotSimple("name too long")
+    return text, end
+
+
+def _skip_name(data: bytes, offset: int) -> int:
+    length = len(data)
+    while True:
+        if offset >= length:
+            raise NotSimple("name runs past the end")
+        size = data[offset]
+        if size == 0:
+            return offset + 1
+        if size >= 0xC0:
+            return offset + 2
+        if size > 63:
+            raise NotSimple("unknown label type")
+        offset += 1 + size
+
+
+def parse(data: bytes) -> tuple[str, list[Answer], list[tuple[int, str]]]:
+    """(rcode, answers, EDE options) of a response whose single question the caller already matched."""
+    if len(data) < 12:
+        raise NotSimple("shorter than a header")
+    qdcount = (data[4] << 8) | data[5]
+    ancount = (data[6] << 8) | data[7]
+    nscount = (data[8] << 8) | data[9]
+    arcount = (data[10] << 8) | data[11]
+    if qdcount != 1:
+        raise NotSimple("not exactly one question")
+    offset = _skip_name(data, 12) + 4
+    length = len(data)
+    # RRsets in order of first appearance: key -> [owner text, type text, ttl, rdata texts in order]
+    rrsets: dict[tuple[str, int], list] = {}  # type: ignore[type-arg]
+    for _ in range(ancount):
+        owner, offset = _name(data, offset)
+        if offset + 10 > length:
+            raise NotSimple("record header runs past the end")
+        rtype = (data[offset] << 8) | data[offset + 1]
+        rclass = (data[offset + 2] << 8) | data[offset + 3]
+        ttl = int.from_bytes(data[offset + 4:offset + 8], "big")
+        rdlength = (data[offset + 8] << 8) | data[offset + 9]
+        start = offset + 10
+        offset = start + rdlength
+        if offset > length or rclass != 1 or rtype not in _TYPE_TEXT or ttl > 0x7FFFFFFF:
+            raise NotSimple("record dnspython should read")
+        if rtype == _A:
+            if rdlength != 4:
+                raise NotSimple("bad A length")
+            rdata = socket.inet_ntop(socket.AF_INET, data[start:offset])
+        elif rtype == _AAAA:
+            if rdlength != 16:
+                raise NotSimple("bad AAAA length")
+            rdata = socket.inet_ntop(socket.AF_INET6, data[start:offset])
+        else:
+            rdata, used = _name(data, start)
+            if used != offset:
+                raise NotSimple("bad CNAME length")
+        key = (owner.lower(), rtype)
+        rrset = rrsets.get(key)
+        if rrset is None:
+            rrsets[key] = [owner, _TYPE_TEXT[rtype], ttl, [rdata]]
+        else:
+            if rdata not in rrset[3]:
+                rrset[3].append(rdata)
+            if ttl < rrset[2]:
+                rrset[2] = ttl
+    for _ in range(nscount):
+        offset = _skip_name(data, offset)
+        if offset + 10 > length:
+            raise NotSimple("record header runs past the end")
+        offset += 10 + ((data[offset + 8] << 8) | data[offset + 9])
+    extended_rcode = 0
+    ede: list[tuple[int, str]] = []
+    opt_seen = False
+    for _ in range(arcount):
+        offset = _skip_name(data, offset)
+        if offset + 10 > length:
+            raise NotSimple("record header runs past the end")
+        rtype = (data[offset] << 8) | data[offset + 1]
+        rdlength = (data[offset + 8] << 8) | data[offset + 9]
+        start = offset + 10
+        offset = start + rdlength
+        if offset > length:
+            raise NotSimple("record runs past the end")
+        if rtype == _OPT:
+            if opt_seen:
+                raise NotSimple("two OPT records")
+            opt_seen = True
+            extended_rcode = data[start - 6]  # the high byte of the OPT "TTL"
+            ede = _ede_options(data, start, offset)
+        elif rtype in (24, 250):  # SIG(0), TSIG: dnspython has rules for these
+            raise NotSimple("signed message")
+    if offset != length:
+        raise NotSimple("trailing bytes")
+    rcode = ((extended_rcode << 4) | (data[3] & 0x0F))
+    answers = [(owner, rtype_text, ttl, rdata)
+               for owner, rtype_text, ttl, rdatas in rrsets.values() for rdata in rdatas]
+    return rcode_text(rcode), answers, ede
+
+
+def _ede_options(data: bytes, offset: int, end: int) -> list[tuple[int, str]]:
+    found: list[tuple[int, str]] = []
+    while offset < end:
+        if offset + 4 > end:
+            raise NotSimple("option header runs past the end")
+        code = (data[offset] << 8) | data[offset + 1]
+        size = (data[offset + 2] << 8) | data[offset + 3]
+        value = data[offset + 4:offset + 4 + size]
+        offset += 4 + size
+        if offset > end:
+            raise NotSimple("option runs past the end")
+        if code == _EDE:
+            if size < 2:
+                raise NotSimple("short EDE option")
+            text = value[2:]
+            if text and text[-1] == 0:  # the text MAY be null-terminated
+                text = text[:-1]
+            try:
+                found.append(((value[0] << 8) | value[1], text.decode("utf8")))
+            except UnicodeDecodeError:
+                raise NotSimple("EDE text is not UTF-8") from None
+    return found
