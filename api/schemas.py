@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from blocklist.models import AuditEvent, Submission, User
 from blocklist.schemas import Scope
+from isp_feed.models import VerificationResult
 
 
 class ReasonIn(BaseModel):
@@ -102,6 +103,15 @@ def event_out(event: AuditEvent) -> dict[str, Any]:
     return {"seq": event.id, "at": event.at, "actor": event.actor, "action": event.action,
             "object_type": event.object_type, "object_id": event.object_id, "domain": event.domain,
             "order_id": event.order_id, "details": json.loads(event.details), "hash": event.hash}
+
+
+def check_out(result: VerificationResult, isp_name: str) -> dict[str, Any]:
+    """One DNS check of a name at one ISP resolver, with its evidence, as the API shows it."""
+    import json
+
+    return {"id": result.id, "round_id": result.round_id, "at": result.at, "isp_id": result.isp_id, "isp": isp_name,
+            "resolver": result.resolver, "verdict": result.verdict, "reason": result.reason,
+            "feed_serial": result.feed_serial, "evidence": json.loads(result.evidence)}
 
 
 def user_out(user: User) -> dict[str, Any]:

@@ -47,7 +47,7 @@ async def verifier_qps(ip: str, port: int) -> float:
         elapsed = time.monotonic() - started
         stats = querier.stats
         print(f"  verifier: {stats.sent} sent, {stats.answered} answered, {stats.timeouts} timeouts, "
-              f"{stats.malformed} malformed, {stats.unmatched} unmatched")
+              f"{stats.malformed} malformed, {stats.unmatched} unmatched, {stats.dnspython_reads} read by dnspython")
         return stats.answered / elapsed
 
 

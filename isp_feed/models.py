@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from blocklist.models import Base, UtcDateTime, utcnow
@@ -111,6 +111,8 @@ class VerificationResult(Base):
     """The verdict for one name at one ISP resolver in one round, with the raw evidence (append-only)."""
 
     __tablename__ = "verification_results"
+    __table_args__ = (Index("ix_verification_results_isp_round", "isp_id", "round_id"),
+                      Index("ix_verification_results_domain_isp", "domain", "isp_id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("verification_rounds.id"), index=True)

@@ -12,7 +12,7 @@ import logging
 import smtplib
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, insert, select
 from sqlalchemy.orm import Session
 
 from blocklist import audit
@@ -61,10 +61,12 @@ def verify(database: Database, settings: Settings, *, isp_name: str | None = Non
         backoff=min(0.5, settings.verify_timeout))) if targets and listed else []
     with database.transaction() as session:
         now = utcnow()
-        session.add_all(VerificationResult(
-            round_id=round_id, isp_id=r.target.isp_id, resolver=f"{r.target.ip}:{r.target.port}", domain=r.name,
-            verdict=r.verdict.value, reason=r.verdict.reason, evidence=evidence_json(r), feed_serial=serial, at=now,
-        ) for r in results)
+        # One executemany: a round of 100,000 names at a few ISPs is hundreds of thousands of rows.
+        for start in range(0, len(results), 5000):
+            session.execute(insert(VerificationResult), [dict(
+                round_id=round_id, isp_id=r.target.isp_id, resolver=f"{r.target.ip}:{r.target.port}",
+                domain=r.name, verdict=r.verdict.value, reason=r.verdict.reason, evidence=evidence_json(r),
+                feed_serial=serial, at=now) for r in results[start:start + 5000]])
         round_row = session.get(VerificationRound, round_id)
         assert round_row is not None
         round_row.finished_at = now
@@ -96,41 +98,112 @@ class IspCompliance:
     regressions: list[str]
 
 
+def _per_name(rows: list[tuple[str, str]]) -> dict[str, str]:
+    """One verdict per name from its verdicts at each of an ISP's resolvers: the weakest one counts."""
+    order = {"not_blocked": 0, "inconclusive": 1, "blocked_other_way": 2, "domain_dead": 3, "blocked": 4}
+    out: dict[str, str] = {}
+    for domain, verdict in rows:
+        if domain not in out or order.get(verdict, 0) < order.get(out[domain], 0):
+            out[domain] = verdict
+    return out
+
+
+def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
 def compliance(session: Session) -> list[IspCompliance]:
-    """Per ISP: the share of active names `blocked` in its latest round, and regressions (was blocked, now not)."""
+    """Per ISP: the share of active names `blocked` in its latest round, and regressions (was blocked, now not).
+
+    With several resolvers, a name counts as blocked at an ISP only when every resolver blocks it.
+    """
     active = set(session.execute(select(Submission.domain).where(Submission.status == "approved")).scalars())
+    last_rounds = dict(session.execute(select(VerificationResult.isp_id, func.max(VerificationResult.round_id))
+                                       .group_by(VerificationResult.isp_id)).all())
     figures = []
     for isp in session.execute(select(Isp).where(Isp.active.is_(True)).order_by(Isp.name)).scalars():
-        last_round = session.execute(select(func.max(VerificationResult.round_id))
-                                     .where(VerificationResult.isp_id == isp.id)).scalar_one()
-        rows = list(session.execute(select(VerificationResult).where(
-            VerificationResult.isp_id == isp.id, VerificationResult.round_id == last_round)).scalars()) \
-            if last_round else []
-        latest = {r.domain: r.verdict for r in rows if r.domain in active}
-        was_blocked = set(session.execute(select(VerificationResult.domain).where(
-            VerificationResult.isp_id == isp.id, VerificationResult.verdict == "blocked",
-            VerificationResult.round_id != last_round)).scalars()) if last_round else set()
+        last_round = last_rounds.get(isp.id)
+        latest = {d: v for d, v in _per_name(list(session.execute(
+            select(VerificationResult.domain, VerificationResult.verdict).where(
+                VerificationResult.isp_id == isp.id, VerificationResult.round_id == last_round)).tuples())).items()
+            if d in active} if last_round else {}
+        not_blocked = sorted(d for d, v in latest.items() if v == "not_blocked")
+        was_blocked: set[str] = set()
+        for chunk in _chunks(not_blocked):  # only the names that are not blocked now can have regressed
+            was_blocked.update(session.execute(select(VerificationResult.domain).distinct().where(
+                VerificationResult.isp_id == isp.id, VerificationResult.verdict == "blocked",
+                VerificationResult.round_id < last_round, VerificationResult.domain.in_(chunk))).scalars())
         blocked = sum(1 for v in latest.values() if v == "blocked")
-        figures.append(IspCompliance(
-            isp.id, isp.name, len(latest), blocked, blocked / len(latest) if latest else None,
-            sorted(d for d, v in latest.items() if v == "not_blocked"),
-            sorted(d for d, v in latest.items() if v == "not_blocked" and d in was_blocked)))
+        figures.append(IspCompliance(isp.id, isp.name, len(latest), blocked,
+                                     blocked / len(latest) if latest else None, not_blocked,
+                                     [d for d in not_blocked if d in was_blocked]))
     return figures
+
+
+@dataclass(frozen=True)
+class RoundFigure:
+    """One ISP in one round: names checked and names blocked there."""
+
+    round_id: int
+    isp_id: int
+    checked: int
+    blocked: int
+
+    @property
+    def share_blocked(self) -> float | None:
+        """Blocked / checked (None when nothing was checked)."""
+        return self.blocked / self.checked if self.checked else None
+
+
+def round_figures(session: Session, round_ids: list[int]) -> list[RoundFigure]:
+    """Per round and ISP, names checked and names blocked at every resolver of that ISP (one grouped query)."""
+    if not round_ids:
+        return []
+    domain = VerificationResult.domain
+    rows = session.execute(select(
+        VerificationResult.round_id, VerificationResult.isp_id, func.count(domain.distinct()),
+        # Names some resolver of the ISP did not block (COUNT DISTINCT skips the NULLs of the others).
+        func.count(case((VerificationResult.verdict != "blocked", domain), else_=None).distinct()),
+    ).where(VerificationResult.round_id.in_(round_ids)).group_by(
+        VerificationResult.round_id, VerificationResult.isp_id).order_by(
+        VerificationResult.round_id, VerificationResult.isp_id)).tuples()
+    return [RoundFigure(round_id, isp_id, checked, checked - unblocked)
+            for round_id, isp_id, checked, unblocked in rows]
+
+
+def checks_for(session: Session, domain: str, *, limit: int = 500) -> list[tuple[VerificationResult, str]]:
+    """The most recent verdicts about one name, with the ISP's name: newest first."""
+    return [(row, name) for row, name in session.execute(
+        select(VerificationResult, Isp.name).join(Isp, Isp.id == VerificationResult.isp_id)
+        .where(VerificationResult.domain == domain)
+        .order_by(VerificationResult.id.desc()).limit(limit)).tuples()]
 
 
 def time_to_block(session: Session, domain: str) -> dict[str, float | None]:
     """Seconds from approval to the first `blocked` verdict, per ISP (None: never seen blocked yet)."""
-    sub = session.execute(select(Submission).where(Submission.domain == domain, Submission.status == "approved")
-                          ).scalar_one_or_none()
-    if sub is None or sub.order_id is None:
-        return {}
-    approved_at = session.get(Order, sub.order_id).created_at  # type: ignore[union-attr]
-    out: dict[str, float | None] = {}
-    for isp in session.execute(select(Isp).where(Isp.active.is_(True))).scalars():
-        first = session.execute(select(func.min(VerificationResult.at)).where(
-            VerificationResult.isp_id == isp.id, VerificationResult.domain == domain,
-            VerificationResult.verdict == "blocked", VerificationResult.at >= approved_at)).scalar_one()
-        out[isp.name] = (first - approved_at).total_seconds() if first else None
+    return times_to_block(session, [domain]).get(domain, {})
+
+
+def times_to_block(session: Session, domains: list[str]) -> dict[str, dict[str, float | None]]:
+    """For each currently blocked name: seconds from its approval to the first `blocked` verdict, per active ISP."""
+    isps = dict(session.execute(select(Isp.id, Isp.name).where(Isp.active.is_(True))).tuples().all())
+    out: dict[str, dict[str, float | None]] = {}
+    for chunk in _chunks(domains):
+        approved = dict(session.execute(select(Submission.domain, Order.created_at).join(
+            Order, Order.id == Submission.order_id).where(Submission.status == "approved",
+                                                          Submission.domain.in_(chunk))).tuples().all())
+        for domain in approved:
+            out[domain] = dict.fromkeys(isps.values())
+        firsts = session.execute(select(VerificationResult.domain, VerificationResult.isp_id,
+                                        func.min(VerificationResult.at)).join(
+            Submission, (Submission.domain == VerificationResult.domain) & (Submission.status == "approved")).join(
+            Order, Order.id == Submission.order_id).where(
+            VerificationResult.domain.in_(chunk), VerificationResult.verdict == "blocked",
+            VerificationResult.at >= Order.created_at).group_by(
+            VerificationResult.domain, VerificationResult.isp_id)).tuples()
+        for domain, isp_id, first in firsts:
+            if isp_id in isps and domain in approved:
+                out[domain][isps[isp_id]] = (first - approved[domain]).total_seconds()
     return out
 
 

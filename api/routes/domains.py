@@ -9,9 +9,11 @@ from sqlalchemy.orm import Session
 
 from api.deps import role, runtime, session
 from api.runtime import Runtime
-from api.schemas import ReasonIn, event_out, submission_out
+from api.schemas import ReasonIn, check_out, event_out, submission_out
 from blocklist import workflow
 from blocklist.models import User
+from blocklist.names import normalize
+from isp_feed import verification
 
 router = APIRouter(tags=["domains"])
 magistrate = role("magistrate", action="lift or renew blocks")
@@ -42,8 +44,10 @@ def renew(body: ReasonIn, name: str = NAME, db: Session = Depends(session), rt: 
     return submission_out(sub)
 
 
-@router.get("/domains/{name}/history", summary="Every event about a name, in order")
+@router.get("/domains/{name}/history", summary="Every event about a name, in order, and its DNS checks")
 def history(name: str = NAME, db: Session = Depends(session), _: User = Depends(reader)) -> dict[str, Any]:
-    """Submission, decisions, requisitions, feed versions, checks."""
+    """Submission, decisions, requisitions, feed versions; then the newest DNS checks with their evidence."""
     events = workflow.history(db, name)
-    return {"domain": name, "events": [event_out(e) for e in events]}
+    checks = verification.checks_for(db, normalize(name).a_label)
+    return {"domain": name, "events": [event_out(e) for e in events],
+            "checks": [check_out(result, isp) for result, isp in checks]}

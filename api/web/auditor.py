@@ -15,7 +15,8 @@ from blocklist import audit, workflow
 from blocklist.errors import NameRefused
 from blocklist.models import AuditEvent, Submission, User
 from blocklist.names import normalize
-from isp_feed import serving
+from isp_feed import serving, verification
+from isp_feed.models import VerificationResult
 from requisitions import service as requisitions
 
 router = APIRouter(include_in_schema=False)
@@ -28,6 +29,7 @@ def home(request: Request, q: str = "", db: Session = Depends(session),
     """Search a name or a case number; the chain's status."""
     events: list[AuditEvent] = []
     subs: list[Submission] = []
+    checks: list[tuple[VerificationResult, str]] = []
     query = q.strip()[:200]
     if query:
         subs = workflow.list_submissions(db, case_number=query)
@@ -42,11 +44,13 @@ def home(request: Request, q: str = "", db: Session = Depends(session),
             for event in workflow.history(db, domain):
                 seen[event.id] = event
         events = [seen[i] for i in sorted(seen)]
+        for domain in domains[:20]:
+            checks.extend(verification.checks_for(db, domain, limit=100))
         if not subs and domains:
             subs = list(db.execute(select(Submission).where(Submission.domain.in_(domains))
                                    .order_by(Submission.id)).scalars())
     details = {e.id: json.loads(e.details) for e in events}
-    return page(request, "auditor.html", user, q=query, events=events, details=details, subs=subs,
+    return page(request, "auditor.html", user, q=query, events=events, details=details, subs=subs, checks=checks,
                 chain=audit.verify(db), feed=serving.feed_states(db),
                 overdue=len(requisitions.list_requisitions(db, status="overdue")))
 

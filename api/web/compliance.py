@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.deps import session
 from api.web.common import needs, page
 from blocklist.errors import NotFound
-from blocklist.models import Isp, User
+from blocklist.models import Isp, Submission, User
 from isp_feed import verification
 from isp_feed.models import VerificationResult, VerificationRound
 
@@ -20,19 +20,15 @@ router = APIRouter(include_in_schema=False)
 readers = needs("magistrate", "auditor", "admin")
 
 
-def _history(db: Session, rounds: list[VerificationRound]) -> dict[str, list[tuple[int, float]]]:
+PAGE_SIZE = 100
+
+
+def _history(figures: list[verification.RoundFigure], names: dict[int, str]) -> dict[str, list[tuple[int, float]]]:
     """Per ISP, (round id, share blocked) for each recent round that checked it."""
-    names = dict(db.execute(select(Isp.id, Isp.name)).all())
     series: dict[str, list[tuple[int, float]]] = {}
-    for rnd in rounds:
-        counts: dict[int, list[int]] = {}
-        for isp_id, verdict in db.execute(select(VerificationResult.isp_id, VerificationResult.verdict)
-                                          .where(VerificationResult.round_id == rnd.id)):
-            tally = counts.setdefault(isp_id, [0, 0])
-            tally[0] += verdict == "blocked"
-            tally[1] += 1
-        for isp_id, (blocked, total) in counts.items():
-            series.setdefault(names.get(isp_id, str(isp_id)), []).append((rnd.id, blocked / total))
+    for f in figures:
+        if f.share_blocked is not None:
+            series.setdefault(names.get(f.isp_id, str(f.isp_id)), []).append((f.round_id, f.share_blocked))
     return series
 
 
@@ -57,18 +53,35 @@ def _chart(series: dict[str, list[tuple[int, float]]]) -> str:
 
 
 @router.get("/compliance", response_class=HTMLResponse)
-def compliance_page(request: Request, db: Session = Depends(session), user: User = Depends(readers)) -> HTMLResponse:
-    """Per ISP the share blocked, regressions, the per-name matrix of the latest verdicts, and the chart."""
+def compliance_page(request: Request, problems: bool = False, start: int = Query(0, ge=0, le=10_000_000),
+                    db: Session = Depends(session), user: User = Depends(readers)) -> HTMLResponse:
+    """Per ISP the share blocked and regressions, ISPs x recent rounds with a chart, the per-name matrix."""
     figures = verification.compliance(db)
     rounds = list(db.execute(select(VerificationRound).order_by(VerificationRound.id.desc()).limit(30)).scalars())
-    latest: dict[tuple[str, int], VerificationResult] = {}
-    for row in db.execute(select(VerificationResult).order_by(VerificationResult.id)).scalars():
-        latest[(row.domain, row.isp_id)] = row
+    per_round = verification.round_figures(db, [r.id for r in rounds])
     isps = list(db.execute(select(Isp).where(Isp.active.is_(True)).order_by(Isp.name)).scalars())
-    domains = sorted({d for d, _ in latest})
-    blocked_after = {d: verification.time_to_block(db, d) for d in domains}
+    isp_names = {i.id: i.name for i in isps}
+    by_round = {(f.round_id, f.isp_id): f for f in per_round}
+    # The matrix pages over the blocked names (or only those some ISP does not block), a page at a time.
+    if problems:
+        everyone = sorted({d for f in figures for d in f.not_blocked})
+    else:
+        everyone = list(db.execute(select(Submission.domain).where(Submission.status == "approved")
+                                   .order_by(Submission.domain)).scalars())
+    domains = everyone[start:start + PAGE_SIZE]
+    latest: dict[tuple[str, int], VerificationResult] = {}
+    last_rounds = dict(db.execute(select(VerificationResult.isp_id, func.max(VerificationResult.round_id))
+                                  .group_by(VerificationResult.isp_id)).tuples().all())
+    if domains:
+        for row in db.execute(select(VerificationResult).where(VerificationResult.domain.in_(domains))
+                              .order_by(VerificationResult.id)).scalars():
+            if row.round_id == last_rounds.get(row.isp_id):
+                latest[(row.domain, row.isp_id)] = row
+    blocked_after = verification.times_to_block(db, domains)
     return page(request, "compliance.html", user, figures=figures, rounds=rounds, isps=isps, domains=domains,
-                latest=latest, blocked_after=blocked_after, chart=_chart(_history(db, list(reversed(rounds)))))
+                latest=latest, blocked_after=blocked_after, by_round=by_round, problems=problems, start=start,
+                total=len(everyone), page_size=PAGE_SIZE,
+                chart=_chart(_history(sorted(per_round, key=lambda f: f.round_id), isp_names)))
 
 
 @router.get("/compliance/evidence/{result_id}", response_class=HTMLResponse)

@@ -94,6 +94,7 @@ class QuerierStats:
     malformed: int = 0
     truncated: int = 0  # answers with TC set, asked again over TCP
     icmp_errors: int = 0
+    dnspython_reads: int = 0  # answers the fast reader left to dnspython (unusual records or names)
 
 
 @lru_cache(maxsize=65536)
@@ -392,6 +393,7 @@ class Querier:
         try:
             rcode, answers, ede = wire.parse(data)
         except wire.NotSimple:
+            self.stats.dnspython_reads += 1
             try:
                 rcode, answers, ede = _parse_with_dnspython(data)
             except dns.exception.DNSException as exc:

@@ -17,7 +17,7 @@ import dns.rcode
 
 Answer = tuple[str, str, int, str]  # (owner name, type, TTL, rdata in presentation format)
 
-_A, _CNAME, _AAAA, _OPT = 1, 5, 28, 41
+_A, _NS, _CNAME, _SOA, _AAAA, _OPT = 1, 2, 5, 6, 28, 41
 _EDE = 15
 _TYPE_TEXT = {_A: "A", _CNAME: "CNAME", _AAAA: "AAAA"}
 # Bytes dnspython prints as they are in a label; anything else it escapes, and we leave that to it.
@@ -81,19 +81,38 @@ def _name(data: bytes, offset: int) -> tuple[str, int]:
     return text, end
 
 
-def _skip_name(data: bytes, offset: int) -> int:
-    length = len(data)
-    while True:
-        if offset >= length:
-            raise NotSimple("name runs past the end")
-        size = data[offset]
-        if size == 0:
-            return offset + 1
-        if size >= 0xC0:
-            return offset + 2
-        if size > 63:
-            raise NotSimple("unknown label type")
-        offset += 1 + size
+def _record_header(data: bytes, offset: int) -> tuple[str, int, int, int, int, int]:
+    """(owner, type, class, ttl, rdata start, rdata end) of the record at offset."""
+    owner, offset = _name(data, offset)
+    if offset + 10 > len(data):
+        raise NotSimple("record header runs past the end")
+    rtype = (data[offset] << 8) | data[offset + 1]
+    rclass = (data[offset + 2] << 8) | data[offset + 3]
+    ttl = int.from_bytes(data[offset + 4:offset + 8], "big")
+    start = offset + 10
+    end = start + ((data[offset + 8] << 8) | data[offset + 9])
+    if end > len(data):
+        raise NotSimple("record runs past the end")
+    return owner, rtype, rclass, ttl, start, end
+
+
+def _check_other(data: bytes, rtype: int, rclass: int, start: int, end: int) -> None:
+    """Check an authority or additional record as dnspython would read it, or leave it to dnspython."""
+    if rclass != 1:
+        raise NotSimple("record of another class")
+    if (rtype == _A and end - start == 4) or (rtype == _AAAA and end - start == 16):
+        return
+    if rtype == _NS:
+        if _name(data, start)[1] != end:
+            raise NotSimple("bad NS length")
+        return
+    if rtype == _SOA:
+        _, after = _name(data, start)
+        _, after = _name(data, after)
+        if after + 20 != end:
+            raise NotSimple("bad SOA length")
+        return
+    raise NotSimple("record dnspython should read")
 
 
 def parse(data: bytes) -> tuple[str, list[Answer], list[tuple[int, str]]]:
@@ -106,28 +125,21 @@ def parse(data: bytes) -> tuple[str, list[Answer], list[tuple[int, str]]]:
     arcount = (data[10] << 8) | data[11]
     if qdcount != 1:
         raise NotSimple("not exactly one question")
-    offset = _skip_name(data, 12) + 4
-    length = len(data)
+    offset = _name(data, 12)[1] + 4
+    if offset > len(data):
+        raise NotSimple("question runs past the end")
     # RRsets in order of first appearance: key -> [owner text, type text, ttl, rdata texts in order]
     rrsets: dict[tuple[str, int], list] = {}  # type: ignore[type-arg]
     for _ in range(ancount):
-        owner, offset = _name(data, offset)
-        if offset + 10 > length:
-            raise NotSimple("record header runs past the end")
-        rtype = (data[offset] << 8) | data[offset + 1]
-        rclass = (data[offset + 2] << 8) | data[offset + 3]
-        ttl = int.from_bytes(data[offset + 4:offset + 8], "big")
-        rdlength = (data[offset + 8] << 8) | data[offset + 9]
-        start = offset + 10
-        offset = start + rdlength
-        if offset > length or rclass != 1 or rtype not in _TYPE_TEXT or ttl > 0x7FFFFFFF:
+        owner, rtype, rclass, ttl, start, offset = _record_header(data, offset)
+        if rclass != 1 or rtype not in _TYPE_TEXT or ttl > 0x7FFFFFFF:
             raise NotSimple("record dnspython should read")
         if rtype == _A:
-            if rdlength != 4:
+            if offset - start != 4:
                 raise NotSimple("bad A length")
             rdata = socket.inet_ntop(socket.AF_INET, data[start:offset])
         elif rtype == _AAAA:
-            if rdlength != 16:
+            if offset - start != 16:
                 raise NotSimple("bad AAAA length")
             rdata = socket.inet_ntop(socket.AF_INET6, data[start:offset])
         else:
@@ -138,38 +150,30 @@ def parse(data: bytes) -> tuple[str, list[Answer], list[tuple[int, str]]]:
         rrset = rrsets.get(key)
         if rrset is None:
             rrsets[key] = [owner, _TYPE_TEXT[rtype], ttl, [rdata]]
+        elif rtype == _CNAME:
+            raise NotSimple("two CNAMEs for one owner: dnspython keeps the last")
         else:
             if rdata not in rrset[3]:
                 rrset[3].append(rdata)
             if ttl < rrset[2]:
                 rrset[2] = ttl
     for _ in range(nscount):
-        offset = _skip_name(data, offset)
-        if offset + 10 > length:
-            raise NotSimple("record header runs past the end")
-        offset += 10 + ((data[offset + 8] << 8) | data[offset + 9])
+        _, rtype, rclass, _ttl, start, offset = _record_header(data, offset)
+        _check_other(data, rtype, rclass, start, offset)
     extended_rcode = 0
     ede: list[tuple[int, str]] = []
     opt_seen = False
     for _ in range(arcount):
-        offset = _skip_name(data, offset)
-        if offset + 10 > length:
-            raise NotSimple("record header runs past the end")
-        rtype = (data[offset] << 8) | data[offset + 1]
-        rdlength = (data[offset + 8] << 8) | data[offset + 9]
-        start = offset + 10
-        offset = start + rdlength
-        if offset > length:
-            raise NotSimple("record runs past the end")
+        owner, rtype, rclass, ttl, start, offset = _record_header(data, offset)
         if rtype == _OPT:
-            if opt_seen:
-                raise NotSimple("two OPT records")
+            if opt_seen or owner != "." or (ttl >> 16) & 0xFF != 0:
+                raise NotSimple("a second OPT record, or one dnspython should read")
             opt_seen = True
-            extended_rcode = data[start - 6]  # the high byte of the OPT "TTL"
+            extended_rcode = ttl >> 24
             ede = _ede_options(data, start, offset)
-        elif rtype in (24, 250):  # SIG(0), TSIG: dnspython has rules for these
-            raise NotSimple("signed message")
-    if offset != length:
+        else:
+            _check_other(data, rtype, rclass, start, offset)
+    if offset != len(data):
         raise NotSimple("trailing bytes")
     rcode = ((extended_rcode << 4) | (data[3] & 0x0F))
     answers = [(owner, rtype_text, ttl, rdata)
@@ -178,6 +182,7 @@ def parse(data: bytes) -> tuple[str, list[Answer], list[tuple[int, str]]]:
 
 
 def _ede_options(data: bytes, offset: int, end: int) -> list[tuple[int, str]]:
+    """The Extended DNS Errors (RFC 8914) of an OPT record's options; any other option goes to dnspython."""
     found: list[tuple[int, str]] = []
     while offset < end:
         if offset + 4 > end:
@@ -188,14 +193,13 @@ def _ede_options(data: bytes, offset: int, end: int) -> list[tuple[int, str]]:
         offset += 4 + size
         if offset > end:
             raise NotSimple("option runs past the end")
-        if code == _EDE:
-            if size < 2:
-                raise NotSimple("short EDE option")
-            text = value[2:]
-            if text and text[-1] == 0:  # the text MAY be null-terminated
-                text = text[:-1]
-            try:
-                found.append(((value[0] << 8) | value[1], text.decode("utf8")))
-            except UnicodeDecodeError:
-                raise NotSimple("EDE text is not UTF-8") from None
+        if code != _EDE or size < 2:
+            raise NotSimple("an EDNS option dnspython should read")
+        text = value[2:]
+        if text and text[-1] == 0:  # the text MAY be null-terminated
+            text = text[:-1]
+        try:
+            found.append(((value[0] << 8) | value[1], text.decode("utf8")))
+        except UnicodeDecodeError:
+            raise NotSimple("EDE text is not UTF-8") from None
     return found

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from pathlib import Path
 
 import dns.message
 import dns.rrset
 
-from isp_feed.verify.querier import Querier
+from isp_feed.verify.querier import Observation, Querier
 
 
 def _silent_socket() -> socket.socket:
@@ -91,3 +92,35 @@ def test_answers_from_elsewhere_or_with_another_id_are_not_taken() -> None:
     finally:
         server.close()
         forger.close()
+
+
+def test_real_unbound_answers_are_read_without_dnspython_and_as_dnspython_reads_them(tmp_path: Path) -> None:
+    from isp_feed.verify.querier import _parse_with_dnspython
+    from tests.support.resolvers import RPZ_ZONE, STOP_NAME, start_unbound
+
+    rpz = tmp_path / "feed.rpz"
+    rpz.write_text(f"$TTL 60\n@ IN SOA localhost. hostmaster.blocklist.invalid. 1 3600 600 604800 60\n"
+                   f"@ IN NS localhost.\ncsam-gallery.test.{RPZ_ZONE}. IN CNAME {STOP_NAME}.\n"
+                   f"second.test.{RPZ_ZONE}. IN CNAME .\n")
+    questions = [("csam-gallery.test", "A"), ("csam-gallery.test", "AAAA"), ("second.test", "A"),
+                 ("good.test", "A"), ("good.test", "AAAA"), ("gone.test", "A"), ("exact-only.test", "AAAA")]
+
+    async def go(port: int) -> list[Observation]:
+        async with Querier([("127.0.0.1", port)], rate_qps=None) as querier:
+            found = [await querier.query("127.0.0.1", port, name, qtype) for name, qtype in questions]
+            assert querier.stats.dnspython_reads == 0
+            return found
+
+    with start_unbound(tmp_path, rpz) as unbound:
+        observations = asyncio.run(go(unbound.port))
+    by_question = {(o.qname, o.qtype): o for o in observations}
+    for o in observations:
+        assert o.answer_wire is not None and (o.rcode, o.answers, o.ede) == _parse_with_dnspython(o.answer_wire)
+    assert by_question[("csam-gallery.test", "A")].answers[0][1] == "CNAME"
+    assert by_question[("csam-gallery.test", "A")].answers[0][3] == f"{STOP_NAME}."
+    assert by_question[("second.test", "A")].rcode == "NXDOMAIN"
+    assert by_question[("gone.test", "A")].rcode == "NXDOMAIN"
+    assert by_question[("exact-only.test", "AAAA")].rcode == "NOERROR" and not by_question[
+        ("exact-only.test", "AAAA")].answers
+    assert [(owner, rtype, rdata) for owner, rtype, _ttl, rdata in by_question[("good.test", "AAAA")].answers] == [
+        ("good.test.", "AAAA", "2001:db8::10")]

@@ -137,3 +137,35 @@ def test_compliance_pages_and_regression_alert(rt: Runtime, people: dict[str, Us
     assert "s after approval" in html
     evidence_link = re.search(r'href="(/compliance/evidence/\d+)"', html)
     assert evidence_link and "raw (base64)" in client.get(evidence_link.group(1)).text
+    assert "Share blocked per access provider and round" in html and "100.0%" in html and "0.0%" in html
+    problems = client.get("/compliance", params={"problems": "true"}).text
+    assert "names 1-1 of 1" in problems and "verdict-not_blocked" in problems
+    # The name's history carries its checks: in the auditor's search and in the API.
+    assert "DNS checks of this name" in client.get("/auditor", params={"q": "csam-gallery.test"}).text
+    with rt.database.transaction() as s:
+        token = users.issue_token(s, actor="test", user=people["auditor"])
+    checks = client.get("/api/v1/domains/csam-gallery.test/history",
+                        headers={"Authorization": f"Bearer {token}"}).json()["checks"]
+    assert [c["verdict"] for c in checks] == ["not_blocked", "blocked"]
+    assert checks[0]["isp"] == "ISP" and checks[0]["evidence"]["isp"][0]["raw"]
+
+
+def test_evidence_cannot_be_changed_or_deleted(rt: Runtime) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    with rt.database.transaction() as s:
+        isp, _ = isps.add_isp(s, actor="test", name="Evidence", email="noc@evidence.example", language="fr",
+                           resolvers=["127.0.0.1:5399"])
+        s.execute(text("INSERT INTO verification_rounds (started_at, names, resolvers, \"trigger\") "
+                       "VALUES (CURRENT_TIMESTAMP, 1, 1, 'manual')"))
+        round_id = s.execute(text("SELECT max(id) FROM verification_rounds")).scalar_one()
+        s.execute(text("INSERT INTO verification_results (round_id, isp_id, resolver, domain, verdict, reason, "
+                       "evidence, at) VALUES (:r, :i, '127.0.0.1:5399', 'csam-gallery.test', 'blocked', 'x', '{}', "
+                       "CURRENT_TIMESTAMP)"), {"r": round_id, "i": isp.id})
+    for statement in ("UPDATE verification_results SET verdict = 'not_blocked'", "DELETE FROM verification_results",
+                      "DELETE FROM verification_rounds"):
+        with pytest.raises(DBAPIError, match="append-only"), rt.database.transaction() as s:
+            s.execute(text(statement))
+    with rt.database.transaction() as s:
+        assert s.execute(text("SELECT verdict FROM verification_results")).scalar_one() == "blocked"

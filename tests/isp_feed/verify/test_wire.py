@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import dns.edns
 import dns.exception
 import dns.flags
@@ -19,6 +21,8 @@ from hypothesis import strategies as st
 
 from isp_feed.verify import wire
 from isp_feed.verify.querier import _parse_with_dnspython
+
+EXAMPLES = int(os.environ.get("WIRE_EXAMPLES", "400"))  # raise it for a longer search: WIRE_EXAMPLES=20000
 
 LABEL = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_*", min_size=1,
                 max_size=12).map(str.encode) | st.sampled_from([b"x y", b"a.b", b'q"', "é".encode(), b"\\", b"@",
@@ -71,7 +75,7 @@ def _same_as_dnspython(data: bytes) -> None:
     assert got == expected
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(question=NAME, records=st.lists(RECORD, max_size=6), rcode=st.sampled_from([0, 2, 3, 5, 16, 23]),
        ede=st.lists(st.tuples(st.integers(0, 30), st.sampled_from(["", "blocked", "filtré"])), max_size=2),
        edns=st.booleans(), authority=st.booleans())
@@ -82,7 +86,7 @@ def test_same_answers_as_dnspython(question: str, records: list[tuple[str, str, 
     _same_as_dnspython(_build(question, records, rcode, ede, edns, authority))
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(records=st.lists(RECORD, min_size=1, max_size=4), cut=st.integers(12, 400),
        flips=st.lists(st.tuples(st.integers(0, 400), st.integers(0, 255)), max_size=3))
 @example(records=[("a.test.", "A", 1, "192.0.2.1")], cut=400, flips=[(12, 0xC0)])
