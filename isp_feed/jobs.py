@@ -7,10 +7,10 @@ import datetime as dt
 from sqlalchemy import func, select
 
 from blocklist.db import Database
-from blocklist.models import utcnow
+from blocklist.models import Submission, utcnow
 from blocklist.settings import Settings
 from blocklist.workflow import name_policy
-from isp_feed import publish, verification
+from isp_feed import publish, serving, verification
 from isp_feed.keys import KeyStore
 from isp_feed.models import VerificationRound
 
@@ -26,16 +26,25 @@ def publish_feed(database: Database, settings: Settings, *, force: bool = False)
 
 
 def verify_when_due(database: Database, settings: Settings) -> int | None:
-    """A round soon after each new feed version (after a grace period) and at least daily."""
+    """The names a new feed version added, soon after it (after a grace period); every name at least daily."""
     if not settings.verify_control_resolver:
         return None
     with database.transaction() as session:
         latest = publish.latest_version(session)
-        checked = session.execute(select(func.max(VerificationRound.feed_serial))).scalar_one()
+        # Rounds of the server's own verifier (a remote probe's round does not mean the server checked a version).
+        checked = session.execute(select(func.max(VerificationRound.feed_serial)).where(
+            VerificationRound.trigger.in_(("new version", "daily", "manual")))).scalar_one()
         grace_over = latest is not None and utcnow() - latest.generated_at >= dt.timedelta(
             seconds=settings.verify_grace_seconds)
         new_version = latest is not None and latest.added + latest.removed > 0 and (checked or 0) < latest.serial
         due = verification.round_due(session, every=dt.timedelta(days=1))
-    if (new_version and grace_over) or due:
-        return verification.verify(database, settings, trigger="new version" if new_version else "daily")
+        names: list[str] | None = None  # None: every blocked name
+        if new_version and grace_over and not due and checked is not None and latest is not None:
+            added = {a["name"] for a in serving.diff(session, from_serial=checked, to_serial=latest.serial).added}
+            names = sorted(added & set(session.execute(
+                select(Submission.domain).where(Submission.status == "approved")).scalars()))
+    if due:
+        return verification.verify(database, settings, trigger="daily")
+    if new_version and grace_over:
+        return verification.verify(database, settings, trigger="new version", names=names)
     return None

@@ -126,6 +126,25 @@ class VerificationResult(Base):
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 
+class VerificationLatest(Base):
+    """The newest verdict for each name at each ISP resolver, kept up to date after every round.
+
+    Derived from the append-only `verification_results` (which stay the evidence): it lets compliance figures
+    read one row per name and resolver instead of the whole history.
+    """
+
+    __tablename__ = "verification_latest"
+
+    isp_id: Mapped[int] = mapped_column(ForeignKey("isps.id"), primary_key=True)
+    resolver: Mapped[str] = mapped_column(String(60), primary_key=True)
+    domain: Mapped[str] = mapped_column(String(253), primary_key=True)
+    result_id: Mapped[int] = mapped_column(ForeignKey("verification_results.id"))
+    round_id: Mapped[int] = mapped_column(Integer)
+    verdict: Mapped[str] = mapped_column(String(20))
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    last_blocked_round: Mapped[int | None] = mapped_column(Integer, nullable=True)  # a later non-block regressed
+
+
 class Probe(Base):
     """A verifier running inside an ISP's network: it asks the local resolver and posts signed results."""
 

@@ -14,7 +14,7 @@ from blocklist.models import Isp, Submission, User, utcnow
 from blocklist.roles import actor_label
 from blocklist.settings import Settings
 from blocklist.tokens import new_token, token_hash, token_prefix
-from isp_feed import signing
+from isp_feed import signing, verification
 from isp_feed.models import Probe, VerificationResult, VerificationRound
 from isp_feed.publish import latest_version
 from isp_feed.verify.classify import VERDICTS
@@ -81,15 +81,18 @@ def accept_results(session: Session, *, probe: Probe, body: bytes, signature: st
                             names=len(results), resolvers=1, trigger=f"probe:{probe.name}"[:20])
     session.add(rnd)
     session.flush()
+    listed = set(session.execute(select(Submission.domain).where(Submission.status == "approved")).scalars())
     for item in results:
         if not isinstance(item, dict) or item.get("verdict") not in VERDICTS or not isinstance(item.get("name"), str):
             raise InvalidInput("every result needs a name and a known verdict")
+        if item["name"] not in listed:
+            raise InvalidInput(f"{item['name'][:253]!r} is not a blocked name: a probe reports only on its work")
         session.add(VerificationResult(round_id=rnd.id, isp_id=probe.isp_id, resolver=resolver[:60],
                                        domain=item["name"][:253], verdict=item["verdict"],
                                        reason=str(item.get("reason", ""))[:2000],
                                        evidence=json.dumps(item.get("evidence", {}), separators=(",", ":")),
                                        feed_serial=rnd.feed_serial, at=now))
-    session.flush()
+    verification.refresh_latest(session, rnd.id)
     audit.record(session, actor=f"probe:{probe.name}", action="verification.probe_round",
                  object_type="verification_round", object_id=rnd.id,
                  details={"resolver": resolver, "results": len(results)})

@@ -12,7 +12,7 @@ import logging
 import smtplib
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, insert, select
+from sqlalchemy import case, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from blocklist import audit
@@ -22,7 +22,7 @@ from blocklist.isps import parse_resolver
 from blocklist.models import Isp, Order, Submission, utcnow
 from blocklist.settings import Settings
 from isp_feed import alerts
-from isp_feed.models import VerificationResult, VerificationRound
+from isp_feed.models import VerificationLatest, VerificationResult, VerificationRound
 from isp_feed.publish import latest_version
 from isp_feed.verify.classify import StopPage
 from isp_feed.verify.round import Target, evidence_json, run_round
@@ -67,6 +67,7 @@ def verify(database: Database, settings: Settings, *, isp_name: str | None = Non
                 round_id=round_id, isp_id=r.target.isp_id, resolver=f"{r.target.ip}:{r.target.port}",
                 domain=r.name, verdict=r.verdict.value, reason=r.verdict.reason, evidence=evidence_json(r),
                 feed_serial=serial, at=now) for r in results[start:start + 5000]])
+        refresh_latest(session, round_id)
         round_row = session.get(VerificationRound, round_id)
         assert round_row is not None
         round_row.finished_at = now
@@ -98,6 +99,22 @@ class IspCompliance:
     regressions: list[str]
 
 
+_REFRESH_LATEST = text("""
+    INSERT INTO verification_latest (isp_id, resolver, domain, result_id, round_id, verdict, at, last_blocked_round)
+    SELECT isp_id, resolver, domain, id, round_id, verdict, at, CASE WHEN verdict = 'blocked' THEN round_id END
+    FROM verification_results WHERE round_id = :round_id
+    ON CONFLICT (isp_id, resolver, domain) DO UPDATE SET
+      result_id = excluded.result_id, round_id = excluded.round_id, verdict = excluded.verdict, at = excluded.at,
+      last_blocked_round = COALESCE(excluded.last_blocked_round, verification_latest.last_blocked_round)
+""")
+
+
+def refresh_latest(session: Session, round_id: int) -> None:
+    """Make a finished round's results the newest verdicts of their names (SQLite and PostgreSQL both upsert)."""
+    session.flush()
+    session.execute(_REFRESH_LATEST, {"round_id": round_id})
+
+
 def _per_name(rows: list[tuple[str, str]]) -> dict[str, str]:
     """One verdict per name from its verdicts at each of an ISP's resolvers: the weakest one counts."""
     order = {"not_blocked": 0, "inconclusive": 1, "blocked_other_way": 2, "domain_dead": 3, "blocked": 4}
@@ -113,31 +130,39 @@ def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
 
 
 def compliance(session: Session) -> list[IspCompliance]:
-    """Per ISP: the share of active names `blocked` in its latest round, and regressions (was blocked, now not).
+    """Per ISP: the share of active names `blocked` in the newest verdicts, and regressions (was blocked, now not).
 
-    With several resolvers, a name counts as blocked at an ISP only when every resolver blocks it.
+    Each name counts with its newest verdict, whichever round gave it; with several resolvers, a name counts as
+    blocked at an ISP only when every resolver blocks it.
     """
     active = set(session.execute(select(Submission.domain).where(Submission.status == "approved")).scalars())
-    last_rounds = dict(session.execute(select(VerificationResult.isp_id, func.max(VerificationResult.round_id))
-                                       .group_by(VerificationResult.isp_id)).all())
     figures = []
     for isp in session.execute(select(Isp).where(Isp.active.is_(True)).order_by(Isp.name)).scalars():
-        last_round = last_rounds.get(isp.id)
-        latest = {d: v for d, v in _per_name(list(session.execute(
-            select(VerificationResult.domain, VerificationResult.verdict).where(
-                VerificationResult.isp_id == isp.id, VerificationResult.round_id == last_round)).tuples())).items()
-            if d in active} if last_round else {}
+        rows = list(session.execute(select(
+            VerificationLatest.domain, VerificationLatest.verdict, VerificationLatest.last_blocked_round).where(
+            VerificationLatest.isp_id == isp.id)).tuples())
+        latest = {d: v for d, v in _per_name([(d, v) for d, v, _ in rows]).items() if d in active}
+        was_blocked = {d for d, v, last_blocked in rows if v != "blocked" and last_blocked is not None}
         not_blocked = sorted(d for d, v in latest.items() if v == "not_blocked")
-        was_blocked: set[str] = set()
-        for chunk in _chunks(not_blocked):  # only the names that are not blocked now can have regressed
-            was_blocked.update(session.execute(select(VerificationResult.domain).distinct().where(
-                VerificationResult.isp_id == isp.id, VerificationResult.verdict == "blocked",
-                VerificationResult.round_id < last_round, VerificationResult.domain.in_(chunk))).scalars())
         blocked = sum(1 for v in latest.values() if v == "blocked")
         figures.append(IspCompliance(isp.id, isp.name, len(latest), blocked,
                                      blocked / len(latest) if latest else None, not_blocked,
                                      [d for d in not_blocked if d in was_blocked]))
     return figures
+
+
+def latest_results(session: Session, domains: list[str]) -> dict[tuple[str, int], VerificationResult]:
+    """For these names, the newest result at each ISP (the weakest verdict when it has several resolvers)."""
+    order = {"not_blocked": 0, "inconclusive": 1, "blocked_other_way": 2, "domain_dead": 3, "blocked": 4}
+    out: dict[tuple[str, int], VerificationResult] = {}
+    for chunk in _chunks(domains):
+        for row in session.execute(select(VerificationResult).join(
+                VerificationLatest, VerificationLatest.result_id == VerificationResult.id).where(
+                VerificationLatest.domain.in_(chunk))).scalars():
+            key = (row.domain, row.isp_id)
+            if key not in out or order.get(row.verdict, 0) < order.get(out[key].verdict, 0):
+                out[key] = row
+    return out
 
 
 @dataclass(frozen=True)

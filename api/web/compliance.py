@@ -6,7 +6,7 @@ import json
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import session
@@ -69,14 +69,7 @@ def compliance_page(request: Request, problems: bool = False, start: int = Query
         everyone = list(db.execute(select(Submission.domain).where(Submission.status == "approved")
                                    .order_by(Submission.domain)).scalars())
     domains = everyone[start:start + PAGE_SIZE]
-    latest: dict[tuple[str, int], VerificationResult] = {}
-    last_rounds = dict(db.execute(select(VerificationResult.isp_id, func.max(VerificationResult.round_id))
-                                  .group_by(VerificationResult.isp_id)).tuples().all())
-    if domains:
-        for row in db.execute(select(VerificationResult).where(VerificationResult.domain.in_(domains))
-                              .order_by(VerificationResult.id)).scalars():
-            if row.round_id == last_rounds.get(row.isp_id):
-                latest[(row.domain, row.isp_id)] = row
+    latest = verification.latest_results(db, domains)
     blocked_after = verification.times_to_block(db, domains)
     return page(request, "compliance.html", user, figures=figures, rounds=rounds, isps=isps, domains=domains,
                 latest=latest, blocked_after=blocked_after, by_round=by_round, problems=problems, start=start,
