@@ -140,7 +140,7 @@ def compliance(session: Session) -> list[IspCompliance]:
     for isp in session.execute(select(Isp).where(Isp.active.is_(True)).order_by(Isp.name)).scalars():
         rows = list(session.execute(select(
             VerificationLatest.domain, VerificationLatest.verdict, VerificationLatest.last_blocked_round).where(
-            VerificationLatest.isp_id == isp.id)).tuples())
+            VerificationLatest.isp_id == isp.id)))
         latest = {d: v for d, v in _per_name([(d, v) for d, v, _ in rows]).items() if d in active}
         was_blocked = {d for d, v, last_blocked in rows if v != "blocked" and last_blocked is not None}
         not_blocked = sorted(d for d, v in latest.items() if v == "not_blocked")
@@ -191,7 +191,7 @@ def round_figures(session: Session, round_ids: list[int]) -> list[RoundFigure]:
         func.count(case((VerificationResult.verdict != "blocked", domain), else_=None).distinct()),
     ).where(VerificationResult.round_id.in_(round_ids)).group_by(
         VerificationResult.round_id, VerificationResult.isp_id).order_by(
-        VerificationResult.round_id, VerificationResult.isp_id)).tuples()
+        VerificationResult.round_id, VerificationResult.isp_id))
     return [RoundFigure(round_id, isp_id, checked, checked - unblocked)
             for round_id, isp_id, checked, unblocked in rows]
 
@@ -201,7 +201,7 @@ def checks_for(session: Session, domain: str, *, limit: int = 500) -> list[tuple
     return [(row, name) for row, name in session.execute(
         select(VerificationResult, Isp.name).join(Isp, Isp.id == VerificationResult.isp_id)
         .where(VerificationResult.domain == domain)
-        .order_by(VerificationResult.id.desc()).limit(limit)).tuples()]
+        .order_by(VerificationResult.id.desc()).limit(limit))]
 
 
 def time_to_block(session: Session, domain: str) -> dict[str, float | None]:
@@ -211,12 +211,12 @@ def time_to_block(session: Session, domain: str) -> dict[str, float | None]:
 
 def times_to_block(session: Session, domains: list[str]) -> dict[str, dict[str, float | None]]:
     """For each currently blocked name: seconds from its approval to the first `blocked` verdict, per active ISP."""
-    isps = dict(session.execute(select(Isp.id, Isp.name).where(Isp.active.is_(True))).tuples().all())
+    isps = dict(session.execute(select(Isp.id, Isp.name).where(Isp.active.is_(True))).all())
     out: dict[str, dict[str, float | None]] = {}
     for chunk in _chunks(domains):
         approved = dict(session.execute(select(Submission.domain, Order.created_at).join(
             Order, Order.id == Submission.order_id).where(Submission.status == "approved",
-                                                          Submission.domain.in_(chunk))).tuples().all())
+                                                          Submission.domain.in_(chunk))).all())
         for domain in approved:
             out[domain] = dict.fromkeys(isps.values())
         firsts = session.execute(select(VerificationResult.domain, VerificationResult.isp_id,
@@ -225,7 +225,7 @@ def times_to_block(session: Session, domains: list[str]) -> dict[str, dict[str, 
             Order, Order.id == Submission.order_id).where(
             VerificationResult.domain.in_(chunk), VerificationResult.verdict == "blocked",
             VerificationResult.at >= Order.created_at).group_by(
-            VerificationResult.domain, VerificationResult.isp_id)).tuples()
+            VerificationResult.domain, VerificationResult.isp_id))
         for domain, isp_id, first in firsts:
             if isp_id in isps and domain in approved:
                 out[domain][isps[isp_id]] = (first - approved[domain]).total_seconds()
