@@ -107,11 +107,10 @@ def event_out(event: AuditEvent) -> dict[str, Any]:
 
 def check_out(result: VerificationResult, isp_name: str) -> dict[str, Any]:
     """One DNS check of a name at one ISP resolver, with its evidence, as the API shows it."""
-    import json
 
     return {"id": result.id, "round_id": result.round_id, "at": result.at, "isp_id": result.isp_id, "isp": isp_name,
             "resolver": result.resolver, "verdict": result.verdict, "reason": result.reason,
-            "feed_serial": result.feed_serial, "evidence": json.loads(result.evidence)}
+            "feed_serial": result.feed_serial, "evidence": result.evidence_data}
 
 
 def user_out(user: User) -> dict[str, Any]:

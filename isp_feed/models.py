@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import zlib
+from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -121,9 +124,24 @@ class VerificationResult(Base):
     domain: Mapped[str] = mapped_column(String(253), index=True)
     verdict: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(Text)
-    evidence: Mapped[str] = mapped_column(Text)  # JSON: every question, raw answer (base64), rcode, answers, EDE
+    # JSON: every question, raw answer (base64), rcode, answers, EDE. Since feed_0006 it is kept zlib-compressed
+    # in evidence_z and `evidence` is empty; read either through `evidence_data`.
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    evidence_z: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     feed_serial: Mapped[int | None] = mapped_column(Integer, nullable=True)
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+    @property
+    def evidence_data(self) -> dict[str, Any]:
+        """Every question and answer behind the verdict, decoded."""
+        text = zlib.decompress(self.evidence_z).decode("utf-8") if self.evidence_z is not None else self.evidence
+        data: dict[str, Any] = json.loads(text or "{}")
+        return data
+
+
+def pack_evidence(evidence_json: str) -> bytes:
+    """The evidence JSON as stored: zlib-compressed."""
+    return zlib.compress(evidence_json.encode("utf-8"), 6)
 
 
 class VerificationLatest(Base):

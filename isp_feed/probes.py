@@ -15,7 +15,7 @@ from blocklist.roles import actor_label
 from blocklist.settings import Settings
 from blocklist.tokens import new_token, token_hash, token_prefix
 from isp_feed import signing, verification
-from isp_feed.models import Probe, VerificationResult, VerificationRound
+from isp_feed.models import Probe, VerificationResult, VerificationRound, pack_evidence
 from isp_feed.publish import latest_version
 from isp_feed.verify.classify import VERDICTS
 
@@ -90,7 +90,8 @@ def accept_results(session: Session, *, probe: Probe, body: bytes, signature: st
         session.add(VerificationResult(round_id=rnd.id, isp_id=probe.isp_id, resolver=resolver[:60],
                                        domain=item["name"][:253], verdict=item["verdict"],
                                        reason=str(item.get("reason", ""))[:2000],
-                                       evidence=json.dumps(item.get("evidence", {}), separators=(",", ":")),
+                                       evidence="", evidence_z=pack_evidence(json.dumps(
+                                           item.get("evidence", {}), separators=(",", ":"))),
                                        feed_serial=rnd.feed_serial, at=now))
     verification.refresh_latest(session, rnd.id)
     audit.record(session, actor=f"probe:{probe.name}", action="verification.probe_round",

@@ -22,7 +22,7 @@ from blocklist.isps import parse_resolver
 from blocklist.models import Isp, Order, Submission, utcnow
 from blocklist.settings import Settings
 from isp_feed import alerts
-from isp_feed.models import VerificationLatest, VerificationResult, VerificationRound
+from isp_feed.models import VerificationLatest, VerificationResult, VerificationRound, pack_evidence
 from isp_feed.publish import latest_version
 from isp_feed.verify.classify import StopPage
 from isp_feed.verify.round import Target, evidence_json, run_round
@@ -65,7 +65,8 @@ def verify(database: Database, settings: Settings, *, isp_name: str | None = Non
         for start in range(0, len(results), 5000):
             session.execute(insert(VerificationResult), [dict(
                 round_id=round_id, isp_id=r.target.isp_id, resolver=f"{r.target.ip}:{r.target.port}",
-                domain=r.name, verdict=r.verdict.value, reason=r.verdict.reason, evidence=evidence_json(r),
+                domain=r.name, verdict=r.verdict.value, reason=r.verdict.reason, evidence="",
+                evidence_z=pack_evidence(evidence_json(r)),
                 feed_serial=serial, at=now) for r in results[start:start + 5000]])
         refresh_latest(session, round_id)
         round_row = session.get(VerificationRound, round_id)

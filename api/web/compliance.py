@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
@@ -84,4 +82,4 @@ def evidence(request: Request, result_id: int, db: Session = Depends(session),
     row = db.get(VerificationResult, result_id)
     if row is None:
         raise NotFound(f"no verification result #{result_id}")
-    return page(request, "evidence.html", user, row=row, evidence=json.loads(row.evidence))
+    return page(request, "evidence.html", user, row=row, evidence=row.evidence_data)

@@ -57,4 +57,4 @@ def test_probe_round_and_signature_checks(rt: Runtime, people: dict[str, User], 
     with rt.database.transaction() as s:
         rows = s.execute(select(VerificationResult)).scalars().all()
     assert [(r.isp_id, r.domain, r.verdict) for r in rows] == [(isp_id, "csam-gallery.test", "blocked")]
-    assert json.loads(rows[0].evidence)["isp"][0]["raw"]
+    assert rows[0].evidence_data["isp"][0]["raw"]

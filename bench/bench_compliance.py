@@ -1,0 +1,76 @@
+"""Verification at scale, end to end: N blocked names (default 100,000), a real round against 3 ISPs (one local
+Unbound, rate limit off) stored as evidence, then the compliance figures and the /compliance page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.runtime import Runtime
+from blocklist import isps, users, workflow
+from blocklist.schemas import SubmissionCreate
+from blocklist.settings import Settings
+from isp_feed import verification
+from tests.support.resolvers import start_internet
+
+N = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+
+
+def main() -> None:
+    folder = Path(tempfile.mkdtemp(prefix="bench-compliance-"))
+    rt = Runtime(Settings(BLOCKLIST_DATA_DIR=folder))  # type: ignore[call-arg]
+    rt.ensure_schema()
+    with rt.database.transaction() as s:
+        officer, _ = users.create_user(s, actor="bench", username="officer", role="officer")
+        magistrate, _ = users.create_user(s, actor="bench", username="magistrate", role="magistrate")
+        users.create_user(s, actor="bench", username="auditor", role="auditor", password="correct horse battery")
+    started = time.monotonic()
+    policy = None
+    for start in range(0, N, 5000):
+        with rt.database.transaction() as s:
+            policy = policy or rt.name_policy(s)
+            ids = [workflow.submit(s, actor=s.merge(officer), policy=policy, data=SubmissionCreate(
+                domain=f"n{i}.csam-gallery.test", legal_basis="art39bis", case_number="FCCU-2026-0001",
+                evidence_ref="EVD-1", verified_on=dt.date.today())).id for i in range(start, min(N, start + 5000))]
+        with rt.database.transaction() as s:
+            workflow.approve(s, actor=s.merge(magistrate), submission_ids=ids)
+    print(f"{N} names submitted and approved in {time.monotonic() - started:.1f} s (set-up)")
+    with start_internet(folder) as unbound:
+        with rt.database.transaction() as s:
+            for name in ("ISP A", "ISP B", "ISP C"):
+                isps.add_isp(s, actor="bench", name=name, email=f"noc@{name[-1].lower()}.example", language="fr",
+                             resolvers=[f"127.0.0.1:{unbound.port}"])
+        settings = rt.settings.model_copy(update={"verify_control_resolver": f"127.0.0.1:{unbound.port}",
+                                                  "verify_rate_qps": 0, "verify_timeout": 3.0})
+        started = time.monotonic()
+        verification.verify(rt.database, settings)
+        print(f"round over {N} names x 3 ISPs, verdicts and evidence stored: {time.monotonic() - started:.1f} s")
+    with rt.database.transaction() as s:
+        started = time.monotonic()
+        figures = verification.compliance(s)
+        print(f"compliance figures ({len(figures)} ISPs x {figures[0].checked} names): "
+              f"{time.monotonic() - started:.2f} s")
+    client = TestClient(create_app(rt))
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)  # type: ignore[union-attr]
+    client.post("/login", data={"username": "auditor", "password": "correct horse battery", "csrf": token})
+    for params in ({}, {"problems": "true", "start": "5000"}):
+        started = time.monotonic()
+        response = client.get("/compliance", params=params)
+        assert response.status_code == 200, response.text[:300]
+        print(f"GET /compliance {params or ''}: {time.monotonic() - started:.2f} s, {len(response.content)} bytes")
+    size = (folder / "blocklist.sqlite3")
+    if size.exists():
+        print(f"SQLite database: {size.stat().st_size / 2**20:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
