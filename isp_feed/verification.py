@@ -116,16 +116,6 @@ def refresh_latest(session: Session, round_id: int) -> None:
     session.execute(_REFRESH_LATEST, {"round_id": round_id})
 
 
-def _per_name(rows: list[tuple[str, str]]) -> dict[str, str]:
-    """One verdict per name from its verdicts at each of an ISP's resolvers: the weakest one counts."""
-    order = {"not_blocked": 0, "inconclusive": 1, "blocked_other_way": 2, "domain_dead": 3, "blocked": 4}
-    out: dict[str, str] = {}
-    for domain, verdict in rows:
-        if domain not in out or order.get(verdict, 0) < order.get(out[domain], 0):
-            out[domain] = verdict
-    return out
-
-
 def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
@@ -134,21 +124,28 @@ def compliance(session: Session) -> list[IspCompliance]:
     """Per ISP: the share of active names `blocked` in the newest verdicts, and regressions (was blocked, now not).
 
     Each name counts with its newest verdict, whichever round gave it; with several resolvers, a name counts as
-    blocked at an ISP only when every resolver blocks it.
+    blocked at an ISP only when every resolver blocks it, and as not blocked when any resolver does not block it.
     """
-    active = set(session.execute(select(Submission.domain).where(Submission.status == "approved")).scalars())
+    latest = VerificationLatest
+    # IN (subquery) rather than a join: SQLite's planner would walk the status index once per row.
+    active = latest.domain.in_(select(Submission.domain).where(Submission.status == "approved"))
+    counts = {isp_id: (checked, checked - unblocked) for isp_id, checked, unblocked in session.execute(
+        select(latest.isp_id, func.count(latest.domain.distinct()),
+               func.count(case((latest.verdict != "blocked", latest.domain), else_=None).distinct()))
+        .where(active).group_by(latest.isp_id))}
+    not_blocked: dict[int, set[str]] = {}
+    regressed: dict[int, set[str]] = {}
+    for isp_id, domain, last_blocked in session.execute(
+            select(latest.isp_id, latest.domain, latest.last_blocked_round)
+            .where(active, latest.verdict == "not_blocked")):
+        not_blocked.setdefault(isp_id, set()).add(domain)
+        if last_blocked is not None:
+            regressed.setdefault(isp_id, set()).add(domain)
     figures = []
     for isp in session.execute(select(Isp).where(Isp.active.is_(True)).order_by(Isp.name)).scalars():
-        rows = list(session.execute(select(
-            VerificationLatest.domain, VerificationLatest.verdict, VerificationLatest.last_blocked_round).where(
-            VerificationLatest.isp_id == isp.id)))
-        latest = {d: v for d, v in _per_name([(d, v) for d, v, _ in rows]).items() if d in active}
-        was_blocked = {d for d, v, last_blocked in rows if v != "blocked" and last_blocked is not None}
-        not_blocked = sorted(d for d, v in latest.items() if v == "not_blocked")
-        blocked = sum(1 for v in latest.values() if v == "blocked")
-        figures.append(IspCompliance(isp.id, isp.name, len(latest), blocked,
-                                     blocked / len(latest) if latest else None, not_blocked,
-                                     [d for d in not_blocked if d in was_blocked]))
+        checked, blocked = counts.get(isp.id, (0, 0))
+        figures.append(IspCompliance(isp.id, isp.name, checked, blocked, blocked / checked if checked else None,
+                                     sorted(not_blocked.get(isp.id, ())), sorted(regressed.get(isp.id, ()))))
     return figures
 
 
