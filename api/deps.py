@@ -20,14 +20,32 @@ def runtime(request: Request) -> Runtime:
     return rt
 
 
-async def session(rt: Runtime = Depends(runtime)) -> AsyncIterator[Session]:
+# GET requests under these paths write (the feed's fetch log): they get a write transaction like any POST.
+WRITING_GETS = ("/feed/",)
+
+
+def _reads_only(request: Request) -> bool:
+    return request.method in ("GET", "HEAD") and not request.url.path.startswith(WRITING_GETS)
+
+
+async def session(request: Request, rt: Runtime = Depends(runtime)) -> AsyncIterator[Session]:
     """One transaction per request: committed when the view returns, rolled back whole on any error.
 
-    The commit runs on the event loop, not in the thread pool: under load every pool thread can be waiting
-    for the database's write lock, and a commit queued behind them would never run to release it.
+    A GET reads in a read-only transaction (the database refuses any write in it), which never waits for the
+    write lock. The commit runs on the event loop, not in the thread pool: under load every pool thread can be
+    waiting for the database's write lock, and a commit queued behind them would never run to release it.
     """
-    # At most N requests hold a transaction at once, and waiting for a slot costs no thread: a request that
-    # holds SQLite's write lock always finds a free thread for its next step (no pool starvation).
+    if _reads_only(request):
+        async with rt.read_slots:
+            reader = rt.database.readers()
+            try:
+                yield reader
+            finally:
+                reader.rollback()
+                reader.close()
+        return
+    # At most N requests hold a write transaction at once, and waiting for a slot costs no thread: a request
+    # that holds SQLite's write lock always finds a free thread for its next step (no pool starvation).
     async with rt.request_slots:
         s = rt.database.sessions()
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import anyio
 from sqlalchemy.orm import Session
@@ -38,6 +39,7 @@ class Runtime:
 
     settings: Settings
     _policies: dict[tuple[str, ...], NamePolicy] = field(default_factory=dict, repr=False)
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)  # small per-process results (e.g. chain check)
 
     @cached_property
     def database(self) -> core_db.Database:
@@ -49,6 +51,11 @@ class Runtime:
     def request_slots(self) -> anyio.Semaphore:
         """How many HTTP requests may hold a database transaction at the same time."""
         return anyio.Semaphore(self.settings.db_request_slots)
+
+    @cached_property
+    def read_slots(self) -> anyio.Semaphore:
+        """How many HTTP requests may hold a read-only transaction at the same time."""
+        return anyio.Semaphore(self.settings.db_read_slots)
 
     @cached_property
     def keys(self) -> KeyStore:

@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     verify_grace_seconds: int = 300
     # HTTP requests holding a database transaction at once (below the connection pool and thread pool sizes).
     db_request_slots: int = Field(default=8, ge=1, le=64)
+    # GET requests reading at once (read-only transactions; with the above, within the pool of 15 connections).
+    db_read_slots: int = Field(default=6, ge=1, le=64)
     # Run the periodic jobs (feed publication, requisition delivery, verification) inside `serve`.
     scheduler: bool = True
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from fastapi import APIRouter, Depends, Request
@@ -9,11 +10,12 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.deps import session
+from api.deps import runtime, session
+from api.runtime import Runtime
 from api.web.common import needs, page
 from blocklist import audit, workflow
 from blocklist.errors import NameRefused
-from blocklist.models import AuditEvent, Submission, User
+from blocklist.models import AuditEvent, Submission, User, utcnow
 from blocklist.names import normalize
 from isp_feed import serving, verification
 from isp_feed.models import VerificationResult
@@ -23,8 +25,24 @@ router = APIRouter(include_in_schema=False)
 readers = needs("auditor", "magistrate")
 
 
+CHAIN_CHECK_SECONDS = 300  # the page re-walks the whole chain at most this often, unless asked to
+
+
+def _chain(db: Session, rt: Runtime, *, now: bool) -> tuple[audit.ChainStatus, dt.datetime]:
+    """The whole chain's status, recomputed when older than CHAIN_CHECK_SECONDS or when asked.
+
+    Re-walking a long log takes seconds (200,000 events: about 3 s): not on every page view.
+    """
+    checked = rt.cache.get("audit_chain")
+    if now or checked is None or (utcnow() - checked[1]).total_seconds() > CHAIN_CHECK_SECONDS:
+        checked = (audit.verify(db), utcnow())
+        rt.cache["audit_chain"] = checked
+    return checked
+
+
 @router.get("/auditor", response_class=HTMLResponse)
-def home(request: Request, q: str = "", db: Session = Depends(session),
+def home(request: Request, q: str = "", verify: bool = False, db: Session = Depends(session),
+         rt: Runtime = Depends(runtime),
          user: User = Depends(needs("auditor", "magistrate", "admin"))) -> HTMLResponse:
     """Search a name or a case number; the chain's status."""
     events: list[AuditEvent] = []
@@ -50,8 +68,9 @@ def home(request: Request, q: str = "", db: Session = Depends(session),
             subs = list(db.execute(select(Submission).where(Submission.domain.in_(domains))
                                    .order_by(Submission.id)).scalars())
     details = {e.id: json.loads(e.details) for e in events}
+    chain, checked_at = _chain(db, rt, now=verify)
     return page(request, "auditor.html", user, q=query, events=events, details=details, subs=subs, checks=checks,
-                chain=audit.verify(db), feed=serving.feed_states(db),
+                chain=chain, chain_checked=checked_at, feed=serving.feed_states(db),
                 overdue=len(requisitions.list_requisitions(db, status="overdue")))
 
 
