@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import resource
 import sys
 import tempfile
 import time
@@ -62,11 +63,19 @@ def main() -> None:
     client = TestClient(create_app(rt))
     token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)  # type: ignore[union-attr]
     client.post("/login", data={"username": "auditor", "password": "correct horse battery", "csrf": token})
-    for params in ({}, {"problems": "true", "start": "5000"}):
+    for params in ({}, {"problems": "true", "start": "5000"}, {}):  # the third: a second view (warm caches)
         started = time.monotonic()
         response = client.get("/compliance", params=params)
         assert response.status_code == 200, response.text[:300]
         print(f"GET /compliance {params or ''}: {time.monotonic() - started:.2f} s, {len(response.content)} bytes")
+    started = time.monotonic()
+    client.get("/auditor", params={"q": "n5.csam-gallery.test"})
+    print(f"GET /auditor?q=<name> (first view walks the audit chain): {time.monotonic() - started:.2f} s")
+    started = time.monotonic()
+    client.get("/auditor", params={"q": "n6.csam-gallery.test"})
+    print(f"GET /auditor?q=<name> again: {time.monotonic() - started:.2f} s")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory of this process: {peak:.0f} MiB")
     size = (folder / "blocklist.sqlite3")
     if size.exists():
         print(f"SQLite database: {size.stat().st_size / 2**20:.0f} MiB")
