@@ -25,9 +25,11 @@ from isp_feed import alerts
 from isp_feed.models import VerificationLatest, VerificationResult, VerificationRound, pack_evidence
 from isp_feed.publish import latest_version
 from isp_feed.verify.classify import StopPage
-from isp_feed.verify.round import Target, evidence_json, run_round
+from isp_feed.verify.querier import Querier
+from isp_feed.verify.round import NameResult, Target, evidence_json, run_round
 
 log = logging.getLogger("isp_feed.verification")
+ROUND_CHUNK = 10_000  # names asked, judged and stored together (bounds a big round's memory)
 
 
 def verify(database: Database, settings: Settings, *, isp_name: str | None = None, trigger: str = "manual",
@@ -54,37 +56,63 @@ def verify(database: Database, settings: Settings, *, isp_name: str | None = Non
         session.add(row)
         session.flush()
         round_id = row.id
-    results = asyncio.run(run_round(
-        targets, listed, Target(0, control_address.address, control_address.port), StopPage(
-            settings.stop_page_host, settings.stop_page_ipv4, settings.stop_page_ipv6 or None),
-        rate_qps=settings.verify_rate_qps or None, timeout=settings.verify_timeout,
-        backoff=min(0.5, settings.verify_timeout))) if targets and listed else []
+    counts: dict[str, int] = {}
+
+    def store(results: list[NameResult]) -> None:
+        # One executemany per few thousand rows, committed per chunk of names: memory stays bounded.
+        with database.transaction() as session:
+            now = utcnow()
+            for start in range(0, len(results), 5000):
+                session.execute(insert(VerificationResult), [dict(
+                    round_id=round_id, isp_id=r.target.isp_id, resolver=f"{r.target.ip}:{r.target.port}",
+                    domain=r.name, verdict=r.verdict.value, reason=r.verdict.reason, evidence="",
+                    evidence_z=pack_evidence(evidence_json(r)),
+                    feed_serial=serial, at=now) for r in results[start:start + 5000]])
+        for r in results:
+            counts[r.verdict.value] = counts.get(r.verdict.value, 0) + 1
+
+    async def ask_all() -> None:
+        control = Target(0, control_address.address, control_address.port)
+        stop = StopPage(settings.stop_page_host, settings.stop_page_ipv4, settings.stop_page_ipv6 or None)
+        endpoints = sorted({(t.ip, t.port) for t in targets} | {(control.ip, control.port)})
+        # One querier for the whole round (its rate limits and backoff carry over from chunk to chunk); each
+        # chunk is stored while nothing is in flight.
+        async with Querier(endpoints, timeout=settings.verify_timeout,
+                           rate_qps=settings.verify_rate_qps or None) as querier:
+            for start in range(0, len(listed), ROUND_CHUNK):
+                store(await run_round(targets, listed[start:start + ROUND_CHUNK], control, stop, querier=querier,
+                                      backoff=min(0.5, settings.verify_timeout)))
+
+    if targets and listed:
+        asyncio.run(ask_all())
     with database.transaction() as session:
         now = utcnow()
-        # One executemany: a round of 100,000 names at a few ISPs is hundreds of thousands of rows.
-        for start in range(0, len(results), 5000):
-            session.execute(insert(VerificationResult), [dict(
-                round_id=round_id, isp_id=r.target.isp_id, resolver=f"{r.target.ip}:{r.target.port}",
-                domain=r.name, verdict=r.verdict.value, reason=r.verdict.reason, evidence="",
-                evidence_z=pack_evidence(evidence_json(r)),
-                feed_serial=serial, at=now) for r in results[start:start + 5000]])
         refresh_latest(session, round_id)
         round_row = session.get(VerificationRound, round_id)
         assert round_row is not None
         round_row.finished_at = now
-        counts: dict[str, int] = {}
-        for r in results:
-            counts[r.verdict.value] = counts.get(r.verdict.value, 0) + 1
         audit.record(session, actor="system", action="verification.round", object_type="verification_round",
                      object_id=round_id, details={"trigger": trigger, "feed_serial": serial, "names": len(listed),
                                                   "resolvers": len(targets), "verdicts": counts})
-        regressions = {row.isp_name: row.regressions for row in compliance(session) if row.regressions}
+        regressions = round_regressions(session, round_id)
     if regressions:
         try:
             alerts.send_regression_alert(settings, regressions, round_id)
         except (OSError, smtplib.SMTPException) as exc:
             log.error("could not e-mail the regression alert of round %s: %s", round_id, exc)
     return round_id
+
+
+def round_regressions(session: Session, round_id: int) -> dict[str, list[str]]:
+    """Per ISP name, the blocked names this round found not blocked where an earlier round saw them blocked."""
+    latest = VerificationLatest
+    found: dict[str, set[str]] = {}
+    for isp_name, domain in session.execute(
+            select(Isp.name, latest.domain).join(Isp, Isp.id == latest.isp_id).where(
+                latest.round_id == round_id, latest.verdict == "not_blocked", latest.last_blocked_round.is_not(None),
+                latest.domain.in_(select(Submission.domain).where(Submission.status == "approved")))):
+        found.setdefault(isp_name, set()).add(domain)
+    return {isp: sorted(domains) for isp, domains in sorted(found.items())}
 
 
 @dataclass(frozen=True)

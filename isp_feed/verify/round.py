@@ -81,10 +81,12 @@ async def _judge(querier: Querier, target: Target, name: str, control: list[Obse
 
 async def run_round(targets: list[Target], names: list[str], control: Target, stop: StopPage, *,
                     rate_qps: float | None = 50.0, timeout: float = 2.0, retries: int = 2,
-                    backoff: float = 0.5, max_in_flight: int = 64) -> list[NameResult]:
+                    backoff: float = 0.5, max_in_flight: int = 64,
+                    querier: Querier | None = None) -> list[NameResult]:
     """Judge every name at every target; the querier only ever sends to these resolvers and the control.
 
-    Results come target by target, each in the order of `names`.
+    Results come target by target, each in the order of `names`. A `querier` given by the caller (opened over
+    these resolvers) is used as it is, and `rate_qps`, `timeout` and `max_in_flight` are then its own.
     """
     endpoints = {(t.ip, t.port) for t in targets} | {(control.ip, control.port)}
     results: list[NameResult | None] = [None] * (len(targets) * len(names))
@@ -100,7 +102,12 @@ async def run_round(targets: list[Target], names: list[str], control: Target, st
             for position, result in enumerate(judged):
                 results[position * len(names) + index] = result
 
-    async with Querier(sorted(endpoints), timeout=timeout, rate_qps=rate_qps,
-                       max_in_flight=max_in_flight) as querier:
+    if querier is not None:
+        for ip, port in endpoints:
+            querier.check_destination(ip, port)
         await asyncio.gather(*(worker(querier) for _ in range(min(len(names), max_in_flight))))
+    else:
+        async with Querier(sorted(endpoints), timeout=timeout, rate_qps=rate_qps,
+                           max_in_flight=max_in_flight) as own:
+            await asyncio.gather(*(worker(own) for _ in range(min(len(names), max_in_flight))))
     return [r for r in results if r is not None]

@@ -10,6 +10,7 @@ from sqlalchemy import select, text
 from api.runtime import Runtime
 from blocklist import isps
 from blocklist.models import User
+from isp_feed import verification
 from isp_feed.jobs import publish_feed, verify_when_due
 from isp_feed.models import VerificationResult, VerificationRound
 from tests.isp_feed.verify.test_verification import _approve
@@ -17,8 +18,9 @@ from tests.support.resolvers import start_internet
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_new_names_after_the_grace_period_and_everything_daily(rt: Runtime, people: dict[str, User],
-                                                                 tmp_path: Path) -> None:
+def test_new_names_after_the_grace_period_and_everything_daily(
+        rt: Runtime, people: dict[str, User], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(verification, "ROUND_CHUNK", 1)  # the daily round below is asked and stored in 2 chunks
     with start_internet(tmp_path) as internet:
         with rt.database.transaction() as s:
             isps.add_isp(s, actor="test", name="Plain", email="noc@plain.example", language="fr",
