@@ -228,12 +228,12 @@ def verify_group() -> None:
 @refusals_exit_2
 def verify_run(rt: Runtime, isp_name: str | None) -> None:
     """A verification round now: every blocked name at every (or one) ISP resolver, plus the control."""
-    from isp_feed import verification
+    from isp_feed import compliance, verification
 
     rt.ensure_schema()
     round_id = verification.verify(rt.database, rt.settings, isp_name=isp_name)
     with rt.database.transaction() as session:
-        for row in verification.compliance(session):
+        for row in compliance.compliance(session):
             share = "-" if row.share_blocked is None else f"{row.share_blocked:.0%}"
             click.echo(f"{row.isp_name}\tblocked {row.blocked}/{row.checked} ({share})"
                        + (f"\tNOT BLOCKED: {', '.join(row.not_blocked)}" if row.not_blocked else ""))

@@ -37,12 +37,8 @@ async def session(request: Request, rt: Runtime = Depends(runtime)) -> AsyncIter
     """
     if _reads_only(request):
         async with rt.read_slots:
-            reader = rt.database.readers()
-            try:
+            with rt.database.reading() as reader:
                 yield reader
-            finally:
-                reader.rollback()
-                reader.close()
         return
     # At most N requests hold a write transaction at once, and waiting for a slot costs no thread: a request
     # that holds SQLite's write lock always finds a free thread for its next step (no pool starvation).

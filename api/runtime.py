@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 import anyio
 from sqlalchemy.orm import Session
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 import api
 import isp_feed
 import requisitions
+from blocklist import audit
 from blocklist import db as core_db
 from blocklist.isps import isp_own_domains
 from blocklist.names import NamePolicy
@@ -39,7 +40,8 @@ class Runtime:
 
     settings: Settings
     _policies: dict[tuple[str, ...], NamePolicy] = field(default_factory=dict, repr=False)
-    cache: dict[str, Any] = field(default_factory=dict, repr=False)  # small per-process results (e.g. chain check)
+    # The last walk of the whole audit chain and when it ran (the auditor page shows it; see api/web/auditor.py).
+    chain_check: tuple[audit.ChainStatus, dt.datetime] | None = field(default=None, repr=False)
 
     @cached_property
     def database(self) -> core_db.Database:

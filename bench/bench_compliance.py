@@ -20,7 +20,7 @@ from api.runtime import Runtime
 from blocklist import isps, users, workflow
 from blocklist.schemas import SubmissionCreate
 from blocklist.settings import Settings
-from isp_feed import verification
+from isp_feed import compliance, verification
 from tests.support.resolvers import start_internet
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
@@ -57,7 +57,7 @@ def main() -> None:
         print(f"round over {N} names x 3 ISPs, verdicts and evidence stored: {time.monotonic() - started:.1f} s")
     with rt.database.transaction() as s:
         started = time.monotonic()
-        figures = verification.compliance(s)
+        figures = compliance.compliance(s)
         print(f"compliance figures ({len(figures)} ISPs x {figures[0].checked} names): "
               f"{time.monotonic() - started:.2f} s")
     client = TestClient(create_app(rt))

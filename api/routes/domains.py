@@ -13,7 +13,7 @@ from api.schemas import ReasonIn, check_out, event_out, submission_out
 from blocklist import workflow
 from blocklist.models import User
 from blocklist.names import normalize
-from isp_feed import verification
+from isp_feed import compliance
 
 router = APIRouter(tags=["domains"])
 magistrate = role("magistrate", action="lift or renew blocks")
@@ -48,6 +48,6 @@ def renew(body: ReasonIn, name: str = NAME, db: Session = Depends(session), rt: 
 def history(name: str = NAME, db: Session = Depends(session), _: User = Depends(reader)) -> dict[str, Any]:
     """Submission, decisions, requisitions, feed versions; then the newest DNS checks with their evidence."""
     events = workflow.history(db, name)
-    checks = verification.checks_for(db, normalize(name).a_label)
+    checks = compliance.checks_for(db, normalize(name).a_label)
     return {"domain": name, "events": [event_out(e) for e in events],
             "checks": [check_out(result, isp) for result, isp in checks]}

@@ -14,7 +14,7 @@ from api.runtime import Runtime
 from api.schemas import NamesIn, OverrideIn, event_out
 from blocklist import audit, workflow
 from blocklist.models import AuditEvent, User
-from isp_feed import verification
+from isp_feed import compliance
 
 router = APIRouter(tags=["oversight"])
 auditors = role("auditor", "magistrate", "admin", action="check the audit chain")
@@ -38,10 +38,10 @@ def events(since: int = Query(default=0, ge=0, le=MAX_ID), limit: int = Query(de
 
 
 @router.get("/compliance", summary="Per ISP: share of blocked names blocked, and regressions")
-def compliance(db: Session = Depends(session),
-               _: User = Depends(role("magistrate", "auditor", "admin", action="read compliance"))) -> dict[str, Any]:
-    """From each ISP's latest verification round; a regression is a name once seen blocked, now not."""
-    rows = verification.compliance(db)
+def compliance_figures(db: Session = Depends(session), _: User = Depends(
+        role("magistrate", "auditor", "admin", action="read compliance"))) -> dict[str, Any]:
+    """From each name's newest verdict at each ISP; a regression is a name once seen blocked, now not."""
+    rows = compliance.compliance(db)
     alerts = [f"{row.isp_name}: {name} was blocked and is no longer" for row in rows for name in row.regressions]
     return {"isps": [row.__dict__ for row in rows], "alerts": alerts}
 

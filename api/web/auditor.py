@@ -17,7 +17,7 @@ from blocklist import audit, workflow
 from blocklist.errors import NameRefused
 from blocklist.models import AuditEvent, Submission, User, utcnow
 from blocklist.names import normalize
-from isp_feed import serving, verification
+from isp_feed import compliance, serving
 from isp_feed.models import VerificationResult
 from requisitions import service as requisitions
 
@@ -33,10 +33,9 @@ def _chain(db: Session, rt: Runtime, *, now: bool) -> tuple[audit.ChainStatus, d
 
     Re-walking a long log takes seconds (200,000 events: about 3 s): not on every page view.
     """
-    checked = rt.cache.get("audit_chain")
+    checked = rt.chain_check
     if now or checked is None or (utcnow() - checked[1]).total_seconds() > CHAIN_CHECK_SECONDS:
-        checked = (audit.verify(db), utcnow())
-        rt.cache["audit_chain"] = checked
+        checked = rt.chain_check = (audit.verify(db), utcnow())
     return checked
 
 
@@ -63,7 +62,7 @@ def home(request: Request, q: str = "", verify: bool = False, db: Session = Depe
                 seen[event.id] = event
         events = [seen[i] for i in sorted(seen)]
         for domain in domains[:20]:
-            checks.extend(verification.checks_for(db, domain, limit=100))
+            checks.extend(compliance.checks_for(db, domain, limit=100))
         if not subs and domains:
             subs = list(db.execute(select(Submission).where(Submission.domain.in_(domains))
                                    .order_by(Submission.id)).scalars())

@@ -11,7 +11,7 @@ from api.deps import session
 from api.web.common import needs, page
 from blocklist.errors import NotFound
 from blocklist.models import Isp, Submission, User
-from isp_feed import verification
+from isp_feed import compliance
 from isp_feed.models import VerificationResult, VerificationRound
 
 router = APIRouter(include_in_schema=False)
@@ -21,7 +21,7 @@ readers = needs("magistrate", "auditor", "admin")
 PAGE_SIZE = 100
 
 
-def _history(figures: list[verification.RoundFigure], names: dict[int, str]) -> dict[str, list[tuple[int, float]]]:
+def _history(figures: list[compliance.RoundFigure], names: dict[int, str]) -> dict[str, list[tuple[int, float]]]:
     """Per ISP, (round id, share blocked) for each recent round that checked it."""
     series: dict[str, list[tuple[int, float]]] = {}
     for f in figures:
@@ -54,9 +54,9 @@ def _chart(series: dict[str, list[tuple[int, float]]]) -> str:
 def compliance_page(request: Request, problems: bool = False, start: int = Query(0, ge=0, le=10_000_000),
                     db: Session = Depends(session), user: User = Depends(readers)) -> HTMLResponse:
     """Per ISP the share blocked and regressions, ISPs x recent rounds with a chart, the per-name matrix."""
-    figures = verification.compliance(db)
+    figures = compliance.compliance(db)
     rounds = list(db.execute(select(VerificationRound).order_by(VerificationRound.id.desc()).limit(30)).scalars())
-    per_round = verification.round_figures(db, [r.id for r in rounds])
+    per_round = compliance.round_figures(db, [r.id for r in rounds])
     isps = list(db.execute(select(Isp).where(Isp.active.is_(True)).order_by(Isp.name)).scalars())
     isp_names = {i.id: i.name for i in isps}
     by_round = {(f.round_id, f.isp_id): f for f in per_round}
@@ -67,8 +67,8 @@ def compliance_page(request: Request, problems: bool = False, start: int = Query
         everyone = list(db.execute(select(Submission.domain).where(Submission.status == "approved")
                                    .order_by(Submission.domain)).scalars())
     domains = everyone[start:start + PAGE_SIZE]
-    latest = verification.latest_results(db, domains)
-    blocked_after = verification.times_to_block(db, domains)
+    latest = compliance.latest_results(db, domains)
+    blocked_after = compliance.times_to_block(db, domains)
     return page(request, "compliance.html", user, figures=figures, rounds=rounds, isps=isps, domains=domains,
                 latest=latest, blocked_after=blocked_after, by_round=by_round, problems=problems, start=start,
                 total=len(everyone), page_size=PAGE_SIZE,

@@ -395,7 +395,7 @@ class Querier:
         except wire.NotSimple:
             self.stats.dnspython_reads += 1
             try:
-                rcode, answers, ede = _parse_with_dnspython(data)
+                rcode, answers, ede = wire.parse_with_dnspython(data)
             except dns.exception.DNSException as exc:
                 # The header and question matched our query: keep the raw bytes as evidence, without a parse.
                 self.stats.malformed += 1
@@ -406,12 +406,3 @@ class Querier:
         return Observation(target[0], target[1], name, _rdtype_text(rdtype),
                            datetime.fromtimestamp(sent_at, UTC), datetime.fromtimestamp(received_at, UTC),
                            rcode, data, answers, ede, None, transport)
-
-
-def _parse_with_dnspython(data: bytes) -> tuple[str, list[Answer], list[tuple[int, str]]]:
-    """The reference parse, for what the fast reader in `wire` leaves to dnspython."""
-    message = dns.message.from_wire(data)
-    answers = [(rrset.name.to_text(), dns.rdatatype.to_text(rrset.rdtype), rrset.ttl, rdata.to_text())
-               for rrset in message.answer for rdata in rrset]
-    ede = [(int(option.code), option.text or "") for option in message.extended_errors()]
-    return dns.rcode.to_text(message.rcode()), answers, ede

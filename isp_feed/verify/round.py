@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,12 +103,11 @@ async def run_round(targets: list[Target], names: list[str], control: Target, st
             for position, result in enumerate(judged):
                 results[position * len(names) + index] = result
 
-    if querier is not None:
+    async with AsyncExitStack() as stack:
+        if querier is None:
+            querier = await stack.enter_async_context(Querier(sorted(endpoints), timeout=timeout, rate_qps=rate_qps,
+                                                              max_in_flight=max_in_flight))
         for ip, port in endpoints:
             querier.check_destination(ip, port)
         await asyncio.gather(*(worker(querier) for _ in range(min(len(names), max_in_flight))))
-    else:
-        async with Querier(sorted(endpoints), timeout=timeout, rate_qps=rate_qps,
-                           max_in_flight=max_in_flight) as own:
-            await asyncio.gather(*(worker(own) for _ in range(min(len(names), max_in_flight))))
     return [r for r in results if r is not None]

@@ -13,7 +13,9 @@ from __future__ import annotations
 import socket
 from functools import lru_cache
 
+import dns.message
 import dns.rcode
+import dns.rdatatype
 
 Answer = tuple[str, str, int, str]  # (owner name, type, TTL, rdata in presentation format)
 
@@ -203,3 +205,12 @@ def _ede_options(data: bytes, offset: int, end: int) -> list[tuple[int, str]]:
         except UnicodeDecodeError:
             raise NotSimple("EDE text is not UTF-8") from None
     return found
+
+
+def parse_with_dnspython(data: bytes) -> tuple[str, list[Answer], list[tuple[int, str]]]:
+    """The reference reading of the same message (raises dns.exception.DNSException when it is malformed)."""
+    message = dns.message.from_wire(data)
+    answers = [(rrset.name.to_text(), dns.rdatatype.to_text(rrset.rdtype), rrset.ttl, rdata.to_text())
+               for rrset in message.answer for rdata in rrset]
+    ede = [(int(option.code), option.text or "") for option in message.extended_errors()]
+    return dns.rcode.to_text(message.rcode()), answers, ede

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,12 +20,13 @@ from isp_feed.client.cli import EXIT_OK, EXIT_REFUSED, main
 from tests.support.binaries import require_binary
 from tests.support.feed_server import FeedServer, feed_server, make_version, signed_files
 from tests.support.resolvers import (
-    STOP_NAME,
     STOP_V4,
-    TEST_INTERNET,
     Resolver,
     addresses,
+    assert_resolves,
+    assert_stop_page,
     cnames,
+    eventually,
     query,
     start_bind,
     start_internet,
@@ -64,33 +64,10 @@ def feed(tmp_path: Path) -> Iterator[FeedServer]:
         yield server
 
 
-def eventually(check: Callable[[], None], seconds: float = 10.0) -> None:
-    """Retry until the check passes (BIND's `rndc reload` returns before the zone is loaded)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            check()
-            return
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-
-
-def stop_page_cname(resolver: Resolver, name: str) -> None:
-    answer = query(resolver, name)
-    assert STOP_NAME + "." in cnames(answer) and STOP_V4 in addresses(answer), (name, answer.to_text())
-
-
 def stop_page_address(resolver: Resolver, name: str) -> None:
     answer = query(resolver, name)
     assert addresses(answer) == {STOP_V4} and not cnames(answer), (name, answer.to_text())
     assert addresses(query(resolver, name, "AAAA")) == {"2001:db8::80"}
-
-
-def resolves(resolver: Resolver, name: str) -> None:
-    answer = query(resolver, name)
-    assert answer.rcode() == dns.rcode.NOERROR and addresses(answer) == {TEST_INTERNET[name]}, answer.to_text()
 
 
 def test_unbound_with_the_address_variant(feed: FeedServer, tmp_path: Path) -> None:
@@ -102,18 +79,18 @@ def test_unbound_with_the_address_variant(feed: FeedServer, tmp_path: Path) -> N
         assert client.pull() == EXIT_OK
         for name in ("csam-gallery.test", "a.b.csam-gallery.test", "exact-only.test"):
             stop_page_address(unbound, name)
-        resolves(unbound, "sub.exact-only.test")
-        resolves(unbound, "good.test")
+        assert_resolves(unbound, "sub.exact-only.test")
+        assert_resolves(unbound, "good.test")
         feed.publish(make_version(2, [EXACT]))  # the lift
         assert client.pull() == EXIT_OK
-        resolves(unbound, "csam-gallery.test")
-        resolves(unbound, "a.b.csam-gallery.test")
+        assert_resolves(unbound, "csam-gallery.test")
+        assert_resolves(unbound, "a.b.csam-gallery.test")
         stop_page_address(unbound, "exact-only.test")
 
 
 def test_bind_with_both_variants(feed: FeedServer, tmp_path: Path) -> None:
     with start_internet(tmp_path) as internet:
-        for fmt, blocked in (("rpz", stop_page_cname), ("a.rpz", stop_page_address)):
+        for fmt, blocked in (("rpz", assert_stop_page), ("a.rpz", stop_page_address)):
             rpz = tmp_path / fmt / f"feed.{fmt}"
             rpz.parent.mkdir()
             with start_bind(tmp_path / fmt, rpz, internet) as bind:
@@ -124,11 +101,11 @@ def test_bind_with_both_variants(feed: FeedServer, tmp_path: Path) -> None:
                 eventually(lambda b=bind, f=blocked: f(b, "a.b.csam-gallery.test"))  # type: ignore[misc]
                 blocked(bind, "csam-gallery.test")
                 blocked(bind, "exact-only.test")
-                resolves(bind, "sub.exact-only.test")
-                resolves(bind, "good.test")
+                assert_resolves(bind, "sub.exact-only.test")
+                assert_resolves(bind, "good.test")
                 feed.publish(make_version(11, [EXACT]))
                 assert client.pull() == EXIT_OK
-                eventually(lambda b=bind: resolves(b, "csam-gallery.test"))  # type: ignore[misc]
+                eventually(lambda b=bind: assert_resolves(b, "csam-gallery.test"))  # type: ignore[misc]
                 blocked(bind, "exact-only.test")
 
 
@@ -139,9 +116,9 @@ def test_unbound_nxdomain_policy_and_a_resolver_without_rpz(feed: FeedServer, tm
     assert Client(feed, tmp_path, rpz, "rpz").pull() == EXIT_OK
     with start_unbound(tmp_path, rpz, policy="nxdomain") as strict, start_unbound(tmp_path, None, name="none") as none:
         assert query(strict, "a.b.csam-gallery.test").rcode() == dns.rcode.NXDOMAIN
-        resolves(strict, "good.test")
-        resolves(none, "csam-gallery.test")  # a non-compliant ISP: the verifier must see "not blocked"
-        resolves(none, "good.test")
+        assert_resolves(strict, "good.test")
+        assert_resolves(none, "csam-gallery.test")  # a non-compliant ISP: the verifier must see "not blocked"
+        assert_resolves(none, "good.test")
 
 
 def test_unbound_local_zone_format(feed: FeedServer, tmp_path: Path) -> None:
@@ -153,8 +130,8 @@ def test_unbound_local_zone_format(feed: FeedServer, tmp_path: Path) -> None:
         stop_page_address(unbound, "csam-gallery.test")
         stop_page_address(unbound, "a.b.csam-gallery.test")
         stop_page_address(unbound, "exact-only.test")
-        resolves(unbound, "sub.exact-only.test")
-        resolves(unbound, "good.test")
+        assert_resolves(unbound, "sub.exact-only.test")
+        assert_resolves(unbound, "good.test")
         aaaa = query(unbound, "good.test", "AAAA")
         assert {rd.to_text() for rrset in aaaa.answer if rrset.rdtype == dns.rdatatype.AAAA for rd in rrset} == \
             {"2001:db8::10"}
@@ -207,11 +184,11 @@ def test_nine_attacks_refused_with_a_clear_message_while_unbound_keeps_blocking(
             assert message in err and err.startswith("isp-feed: refused, keeping the last good list:"), (name, err)
             assert len(err.strip().splitlines()) == 1, err
             assert rpz.read_bytes() == good, name
-            stop_page_cname(unbound, "csam-gallery.test")
-            resolves(unbound, "good.test")
+            assert_stop_page(unbound, "csam-gallery.test")
+            assert_resolves(unbound, "good.test")
         feed.overrides = {}
         assert client.pull() == EXIT_OK  # the genuine version applies once the attacker is gone
-        stop_page_cname(unbound, "second.test")
+        assert_stop_page(unbound, "second.test")
         # The rollback (ninth attack) needs an applied serial above a genuinely signed older one: now 2 over 1.
         applied_now = rpz.read_bytes()
         feed.overrides = envelope_of(applied)
@@ -219,8 +196,8 @@ def test_nine_attacks_refused_with_a_clear_message_while_unbound_keeps_blocking(
         assert client.pull() == EXIT_REFUSED
         assert "rollback: offered serial 1 is older than the applied 2" in capsys.readouterr().err
         assert rpz.read_bytes() == applied_now
-        stop_page_cname(unbound, "second.test")
-        resolves(unbound, "good.test")
+        assert_stop_page(unbound, "second.test")
+        assert_resolves(unbound, "good.test")
 
 
 def test_minisign_checks_a_served_file_by_hand(feed: FeedServer, tmp_path: Path) -> None:

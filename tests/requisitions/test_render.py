@@ -196,6 +196,7 @@ def test_weasyprint_fetches_nothing(templates: Path, listener: socket.socket, ma
 
 def test_inline_data_is_allowed(templates: Path) -> None:
     page = templates / "_layout.html"
-    svg = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='4' height='4'/%3E"
-    page.write_text(page.read_text().replace("<body>", f'<body><img src="{svg}" alt="">', 1))
+    png = ("data:image/png;base64,"  # one transparent pixel
+           "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=")
+    page.write_text(page.read_text().replace("<body>", f'<body><img src="{png}" alt="">', 1))
     assert render(document("blocking", "en"), templates).pdf.startswith(b"%PDF")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -288,3 +288,29 @@ zone "{RPZ_ZONE}" {{ type primary; file "{rpz_file}"; allow-query {{ none; }}; }
         yield resolver
     finally:
         resolver.stop()
+
+
+def eventually(check: Callable[[], None], seconds: float = 10.0) -> None:
+    """Retry a check until it passes (a reload is asynchronous: `rndc reload` returns before the zone is
+    loaded); re-raise its last failure."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            check()
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def assert_stop_page(resolver: Resolver, name: str) -> None:
+    """The resolver answers `name` with the stop page (its CNAME and address)."""
+    answer = query(resolver, name)
+    assert STOP_NAME + "." in cnames(answer) and STOP_V4 in addresses(answer), (name, answer.to_text())
+
+
+def assert_resolves(resolver: Resolver, name: str) -> None:
+    """The resolver answers `name` normally, with its address on the test internet."""
+    answer = query(resolver, name)
+    assert answer.rcode() == dns.rcode.NOERROR and addresses(answer) == {TEST_INTERNET[name]}, answer.to_text()

@@ -9,7 +9,9 @@ from pathlib import Path
 import dns.message
 import dns.rrset
 
+from isp_feed.verify import wire
 from isp_feed.verify.querier import Observation, Querier
+from tests.support.resolvers import RPZ_ZONE, STOP_NAME, start_unbound
 
 
 def _silent_socket() -> socket.socket:
@@ -95,9 +97,6 @@ def test_answers_from_elsewhere_or_with_another_id_are_not_taken() -> None:
 
 
 def test_real_unbound_answers_are_read_without_dnspython_and_as_dnspython_reads_them(tmp_path: Path) -> None:
-    from isp_feed.verify.querier import _parse_with_dnspython
-    from tests.support.resolvers import RPZ_ZONE, STOP_NAME, start_unbound
-
     rpz = tmp_path / "feed.rpz"
     rpz.write_text(f"$TTL 60\n@ IN SOA localhost. hostmaster.blocklist.invalid. 1 3600 600 604800 60\n"
                    f"@ IN NS localhost.\ncsam-gallery.test.{RPZ_ZONE}. IN CNAME {STOP_NAME}.\n"
@@ -115,7 +114,7 @@ def test_real_unbound_answers_are_read_without_dnspython_and_as_dnspython_reads_
         observations = asyncio.run(go(unbound.port))
     by_question = {(o.qname, o.qtype): o for o in observations}
     for o in observations:
-        assert o.answer_wire is not None and (o.rcode, o.answers, o.ede) == _parse_with_dnspython(o.answer_wire)
+        assert o.answer_wire is not None and (o.rcode, o.answers, o.ede) == wire.parse_with_dnspython(o.answer_wire)
     assert by_question[("csam-gallery.test", "A")].answers[0][1] == "CNAME"
     assert by_question[("csam-gallery.test", "A")].answers[0][3] == f"{STOP_NAME}."
     assert by_question[("second.test", "A")].rcode == "NXDOMAIN"

@@ -12,7 +12,7 @@ from api.runtime import Runtime
 from blocklist import isps, workflow
 from blocklist.models import User
 from blocklist.names import NamePolicy
-from isp_feed import publish, verification
+from isp_feed import compliance, publish, verification
 from isp_feed.jobs import publish_feed
 from isp_feed.models import VerificationResult
 from isp_feed.verify.querier import DestinationNotAllowed, Querier
@@ -55,7 +55,7 @@ def test_every_verdict(rt: Runtime, people: dict[str, User], tmp_path: Path) -> 
         rows = s.execute(select(VerificationResult).where(VerificationResult.round_id == round_id)).scalars().all()
         names = {i.id: i.name for i in isps.list_isps(s)}
         verdicts = {(names[r.isp_id], r.domain): r.verdict for r in rows}
-        figures = {c.isp_name: c for c in verification.compliance(s)}
+        figures = {c.isp_name: c for c in compliance.compliance(s)}
         evidence = rows[0].evidence_data
     assert verdicts[("Compliant", "csam-gallery.test")] == "blocked"
     assert verdicts[("Ignores", "csam-gallery.test")] == "not_blocked"
@@ -123,7 +123,7 @@ def test_compliance_pages_and_regression_alert(rt: Runtime, people: dict[str, Us
         smtp.stop()
     assert len(received) == 1 and b"ISP: csam-gallery.test" in received[0]
     with rt.database.transaction() as s:
-        (figure,) = verification.compliance(s)
+        (figure,) = compliance.compliance(s)
     assert figure.regressions == ["csam-gallery.test"]
     client = TestClient(create_app(rt))
     import re
