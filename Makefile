@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/blocklist db upgrade
 	$(BIN)/blocklist demo
-	$(BIN)/blocklist serve --host 127.0.0.1 --port 8000
+	BLOCKLIST_SESSION_COOKIE_SECURE=false $(BIN)/blocklist serve --host 127.0.0.1 --port 8000  # plain http: no Secure cookie
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -13,10 +13,11 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from api import errors, scheduler, stoppage, web
-from api.idempotency import IdempotencyMiddleware
 from api.routes import router as api_router
 from api.routes.feed import router as feed_router
 from api.runtime import Runtime
+from api.security_headers import SecurityHeadersMiddleware
+from api.transaction import TransactionMiddleware
 from api.web import router as web_router
 
 
@@ -59,8 +60,10 @@ def create_app(rt: Runtime) -> FastAPI:
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=str(Path(web.__file__).parent / "static")), name="static")
     # Outermost last: the stop page answers before anything else; sessions are innermost.
-    app.add_middleware(SessionMiddleware, secret_key=session_secret(rt), same_site="lax", https_only=False,
+    app.add_middleware(SessionMiddleware, secret_key=session_secret(rt), same_site="lax",
+                       https_only=rt.settings.session_cookie_secure,
                        session_cookie="blocklist_session", max_age=8 * 3600)
-    app.add_middleware(IdempotencyMiddleware, runtime=rt)
+    app.add_middleware(TransactionMiddleware, runtime=rt)
+    app.add_middleware(SecurityHeadersMiddleware)  # outside the transaction: its answers get them too
     stoppage.install(app, rt)
     return app

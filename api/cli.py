@@ -32,7 +32,22 @@ def refusals_exit_2(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group()
+class _Cli(click.Group):
+    """Every command: a busy or unreachable database is one clear line and exit 75 (try again), never a trace."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from sqlalchemy import exc as sa_exc
+
+        try:
+            return super().invoke(ctx)
+        except (sa_exc.OperationalError, sa_exc.TimeoutError) as exc:
+            first = str(exc.orig if isinstance(exc, sa_exc.OperationalError) else exc).splitlines()[0]
+            click.echo(f"error: the database is busy or unreachable ({first}); nothing was written, try again",
+                       err=True)
+            sys.exit(75)  # EX_TEMPFAIL
+
+
+@click.group(cls=_Cli)
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Belgian domain blocking: submissions, decisions, requisitions, signed feed, DNS verification."""
@@ -103,6 +118,94 @@ def user_add(rt: Runtime, username: str, role: str, password: str | None, displa
     click.echo(token)
 
 
+def _account(session: Any, username: str) -> Any:
+    return users.get_user(session, username)
+
+
+@user.command("confirm")
+@click.argument("username")
+@click.pass_obj
+@refusals_exit_2
+def user_confirm(rt: Runtime, username: str) -> None:
+    """Confirm, as the operator on the server, an account an administrator made, re-credentialed or changed."""
+    rt.ensure_schema()
+    with rt.database.transaction() as session:
+        confirmed = users.confirm(session, actor=CLI_ACTOR, user=_account(session, username))
+        click.echo(f"confirmed {confirmed.role} {confirmed.username!r} (made by {confirmed.credentialed_by})")
+
+
+@user.command("enrol")
+@click.argument("username")
+@click.option("--base-url", default="http://127.0.0.1:8000", show_default=True, help="Where the server is reached.")
+@click.pass_obj
+@refusals_exit_2
+def user_enrol(rt: Runtime, username: str, base_url: str) -> None:
+    """Print a one-time enrolment link (valid 3 days) to hand to the person: they set their own password and
+    receive their own API token. Any older link stops working."""
+    rt.ensure_schema()
+    with rt.database.transaction() as session:
+        code = users.start_enrolment(session, actor=CLI_ACTOR, user=_account(session, username))
+    click.echo(f"one-time enrolment link for {username!r} (give it to that person only):")
+    click.echo(f"{base_url.rstrip('/')}/enrol/{code}")
+
+
+@user.command("enable")
+@click.argument("username")
+@click.pass_obj
+@refusals_exit_2
+def user_enable(rt: Runtime, username: str) -> None:
+    """Re-enable a disabled account."""
+    rt.ensure_schema()
+    with rt.database.transaction() as session:
+        users.set_active(session, actor=CLI_ACTOR, user=_account(session, username), active=True)
+    click.echo(f"enabled {username!r}")
+
+
+@user.command("disable")
+@click.argument("username")
+@click.pass_obj
+@refusals_exit_2
+def user_disable(rt: Runtime, username: str) -> None:
+    """Disable an account (it is never deleted): no login, no token works."""
+    rt.ensure_schema()
+    with rt.database.transaction() as session:
+        users.set_active(session, actor=CLI_ACTOR, user=_account(session, username), active=False)
+    click.echo(f"disabled {username!r}")
+
+
+@user.command("set-role")
+@click.argument("username")
+@click.argument("role", type=click.Choice(["officer", "magistrate", "auditor", "admin"]))
+@click.pass_obj
+@refusals_exit_2
+def user_set_role(rt: Runtime, username: str, role: str) -> None:
+    """Give an account another role (confirmed by the operator at once)."""
+    rt.ensure_schema()
+    with rt.database.transaction() as session:
+        users.set_role(session, actor=CLI_ACTOR, user=_account(session, username), role=role)
+    click.echo(f"{username!r} is now {role}")
+
+
+@user.command("reset-password")
+@click.argument("username")
+@click.option("--password", default=None, help="The new web password; without it, the account's tokens and "
+              "password are revoked and a new API token is printed on the last line.")
+@click.pass_obj
+@refusals_exit_2
+def user_reset_password(rt: Runtime, username: str, password: str | None) -> None:
+    """Set a new password, or revoke every credential of the account and print a fresh API token."""
+    rt.ensure_schema()
+    with rt.database.transaction() as session:
+        account = _account(session, username)
+        if password is not None:
+            users.set_password(session, actor=CLI_ACTOR, user=account, password=password)
+            click.echo(f"password of {username!r} set")
+            return
+        token = users.reset_token(session, actor=CLI_ACTOR, user=account)
+        click.echo(f"every credential of {username!r} revoked; new API token (shown once):")
+    click.echo(token)
+
+
 @main.group()
 def isp() -> None:
     """The ISP registry."""
@@ -135,7 +238,7 @@ def isp_add(rt: Runtime, name: str, email: str, language: str, resolvers: tuple[
 def isp_list(rt: Runtime) -> None:
     """List every ISP with its language, policy, resolvers and state."""
     rt.ensure_schema()
-    with rt.database.transaction() as session:
+    with rt.database.reading() as session:  # reads wait for no writer
         rows = isps.list_isps(session)
         if not rows:
             click.echo("no ISP registered")
@@ -157,7 +260,7 @@ def name() -> None:
 def name_check(rt: Runtime, names: tuple[str, ...], scope: str) -> None:
     """Print each name's normalised form and verdict; exit 2 if any is refused."""
     rt.ensure_schema()
-    with rt.database.transaction() as session:
+    with rt.database.reading() as session:  # reads wait for no writer (a long bulk submission, say)
         policy = rt.name_policy(session)
     refused = 0
     for typed in names:
@@ -306,12 +409,74 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
+@click.option("--checkpoints", "folders", multiple=True, type=click.Path(file_okay=False),
+              help="A folder of signed checkpoints (exported files, ISP clients' state dirs); repeatable.")
+@click.option("--pubkey", "pubkeys", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Trust only this minisign public key for the checkpoints (default: the server's keys).")
 @click.pass_obj
-def audit_verify(rt: Runtime) -> None:
-    """Exit 0 when the chain is intact; 1, naming the first broken event, when it is not."""
+def audit_verify(rt: Runtime, folders: tuple[str, ...], pubkeys: tuple[str, ...]) -> None:
+    """Exit 0 when the chain is intact; 1, naming the first broken event, when it is not.
+
+    Intact means: every hash recomputes, the head row agrees, replaying the events gives the submissions table,
+    and (with --checkpoints) the chain passes through every witnessed checkpoint.
+    """
+    from pathlib import Path
+
+    from isp_feed import checkpoints
+    from isp_feed.signing import SignatureError, parse_public_key
+
     rt.ensure_schema()
-    with rt.database.transaction() as session:
-        status = audit.verify(session)
+    witnesses: list[audit.Witness] = []
+    if folders:
+        try:
+            keys = [parse_public_key(Path(p).read_text()) for p in pubkeys] or checkpoints.trusted_keys(rt.keys)
+        except SignatureError as exc:
+            click.echo(f"error: cannot read --pubkey: {exc}", err=True)
+            sys.exit(2)
+        found = checkpoints.load([Path(f) for f in folders], keys)
+        for problem in found.problems:
+            click.echo(f"checkpoint refused: {problem}", err=True)
+        if found.problems or not found.witnesses:
+            # A checkpoint that does not verify is not silently skipped: it may be the one that would not match.
+            click.echo("audit chain NOT verified against its checkpoints: "
+                       + (f"{len(found.problems)} checkpoint(s) refused" if found.problems
+                          else f"no checkpoint found in {', '.join(folders)}"))
+            sys.exit(1)
+        witnesses = found.witnesses
+        click.echo(f"{len(witnesses)} signed checkpoint(s) read")
+    with rt.database.reading() as session:
+        status = audit.verify(session, witnesses=witnesses)
     click.echo(status.describe())
     if not status.intact:
         sys.exit(1)
+
+
+@audit_group.command("checkpoint")
+@click.argument("folder", required=False, type=click.Path(file_okay=False))
+@click.pass_obj
+def audit_checkpoint(rt: Runtime, folder: str | None) -> None:
+    """Verify the chain, then sign a checkpoint of it (event count, head hash, time) into FOLDER, or print it.
+
+    Check one by hand: minisign -V -P <feed key> -m FOLDER/audit-checkpoint-....json
+    """
+    from pathlib import Path
+
+    from isp_feed import checkpoints
+
+    rt.ensure_schema()
+    with rt.database.reading() as session:
+        status = audit.verify(session)
+    if not status.intact:
+        click.echo(f"{status.describe()}\nerror: no checkpoint is signed over a broken chain", err=True)
+        sys.exit(1)
+    with rt.database.transaction() as session:
+        # The verified point, not the head now: whatever was appended since has not been checked.
+        made = checkpoints.make(session, rt.keys, trigger="cli", point=(status.events, status.head_hash))
+    if folder is None:
+        from isp_feed.formats import checkpoint_body
+
+        click.echo(checkpoint_body(made.events, made.head, made.at).decode(), nl=False)
+        click.echo(made.signature, nl=False)
+        return
+    path = checkpoints.write_file(Path(folder), made)
+    click.echo(f"checkpoint of {made.events} events (head {made.head[:16]}) signed: {path} and {path.name}.minisig")

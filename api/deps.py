@@ -7,11 +7,12 @@ from collections.abc import AsyncIterator, Callable
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from api import transaction
 from api.runtime import Runtime
 from blocklist import isps, users
 from blocklist.errors import Forbidden, Unauthenticated
 from blocklist.models import Isp, User
-from blocklist.roles import require_role
+from blocklist.permissions import Permission, require
 
 
 def runtime(request: Request) -> Runtime:
@@ -29,29 +30,18 @@ def _reads_only(request: Request) -> bool:
 
 
 async def session(request: Request, rt: Runtime = Depends(runtime)) -> AsyncIterator[Session]:
-    """One transaction per request: committed when the view returns, rolled back whole on any error.
+    """The request's transaction. A write is committed by `api.transaction` BEFORE the answer is sent.
 
     A GET reads in a read-only transaction (the database refuses any write in it), which never waits for the
-    write lock. The commit runs on the event loop, not in the thread pool: under load every pool thread can be
-    waiting for the database's write lock, and a commit queued behind them would never run to release it.
+    write lock. A write transaction waits for one of a bounded number of slots, without holding a thread, so
+    that a request holding SQLite's write lock always finds a free thread for its next step.
     """
     if _reads_only(request):
         async with rt.read_slots:
             with rt.database.reading() as reader:
                 yield reader
         return
-    # At most N requests hold a write transaction at once, and waiting for a slot costs no thread: a request
-    # that holds SQLite's write lock always finds a free thread for its next step (no pool starvation).
-    async with rt.request_slots:
-        s = rt.database.sessions()
-        try:
-            yield s
-            s.commit()
-        except BaseException:
-            s.rollback()
-            raise
-        finally:
-            s.close()
+    yield await transaction.current(request.scope).session()
 
 
 def bearer_token(request: Request) -> str:
@@ -64,21 +54,18 @@ def bearer_token(request: Request) -> str:
 
 
 def current_user(request: Request, db: Session = Depends(session)) -> User:
-    """The user behind the bearer token (or the web session cookie, set by the web pages)."""
-    user_id = request.scope.get("session", {}).get("user_id") if "session" in request.scope else None
-    if user_id is not None and not request.headers.get("authorization"):
-        user = db.get(User, int(user_id))
-        if user is None or not user.active:
-            raise Unauthenticated("your session has ended; log in again")
-        return user
-    return users.user_by_token(db, bearer_token(request))
+    """The user behind the bearer token. The API never takes the web session cookie: a page elsewhere could
+    make a logged-in browser send it (CSRF), while a bearer token is only ever sent on purpose."""
+    user = users.user_by_token(db, bearer_token(request))
+    transaction.bind_principal(request.scope, db, f"user:{user.id}")
+    return user
 
 
-def role(*roles: str, action: str) -> Callable[..., User]:
-    """A dependency that admits only users holding one of `roles`."""
+def allowed(permission: Permission) -> Callable[..., User]:
+    """A dependency that admits only users the permission allows (the same rule as the web pages')."""
 
     def dependency(user: User = Depends(current_user)) -> User:
-        require_role(user, *roles, action=action)
+        require(user, permission)
         return user
 
     return dependency
@@ -89,4 +76,5 @@ def current_isp(request: Request, db: Session = Depends(session)) -> Isp:
     isp = isps.isp_by_token(db, bearer_token(request))
     if not isp.active:
         raise Forbidden(f"ISP {isp.name!r} is disabled")
+    transaction.bind_principal(request.scope, db, f"isp:{isp.id}")
     return isp

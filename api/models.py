@@ -15,10 +15,10 @@ class IdempotencyRecord(Base):
 
     __tablename__ = "idempotency_records"
 
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256(credential, key)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256(principal, key): api/transaction.py
     method_path: Mapped[str] = mapped_column(String(300))
     body_sha256: Mapped[str] = mapped_column(String(64))
-    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: still running
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: a claim of the former scheme
     content_type: Mapped[str] = mapped_column(String(100), default="application/json")
     body: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

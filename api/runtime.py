@@ -47,7 +47,8 @@ class Runtime:
     def database(self) -> core_db.Database:
         """The database named by the settings (created lazily, once)."""
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        return core_db.Database(self.settings.resolved_database_url())
+        return core_db.Database(self.settings.resolved_database_url(),
+                                lock_timeout=self.settings.db_lock_timeout_seconds)
 
     @cached_property
     def request_slots(self) -> anyio.Semaphore:

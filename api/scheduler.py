@@ -33,6 +33,7 @@ def scheduled_jobs() -> list[ScheduledJob]:
     return [
         ScheduledJob("feed.publish", feed_jobs.publish_feed, every_seconds=2),
         ScheduledJob("feed.verify", feed_jobs.verify_when_due, every_seconds=60),
+        ScheduledJob("audit.checkpoint", feed_jobs.checkpoint_audit, every_seconds=60),
         ScheduledJob("requisitions.issue", requisitions_jobs.issue_pending, every_seconds=5),
         ScheduledJob("requisitions.catch_up", requisitions_jobs.catch_up, every_seconds=60),
         ScheduledJob("requisitions.deliver", requisitions_jobs.deliver, every_seconds=15),

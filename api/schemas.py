@@ -2,13 +2,46 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from annotated_types import GroupedMetadata, MaxLen
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
+from pydantic_core import PydanticCustomError
 
+from blocklist.errors import InvalidInput
 from blocklist.models import AuditEvent, Submission, User
 from blocklist.schemas import Scope
+from blocklist.text import MAX_ID, clean_text
 from isp_feed.models import VerificationResult
+
+
+@dataclass(frozen=True)
+class Text(GroupedMetadata):
+    """A text field of a body checked by blocklist.text.clean_text, so that the 422 names the field.
+
+    `Annotated[str, Text(200)]` is one line; `Text(4000, multiline=True)` a note or a reason (LF kept).
+    """
+
+    max_length: int
+    multiline: bool = False
+
+    def __iter__(self) -> Iterator[object]:
+        yield MaxLen(self.max_length)  # also the schema's maxLength
+        yield AfterValidator(self._check)
+
+    def _check(self, value: str, info: ValidationInfo) -> str:
+        try:
+            return clean_text(value, field=info.field_name or "text", max_length=self.max_length,
+                              multiline=self.multiline)
+        except InvalidInput as exc:
+            # A template: the reason may hold braces, which pydantic would otherwise try to format.
+            raise PydanticCustomError("text", "{reason}", {"reason": exc.message}) from None
+
+
+Line = Annotated[str, Text(200)]
+Paragraph = Annotated[str, Text(4000, multiline=True)]
 
 
 class ReasonIn(BaseModel):
@@ -16,7 +49,7 @@ class ReasonIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(default="", max_length=4000)
+    reason: Paragraph = ""
 
 
 class BatchApproveIn(BaseModel):
@@ -24,8 +57,8 @@ class BatchApproveIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    ids: list[Annotated[int, Field(ge=1, le=2_147_483_647)]] = Field(min_length=1, max_length=10_000)
-    reason: str = Field(default="", max_length=4000)
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(min_length=1, max_length=10_000)
+    reason: Paragraph = ""
 
 
 class OverrideIn(BaseModel):
@@ -34,7 +67,7 @@ class OverrideIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     domain: str = Field(min_length=1, max_length=2048)
-    reason: str = Field(min_length=3, max_length=4000)
+    reason: Paragraph = Field(min_length=3)
 
 
 class UserIn(BaseModel):
@@ -44,9 +77,17 @@ class UserIn(BaseModel):
 
     username: str = Field(min_length=2, max_length=64)
     role: str
-    password: str | None = Field(default=None, max_length=200)
-    display_name: str = Field(default="", max_length=200)
+    display_name: Line = ""
     language: str = "en"
+    email: str | None = Field(default=None, max_length=254)
+
+
+class RoleIn(BaseModel):
+    """A new role for an account."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: str
 
 
 class IspIn(BaseModel):
@@ -54,12 +95,12 @@ class IspIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100)
+    name: Annotated[str, Text(100)] = Field(min_length=1)
     email: str = Field(min_length=3, max_length=254)
     language: str
     resolvers: list[str] = Field(default_factory=list, max_length=50)
     policy: str = "stoppage"
-    operator_id: str = Field(default="", max_length=100)
+    operator_id: Annotated[str, Text(100)] = ""
 
 
 class ActiveIn(BaseModel):
@@ -116,4 +157,6 @@ def check_out(result: VerificationResult, isp_name: str) -> dict[str, Any]:
 def user_out(user: User) -> dict[str, Any]:
     """An account as the API shows it (never its password hash)."""
     return {"id": user.id, "username": user.username, "display_name": user.display_name, "role": user.role,
-            "language": user.language, "active": user.active, "created_at": user.created_at}
+            "language": user.language, "active": user.active, "created_at": user.created_at,
+            "credentialed_by": user.credentialed_by, "confirmed": user.confirmed_at is not None,
+            "confirmed_by": user.confirmed_by, "confirmed_at": user.confirmed_at}

@@ -12,6 +12,16 @@ per listed name per day. Counts are kept in memory and added to the table every 
 so a flood of visitors costs no database write each. The list of blocked names is cached and reloaded when the
 audit chain moved (every approval and lift is an audit event), checked at most once a second. The page loads
 nothing from any other host: inline style only, and a Content-Security-Policy that forbids everything else.
+
+Anyone can send any Host to this server and read the answer (451 listed, anything else not): the list can be
+tested name by name without a credential. That is inherent to a stop page; its speed is not. GuessLimiter
+gives each source address (an IPv6 /64 counts as one) a small budget of *unlisted* names, in memory only and
+bounded; once it is spent, every name needing a look-up, listed or not, gets the same 429 until the budget
+refills, so that a throttled answer tells nothing about the list. Listed names cost nothing (the many visitors
+of blocked sites behind one carrier-grade NAT do not use up its budget), nor does asking again about one of the
+few unlisted names last answered to that source (the server's own host names, on which the staff work). The look-up
+walks every parent of the name whether or not one matched, so listed and unlisted names cost the same up to the
+answer itself.
 """
 
 from __future__ import annotations
@@ -19,9 +29,11 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import logging
+import math
 import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
+from collections.abc import Callable
 from html import escape
 
 import anyio
@@ -88,10 +100,23 @@ GENERIC_BASIS = {
     "de": "Gesetz vom 11. März 2003, Artikel 39bis des Strafprozessgesetzbuches oder gerichtliche Entscheidung",
     "en": "Law of 11 March 2003, Article 39bis of the Code of Criminal Procedure, or a court decision",
 }
+LIMITED = {
+    "fr": ("Trop de requêtes", "Trop de requêtes sont venues de votre adresse. Réessayez dans quelques minutes."),
+    "nl": ("Te veel verzoeken", "Er kwamen te veel verzoeken van uw adres. Probeer het over enkele minuten opnieuw."),
+    "de": ("Zu viele Anfragen", "Von Ihrer Adresse kamen zu viele Anfragen. Versuchen Sie es in einigen Minuten "
+           "erneut."),
+    "en": ("Too many requests", "Too many requests came from your address. Try again in a few minutes."),
+}
 CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
 NOT_COUNTED = ("/favicon.ico", "/robots.txt", "/appeal")  # a browser's own requests are not visits
 REFRESH_SECONDS = 1.0  # how stale the cached list of blocked names may get
 FLUSH_SECONDS = 5.0  # how long hit counts wait in memory before they are added to the table
+# Unlisted names per source: a burst, then a steady rate. A person mistyping or following a stale link never
+# comes near it; a guesser gets ~1,800 names an hour from one source instead of ~900 a second.
+GUESS_BURST = 30
+GUESS_PER_SECOND = 0.5
+GUESS_SOURCES = 16_384  # sources remembered at once (~8 MB at most); the least recently seen is forgotten first
+GUESS_REMEMBERED = 4  # unlisted names per source answered again for free (the server's own host names)
 STYLE = """body{font-family:"DejaVu Sans",Arial,sans-serif;background:#f4f4f4;color:#111;margin:0}
 main{max-width:40rem;margin:3rem auto;background:#fff;border-top:6px solid #b00;padding:1.5rem 2rem}
 h1{color:#b00} .name{font-family:monospace;font-size:1.1rem;overflow-wrap:anywhere} nav{margin-bottom:1rem}
@@ -153,6 +178,12 @@ def render_appeal(lang: str, phone: str) -> bytes:
                  f'<p><a href="/?lang={lang}">{t["back"]}</a></p>')
 
 
+def render_limited(lang: str) -> bytes:
+    """The answer to a source whose budget of unlisted names is spent: the same whatever name it asked about."""
+    title, text = LIMITED[lang]
+    return _page(lang, title, f"<h1>{title}</h1><p>{text}</p>")
+
+
 def headers(lang: str, body: bytes, stop_host: str) -> list[tuple[bytes, bytes]]:
     """The response headers of the stop page and the appeal placeholder: no cookie, no cache, nothing external."""
     return [
@@ -163,12 +194,99 @@ def headers(lang: str, body: bytes, stop_host: str) -> list[tuple[bytes, bytes]]
     ]
 
 
+class _Budget:
+    __slots__ = ("names", "stamp", "tokens")
+
+    def __init__(self, tokens: float, stamp: float) -> None:
+        self.tokens = tokens
+        self.stamp = stamp
+        self.names: tuple[int, ...] = ()  # hashes of the last unlisted names answered: never the names
+
+
+class GuessLimiter:
+    """A token bucket of unlisted names per source, in a bounded LRU dict; nothing of it is ever stored.
+
+    Memory: at most `max_sources` entries of a few floats and `remembered` hashes each, whatever the traffic.
+    Forgetting a source (the least recently seen, once the dict is full) only gives it a fresh budget, which a
+    guesser with many addresses has anyway: the bound costs nothing the per-source budget promised.
+    """
+
+    def __init__(self, *, burst: float = GUESS_BURST, per_second: float = GUESS_PER_SECOND,
+                 max_sources: int = GUESS_SOURCES, remembered: int = GUESS_REMEMBERED,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.burst = burst
+        self.per_second = per_second
+        self.max_sources = max_sources
+        self.remembered = remembered
+        self._clock = clock
+        self._sources: OrderedDict[str, _Budget] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._sources)
+
+    def allow(self, source: str, name: str, *, listed: bool) -> bool:
+        """Whether to answer `source` about `name`; an unlisted name spends one token, a listed one none.
+
+        With no token left the answer is no for listed names too: otherwise a throttled source would still
+        read the list from the difference between 451 and 429.
+        """
+        key = hash(name)
+        with self._lock:
+            now = self._clock()
+            budget = self._sources.get(source)
+            if budget is None:
+                budget = self._sources[source] = _Budget(self.burst, now)
+                if len(self._sources) > self.max_sources:
+                    self._sources.popitem(last=False)
+            else:
+                self._sources.move_to_end(source)
+                budget.tokens = min(self.burst, budget.tokens + (now - budget.stamp) * self.per_second)
+                budget.stamp = now
+            # Both kinds of name do the same work here; only the values kept differ.
+            remembered = (key, *budget.names[: self.remembered - 1])
+            spent = 0.0 if listed else 1.0
+            if key in budget.names:
+                return True  # answered to this source already: asking again teaches it nothing new
+            if budget.tokens < 1:
+                return False
+            budget.tokens -= spent
+            budget.names = budget.names if listed else remembered
+            return True
+
+    def retry_after(self, source: str) -> int:
+        """Seconds until `source` has a token again (for Retry-After)."""
+        with self._lock:
+            budget = self._sources.get(source)
+            missing = 1 - budget.tokens if budget is not None else 0
+        if missing <= 0:
+            return 1
+        return math.ceil(missing / self.per_second) if self.per_second > 0 else 3600
+
+
+def source_of(scope: Scope) -> str:
+    """Whose budget a request spends: its client address, an IPv6 /64 as one (one subscriber's prefix)."""
+    client = scope.get("client")
+    if not client:
+        return ""
+    try:
+        address = ipaddress.ip_address(client[0])
+    except ValueError:
+        return str(client[0])
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return f"{int(address) >> 64:x}/64"
+    return str(address)
+
+
 class StopPageState:
     """The cached blocked names and the hit counts waiting to be stored, shared by every request of a process."""
 
     def __init__(self, runtime: Runtime, *, refresh_seconds: float = REFRESH_SECONDS,
-                 flush_seconds: float = FLUSH_SECONDS) -> None:
+                 flush_seconds: float = FLUSH_SECONDS, limiter: GuessLimiter | None = None) -> None:
         self.runtime = runtime
+        self.limiter = limiter or GuessLimiter()
         self.refresh_seconds = refresh_seconds
         self.flush_seconds = flush_seconds
         self._names: dict[str, tuple[str, str]] = {}  # a-label -> (scope, legal basis)
@@ -187,11 +305,14 @@ class StopPageState:
                 if time.monotonic() - self._checked >= self.refresh_seconds:
                     await anyio.to_thread.run_sync(self.refresh)
         names = self._names
+        match = None
+        # Every parent is looked up even after a match: a listed name must not answer sooner than another.
         for candidate in ancestors(host):  # the name itself first, then each parent
             found = names.get(candidate)
-            if found is not None and (candidate == host or found[0] == "domain_and_subdomains"):
-                return candidate, found[1]
-        return None
+            if (found is not None and match is None
+                    and (candidate == host or found[0] == "domain_and_subdomains")):
+                match = candidate, found[1]
+        return match
 
     def refresh(self) -> None:
         """Reload the blocked names if the audit chain moved since the last load."""
@@ -274,12 +395,16 @@ class StopPageMiddleware:
             return
         stop_host = self.state.runtime.settings.stop_page_host.lower().rstrip(".")
         match = None
+        lang = choose_language(scope.get("query_string", b"").decode("latin-1"), accept_language)
         if host != stop_host:
             match = await self.state.match(host)
+            source = source_of(scope)
+            if not self.state.limiter.allow(source, host, listed=match is not None):
+                await self._limited(scope, send, lang, self.state.limiter.retry_after(source))
+                return
             if match is None:
                 await self.app(scope, receive, send)
                 return
-        lang = choose_language(scope.get("query_string", b"").decode("latin-1"), accept_language)
         phone = self.state.runtime.settings.stop_page_phone
         path = scope.get("path", "/")
         if path == "/appeal":
@@ -296,6 +421,15 @@ class StopPageMiddleware:
                 await anyio.to_thread.run_sync(self.state.flush)
             except Exception as exc:  # the counts stay in memory for the next flush
                 log.warning("stop-page hit counts not stored yet: %s", exc)
+
+    @staticmethod
+    async def _limited(scope: Scope, send: Send, lang: str, retry_after: int) -> None:
+        body = render_limited(lang)
+        # The stop page's headers without its Link rel="blocked-by": this answer says nothing about a block.
+        sent = [(k, v) for k, v in headers(lang, body, "") if k != b"link"]
+        await send({"type": "http.response.start", "status": 429,
+                    "headers": [*sent, (b"retry-after", str(retry_after).encode())]})
+        await send({"type": "http.response.body", "body": b"" if scope.get("method") == "HEAD" else body})
 
     def _flush_at_shutdown(self, receive: Receive) -> Receive:
         async def wrapped() -> Message:

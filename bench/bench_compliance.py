@@ -28,7 +28,8 @@ N = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
 
 def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-compliance-"))
-    rt = Runtime(Settings(BLOCKLIST_DATA_DIR=folder))  # type: ignore[call-arg]
+    # The test client speaks plain http, where a Secure session cookie is never sent back.
+    rt = Runtime(Settings(BLOCKLIST_DATA_DIR=folder, session_cookie_secure=False))  # type: ignore[call-arg]
     rt.ensure_schema()
     with rt.database.transaction() as s:
         officer, _ = users.create_user(s, actor="bench", username="officer", role="officer")

@@ -13,6 +13,7 @@ from sqlalchemy import and_, or_, select, text
 from sqlalchemy.orm import Session
 
 from blocklist.models import AuditEvent, AuditHead, utcnow
+from blocklist.replay import Replay
 
 GENESIS = "0" * 64
 
@@ -97,6 +98,19 @@ def record(
 
 
 @dataclass(frozen=True)
+class Witness:
+    """A point of the chain seen from outside the database: `events` events long, ending with `head_hash`.
+
+    Checkpoints that ISPs' clients and off-site copies keep are turned into witnesses (isp_feed/checkpoints.py
+    checks their signatures); the core only compares hashes, so that it needs no signing code.
+    """
+
+    events: int
+    head_hash: str
+    label: str
+
+
+@dataclass(frozen=True)
 class ChainStatus:
     """The outcome of checking the whole chain."""
 
@@ -105,19 +119,67 @@ class ChainStatus:
     head_hash: str
     broken_at: int | None = None
     problem: str | None = None
+    submissions: int = 0
+    witnessed: int = 0
 
     def describe(self) -> str:
         """One line for operators."""
         if self.intact:
-            return f"audit chain intact: {self.events} events, head {self.head_hash[:16]}"
+            extra = f", {self.submissions} submissions agree with their events"
+            if self.witnessed:
+                extra += f", {self.witnessed} witnessed checkpoint(s) match"
+            return f"audit chain intact: {self.events} events, head {self.head_hash[:16]}{extra}"
+        if self.broken_at is None:
+            return f"audit chain BROKEN: {self.problem}"
         return f"audit chain BROKEN at event {self.broken_at}: {self.problem}"
 
 
-def verify(session: Session, *, batch: int = 5000) -> ChainStatus:
-    """Recompute every hash in order; name the first event that is edited, missing, inserted or moved."""
+def current_head(session: Session) -> tuple[int, str]:
+    """The number of events and the newest hash, as the head row records them (GENESIS for an empty chain)."""
+    head = session.get(AuditHead, 1)
+    if head is None:
+        raise LookupError("the audit chain has no head row: run `blocklist audit verify`")
+    return head.last_id, head.last_hash
+
+
+def hash_at(session: Session, events: int) -> str | None:
+    """The stored hash of event `events` (GENESIS for 0), None when the chain is shorter."""
+    if events == 0:
+        return GENESIS
+    return session.execute(select(AuditEvent.hash).where(AuditEvent.id == events)).scalar_one_or_none()
+
+
+def _witness_index(witnesses: Sequence[Witness]) -> dict[int, list[Witness]]:
+    index: dict[int, list[Witness]] = {}
+    for witness in witnesses:
+        index.setdefault(witness.events, []).append(witness)
+    return index
+
+
+def _mismatch(event_id: int, witness: Witness, found: str, last_good: int) -> str:
+    since = f" and after event {last_good}, the last witnessed point that matches" if last_good else ""
+    return (f"it does not match {witness.label}: that checkpoint witnessed head {witness.head_hash[:16]} at "
+            f"{witness.events} events, the chain now has {found[:16]}; the history was rewritten at or before "
+            f"event {event_id}{since}")
+
+
+def verify(session: Session, *, batch: int = 5000, witnesses: Sequence[Witness] = ()) -> ChainStatus:
+    """Recompute every hash in order; name the first event that is edited, missing, inserted or moved.
+
+    Then the head row must exist and agree (a cut tail), every witnessed checkpoint must lie on the chain (a
+    rewritten history whose hashes were all recomputed), and replaying the events must give the submissions
+    table exactly (a status set in SQL without its event).
+    """
     prev_hash = GENESIS
     expected_seq = 1
     last_id = 0
+    replayer = Replay()
+    pending = _witness_index(witnesses)
+    for witness in pending.get(0, []):
+        if witness.head_hash != GENESIS:
+            return ChainStatus(False, 0, GENESIS, None, f"{witness.label} gives an empty chain a non-genesis head")
+    matched = len(pending.pop(0, []))
+    last_witnessed = 0
     # Plain rows, not ORM objects: the whole log is read, and building an object per event would cost most.
     query = select(AuditEvent.id, AuditEvent.at, AuditEvent.actor, AuditEvent.action, AuditEvent.object_type,
                    AuditEvent.object_id, AuditEvent.domain, AuditEvent.order_id, AuditEvent.details,
@@ -147,16 +209,46 @@ def verify(session: Session, *, batch: int = 5000) -> ChainStatus:
         )
         if recomputed != event.hash:
             return ChainStatus(False, last_id, prev_hash, event.id, "its content was changed after it was written")
+        seen = pending.pop(event.id, None)
+        if seen is not None:
+            for witness in seen:
+                if witness.head_hash != event.hash:
+                    return ChainStatus(False, last_id, prev_hash, event.id,
+                                       _mismatch(event.id, witness, event.hash, last_witnessed))
+            matched += len(seen)
+            last_witnessed = event.id
+        problem = replayer.event(event)
+        if problem is not None:
+            return ChainStatus(False, last_id, prev_hash, event.id, problem)
         prev_hash = event.hash
         last_id = event.id
         expected_seq += 1
     head = session.get(AuditHead, 1)
-    if head is not None and (head.last_id != last_id or head.last_hash != prev_hash):
+    if head is None:
+        # The migration creates the head row and nothing deletes it: without it a cut tail (or a wiped log)
+        # would look like a shorter intact chain.
+        return ChainStatus(
+            False, last_id, prev_hash, last_id + 1,
+            f"the chain head row (audit_head) is missing, so events after event {last_id} may have been deleted"
+            if last_id else "the chain head row (audit_head) is missing and the log is empty: it was wiped",
+        )
+    if head.last_id != last_id or head.last_hash != prev_hash:
         return ChainStatus(
             False, last_id, prev_hash, last_id + 1 if head.last_id > last_id else head.last_id,
             f"the chain head records event {head.last_id} but the log ends at event {last_id}",
         )
-    return ChainStatus(True, last_id, prev_hash)
+    if pending:
+        witness = pending[min(pending)][0]
+        return ChainStatus(
+            False, last_id, prev_hash, last_id + 1,
+            f"the chain ends at event {last_id} but {witness.label} witnessed {witness.events} events: "
+            "events were cut",
+        )
+    problem, submissions = replayer.compare(session, batch=batch)
+    if problem is not None:
+        return ChainStatus(False, last_id, prev_hash, None, f"the tables disagree with the events: {problem}",
+                           submissions=submissions, witnessed=matched)
+    return ChainStatus(True, last_id, prev_hash, submissions=submissions, witnessed=matched)
 
 
 def events_for_domain(session: Session, domain: str, order_ids: Sequence[int] = ()) -> list[AuditEvent]:

@@ -10,6 +10,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,13 +20,25 @@ CORE_MIGRATIONS = Path(__file__).parent / "migrations"
 READ_ONLY = "blocklist_read_only"  # an execution option: the transaction only reads (the database enforces it)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and write transactions that lock at BEGIN."""
+DEFAULT_LOCK_TIMEOUT = 10.0  # seconds a writer waits for the write lock before it is refused as busy
+
+
+def make_engine(url: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT, **kwargs: Any) -> Engine:
+    """Create an engine; SQLite gets WAL, foreign keys and write transactions that lock at BEGIN.
+
+    Every wait is bounded (`lock_timeout` for SQLite's write lock and PostgreSQL's locks, the same for a pooled
+    connection), so that a request that cannot get its turn fails with OperationalError/TimeoutError, which the
+    API answers with 503 + Retry-After, instead of hanging or piling up.
+    """
     parsed = make_url(url)
+    millis = int(lock_timeout * 1000)
+    kwargs.setdefault("pool_timeout", lock_timeout)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+        kwargs.setdefault("pool_size", 16)
+        kwargs.setdefault("max_overflow", 16)
+        engine = create_engine(url, connect_args={"timeout": lock_timeout, "check_same_thread": False}, **kwargs)
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -33,7 +47,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={millis}")
+            # FULL: a commit is on disk before it returns (WAL's default NORMAL may lose the last commits on
+            # power loss), since an answer is only sent once its commit has returned.
+            cursor.execute("PRAGMA synchronous=FULL")
             cursor.close()
 
         @event.listens_for(engine, "begin")
@@ -49,7 +66,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    kwargs.setdefault("pool_size", 16)
+    kwargs.setdefault("max_overflow", 16)
+    connect_args = {"options": f"-c lock_timeout={millis}"} if parsed.get_backend_name() == "postgresql" else {}
+    engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
     @event.listens_for(engine, "begin")
     def _on_begin_postgresql(conn: Any) -> None:
@@ -114,10 +134,18 @@ def alembic_config(url: str, version_locations: Sequence[Path] = ()) -> Config:
 
 
 def upgrade(url: str, version_locations: Sequence[Path] = ()) -> None:
-    """Bring the schema to the newest revision of every migration branch."""
+    """Bring the schema to the newest revision of every migration branch.
+
+    It first looks, in a read-only transaction, whether anything is to do: every CLI command calls this, and
+    taking the write lock for nothing would make a read-only command wait behind (or fail beside) a long write.
+    """
     cfg = alembic_config(url, version_locations)
     engine = make_engine(url)
     try:
+        wanted = set(ScriptDirectory.from_config(cfg).get_heads())
+        with engine.execution_options(**{READ_ONLY: True}).connect() as connection:
+            if set(MigrationContext.configure(connection).get_current_heads()) == wanted:
+                return
         with engine.begin() as connection:
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "heads")

@@ -15,6 +15,7 @@ from blocklist.errors import Conflict, InvalidInput, NameRefused, NotFound, Unau
 from blocklist.models import Isp, IspResolver, User, utcnow
 from blocklist.names import normalize, public_suffix_lists
 from blocklist.roles import actor_label
+from blocklist.text import clean_text, is_id, parse_id
 from blocklist.tokens import new_token, token_hash, token_prefix
 
 ISP_LANGUAGES = ("fr", "nl", "de", "en")
@@ -75,7 +76,8 @@ def add_isp(
     operator_id: str = "",
 ) -> tuple[Isp, str]:
     """Register an ISP; returns it and its feed credential (shown once)."""
-    name = name.strip()
+    name = clean_text(name, field="name", max_length=100)
+    operator_id = clean_text(operator_id, field="operator_id", max_length=100)
     if not name or len(name) > 100:
         raise InvalidInput("an ISP needs a name of 1-100 characters", field="name")
     if language not in ISP_LANGUAGES:
@@ -135,8 +137,10 @@ def isp_by_token(session: Session, token: str) -> Isp:
 
 def get_isp(session: Session, name_or_id: str | int) -> Isp:
     """The ISP by id or name, or NotFound."""
-    query = select(Isp).where(Isp.id == int(name_or_id)) if str(name_or_id).isdigit() else select(Isp).where(
-        Isp.name == str(name_or_id))
+    if isinstance(name_or_id, int) or is_id(name_or_id):
+        query = select(Isp).where(Isp.id == parse_id(name_or_id, field="isp"))
+    else:  # a name: no control character can be in one (add_isp refuses them), nor reach the database
+        query = select(Isp).where(Isp.name == clean_text(name_or_id, field="isp", max_length=1000))
     isp = session.execute(query).scalar_one_or_none()
     if isp is None:
         raise NotFound(f"no ISP {name_or_id!r}")

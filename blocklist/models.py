@@ -66,6 +66,28 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    # Who made the account or last replaced its credential or role, and the second person who confirmed that
+    # (None: not yet; the account can do nothing until then). See blocklist/users.py.
+    credentialed_by: Mapped[str] = mapped_column(String(100), default="operator")
+    confirmed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class Enrolment(Base):
+    """A one-time link with which a person sets their own password and receives their own API token."""
+
+    __tablename__ = "user_enrolments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+    user: Mapped[User] = relationship()
 
 
 class ApiToken(Base):

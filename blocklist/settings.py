@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     # Old public keys stay valid for clients this long after a rotation.
     feed_key_transition_days: int = 7
     secret_key: str = ""
+    # The session cookie is sent over HTTPS only. Off for `make run`, which serves plain http on 127.0.0.1;
+    # anywhere else staff reach the server through TLS, and a cookie leaked over http is a stolen session.
+    session_cookie_secure: bool = True
     # The resolver that applies no block, asked alongside every ISP resolver (IP[:PORT]).
     verify_control_resolver: str = ""
     # Queries per second per resolver (0: unlimited, for benchmarks only).
@@ -64,6 +67,8 @@ class Settings(BaseSettings):
     db_request_slots: int = Field(default=8, ge=1, le=64)
     # GET requests reading at once (read-only transactions; with the above, within the pool of 15 connections).
     db_read_slots: int = Field(default=6, ge=1, le=64)
+    # Seconds a writer waits for the database's write lock (or a pooled connection) before it is answered 503.
+    db_lock_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     # Run the periodic jobs (feed publication, requisition delivery, verification) inside `serve`.
     scheduler: bool = True
 

@@ -1,7 +1,16 @@
-"""Accounts: creation, argon2 passwords, API tokens, disabling."""
+"""Accounts: creation, confirmation by a second person, enrolment, argon2 passwords, API tokens, disabling.
+
+Threat model (README, "Accounts and the four-eyes rule"): one administrator alone must not be able to produce
+a decision that looks like two people's. So an administrator never obtains a usable credential of another
+person (no token, no password, no enrolment link is ever shown to them), and an account an administrator
+creates, re-credentials or gives another role can do nothing until a SECOND person confirms it: another
+administrator, or the operator on the server (`blocklist user confirm`), who already holds the database.
+The operator's own commands (`blocklist user add`, `demo`) are confirmed by the operator at once.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from argon2 import PasswordHasher
@@ -10,14 +19,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from blocklist import audit
-from blocklist.errors import Conflict, InvalidInput, NotFound, Unauthenticated
-from blocklist.models import ApiToken, User, utcnow
-from blocklist.roles import ROLES, actor_label
+from blocklist.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from blocklist.models import ApiToken, Enrolment, User, utcnow
+from blocklist.passwords import check_password_strength
+from blocklist.roles import ROLES, actor_label, is_operator, require_role
+from blocklist.text import clean_text
 from blocklist.tokens import new_token, token_hash, token_prefix
 
 LANGUAGES = ("en", "fr", "nl", "de")
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 _hasher = PasswordHasher()
+ENROLMENT_VALIDITY = dt.timedelta(days=3)
 
 
 def create_user(
@@ -29,8 +41,48 @@ def create_user(
     password: str | None = None,
     display_name: str = "",
     language: str = "en",
+    email: str | None = None,
 ) -> tuple[User, str]:
-    """Create an account and its first API token; returns the user and the token (shown once)."""
+    """The operator on the server creates an account, confirmed at once, and receives its first API token."""
+    if not is_operator(actor):
+        raise Forbidden("an administrator creates accounts with create_account: they never receive a credential")
+    user = _new_user(session, actor=actor, username=username, role=role, password=password,
+                     display_name=display_name, language=language, email=email)
+    _confirmed(session, actor=actor, user=user)
+    token = issue_token(session, actor=actor, user=user)
+    return user, token
+
+
+def create_account(
+    session: Session,
+    *,
+    actor: User,
+    username: str,
+    role: str,
+    display_name: str = "",
+    language: str = "en",
+    email: str | None = None,
+) -> User:
+    """An administrator creates an account: no credential, and it can do nothing until a second person confirms.
+
+    The person enrols with a one-time link that the operator gives them (`blocklist user enrol`).
+    """
+    require_role(actor, "admin", action="create accounts")
+    return _new_user(session, actor=actor, username=username, role=role, password=None,
+                     display_name=display_name, language=language, email=email)
+
+
+def _new_user(
+    session: Session,
+    *,
+    actor: User | str,
+    username: str,
+    role: str,
+    password: str | None,
+    display_name: str,
+    language: str,
+    email: str | None,
+) -> User:
     username = username.strip().lower()
     if not _USERNAME.match(username):
         raise InvalidInput(
@@ -41,8 +93,9 @@ def create_user(
         raise InvalidInput(f"unknown role {role!r}; roles are {', '.join(ROLES)}", field="role")
     if language not in LANGUAGES:
         raise InvalidInput(f"unknown language {language!r}; use one of {', '.join(LANGUAGES)}", field="language")
-    if password is not None and len(password) < 10:
-        raise InvalidInput("a password needs at least 10 characters", field="password")
+    if password is not None:
+        check_password_strength(password, username=username)
+    display_name = clean_text(display_name, field="display_name", max_length=200)
     if session.execute(select(User.id).where(User.username == username)).first():
         raise Conflict(f"a user named {username!r} already exists", field="username")
     user = User(
@@ -53,6 +106,8 @@ def create_user(
         password_hash=_hasher.hash(password) if password else None,
         active=True,
         created_at=utcnow(),
+        email=email or None,
+        credentialed_by=actor_label(actor),
     )
     session.add(user)
     session.flush()
@@ -60,8 +115,97 @@ def create_user(
         session, actor=actor_label(actor), action="user.created", object_type="user", object_id=user.id,
         details={"username": username, "role": role, "language": language},
     )
-    token = issue_token(session, actor=actor, user=user)
-    return user, token
+    return user
+
+
+def _confirmed(session: Session, *, actor: User | str, user: User) -> None:
+    user.confirmed_by, user.confirmed_at = actor_label(actor), utcnow()
+    session.flush()
+    audit.record(session, actor=actor_label(actor), action="user.confirmed", object_type="user", object_id=user.id,
+                 details={"username": user.username, "role": user.role, "credentialed_by": user.credentialed_by})
+
+
+def _needs_confirmation(session: Session, *, actor: User | str, user: User, why: str) -> None:
+    """After an administrator changed who can act as `user`: nothing until a second person confirms."""
+    user.credentialed_by = actor_label(actor)
+    if is_operator(actor):
+        _confirmed(session, actor=actor, user=user)
+        return
+    user.confirmed_by, user.confirmed_at = None, None
+    session.flush()
+    audit.record(session, actor=actor_label(actor), action="user.confirmation_required", object_type="user",
+                 object_id=user.id, details={"username": user.username, "because": why})
+
+
+def confirm(session: Session, *, actor: User | str, user: User) -> User:
+    """A second person confirms an account an administrator made, re-credentialed or gave a new role."""
+    if user.confirmed_at is not None:
+        raise Conflict(f"account {user.username!r} is already confirmed (by {user.confirmed_by})")
+    if not is_operator(actor):
+        assert isinstance(actor, User)
+        require_role(actor, "admin", action="confirm accounts")
+        if actor.id == user.id:
+            raise Forbidden("no one confirms their own account")
+        if actor_label(actor) == user.credentialed_by:
+            raise Forbidden(f"{actor.username!r} made this change to {user.username!r} and cannot also confirm it: "
+                            "another administrator (or the operator on the server) must")
+    _confirmed(session, actor=actor, user=user)
+    return user
+
+
+def start_enrolment(session: Session, *, actor: User | str, user: User) -> str:
+    """A one-time enrolment code for `user` (the operator hands it over; an administrator never sees it)."""
+    if not is_operator(actor):
+        raise Forbidden("only the operator on the server hands out enrolment links")
+    for pending in session.execute(select(Enrolment).where(Enrolment.user_id == user.id,
+                                                           Enrolment.used_at.is_(None))).scalars():
+        pending.used_at = utcnow()  # a new link replaces any older one
+    code = new_token("enrol")
+    now = utcnow()
+    session.add(Enrolment(user_id=user.id, code_hash=token_hash(code), created_by=actor_label(actor),
+                          created_at=now, expires_at=now + ENROLMENT_VALIDITY))
+    session.flush()
+    audit.record(session, actor=actor_label(actor), action="user.enrolment_started", object_type="user",
+                 object_id=user.id, details={"username": user.username})
+    return code
+
+
+def enrolment(session: Session, code: str) -> Enrolment:
+    """The open enrolment behind a code, or Unauthenticated."""
+    row = session.execute(select(Enrolment).where(Enrolment.code_hash == token_hash(code))).scalar_one_or_none()
+    if row is None or row.used_at is not None or row.expires_at <= utcnow() or not row.user.active:
+        raise Unauthenticated("this enrolment link is unknown, used or expired; ask the operator for a new one")
+    return row
+
+
+def enrol(session: Session, *, code: str, password: str) -> tuple[User, str]:
+    """The person sets their own password with their one-time link and receives their own API token."""
+    row = enrolment(session, code)
+    user = row.user
+    set_password(session, actor=user, user=user, password=password)
+    row.used_at = utcnow()
+    for existing in session.execute(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ).scalars():
+        existing.revoked_at = utcnow()
+    return user, issue_token(session, actor=user, user=user)
+
+
+def set_role(session: Session, *, actor: User | str, user: User, role: str) -> User:
+    """Give an account another role (by an administrator: to be confirmed by a second person)."""
+    if role not in ROLES:
+        raise InvalidInput(f"unknown role {role!r}; roles are {', '.join(ROLES)}", field="role")
+    if not is_operator(actor):
+        assert isinstance(actor, User)
+        require_role(actor, "admin", action="change roles")
+        if actor.id == user.id:
+            raise Forbidden("no one changes their own role")
+    before, user.role = user.role, role
+    session.flush()
+    audit.record(session, actor=actor_label(actor), action="user.role_changed", object_type="user",
+                 object_id=user.id, details={"username": user.username, "from": before, "to": role})
+    _needs_confirmation(session, actor=actor, user=user, why="role changed")
+    return user
 
 
 def issue_token(session: Session, *, actor: User | str, user: User) -> str:
@@ -77,13 +221,29 @@ def issue_token(session: Session, *, actor: User | str, user: User) -> str:
     return token
 
 
-def reset_token(session: Session, *, actor: User | str, user: User) -> str:
-    """Revoke every token of the user and issue a fresh one."""
+def reset_token(session: Session, *, actor: str, user: User) -> str:
+    """The operator revokes every token of the user and issues a fresh one (printed on the server)."""
+    if not is_operator(actor):
+        raise Forbidden("only the operator on the server receives a new token for someone else")
+    revoke_credentials(session, actor=actor, user=user)
+    return issue_token(session, actor=actor, user=user)
+
+
+def revoke_credentials(session: Session, *, actor: User | str, user: User) -> User:
+    """Revoke every token and the password of `user` (they re-enrol). By an administrator: to be re-confirmed."""
+    if not is_operator(actor):
+        assert isinstance(actor, User)
+        require_role(actor, "admin", action="reset credentials")
     for existing in session.execute(
         select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
     ).scalars():
         existing.revoked_at = utcnow()
-    return issue_token(session, actor=actor, user=user)
+    user.password_hash = None
+    session.flush()
+    audit.record(session, actor=actor_label(actor), action="user.credentials_revoked", object_type="user",
+                 object_id=user.id, details={"username": user.username})
+    _needs_confirmation(session, actor=actor, user=user, why="credentials reset")
+    return user
 
 
 def set_active(session: Session, *, actor: User | str, user: User, active: bool) -> User:
@@ -99,8 +259,7 @@ def set_active(session: Session, *, actor: User | str, user: User, active: bool)
 
 def set_password(session: Session, *, actor: User | str, user: User, password: str) -> None:
     """Set a new password (argon2id)."""
-    if len(password) < 10:
-        raise InvalidInput("a password needs at least 10 characters", field="password")
+    check_password_strength(password, username=user.username)
     user.password_hash = _hasher.hash(password)
     session.flush()
     audit.record(session, actor=actor_label(actor), action="user.password_set", object_type="user",
@@ -119,7 +278,10 @@ def user_by_token(session: Session, token: str) -> User:
 
 def check_password(session: Session, username: str, password: str) -> User:
     """The active user with this username and password, or Unauthenticated (same message either way)."""
-    user = session.execute(select(User).where(User.username == username.strip().lower())).scalar_one_or_none()
+    name = username.strip().lower()
+    # A name no account can have is not looked up: PostgreSQL refuses a NUL in the query.
+    user = session.execute(select(User).where(User.username == name)).scalar_one_or_none() if _USERNAME.match(
+        name) else None
     if user is None or not user.active or not user.password_hash:
         _hasher.hash(password)  # spend the same time whether or not the user exists
         raise Unauthenticated("wrong username or password")
@@ -132,7 +294,9 @@ def check_password(session: Session, username: str, password: str) -> User:
 
 def get_user(session: Session, username: str) -> User:
     """The user with this username, or NotFound."""
-    user = session.execute(select(User).where(User.username == username.strip().lower())).scalar_one_or_none()
+    name = username.strip().lower()
+    user = session.execute(select(User).where(User.username == name)).scalar_one_or_none() if _USERNAME.match(
+        name) else None
     if user is None:
         raise NotFound(f"no user named {username!r}")
     return user

@@ -21,6 +21,7 @@ from blocklist.models import ACTIVE_STATUSES, AuditEvent, Order, ProtectedOverri
 from blocklist.names import NamePolicy, normalize
 from blocklist.roles import actor_label, require_role
 from blocklist.schemas import SubmissionCreate
+from blocklist.text import clean_text
 
 DEFAULT_REVIEW_DAYS = 182
 
@@ -37,13 +38,24 @@ def _overrides_for(session: Session, a_label: str) -> list[str]:
     return [a_label] if found else []
 
 
-def _reason(reason: str | None, what: str) -> str:
-    text = (reason or "").strip()
-    if len(text) < 3:
+def _reason(reason: str | None, what: str, *, required: bool = True) -> str:
+    text = clean_text(reason or "", field="reason", max_length=4000, multiline=True)
+    if required and len(text) < 3:
         raise InvalidInput(f"{what} needs a written reason", field="reason")
-    if len(text) > 4000:
-        raise InvalidInput("the reason is longer than 4000 characters", field="reason")
     return text
+
+
+def _checked_case(data: SubmissionCreate) -> SubmissionCreate:
+    """The case's text fields as they will be stored, or InvalidInput naming the first bad one."""
+    court = data.court_order
+    return data.model_copy(update={
+        "case_number": clean_text(data.case_number, field="case_number", max_length=100),
+        "evidence_ref": clean_text(data.evidence_ref, field="evidence_ref", max_length=200),
+        "note": clean_text(data.note, field="note", max_length=4000, multiline=True),
+        "court_order": None if court is None else court.model_copy(update={
+            "court": clean_text(court.court, field="court_order.court", max_length=200),
+            "reference": clean_text(court.reference, field="court_order.reference", max_length=100)}),
+    })
 
 
 def submission_details(sub: Submission) -> dict[str, Any]:
@@ -67,6 +79,7 @@ def active_submission(session: Session, a_label: str) -> Submission | None:
 def submit(session: Session, *, actor: User, data: SubmissionCreate, policy: NamePolicy) -> Submission:
     """Record an officer's verified domain; refuses bad, protected or already listed names."""
     require_role(actor, "officer", action="submit domains")
+    data = _checked_case(data)
     checked = policy.check(data.domain, scope=data.scope, overrides=_overrides_for_any(session, data.domain))
     a_label = checked.name.a_label
     existing = active_submission(session, a_label)
@@ -128,8 +141,9 @@ def list_submissions(
     query = select(Submission).order_by(Submission.id.desc()).limit(limit).offset(offset)
     if status:
         query = query.where(Submission.status == status)
-    if case_number:
-        query = query.where(Submission.case_number == case_number)
+    if case_number:  # a search: as long as anything typed, but never a character the database refuses
+        query = query.where(Submission.case_number == clean_text(case_number, field="case_number",
+                                                                 max_length=2048))
     if submitted_by is not None:
         query = query.where(Submission.submitted_by == submitted_by)
     return list(session.execute(query).scalars())
@@ -174,7 +188,7 @@ def approve(
         _check_four_eyes(actor, sub)
         _check_pending(sub)
     now = utcnow()
-    order = Order(kind="block", magistrate_id=actor.id, reason=(reason or "").strip(), created_at=now)
+    order = Order(kind="block", magistrate_id=actor.id, reason=_reason(reason, "", required=False), created_at=now)
     session.add(order)
     session.flush()
     review_due = now.date() + dt.timedelta(days=review_days)
@@ -213,7 +227,7 @@ def withdraw(session: Session, *, actor: User, submission_id: int, reason: str |
     if sub.submitted_by != actor.id:
         raise Forbidden(f"only the officer who submitted #{sub.id} may withdraw it")
     _check_pending(sub)
-    text = (reason or "").strip()
+    text = _reason(reason, "", required=False)
     _transition(session, sub, to="withdrawn",
                 values={"decided_by": actor.id, "decided_at": utcnow(), "decision_reason": text})
     audit.record(session, actor=actor_label(actor), action="submission.withdrawn", object_type="submission",

@@ -46,6 +46,84 @@ class FeedEntry(NamedTuple):
         return self.scope == "domain_and_subdomains"
 
 
+CHECKPOINT_TYPE = "audit-checkpoint"
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class AuditCheckpoint:
+    """The server's audit chain at one moment: `events` events long, ending with hash `head`, signed.
+
+    Every envelope carries the newest one, so every ISP's client keeps a copy the server's operators cannot take
+    back: a history rewritten later, even with every hash recomputed, no longer passes through it.
+    """
+
+    events: int
+    head: str
+    at: dt.datetime
+    signature: str  # minisign signature of checkpoint_body(), trusted comment checkpoint_comment()
+
+
+def checkpoint_body(events: int, head: str, at: dt.datetime) -> bytes:
+    """The exact bytes a checkpoint's signature covers (one line of canonical JSON, `minisign -V` checks it)."""
+    fields = {"at": _time(at), "events": events, "feed": "be-blocklist", "head": head, "type": CHECKPOINT_TYPE}
+    return (json.dumps(fields, sort_keys=True, separators=(",", ":")) + "\n").encode()
+
+
+def checkpoint_comment(events: int, head: str, at: dt.datetime) -> str:
+    """The signed comment of a checkpoint: what `minisign -V` shows a person who checks one by hand."""
+    return f"{CHECKPOINT_TYPE} feed=be-blocklist events={events} head={head} at={_time(at)}"
+
+
+def _check_checkpoint_fields(events: object, head: object, at: object, where: str) -> dt.datetime:
+    if not isinstance(events, int) or isinstance(events, bool) or events < 0:
+        raise FeedFormatError(f"{where}events must be a non-negative integer")
+    if not isinstance(head, str) or not _HEX64.fullmatch(head):
+        raise FeedFormatError(f"{where}head must be 64 lower-case hex digits")
+    return _parse_time(at, f"{where}at")
+
+
+def parse_checkpoint_body(data: bytes) -> tuple[int, str, dt.datetime]:
+    """Read a checkpoint document (events, head, time); FeedFormatError if it is not exactly one."""
+    try:
+        body = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FeedFormatError(f"the checkpoint is not valid JSON ({exc})") from None
+    if not isinstance(body, dict) or body.get("type") != CHECKPOINT_TYPE or body.get("feed") != "be-blocklist":
+        raise FeedFormatError("not a be-blocklist audit checkpoint")
+    at = _check_checkpoint_fields(body.get("events"), body.get("head"), body.get("at"), "")
+    if checkpoint_body(body["events"], body["head"], at) != data:
+        raise FeedFormatError("the checkpoint is not in its canonical form")
+    return body["events"], body["head"], at
+
+
+def checkpoint_time(at: dt.datetime) -> str:
+    """A checkpoint's time as it is signed."""
+    return _time(at)
+
+
+def checkpoint_line(checkpoint: AuditCheckpoint, *, serial: int, received_at: dt.datetime) -> str:
+    """One line of a client's append-only `checkpoints.jsonl`: the checkpoint, its signature, where it came from."""
+    return json.dumps({"at": _time(checkpoint.at), "events": checkpoint.events, "head": checkpoint.head,
+                       "received_at": _time(received_at), "serial": serial, "signature": checkpoint.signature},
+                      sort_keys=True, separators=(",", ":")) + "\n"
+
+
+def parse_checkpoint_line(line: str) -> tuple[AuditCheckpoint, int | None]:
+    """A checkpoint from a `checkpoints.jsonl` line, and the feed serial that carried it."""
+    try:
+        raw = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise FeedFormatError(f"not a checkpoint line ({exc})") from None
+    if not isinstance(raw, dict):
+        raise FeedFormatError("not a checkpoint line")
+    serial = raw.pop("serial", None)
+    raw.pop("received_at", None)
+    checkpoint = _envelope_checkpoint(raw)
+    assert checkpoint is not None
+    return checkpoint, serial if isinstance(serial, int) else None
+
+
 @dataclass(frozen=True)
 class FeedVersion:
     """One version of the list: what every format is rendered from."""
@@ -58,6 +136,7 @@ class FeedVersion:
     stop_page_name: str
     stop_page_ipv4: str
     stop_page_ipv6: str | None = None
+    checkpoint: AuditCheckpoint | None = None
 
     @property
     def count(self) -> int:
@@ -102,7 +181,7 @@ def _json(version: FeedVersion, entries: list[FeedEntry]) -> bytes:
     scopes = {scope: quote(scope) for scope in SCOPES}
     items = [f'{{"name":{quote(e.name)},"scope":{scopes.get(e.scope) or quote(e.scope)},'
              f'"unicode":{quote(e.unicode)}}}' for e in entries]
-    # Keys are sorted: "count" < "entries" < every other key, so the entries are spliced in second.
+    # Keys are sorted: "audit_checkpoint" < "count" < "entries" < every other key, so the entries are spliced in.
     rest = {
         "feed": "be-blocklist",
         "format": FEED_FORMAT_VERSION,
@@ -113,7 +192,12 @@ def _json(version: FeedVersion, entries: list[FeedEntry]) -> bytes:
         "stop_page": {"name": version.stop_page_name, "ipv4": version.stop_page_ipv4, "ipv6": version.stop_page_ipv6},
     }
     tail = json.dumps(rest, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return f'{{"count":{len(entries)},"entries":[{",".join(items)}],{tail[1:]}\n'.encode()
+    head = ""
+    if version.checkpoint is not None:  # "audit_checkpoint" sorts first; absent, the bytes are as before it existed
+        cp = version.checkpoint
+        fields = {"at": _time(cp.at), "events": cp.events, "head": cp.head, "signature": cp.signature}
+        head = '"audit_checkpoint":' + json.dumps(fields, sort_keys=True, separators=(",", ":")) + ","
+    return f'{{{head}"count":{len(entries)},"entries":[{",".join(items)}],{tail[1:]}\n'.encode()
 
 
 def _owner_records(records: list[str]) -> Callable[[str], str]:
@@ -387,7 +471,19 @@ def parse_envelope(data: bytes) -> FeedVersion:
         serial=serial, generated_at=generated_at, expires_at=expires_at, previous_sha256=previous,
         entries=entries, stop_page_name=stop["name"], stop_page_ipv4=stop["ipv4"],
         stop_page_ipv6=stop.get("ipv6") if isinstance(stop.get("ipv6"), str) else None,
+        checkpoint=_envelope_checkpoint(body.get("audit_checkpoint")),
     )
+
+
+def _envelope_checkpoint(raw: object) -> AuditCheckpoint | None:
+    if raw is None:
+        return None  # versions from before checkpoints existed
+    if not isinstance(raw, dict) or raw.keys() != {"at", "events", "head", "signature"}:
+        raise FeedFormatError("audit_checkpoint must give exactly at, events, head and signature")
+    at = _check_checkpoint_fields(raw["events"], raw["head"], raw["at"], "audit_checkpoint.")
+    if not isinstance(raw["signature"], str) or len(raw["signature"]) > 2000:
+        raise FeedFormatError("audit_checkpoint.signature must be a minisign signature")
+    return AuditCheckpoint(raw["events"], raw["head"], at, raw["signature"])
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -10,7 +11,7 @@ from blocklist.db import Database
 from blocklist.models import Submission, utcnow
 from blocklist.settings import Settings
 from blocklist.workflow import name_policy
-from isp_feed import publish, serving, verification
+from isp_feed import checkpoints, publish, serving, verification
 from isp_feed.keys import KeyStore
 from isp_feed.models import VerificationRound
 
@@ -48,3 +49,21 @@ def verify_when_due(database: Database, settings: Settings) -> int | None:
     if new_version and grace_over:
         return verification.verify(database, settings, trigger="new version", names=names)
     return None
+
+
+def checkpoint_audit(database: Database, settings: Settings, *, now: dt.datetime | None = None) -> Path | None:
+    """At least hourly, a signed checkpoint of the audit chain, even when no feed version carried one (a stalled
+    publisher); and, hourly, the newest checkpoint as a file under `<data dir>/checkpoints/` for off-site copies."""
+    moment = now or utcnow()
+    with database.transaction() as session:
+        newest = checkpoints.latest(session)
+        if newest is not None and moment - newest.made_at < checkpoints.CHECKPOINT_EVERY:
+            made = newest.model()
+        else:
+            made = checkpoints.make(session, KeyStore(settings.data_dir / "keys"), trigger="hourly", now=moment)
+    folder = settings.data_dir / "checkpoints"
+    written = checkpoints.newest_file_time(folder)
+    if (folder / checkpoints.file_name(made)).exists() or (
+            written is not None and moment - written < checkpoints.CHECKPOINT_EVERY):
+        return None
+    return checkpoints.write_file(folder, made)

@@ -5,24 +5,27 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, String, and_, cast, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from blocklist import audit
 from blocklist.errors import Conflict, NotFound
-from blocklist.models import Order, Submission, User, utcnow
+from blocklist.models import AuditEvent, Order, Submission, User, utcnow
 from blocklist.names import NamePolicy
 from blocklist.roles import actor_label, require_role
 from blocklist.settings import Settings
-from isp_feed import formats
+from isp_feed import checkpoints, formats
 from isp_feed.keys import KeyStore
 from isp_feed.models import FeedArtifact, FeedEntrySet, FeedHold, FeedVersionRow
 
 FEED_NAME = "be-blocklist"
+UNAPPROVED = "feed.unapproved_excluded"
+log = logging.getLogger("isp_feed.publish")
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,8 @@ class Candidate:
     entries: tuple[formats.FeedEntry, ...]
     set_hash: str
     block_order_ids: frozenset[int]
+    # Rows marked approved whose approval is not in the audit chain (set in SQL?): left out, reported.
+    unapproved: tuple[tuple[int, str], ...] = ()
 
 
 def _canonical(entries: tuple[formats.FeedEntry, ...]) -> bytes:
@@ -39,15 +44,61 @@ def _canonical(entries: tuple[formats.FeedEntry, ...]) -> bytes:
                       ensure_ascii=False).encode()
 
 
-def current_candidate(session: Session) -> Candidate:
-    """The approved names now, sorted, with the hash that identifies the set."""
+def approval_in_chain() -> ColumnElement[bool]:
+    """A submission's approval is an event of the audit chain and no lifting event followed it.
+
+    The status column alone is what anyone with SQL access can set; a name reaches ISPs only if a magistrate's
+    approval of that submission, for that name, was recorded. Set-based (two look-ups per row in the index on
+    action and object id, inside one query), so that it applies unchanged to a query over the rows a change touched.
+    """
+    def event(action: str) -> ColumnElement[bool]:
+        return exists().where(AuditEvent.domain == Submission.domain, AuditEvent.action == action,
+                              AuditEvent.object_id == cast(Submission.id, String))
+
+    return and_(event("submission.approved"), ~event("submission.lifted"))
+
+
+def current_candidate(session: Session, *, published_set: str | None = None) -> Candidate:
+    """The approved names now, sorted, with the hash that identifies the set (and the rows left out).
+
+    The approvals are looked up only when the set differs from `published_set` (the latest version's): a set
+    already published passed this check when it was built, so a build with nothing new costs no more than before.
+    """
     rows = session.execute(
-        select(Submission.domain, Submission.unicode, Submission.scope, Submission.order_id)
+        select(Submission.domain, Submission.unicode, Submission.scope, Submission.order_id, Submission.id)
         .where(Submission.status == "approved").order_by(Submission.domain)
     ).all()
-    entries = tuple(formats.FeedEntry(name=d, unicode=u, scope=s) for d, u, s, _ in rows)
-    return Candidate(entries, hashlib.sha256(_canonical(entries)).hexdigest(),
-                     frozenset(o for *_, o in rows if o is not None))
+    entries = tuple(formats.FeedEntry(name=d, unicode=u, scope=s) for d, u, s, _, _ in rows)
+    set_hash = hashlib.sha256(_canonical(entries)).hexdigest()
+    unapproved: dict[int, str] = {}
+    if set_hash != published_set:
+        unapproved = {i: d for i, d in session.execute(
+            select(Submission.id, Submission.domain).where(Submission.status == "approved", ~approval_in_chain()))}
+    if unapproved:
+        rows = [row for row in rows if row[4] not in unapproved]
+        entries = tuple(formats.FeedEntry(name=d, unicode=u, scope=s) for d, u, s, _, _ in rows)
+        set_hash = hashlib.sha256(_canonical(entries)).hexdigest()
+    return Candidate(entries, set_hash, frozenset(o for _, _, _, o, _ in rows if o is not None),
+                     tuple(sorted(unapproved.items())))
+
+
+def _report_unapproved(session: Session, candidate: Candidate) -> None:
+    """Record the rows left out once per distinct set (the build runs every few seconds), and log it."""
+    if not candidate.unapproved:
+        return
+    ids = sorted(i for i, _ in candidate.unapproved)
+    fingerprint = hashlib.sha256(json.dumps(ids).encode()).hexdigest()
+    last = session.execute(
+        select(AuditEvent.details).where(AuditEvent.action == UNAPPROVED).order_by(AuditEvent.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    if last is not None and json.loads(last).get("fingerprint") == fingerprint:
+        return
+    names = sorted(d for _, d in candidate.unapproved)
+    log.error("feed: %d submission(s) marked approved without an approval in the audit chain were left out: %s "
+              "(run `blocklist audit verify`)", len(ids), ", ".join(names[:20]))
+    audit.record(session, actor="system", action=UNAPPROVED, object_type="feed", object_id="candidate",
+                 details={"count": len(ids), "submissions": ids[:100], "domains": names[:100],
+                          "fingerprint": fingerprint})
 
 
 def entries_of(session: Session, set_hash: str) -> tuple[formats.FeedEntry, ...]:
@@ -73,11 +124,7 @@ def get_version(session: Session, serial: int) -> FeedVersionRow:
 
 def version_model(session: Session, row: FeedVersionRow) -> formats.FeedVersion:
     """The pure feed-format object of a stored version (what every format is rendered from)."""
-    return formats.FeedVersion(
-        serial=row.serial, generated_at=row.generated_at, expires_at=row.expires_at,
-        previous_sha256=row.previous_sha256, entries=entries_of(session, row.set_hash),
-        stop_page_name=row.stop_page_name, stop_page_ipv4=row.stop_page_ipv4, stop_page_ipv6=row.stop_page_ipv6,
-    )
+    return version_model_from(row, entries_of(session, row.set_hash), checkpoints.of_version(session, row.serial))
 
 
 def gate_reasons(
@@ -167,8 +214,10 @@ def _publish(session: Session, candidate: Candidate, *, settings: Settings, keys
         stop_page_name=settings.stop_page_host, stop_page_ipv4=settings.stop_page_ipv4,
         stop_page_ipv6=settings.stop_page_ipv6 or None, key_id=keys.active_key_id(), added=added, removed=removed,
     )
+    # The chain as it stands before this version's own events: every ISP's client keeps this copy.
+    checkpoint = checkpoints.make(session, keys, trigger="feed version", now=now, feed_serial=serial)
     artifacts = []
-    for ext, body in formats.render_all(version_model_from(row, candidate.entries)).items():
+    for ext, body in formats.render_all(version_model_from(row, candidate.entries, checkpoint)).items():
         sha = hashlib.sha256(body).hexdigest()
         signature = keys.sign(body, trusted_comment(serial, row.expires_at, sha, ext))
         artifacts.append(FeedArtifact(serial=serial, ext=ext, sha256=sha, size=len(body), signature=signature))
@@ -191,19 +240,21 @@ def _publish(session: Session, candidate: Candidate, *, settings: Settings, keys
     audit.record(session, actor="system", action="feed.published", object_type="feed_version", object_id=serial,
                  details={"serial": serial, "count": row.count, "added": added, "removed": removed,
                           "sha256": row.envelope_sha256, "expires_at": row.expires_at.isoformat(),
-                          "key_id": row.key_id, "reason": reason, "orders": newly})
+                          "key_id": row.key_id, "reason": reason, "orders": newly,
+                          "checkpoint": {"events": checkpoint.events, "head": checkpoint.head}})
     for order_id in newly:
         audit.record(session, actor="system", action="order.in_feed", object_type="order", object_id=order_id,
                      order_id=order_id, details={"serial": serial})
     return row
 
 
-def version_model_from(row: FeedVersionRow, entries: tuple[formats.FeedEntry, ...]) -> formats.FeedVersion:
-    """The pure feed-format object for a row whose entries are at hand."""
+def version_model_from(row: FeedVersionRow, entries: tuple[formats.FeedEntry, ...],
+                       checkpoint: formats.AuditCheckpoint | None = None) -> formats.FeedVersion:
+    """The pure feed-format object for a row whose entries (and checkpoint) are at hand."""
     return formats.FeedVersion(
         serial=row.serial, generated_at=row.generated_at, expires_at=row.expires_at,
         previous_sha256=row.previous_sha256, entries=entries, stop_page_name=row.stop_page_name,
-        stop_page_ipv4=row.stop_page_ipv4, stop_page_ipv6=row.stop_page_ipv6,
+        stop_page_ipv4=row.stop_page_ipv4, stop_page_ipv6=row.stop_page_ipv6, checkpoint=checkpoint,
     )
 
 
@@ -211,8 +262,9 @@ def build(session: Session, *, settings: Settings, keys: KeyStore, policy: NameP
           now: dt.datetime | None = None, force: bool = False) -> FeedVersionRow | None:
     """Publish a new version if the approved set changed (gate permitting) or the last one is due a re-issue."""
     moment = now or utcnow()
-    candidate = current_candidate(session)
     latest = latest_version(session)
+    candidate = current_candidate(session, published_set=latest.set_hash if latest is not None else None)
+    _report_unapproved(session, candidate)
     due = latest is None or force or moment - latest.generated_at >= dt.timedelta(minutes=settings.feed_reissue_minutes)
     if latest is not None and latest.set_hash == candidate.set_hash:
         if not due:

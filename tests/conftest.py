@@ -85,7 +85,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def settings(db_url: str, tmp_path: Path) -> Settings:
     """Settings pointing at this test's database and a private data directory."""
     # Periodic jobs stay off: tests run each job explicitly, so nothing happens behind their back.
-    return Settings(BLOCKLIST_DATA_DIR=tmp_path / "data", DATABASE_URL=db_url, scheduler=False)  # type: ignore[call-arg]
+    # Test clients and live servers speak plain http, where a browser never sends back a Secure cookie.
+    return Settings(BLOCKLIST_DATA_DIR=tmp_path / "data", DATABASE_URL=db_url, scheduler=False,  # type: ignore[call-arg]
+                    session_cookie_secure=False)
 
 
 @pytest.fixture

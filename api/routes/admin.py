@@ -7,14 +7,14 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from sqlalchemy.orm import Session
 
-from api.deps import current_user, role, session
+from api.deps import allowed, current_user, session
 from api.params import DbId
-from api.schemas import ActiveIn, IspIn, UserIn, user_out
-from blocklist import isps, users
+from api.schemas import ActiveIn, IspIn, RoleIn, UserIn, user_out
+from blocklist import isps, permissions, users
 from blocklist.models import Isp, User
 
 router = APIRouter(tags=["administration"])
-admin = role("admin", action="manage accounts and ISPs")
+admin = allowed(permissions.MANAGE)
 
 
 def isp_out(isp: Isp) -> dict[str, Any]:
@@ -36,12 +36,26 @@ def list_users(db: Session = Depends(session), _: User = Depends(admin)) -> list
     return [user_out(u) for u in users.list_users(db)]
 
 
-@router.post("/users", status_code=201, summary="Create an account (its token is shown once)")
+@router.post("/users", status_code=201, summary="Create an account (to be confirmed by a second administrator)")
 def create_user(body: UserIn, db: Session = Depends(session), actor: User = Depends(admin)) -> dict[str, Any]:
-    """201 with the account and its first API token."""
-    user, token = users.create_user(db, actor=actor, username=body.username, role=body.role, password=body.password,
-                                    display_name=body.display_name, language=body.language)
-    return {**user_out(user), "token": token}
+    """201 with the account, which holds no credential and can do nothing until another administrator confirms
+    it; the person enrols with a one-time link that the operator on the server gives them."""
+    user = users.create_account(db, actor=actor, username=body.username, role=body.role,
+                                display_name=body.display_name, language=body.language, email=body.email)
+    return user_out(user)
+
+
+@router.post("/users/{username}/confirm", summary="Confirm an account another administrator made or changed")
+def confirm_user(username: str, db: Session = Depends(session), actor: User = Depends(admin)) -> dict[str, Any]:
+    """403 for the administrator who made the change (four eyes), 409 when already confirmed."""
+    return user_out(users.confirm(db, actor=actor, user=users.get_user(db, username)))
+
+
+@router.post("/users/{username}/role", summary="Give an account another role (to be confirmed)")
+def set_user_role(username: str, body: RoleIn, db: Session = Depends(session),
+                  actor: User = Depends(admin)) -> dict[str, Any]:
+    """The account can do nothing until a second administrator confirms the new role."""
+    return user_out(users.set_role(db, actor=actor, user=users.get_user(db, username), role=body.role))
 
 
 @router.post("/users/{username}/active", summary="Disable or re-enable an account")
@@ -51,10 +65,11 @@ def set_user_active(username: str, body: ActiveIn, db: Session = Depends(session
     return user_out(users.set_active(db, actor=actor, user=users.get_user(db, username), active=body.active))
 
 
-@router.post("/users/{username}/token", summary="Revoke the account's tokens and issue a new one")
+@router.post("/users/{username}/token", summary="Revoke the account's tokens and password (the person re-enrols)")
 def reset_token(username: str, db: Session = Depends(session), actor: User = Depends(admin)) -> dict[str, Any]:
-    """The new token is shown once."""
-    return {"username": username, "token": users.reset_token(db, actor=actor, user=users.get_user(db, username))}
+    """No new credential is returned: an administrator never holds another person's. The person re-enrols with
+    a link from the operator, and the account waits for a second administrator's confirmation."""
+    return user_out(users.revoke_credentials(db, actor=actor, user=users.get_user(db, username)))
 
 
 @router.get("/isps", summary="Every ISP")

@@ -7,17 +7,17 @@ from typing import Any
 from fastapi import APIRouter, Depends, Path
 from sqlalchemy.orm import Session
 
-from api.deps import role, runtime, session
+from api.deps import allowed, runtime, session
 from api.runtime import Runtime
 from api.schemas import ReasonIn, check_out, event_out, submission_out
-from blocklist import workflow
+from blocklist import permissions, workflow
 from blocklist.models import User
 from blocklist.names import normalize
 from isp_feed import compliance
 
 router = APIRouter(tags=["domains"])
-magistrate = role("magistrate", action="lift or renew blocks")
-reader = role("officer", "magistrate", "auditor", action="read domains and their history")
+magistrate = allowed(permissions.LIFT_OR_RENEW)
+reader = allowed(permissions.READ_CASES)
 NAME = Path(min_length=1, max_length=2048)
 
 

@@ -6,17 +6,18 @@ Every request needs the ISP's own credential; every fetch is logged (ISP, serial
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from api.deps import current_isp, runtime, session
-from api.params import MAX_ID
+from api.params import ID_RULE, MAX_ID, OptionalSerial
 from api.runtime import Runtime
-from blocklist.errors import NotFound
+from blocklist.errors import InvalidInput, NotFound
 from blocklist.models import Isp
+from blocklist.text import parse_id
 from isp_feed import formats, publish, serving
 from isp_feed.models import FeedArtifact, FeedVersionRow
 
@@ -75,15 +76,18 @@ def version(name: str, request: Request, db: Session = Depends(session),
             rt: Runtime = Depends(runtime), isp: Isp = Depends(current_isp)) -> Response:
     """Serve `versions/<serial>.<ext>` or its signature."""
     number, _, filename = name.partition(".")
-    if not number.isdigit() or not filename or int(number) > MAX_ID:
+    try:
+        serial = parse_id(number, field="serial")
+    except InvalidInput:
+        raise NotFound(f"{name!r} is not <serial>.<format>") from None
+    if not filename:
         raise NotFound(f"{name!r} is not <serial>.<format>")
-    serial = int(number)
     ext, signature = _split(filename)
     return _serve(request, db, rt, isp, publish.get_version(db, serial), ext, signature, immutable=True)
 
 
 @router.get("/diff", summary="Names added and removed since a serial")
-def diff(from_serial: int = Query(alias="from", ge=1, le=MAX_ID), to: int | None = Query(default=None, ge=1, le=MAX_ID),
+def diff(from_serial: Annotated[int, Query(alias="from", ge=1, le=MAX_ID), ID_RULE], to: OptionalSerial = None,
          db: Session = Depends(session), isp: Isp = Depends(current_isp)) -> dict[str, Any]:
     """Incremental changes from `from` to `to` (default latest)."""
     result = serving.diff(db, from_serial=from_serial, to_serial=to)

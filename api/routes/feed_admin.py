@@ -8,14 +8,15 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.deps import role, session
+from api.deps import allowed, session
 from api.params import DbId
+from blocklist import permissions
 from blocklist.models import User
 from isp_feed import publish, serving
 from isp_feed.models import FeedVersionRow
 
 router = APIRouter(prefix="/feed", tags=["feed administration"])
-readers = role("magistrate", "auditor", "admin", action="read the feed's state")
+readers = allowed(permissions.READ_FEED_STATE)
 
 
 @router.get("/versions", summary="Published versions, newest first")
@@ -37,7 +38,7 @@ def holds(db: Session = Depends(session), _: User = Depends(readers)) -> list[di
 
 @router.post("/holds/{hold_id}/confirm", summary="A magistrate confirms a held change a second time")
 def confirm(hold_id: DbId, db: Session = Depends(session),
-            actor: User = Depends(role("magistrate", action="confirm a held feed version"))) -> dict[str, Any]:
+            actor: User = Depends(allowed(permissions.CONFIRM_HOLD))) -> dict[str, Any]:
     """The next build publishes the confirmed set."""
     hold = publish.confirm_hold(db, actor=actor, hold_id=hold_id)
     return {"id": hold.id, "confirmed_at": hold.confirmed_at, "reasons": hold.reasons}

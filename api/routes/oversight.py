@@ -8,16 +8,16 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.deps import current_user, role, runtime, session
+from api.deps import allowed, current_user, runtime, session
 from api.params import MAX_ID
 from api.runtime import Runtime
 from api.schemas import NamesIn, OverrideIn, event_out
-from blocklist import audit, workflow
+from blocklist import audit, permissions, workflow
 from blocklist.models import AuditEvent, User
 from isp_feed import compliance
 
 router = APIRouter(tags=["oversight"])
-auditors = role("auditor", "magistrate", "admin", action="check the audit chain")
+auditors = allowed(permissions.CHECK_CHAIN)
 
 
 @router.get("/audit/verify", summary="Recompute the whole audit chain")
@@ -31,7 +31,7 @@ def verify(db: Session = Depends(session), _: User = Depends(auditors)) -> dict[
 @router.get("/audit/events", summary="Audit events in order")
 def events(since: int = Query(default=0, ge=0, le=MAX_ID), limit: int = Query(default=500, ge=1, le=5000),
            db: Session = Depends(session),
-           _: User = Depends(role("auditor", action="read the audit log"))) -> list[dict[str, Any]]:
+           _: User = Depends(allowed(permissions.READ_AUDIT_LOG))) -> list[dict[str, Any]]:
     """Events after sequence number `since`."""
     rows = db.execute(select(AuditEvent).where(AuditEvent.id > since).order_by(AuditEvent.id).limit(limit))
     return [event_out(e) for e in rows.scalars()]
@@ -39,7 +39,7 @@ def events(since: int = Query(default=0, ge=0, le=MAX_ID), limit: int = Query(de
 
 @router.get("/compliance", summary="Per ISP: share of blocked names blocked, and regressions")
 def compliance_figures(db: Session = Depends(session), _: User = Depends(
-        role("magistrate", "auditor", "admin", action="read compliance"))) -> dict[str, Any]:
+        allowed(permissions.READ_COMPLIANCE))) -> dict[str, Any]:
     """From each name's newest verdict at each ISP; a regression is a name once seen blocked, now not."""
     rows = compliance.compliance(db)
     alerts = [f"{row.isp_name}: {name} was blocked and is no longer" for row in rows for name in row.regressions]
@@ -48,7 +48,7 @@ def compliance_figures(db: Session = Depends(session), _: User = Depends(
 
 @router.post("/overrides", status_code=201, summary="Allow one protected name, with a written reason")
 def override(body: OverrideIn, db: Session = Depends(session),
-             actor: User = Depends(role("magistrate", action="override the protected list"))) -> dict[str, Any]:
+             actor: User = Depends(allowed(permissions.OVERRIDE_PROTECTED))) -> dict[str, Any]:
     """The officer can then submit that exact name; it is flagged and the feed gate holds it once more."""
     item = workflow.create_override(db, actor=actor, domain=body.domain, reason=body.reason)
     return {"id": item.id, "domain": item.domain, "reason": item.reason}

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
+from api import transaction
 from api.deps import bearer_token, runtime, session
 from api.runtime import Runtime
 from blocklist.errors import InvalidInput
@@ -20,7 +21,9 @@ router = APIRouter(prefix="/probe", tags=["probes"])
 
 def current_probe(request: Request, db: Session = Depends(session)) -> Probe:
     """The active probe behind the bearer credential."""
-    return probes.probe_by_token(db, bearer_token(request))
+    probe = probes.probe_by_token(db, bearer_token(request))
+    transaction.bind_principal(request.scope, db, f"probe:{probe.id}")
+    return probe
 
 
 @router.get("/work", summary="What the probe must check now")

@@ -8,11 +8,10 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from api.deps import bearer_token, current_isp, session
-from api.params import DbId
-from blocklist import isps, users
+from api.params import DbId, OptionalQueryId
+from blocklist import isps, permissions, users
 from blocklist.errors import Unauthenticated
 from blocklist.models import Isp, User
-from blocklist.roles import require_role
 from requisitions import service
 from requisitions.models import Requisition
 
@@ -29,7 +28,7 @@ def user_or_isp(request: Request, db: Session = Depends(session)) -> User | Isp:
         if not isp.active:
             raise Unauthenticated(f"ISP {isp.name!r} is disabled") from None
         return isp
-    require_role(user, "magistrate", "auditor", action="read requisitions")
+    permissions.require(user, permissions.READ_REQUISITIONS)
     return user
 
 
@@ -50,7 +49,7 @@ def _out(req: Requisition) -> dict[str, Any]:
 def list_requisitions(
     isp: str | None = Query(default=None, description="ISP id or name"),
     status: str | None = Query(default=None, description="pending|sent|acknowledged|failed|overdue"),
-    order: int | None = Query(default=None, ge=1),
+    order: OptionalQueryId = None,
     db: Session = Depends(session), caller: User | Isp = Depends(user_or_isp),
 ) -> list[dict[str, Any]]:
     """Filter by ISP, status (incl. overdue) and order."""

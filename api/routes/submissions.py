@@ -8,19 +8,19 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.deps import role, runtime, session
+from api.deps import allowed, runtime, session
 from api.params import MAX_ID, DbId
 from api.runtime import Runtime
 from api.schemas import BatchApproveIn, ReasonIn, submission_out
-from blocklist import workflow
+from blocklist import permissions, workflow
 from blocklist.errors import BlocklistError, InvalidInput
 from blocklist.models import User
 from blocklist.schemas import BulkSubmissionCreate, SubmissionCreate
 
 router = APIRouter(tags=["submissions"])
-officer = role("officer", action="submit or withdraw domains")
-magistrate = role("magistrate", action="decide on submissions")
-reader = role("officer", "magistrate", "auditor", action="read submissions")
+officer = allowed(permissions.SUBMIT)
+magistrate = allowed(permissions.DECIDE)
+reader = allowed(permissions.READ_CASES)
 
 
 def _usernames(db: Session) -> dict[int, str]:

@@ -9,13 +9,14 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from api.deps import session
+from api.params import DbId
 from api.web.common import back, check_csrf, flash, needs, page, say
-from blocklist import isps, users
+from blocklist import isps, permissions, users
 from blocklist.errors import BlocklistError, InvalidInput
 from blocklist.models import User
 
 router = APIRouter(include_in_schema=False)
-admin = needs("admin")
+admin = needs(permissions.MANAGE)
 
 
 def _home(request: Request, db: Session, user: User, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -39,32 +40,39 @@ def home(request: Request, db: Session = Depends(session), user: User = Depends(
 
 
 @router.post("/admin/users", dependencies=[Depends(check_csrf)])
-def create_user(request: Request, username: str = Form(""), role: str = Form(""), password: str = Form(""),
+def create_user(request: Request, username: str = Form(""), role: str = Form(""),
                 display_name: str = Form(""), language: str = Form("en"), db: Session = Depends(session),
                 user: User = Depends(admin)) -> Response:
-    """Create an account; its API token is shown once."""
+    """Create an account: no credential is shown (an administrator never holds another person's); it waits for a
+    second administrator's confirmation."""
     typed = {"username": username, "role": role, "display_name": display_name, "language": language}
     try:
-        created, token = users.create_user(db, actor=user, username=username, role=role, password=password or None,
-                                           display_name=display_name, language=language)
+        created = users.create_account(db, actor=user, username=username, role=role, display_name=display_name,
+                                       language=language)
     except BlocklistError as exc:
         db.rollback()
         flash(request, exc.message, "error")
         return _home(request, db, user, status_code=exc.status, user_form=typed)
-    return _home(request, db, user, secret=f"{created.username}: {token}")
+    say(request, user, "msg_account_created", name=created.username)
+    return back("/admin")
 
 
 @router.post("/admin/users/{username}", dependencies=[Depends(check_csrf)])
 def change_user(request: Request, username: str, action: str = Form(""), db: Session = Depends(session),
                 user: User = Depends(admin)) -> Response:
-    """Disable, enable, or reset the API token of an account."""
+    """Disable, enable, confirm, or revoke the credentials of an account."""
     try:
         target = users.get_user(db, username)
-        if _action(action, ("enable", "disable", "token")) == "token":
-            token = users.reset_token(db, actor=user, user=target)
-            return _home(request, db, user, secret=f"{target.username}: {token}")
-        users.set_active(db, actor=user, user=target, active=action == "enable")
-        say(request, user, "msg_enabled" if action == "enable" else "msg_disabled", name=target.username)
+        chosen = _action(action, ("enable", "disable", "token", "confirm"))
+        if chosen == "token":
+            users.revoke_credentials(db, actor=user, user=target)
+            say(request, user, "msg_credentials_revoked", name=target.username)
+        elif chosen == "confirm":
+            users.confirm(db, actor=user, user=target)
+            say(request, user, "msg_confirmed", name=target.username)
+        else:
+            users.set_active(db, actor=user, user=target, active=action == "enable")
+            say(request, user, "msg_enabled" if action == "enable" else "msg_disabled", name=target.username)
     except BlocklistError as exc:
         flash(request, exc.message, "error")
     return back("/admin")
@@ -89,7 +97,7 @@ def create_isp(request: Request, name: str = Form(""), email: str = Form(""), la
 
 
 @router.post("/admin/isps/{isp_id}", dependencies=[Depends(check_csrf)])
-def change_isp(request: Request, isp_id: int, action: str = Form(""), db: Session = Depends(session),
+def change_isp(request: Request, isp_id: DbId, action: str = Form(""), db: Session = Depends(session),
                user: User = Depends(admin)) -> Response:
     """Deactivate, activate, or replace the feed credential of an ISP."""
     try:

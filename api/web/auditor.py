@@ -11,18 +11,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import runtime, session
+from api.params import DbId, OptionalQueryId
 from api.runtime import Runtime
 from api.web.common import needs, page
-from blocklist import audit, workflow
+from blocklist import audit, permissions, workflow
 from blocklist.errors import NameRefused
 from blocklist.models import AuditEvent, Submission, User, utcnow
 from blocklist.names import normalize
+from blocklist.text import clean_text
 from isp_feed import compliance, serving
 from isp_feed.models import VerificationResult
 from requisitions import service as requisitions
 
 router = APIRouter(include_in_schema=False)
-readers = needs("auditor", "magistrate")
+requisition_readers = needs(permissions.READ_REQUISITIONS)
 
 
 CHAIN_CHECK_SECONDS = 300  # the page re-walks the whole chain at most this often, unless asked to
@@ -42,12 +44,13 @@ def _chain(db: Session, rt: Runtime, *, now: bool) -> tuple[audit.ChainStatus, d
 @router.get("/auditor", response_class=HTMLResponse)
 def home(request: Request, q: str = "", verify: bool = False, db: Session = Depends(session),
          rt: Runtime = Depends(runtime),
-         user: User = Depends(needs("auditor", "magistrate", "admin"))) -> HTMLResponse:
+         user: User = Depends(needs(permissions.READ_CASES))) -> HTMLResponse:
     """Search a name or a case number; the chain's status."""
     events: list[AuditEvent] = []
     subs: list[Submission] = []
     checks: list[tuple[VerificationResult, str]] = []
-    query = q.strip()[:200]
+    # PostgreSQL refuses a NUL in a query (a byte that is no UTF-8, like %ff, arrives as U+FFFD: mere text).
+    query = clean_text(q.strip()[:200], field="q", max_length=200)
     if query:
         subs = workflow.list_submissions(db, case_number=query)
         domains = sorted({s.domain for s in subs})
@@ -74,8 +77,8 @@ def home(request: Request, q: str = "", verify: bool = False, db: Session = Depe
 
 
 @router.get("/requisitions", response_class=HTMLResponse)
-def requisition_list(request: Request, status: str = "", order: int | None = None, isp: int | None = None,
-                     db: Session = Depends(session), user: User = Depends(readers)) -> HTMLResponse:
+def requisition_list(request: Request, status: str = "", order: OptionalQueryId = None, isp: OptionalQueryId = None,
+                     db: Session = Depends(session), user: User = Depends(requisition_readers)) -> HTMLResponse:
     """Requisitions per order and per ISP with their state; overdue ones stand out."""
     chosen = status if status in requisitions.LIST_STATUSES else None
     rows = requisitions.list_requisitions(db, status=chosen, order_id=order, isp_id=isp, limit=500)
@@ -85,7 +88,8 @@ def requisition_list(request: Request, status: str = "", order: int | None = Non
 
 
 @router.get("/requisitions/{requisition_id}.pdf")
-def requisition_pdf(requisition_id: int, db: Session = Depends(session), user: User = Depends(readers)) -> Response:
+def requisition_pdf(requisition_id: DbId, db: Session = Depends(session),
+                    user: User = Depends(requisition_readers)) -> Response:
     """Download one requisition's PDF."""
     req = requisitions.get_for_isp(db, requisition_id=requisition_id, isp=None)
     return Response(req.pdf, media_type="application/pdf",

@@ -1,17 +1,21 @@
-"""Login and logout with a session cookie; lock-out after repeated failures (kept in the database)."""
+"""Login and logout: a session cookie backed by a server-side session; failed logins throttled per source."""
 
 from __future__ import annotations
+
+import datetime as dt
+import math
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from api.deps import session
-from api.web import lockout
+from api.web import lockout, sessions
 from api.web.common import HOME, back, check_csrf, page
 from api.web.i18n import LANGUAGES, translator
 from blocklist import users
 from blocklist.errors import Unauthenticated
+from blocklist.models import utcnow
 
 router = APIRouter(include_in_schema=False)
 
@@ -24,30 +28,44 @@ def login_form(request: Request, lang: str | None = None) -> HTMLResponse:
     return page(request, "login.html", None)
 
 
+def _source(request: Request) -> str:
+    from api.app import session_secret  # the app module imports this one: resolved at call time
+
+    return lockout.source_of(request.client.host if request.client else None,
+                             session_secret(request.app.state.runtime))
+
+
+def _locked(request: Request, name: str, until: dt.datetime) -> HTMLResponse:
+    words = translator(request.session.get("lang", "en"))
+    response = page(request, "login.html", None, status_code=429, username=name,
+                    error=words["locked"].format(until=until.strftime("%H:%M UTC")))
+    response.headers["Retry-After"] = str(max(1, math.ceil((until - utcnow()).total_seconds())))
+    return response
+
+
 @router.post("/login", dependencies=[Depends(check_csrf)])
 def login(request: Request, username: str = Form(max_length=64), password: str = Form(max_length=200),
           db: Session = Depends(session)) -> Response:
-    """Check the password (argon2); after 5 failures in 15 minutes the username is locked for 15 minutes."""
+    """Check the password (argon2); 5 failures of a username from one source lock that pair for 15 minutes."""
     name = username.strip().lower()
-    words = translator(request.session.get("lang", "en"))
-    until = lockout.locked_until(db, name)
+    source = _source(request)
+    until = lockout.locked_until(db, source, name)
     if until is not None:
-        # Refused without looking at the password, so that a locked account cannot be guessed meanwhile.
-        return page(request, "login.html", None, status_code=429, username=name,
-                    error=words["locked"].format(until=until.strftime("%H:%M UTC")))
+        # Refused without looking at the password, so that a locked pair cannot go on guessing meanwhile.
+        return _locked(request, name, until)
     try:
         user = users.check_password(db, name, password)
     except Unauthenticated as exc:
-        if lockout.record_failure(db, name):
-            until = lockout.locked_until(db, name)
-            assert until is not None
-            return page(request, "login.html", None, status_code=429, username=name,
-                        error=words["locked"].format(until=until.strftime("%H:%M UTC")))
+        until = lockout.record_failure(db, source, name)
+        if until is not None:
+            return _locked(request, name, until)
+        words = translator(request.session.get("lang", "en"))
         return page(request, "login.html", None, status_code=401, error=words.get("wrong_login", exc.message),
                     username=name)
-    lockout.record_success(db, name)
+    lockout.record_success(db, source, name)
     language = request.session.get("lang")
     request.session.clear()  # a fresh session (and CSRF token) for the logged-in user: no session fixation
+    request.session[sessions.SESSION_KEY] = sessions.start(db, user)
     request.session["user_id"] = user.id
     request.session["role"] = user.role
     if language:
@@ -56,8 +74,9 @@ def login(request: Request, username: str = Form(max_length=64), password: str =
 
 
 @router.post("/logout", dependencies=[Depends(check_csrf)])
-def logout(request: Request) -> Response:
-    """End the session."""
+def logout(request: Request, db: Session = Depends(session)) -> Response:
+    """End the session, on the server too: a copy of the cookie opens nothing afterwards."""
+    sessions.end(db, request.session)
     language = request.session.get("lang")
     request.session.clear()
     if language:

@@ -13,10 +13,11 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from api.deps import session
+from api.web import sessions
 from api.web.i18n import LANGUAGE_NAMES, LANGUAGES, legal_basis_titles, t, translator
 from blocklist.errors import BlocklistError, Forbidden
 from blocklist.models import User
-from blocklist.roles import require_role
+from blocklist.permissions import Permission, require
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.globals["languages"] = LANGUAGE_NAMES  # also for pages rendered outside `page` (error pages)
@@ -30,20 +31,19 @@ class LoginRequired(Exception):
 
 
 def web_user(request: Request, db: Session = Depends(session)) -> User:
-    """The logged-in, active user of this browser session."""
-    user_id = request.session.get("user_id")
-    user = db.get(User, int(user_id)) if user_id is not None else None
-    if user is None or not user.active:
+    """The logged-in, active user of this browser session, if the server still holds the session."""
+    user = sessions.user_of(db, request.session)
+    if user is None:
         request.session.clear()
         raise LoginRequired()
     return user
 
 
-def needs(*roles: str) -> Any:
-    """A dependency: the logged-in user, who must hold one of the roles."""
+def needs(permission: Permission) -> Any:
+    """A dependency: the logged-in user, whom the permission allows (the same rule as the API's)."""
 
     def dependency(user: User = Depends(web_user)) -> User:
-        require_role(user, *roles, action="open this page")
+        require(user, permission)
         return user
 
     return dependency

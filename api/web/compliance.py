@@ -8,14 +8,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import session
+from api.params import DbId
 from api.web.common import needs, page
+from blocklist import permissions
 from blocklist.errors import NotFound
 from blocklist.models import Isp, Submission, User
 from isp_feed import compliance
 from isp_feed.models import VerificationResult, VerificationRound
 
 router = APIRouter(include_in_schema=False)
-readers = needs("magistrate", "auditor", "admin")
+readers = needs(permissions.READ_COMPLIANCE)
 
 
 PAGE_SIZE = 100
@@ -76,7 +78,7 @@ def compliance_page(request: Request, problems: bool = False, start: int = Query
 
 
 @router.get("/compliance/evidence/{result_id}", response_class=HTMLResponse)
-def evidence(request: Request, result_id: int, db: Session = Depends(session),
+def evidence(request: Request, result_id: DbId, db: Session = Depends(session),
              user: User = Depends(readers)) -> HTMLResponse:
     """Every question and raw answer behind one verdict."""
     row = db.get(VerificationResult, result_id)

@@ -137,6 +137,9 @@ CATALOG: dict[str, dict[str, str]] = {
     "users": {"en": "Accounts", "fr": "Comptes", "nl": "Accounts", "de": "Konten"},
     "role": {"en": "Role", "fr": "Rôle", "nl": "Rol", "de": "Rolle"},
     "display_name": {"en": "Full name", "fr": "Nom complet", "nl": "Volledige naam", "de": "Vollständiger Name"},
+    "new_password": {"en": "New password (at least 10 characters)", "fr": "Nouveau mot de passe (au moins 10 "
+                     "caractères)", "nl": "Nieuw wachtwoord (minstens 10 tekens)",
+                     "de": "Neues Passwort (mindestens 10 Zeichen)"},
     "password_optional": {"en": "Password (optional, at least 10 characters)",
                           "fr": "Mot de passe (facultatif, au moins 10 caractères)",
                           "nl": "Wachtwoord (optioneel, minstens 10 tekens)",
@@ -243,6 +246,38 @@ CATALOG: dict[str, dict[str, str]] = {
                     "de": "{name}: aktiviert"},
     "msg_disabled": {"en": "{name}: disabled", "fr": "{name} : désactivé", "nl": "{name}: uitgeschakeld",
                      "de": "{name}: deaktiviert"},
+    "confirm_account": {"en": "Confirm", "fr": "Confirmer", "nl": "Bevestigen", "de": "Bestätigen"},
+    "revoke_credentials": {"en": "Revoke credentials", "fr": "Révoquer les accès", "nl": "Toegang intrekken",
+                           "de": "Zugang widerrufen"},
+    "awaits_confirmation": {"en": "awaits a second administrator", "fr": "attend un second administrateur",
+                            "nl": "wacht op een tweede beheerder", "de": "wartet auf einen zweiten Administrator"},
+    "msg_account_created": {
+        "en": "{name} created. It can do nothing until another administrator confirms it; the person enrols with "
+              "a one-time link from the server operator (blocklist user enrol {name}).",
+        "fr": "{name} créé. Ce compte ne peut rien faire avant d'être confirmé par un autre administrateur ; la "
+              "personne s'inscrit avec un lien à usage unique fourni par l'opérateur du serveur "
+              "(blocklist user enrol {name}).",
+        "nl": "{name} aangemaakt. Het account kan niets tot een andere beheerder het bevestigt; de persoon schrijft "
+              "zich in met een eenmalige link van de serverbeheerder (blocklist user enrol {name}).",
+        "de": "{name} angelegt. Das Konto kann nichts tun, bis ein anderer Administrator es bestätigt; die Person "
+              "registriert sich mit einem Einmal-Link des Serverbetreibers (blocklist user enrol {name})."},
+    "msg_credentials_revoked": {
+        "en": "{name}: every token and the password revoked; the account awaits another administrator's "
+              "confirmation and the person re-enrols (blocklist user enrol {name}).",
+        "fr": "{name} : tous les jetons et le mot de passe révoqués ; le compte attend la confirmation d'un autre "
+              "administrateur et la personne se réinscrit (blocklist user enrol {name}).",
+        "nl": "{name}: alle tokens en het wachtwoord ingetrokken; het account wacht op bevestiging door een andere "
+              "beheerder en de persoon schrijft zich opnieuw in (blocklist user enrol {name}).",
+        "de": "{name}: alle Tokens und das Passwort widerrufen; das Konto wartet auf die Bestätigung eines anderen "
+              "Administrators, und die Person registriert sich neu (blocklist user enrol {name})."},
+    "msg_confirmed": {"en": "{name}: confirmed", "fr": "{name} : confirmé", "nl": "{name}: bevestigd",
+                      "de": "{name}: bestätigt"},
+    "enrol_title": {"en": "Enrol: choose your password", "fr": "Inscription : choisissez votre mot de passe",
+                    "nl": "Inschrijving: kies uw wachtwoord", "de": "Registrierung: Passwort wählen"},
+    "enrol_done": {"en": "Your password is set. Your API token (shown once — copy it now):",
+                   "fr": "Votre mot de passe est enregistré. Votre jeton API (affiché une seule fois) :",
+                   "nl": "Uw wachtwoord is ingesteld. Uw API-token (eenmalig getoond):",
+                   "de": "Ihr Passwort ist gesetzt. Ihr API-Token (nur einmal angezeigt):"},
 }
 
 

@@ -8,17 +8,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import runtime, session
+from api.params import DbId, form_ids
 from api.runtime import Runtime
 from api.web.common import back, check_csrf, needs, page, refused, say
 from api.web.i18n import t
-from blocklist import workflow
+from blocklist import permissions, workflow
 from blocklist.errors import BlocklistError, InvalidInput
 from blocklist.models import User
 from isp_feed import publish
 from requisitions import service as requisitions
 
 router = APIRouter(include_in_schema=False)
-magistrate = needs("magistrate")
+magistrate = needs(permissions.DECIDE)
 
 
 @router.get("/magistrate", response_class=HTMLResponse)
@@ -38,8 +39,8 @@ def decide(request: Request, ids: list[str] = Form(default=[]), decision: str = 
            user: User = Depends(magistrate)) -> Response:
     """Approve the selected submissions as one order, or reject each with the reason."""
     # A plain (threaded) view: the database work must never block the event loop.
-    chosen = [int(v) for v in ids if v.isdigit() and len(v) < 10]
     try:
+        chosen = form_ids(ids, field="ids")
         if not chosen:
             raise InvalidInput(t("msg_select", user.language))
         if decision == "approve":
@@ -88,7 +89,7 @@ def override(request: Request, domain: str = Form(""), reason: str = Form(""), d
 
 
 @router.post("/magistrate/holds/{hold_id}", dependencies=[Depends(check_csrf)])
-def confirm_hold(request: Request, hold_id: int, db: Session = Depends(session),
+def confirm_hold(request: Request, hold_id: DbId, db: Session = Depends(session),
                  user: User = Depends(magistrate)) -> Response:
     """Confirm a held feed change a second time."""
     try:

@@ -13,16 +13,17 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from api.deps import runtime, session
+from api.params import DbId
 from api.runtime import Runtime
 from api.web.common import back, check_csrf, flash, needs, page, say
 from api.web.i18n import t
-from blocklist import workflow
+from blocklist import permissions, workflow
 from blocklist.errors import BlocklistError, InvalidInput
 from blocklist.models import User
 from blocklist.schemas import SubmissionCreate
 
 router = APIRouter(include_in_schema=False)
-officer = needs("officer")
+officer = needs(permissions.SUBMIT)
 MAX_NAMES = 10_000  # as the JSON API's bulk submission
 MAX_UPLOAD = 4 * 1024 * 1024  # 10,000 names of 253 characters, with room for a CSV's other columns
 HEADERS = {"domain", "name", "domain_name", "domaine", "domein", "naam", "nom"}
@@ -156,7 +157,7 @@ def bulk(request: Request, names: str = Form(""), upload: UploadFile | None = Fi
 
 
 @router.post("/officer/withdraw/{submission_id}", dependencies=[Depends(check_csrf)])
-def withdraw(request: Request, submission_id: int, db: Session = Depends(session),
+def withdraw(request: Request, submission_id: DbId, db: Session = Depends(session),
              user: User = Depends(officer)) -> Response:
     """Withdraw an own pending submission."""
     try:

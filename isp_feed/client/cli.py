@@ -24,6 +24,11 @@ _EPILOG = """checks, each refusing the version and keeping the last good file in
   names per version). The first load (empty --state-dir) has no list to compare with: it takes any size unless
   --max-initial is given.
 
+audit checkpoints: each version carries a signed checkpoint of the server's audit chain (event count, head hash,
+  time); the client appends every new one to <state-dir>/checkpoints.jsonl. Keep that file: it is this ISP's
+  witness of the history (`blocklist audit verify --checkpoints DIR` reads it). A checkpoint not signed by a
+  pinned key, or showing fewer events than one kept before (or other hashes at the same count), refuses the version.
+
 formats: rpz (CNAME to the stop page), a.rpz (the stop page's A/AAAA; use it for Knot Resolver), json, txt,
   hosts (exact names only: a hosts file cannot block subdomains, so it is weaker), dnsmasq.conf, unbound.conf.
 

@@ -3,6 +3,10 @@
 On any refusal the last good file stays exactly as it was and the resolver keeps enforcing it.
 Imports nothing of the server: only the standard library, `isp_feed.formats` and `isp_feed.signing`.
 
+Each version carries a signed checkpoint of the server's audit chain; the client appends every new one to
+`checkpoints.jsonl` in its state dir, so that every ISP holds a copy of the history's hashes that no one at the
+server can take back (`blocklist audit verify --checkpoints DIR` reads that file).
+
 Memory stays modest for a million names: the chosen format streams to a temporary file while it is hashed (the
 signature covers its BLAKE2b prehash), the previous list is compared as a sorted file, line by line, and the
 previous resolver file is kept by a hard link, not read back.
@@ -28,6 +32,7 @@ from pathlib import Path
 
 from isp_feed import formats, signing
 
+CHECKPOINTS_FILE = "checkpoints.jsonl"  # append-only: every audit checkpoint this client was shown
 # Names no version may ever contain (a built-in floor; --protected-file adds more). Denmark 2012.
 BUILTIN_PROTECTED = ("google.com", "google.be", "youtube.com", "facebook.com", "wikipedia.org", "microsoft.com",
                      "apple.com", "amazon.com", "gov.be", "fgov.be", "belgium.be", "europa.eu")
@@ -260,6 +265,76 @@ def _check_content(opts: Options, version: formats.FeedVersion, previous: Iterat
                       f"(+{added} -{removed}), above the limit of {int(limit)}")
 
 
+def _last_checkpoint(path: Path) -> formats.AuditCheckpoint | None:
+    """The newest complete line of the checkpoints file (only its tail is read: it grows by a line per version)."""
+    try:
+        with path.open("rb") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, size - 65536))
+            tail = handle.read()
+    except FileNotFoundError:
+        return None
+    for line in reversed(tail.split(b"\n")[:-1]):  # after the last newline: a line cut by a crash
+        with suppress(formats.FeedFormatError, UnicodeDecodeError):
+            return formats.parse_checkpoint_line(line.decode())[0]
+    return None
+
+
+def _witness(opts: Options, version: formats.FeedVersion, now: dt.datetime) -> None:
+    """Keep the signed audit checkpoint the version carries, so that this ISP can later attest what the server's
+    history was: refuse one that is not signed, or that contradicts a checkpoint kept before (a cut history)."""
+    checkpoint = version.checkpoint
+    if checkpoint is None:
+        return  # a server from before checkpoints
+    body = formats.checkpoint_body(checkpoint.events, checkpoint.head, checkpoint.at)
+    try:
+        comment = signing.verify(body, checkpoint.signature, opts.pubkeys)
+    except signing.SignatureError as exc:
+        raise Refused(f"the audit checkpoint in version {version.serial}: {exc}") from None
+    if comment != formats.checkpoint_comment(checkpoint.events, checkpoint.head, checkpoint.at):
+        raise Refused(f"the audit checkpoint in version {version.serial} differs from what its signature states")
+    path = opts.state_dir / CHECKPOINTS_FILE
+    last = _last_checkpoint(path)
+    if last is not None:
+        if (last.events, last.head) == (checkpoint.events, checkpoint.head):
+            return
+        if checkpoint.events <= last.events:
+            what = "rewritten" if checkpoint.events == last.events else "cut"
+            raise Refused(
+                f"the server's audit history was {what}: version {version.serial} says {checkpoint.events} events "
+                f"(head {checkpoint.head[:16]}), but on {formats.checkpoint_time(last.at)} it said {last.events} "
+                f"(head {last.head[:16]}); keep {path} as evidence and tell the authority")
+    _drop_torn_tail(path)
+    with path.open("ab") as handle:
+        handle.write(formats.checkpoint_line(checkpoint, serial=version.serial, received_at=now).encode())
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _drop_torn_tail(path: Path) -> None:
+    """Cut what follows the last newline: a line a crash interrupted was never a checkpoint, and appending to it
+    would make the next one unreadable too."""
+    try:
+        handle = path.open("r+b")
+    except FileNotFoundError:
+        return
+    with handle:
+        size = handle.seek(0, os.SEEK_END)
+        end = size
+        while end > 0:
+            start = max(0, end - 4096)
+            handle.seek(start)
+            chunk = handle.read(end - start)
+            newline = chunk.rfind(b"\n")
+            if newline >= 0:
+                end = start + newline + 1
+                break
+            end = start
+        if end != size:
+            handle.truncate(end)
+            os.fsync(handle.fileno())
+
+
 def pull(opts: Options) -> Outcome:
     """Apply the latest version if it passes every check; raise Refused/FetchFailed/ReloadFailed otherwise."""
     with _locked(opts.state_dir):
@@ -334,6 +409,7 @@ def _pull(opts: Options) -> Outcome:
         raise Refused(f"rollback: offered serial {version.serial} is older than the applied {stored_serial}")
     if version.serial == stored_serial and envelope_sha != state.get("envelope_sha256"):
         raise Refused(f"serial {version.serial} arrived with a different content than the one applied")
+    _witness(opts, version, now)
     if version.expires_at < now:
         raise Refused(f"version {version.serial} expired at {version.expires_at:%Y-%m-%d %H:%M} UTC (freeze attack or "
                       "stalled server)")

@@ -42,6 +42,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/users"): {AD},
     ("POST", "/api/v1/users/{username}/active"): {AD},
     ("POST", "/api/v1/users/{username}/token"): {AD},
+    ("POST", "/api/v1/users/{username}/confirm"): {AD},
+    ("POST", "/api/v1/users/{username}/role"): {AD},
     ("GET", "/api/v1/isps"): {AD},
     ("POST", "/api/v1/isps"): {AD},
     ("POST", "/api/v1/isps/{isp_id}/active"): {AD},

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import text
@@ -74,7 +77,7 @@ def test_audit_verify_exit_codes(settings: Settings) -> None:
     run(settings, "user", "add", "anna", "--role", "officer")
     run(settings, "user", "add", "ben", "--role", "magistrate")
     intact = run(settings, "audit", "verify")
-    assert intact.exit_code == 0 and "intact: 4 events" in intact.output
+    assert intact.exit_code == 0 and "intact: 6 events" in intact.output
     from blocklist.db import make_engine
 
     engine = make_engine(settings.database_url)
@@ -96,3 +99,135 @@ def test_demo_loads_and_reloads(settings: Settings) -> None:
     second = run(settings, "demo")
     assert second.exit_code == 0 and "API token: bl_" in second.output
     assert run(settings, "audit", "verify").exit_code == 0
+
+
+def _insider(settings: Settings, *statements: str) -> None:
+    """SQL as someone with full database access runs it, with the append-only triggers out of the way."""
+    from blocklist.db import make_engine
+
+    engine = make_engine(settings.database_url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SET session_replication_role = replica"))
+        else:
+            conn.execute(text("DROP TRIGGER IF EXISTS audit_events_no_update"))
+            conn.execute(text("DROP TRIGGER IF EXISTS audit_events_no_delete"))
+        for statement in statements:
+            conn.execute(text(statement))
+    engine.dispose()
+
+
+def test_audit_verify_fails_when_the_head_is_cut_with_the_tail(settings: Settings) -> None:
+    run(settings, "user", "add", "anna", "--role", "officer")
+    run(settings, "user", "add", "ben", "--role", "magistrate")
+    _insider(settings, "DELETE FROM audit_events WHERE id > 2", "DELETE FROM audit_head")
+    cut = run(settings, "audit", "verify")
+    assert cut.exit_code == 1 and "BROKEN at event 3" in cut.output and "audit_head" in cut.output
+    _insider(settings, "DELETE FROM audit_events")
+    wiped = run(settings, "audit", "verify")
+    assert wiped.exit_code == 1 and "wiped" in wiped.output
+
+
+def test_audit_verify_fails_on_a_status_set_in_sql(settings: Settings) -> None:
+    from api.runtime import Runtime
+    from blocklist import users, workflow
+    from blocklist.names import NamePolicy
+    from tests.blocklist.helpers import submission
+
+    rt = Runtime(settings)
+    rt.ensure_schema()
+    with rt.database.transaction() as s:
+        officer, _ = users.create_user(s, actor="test", username="anna", role="officer")
+        sub = workflow.submit(s, actor=officer, data=submission("pending.test"), policy=NamePolicy.build()).id
+    rt.database.dispose()
+    assert run(settings, "audit", "verify").exit_code == 0
+    _insider(settings, f"UPDATE submissions SET status = 'approved' WHERE id = {sub}")
+    result = run(settings, "audit", "verify")
+    assert result.exit_code == 1
+    assert f"submission {sub} is 'approved' in the table but its events say 'submitted'" in result.output
+
+
+def test_audit_checkpoint_and_verify_against_it(settings: Settings, tmp_path: Path) -> None:
+    from tests.support.binaries import require_binary
+
+    run(settings, "user", "add", "anna", "--role", "officer")
+    run(settings, "user", "add", "ben", "--role", "magistrate")
+    folder = tmp_path / "witness"
+    made = run(settings, "audit", "checkpoint", str(folder))
+    assert made.exit_code == 0, made.output
+    (path,) = folder.glob("audit-checkpoint-*.json")
+    assert f"signed: {path}" in made.output
+    pub = settings.data_dir / "keys" / "active.pub"
+    by_hand = subprocess.run([require_binary("minisign"), "-V", "-p", str(pub), "-m", str(path)],
+                             capture_output=True, text=True)
+    assert by_hand.returncode == 0, by_hand.stderr
+    printed = run(settings, "audit", "checkpoint")
+    assert printed.exit_code == 0 and '"type":"audit-checkpoint"' in printed.output
+    assert "trusted comment: audit-checkpoint feed=be-blocklist events=" in printed.output
+    ok = run(settings, "audit", "verify", "--checkpoints", str(folder))
+    assert ok.exit_code == 0 and "1 signed checkpoint(s) read" in ok.output and "1 witnessed" in ok.output
+
+    # An insider rewrites event 1 and recomputes every hash and the head: only the checkpoint can tell.
+    _rehash_all(settings, "UPDATE audit_events SET actor = 'cli-forged' WHERE id = 1")
+    assert run(settings, "audit", "verify").exit_code == 0
+    caught = run(settings, "audit", "verify", "--checkpoints", str(folder))
+    assert caught.exit_code == 1 and "does not match the checkpoint of" in caught.output
+    assert "rewritten at or before event" in caught.output
+
+    path.write_bytes(path.read_bytes().replace(b'"events":', b'"events":1'))
+    tampered = run(settings, "audit", "verify", "--checkpoints", str(folder))
+    assert tampered.exit_code == 1 and "checkpoint refused" in tampered.output
+    empty = run(settings, "audit", "verify", "--checkpoints", str(tmp_path / "nothing-here"))
+    assert empty.exit_code == 1
+
+
+def test_audit_checkpoint_refuses_a_broken_chain(settings: Settings, tmp_path: Path) -> None:
+    run(settings, "user", "add", "anna", "--role", "officer")
+    _insider(settings, "UPDATE audit_events SET actor = 'forged' WHERE id = 1")
+    result = run(settings, "audit", "checkpoint", str(tmp_path / "out"))
+    assert result.exit_code == 1 and "no checkpoint is signed over a broken chain" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def _rehash_all(settings: Settings, *statements: str) -> None:
+    from blocklist import audit
+    from blocklist.db import make_engine
+
+    _insider(settings, *statements)
+    engine = make_engine(settings.database_url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SET session_replication_role = replica"))
+        rows = conn.execute(text("SELECT id, at, actor, action, object_type, object_id, domain, order_id, details "
+                                 "FROM audit_events ORDER BY id")).mappings().all()
+        prev = audit.GENESIS
+        for row in rows:
+            digest = audit.event_hash(seq=row["id"], **{k: v for k, v in row.items() if k != "id"}, prev_hash=prev)
+            conn.execute(text("UPDATE audit_events SET prev_hash = :p, hash = :h WHERE id = :i"),
+                         {"p": prev, "h": digest, "i": row["id"]})
+            prev = digest
+        conn.execute(text("UPDATE audit_head SET last_hash = :h"), {"h": prev})
+    engine.dispose()
+
+
+def test_commands_never_trace_while_the_database_is_locked(settings: Settings) -> None:
+    """Before: `name check` crashed with a traceback while a long bulk submission held the write lock."""
+    from blocklist.db import make_engine
+
+    run(settings, "user", "add", "anna", "--role", "officer")
+    env = {"BLOCKLIST_DB_LOCK_TIMEOUT_SECONDS": "0.3"}
+    blocker = make_engine(settings.database_url)
+    with blocker.connect() as conn:
+        if blocker.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(7340001)"))  # the audit chain's appender lock
+        else:
+            conn.execute(text("SELECT 1"))  # BEGIN IMMEDIATE: SQLite's write lock, held until the end
+        reading = CliRunner().invoke(main, ["name", "check", "held.test"], catch_exceptions=False, env={
+            "DATABASE_URL": settings.database_url, "BLOCKLIST_DATA_DIR": str(settings.data_dir), **env})
+        writing = CliRunner().invoke(main, ["user", "add", "ben", "--role", "auditor"], catch_exceptions=False,
+                                     env={"DATABASE_URL": settings.database_url,
+                                          "BLOCKLIST_DATA_DIR": str(settings.data_dir), **env})
+        conn.rollback()
+    blocker.dispose()
+    assert reading.exit_code == 0 and "held.test\taccepted" in reading.output  # a read waits for nothing
+    assert writing.exit_code == 75 and "database is busy" in writing.output and "Traceback" not in writing.output

@@ -16,9 +16,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from api.app import create_app
 from api.models import StopPageHit
 from api.runtime import Runtime
-from api.stoppage import choose_language
+from api.stoppage import GUESS_BURST, GuessLimiter, choose_language, source_of
 from blocklist import workflow
 from blocklist.models import User
 from blocklist.names import NamePolicy
@@ -166,3 +167,66 @@ def test_blocklist_serve_logs_nothing_about_visitors(settings: Settings, listed:
     for trace in ("private-visitor-path", "secret-query", "Visitor-Agent", "198.51.100.7", "referrer.example"):
         assert trace not in log, f"{trace!r} appears in the server's output:\n{log}"
     assert [(d, c) for d, _, c in hits(rt)] == [("csam-gallery.test", 1)]
+
+
+def test_guessing_unlisted_names_is_throttled_per_source(rt: Runtime, listed: None) -> None:
+    """~900 guesses a second answered 451 or not: the list could be read out with no credential at all."""
+    app = create_app(rt)
+    guesser = TestClient(app, client=("203.0.113.9", 40000))
+    answers = [guesser.get("/healthz", headers={"Host": f"guess{i}.test"}).status_code
+               for i in range(GUESS_BURST + 10)]
+    assert answers == [200] * GUESS_BURST + [429] * 10
+    throttled = guesser.get("/", headers={"Host": "another-guess.test", "Accept-Language": "nl"})
+    assert throttled.status_code == 429 and "Te veel verzoeken" in throttled.text
+    assert int(throttled.headers["retry-after"]) >= 1 and throttled.headers["cache-control"] == "no-store"
+    assert "link" not in throttled.headers and "set-cookie" not in throttled.headers
+    # While throttled, a listed name answers exactly like an unlisted one: 429 against 451 would still tell.
+    listed_name = guesser.get("/", headers={"Host": "csam-gallery.test", "Accept-Language": "nl"})
+    assert (listed_name.status_code, listed_name.content) == (429, throttled.content)
+    # The names last answered to this source are answered again (the server's own name, used all day).
+    assert guesser.get("/healthz", headers={"Host": f"guess{GUESS_BURST - 1}.test"}).status_code == 200
+    # Every other source still gets the stop page; listed names cost nothing, however many visitors share it.
+    visitors = TestClient(app, client=("198.51.100.20", 40000))
+    for i in range(3 * GUESS_BURST):
+        assert visitors.get(f"/page{i}", headers={"Host": "www.csam-gallery.test"}).status_code == 451
+    assert visitors.get("/healthz", headers={"Host": "good.test"}).status_code == 200
+    # The staff's own host name: asked again and again from one office, it costs one token once.
+    office = TestClient(app, client=("192.0.2.10", 40000))
+    for _ in range(3 * GUESS_BURST):
+        assert office.get("/healthz", headers={"Host": "blocklist.example"}).status_code == 200
+    # An IPv6 subscriber holds a /64 at least: all of it is one source.
+    prefix = [TestClient(app, client=(f"2001:db8:0:7::{i:x}", 40000)) for i in range(GUESS_BURST + 1)]
+    assert [c.get("/healthz", headers={"Host": f"v6-{i}.test"}).status_code for i, c in enumerate(prefix)][-1] == 429
+    neighbour = TestClient(app, client=("2001:db8:0:8::1", 40000))
+    assert neighbour.get("/healthz", headers={"Host": "v6.test"}).status_code == 200
+
+
+def test_the_guess_budget_refills_and_its_memory_is_bounded() -> None:
+    now = [0.0]
+    limiter = GuessLimiter(burst=3, per_second=0.5, max_sources=100, remembered=2, clock=lambda: now[0])
+    assert [limiter.allow("s", f"g{i}.test", listed=False) for i in range(4)] == [True, True, True, False]
+    assert not limiter.allow("s", "listed.test", listed=True)  # throttled: no difference between the two
+    assert limiter.allow("s", "g2.test", listed=False) and not limiter.allow("s", "g0.test", listed=False)
+    assert limiter.retry_after("s") == 2
+    now[0] = 2.0  # one token back
+    assert limiter.allow("s", "listed.test", listed=True)  # free: the token is still there...
+    assert limiter.allow("s", "g9.test", listed=False)  # ...for one more unlisted name
+    assert not limiter.allow("s", "g10.test", listed=False)
+    for i in range(10_000):  # a guesser with a whole /48 of /64s, or a botnet: memory stays the same
+        limiter.allow(f"{i}/64", f"n{i}.test", listed=False)
+        limiter.allow(f"{i}/64", f"m{i}.test", listed=False)
+        limiter.allow(f"{i}/64", f"o{i}.test", listed=False)
+    assert len(limiter) == 100
+    assert all(len(budget.names) <= 2 for budget in limiter._sources.values())
+    assert "s" not in limiter._sources  # forgotten first: the least recently seen
+
+
+def test_sources() -> None:
+    def scope(host: str) -> dict[str, object]:
+        return {"client": (host, 1)}
+
+    assert source_of(scope("203.0.113.9")) == "203.0.113.9"  # type: ignore[arg-type]
+    assert source_of(scope("::ffff:203.0.113.9")) == "203.0.113.9"  # type: ignore[arg-type]
+    assert source_of(scope("2001:db8:0:7::1")) == source_of(scope("2001:db8:0:7:ffff::9"))  # type: ignore[arg-type]
+    assert source_of(scope("2001:db8:0:7::1")) != source_of(scope("2001:db8:0:8::1"))  # type: ignore[arg-type]
+    assert source_of({"client": None}) == ""  # type: ignore[arg-type]

@@ -1,0 +1,45 @@
+"""Enrolment: a person opens the one-time link the operator gave them, sets their password, gets their token.
+
+This is the only way a credential reaches a person other than the operator: an administrator never sees one.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
+
+from api.deps import session
+from api.web.common import check_csrf, page
+from blocklist import users
+from blocklist.errors import BlocklistError
+
+router = APIRouter(include_in_schema=False)
+
+
+def _no_store(response: HTMLResponse) -> HTMLResponse:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"  # the code is in the URL: never pass it on
+    return response
+
+
+@router.get("/enrol/{code}", response_class=HTMLResponse)
+def enrol_form(request: Request, code: str, db: Session = Depends(session)) -> HTMLResponse:
+    """The form, if the link is open (401 page otherwise)."""
+    row = users.enrolment(db, code[:100])
+    return _no_store(page(request, "enrol.html", None, code=code, username=row.user.username))
+
+
+@router.post("/enrol/{code}", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
+def enrol(request: Request, code: str, password: str = Form(max_length=200),
+          db: Session = Depends(session)) -> HTMLResponse:
+    """Set the password (strength checked) and show the person's own API token once."""
+    row = users.enrolment(db, code[:100])
+    username = row.user.username
+    try:
+        _, token = users.enrol(db, code=code[:100], password=password)
+    except BlocklistError as exc:
+        db.rollback()
+        return _no_store(page(request, "enrol.html", None, status_code=exc.status, code=code, username=username,
+                              error=exc.message))
+    return _no_store(page(request, "enrol.html", None, token=token))
