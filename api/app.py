@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -19,6 +18,7 @@ from api.runtime import Runtime
 from api.security_headers import SecurityHeadersMiddleware
 from api.transaction import TransactionMiddleware
 from api.web import router as web_router
+from blocklist.files import write_secret_file
 
 
 def session_secret(rt: Runtime) -> str:
@@ -27,10 +27,8 @@ def session_secret(rt: Runtime) -> str:
         return rt.settings.secret_key
     path = rt.settings.data_dir / "session_secret"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
+        with suppress(FileExistsError):  # another process made it meanwhile: theirs is used
+            write_secret_file(path, secrets.token_urlsafe(48).encode())
     return path.read_text().strip()
 
 

@@ -13,6 +13,7 @@ from api.runtime import Runtime
 from blocklist import audit, isps, users
 from blocklist.errors import BlocklistError
 from blocklist.settings import Settings
+from blocklist.vocab import ISP_POLICIES, LANGUAGES, ROLES, SCOPES
 
 F = TypeVar("F", bound=Callable[..., Any])
 CLI_ACTOR = "cli"
@@ -100,10 +101,10 @@ def user() -> None:
 
 @user.command("add")
 @click.argument("username")
-@click.option("--role", required=True, type=click.Choice(["officer", "magistrate", "auditor", "admin"]))
+@click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--password", default=None, help="Sets a web password (at least 10 characters).")
 @click.option("--name", "display_name", default="", help="Display name.")
-@click.option("--language", default="en", type=click.Choice(["en", "fr", "nl", "de"]))
+@click.option("--language", default="en", type=click.Choice(LANGUAGES))
 @click.pass_obj
 @refusals_exit_2
 def user_add(rt: Runtime, username: str, role: str, password: str | None, display_name: str, language: str) -> None:
@@ -149,33 +150,25 @@ def user_enrol(rt: Runtime, username: str, base_url: str) -> None:
     click.echo(f"{base_url.rstrip('/')}/enrol/{code}")
 
 
-@user.command("enable")
-@click.argument("username")
-@click.pass_obj
-@refusals_exit_2
-def user_enable(rt: Runtime, username: str) -> None:
-    """Re-enable a disabled account."""
-    rt.ensure_schema()
-    with rt.database.transaction() as session:
-        users.set_active(session, actor=CLI_ACTOR, user=_account(session, username), active=True)
-    click.echo(f"enabled {username!r}")
+def _set_active(active: bool, verb: str, doc: str) -> None:
+    @user.command(verb, help=doc)
+    @click.argument("username")
+    @click.pass_obj
+    @refusals_exit_2
+    def command(rt: Runtime, username: str) -> None:
+        rt.ensure_schema()
+        with rt.database.transaction() as session:
+            users.set_active(session, actor=CLI_ACTOR, user=_account(session, username), active=active)
+        click.echo(f"{verb}d {username!r}")
 
 
-@user.command("disable")
-@click.argument("username")
-@click.pass_obj
-@refusals_exit_2
-def user_disable(rt: Runtime, username: str) -> None:
-    """Disable an account (it is never deleted): no login, no token works."""
-    rt.ensure_schema()
-    with rt.database.transaction() as session:
-        users.set_active(session, actor=CLI_ACTOR, user=_account(session, username), active=False)
-    click.echo(f"disabled {username!r}")
+_set_active(True, "enable", "Re-enable a disabled account.")
+_set_active(False, "disable", "Disable an account (it is never deleted): no login, no token works.")
 
 
 @user.command("set-role")
 @click.argument("username")
-@click.argument("role", type=click.Choice(["officer", "magistrate", "auditor", "admin"]))
+@click.argument("role", type=click.Choice(ROLES))
 @click.pass_obj
 @refusals_exit_2
 def user_set_role(rt: Runtime, username: str, role: str) -> None:
@@ -214,9 +207,9 @@ def isp() -> None:
 @isp.command("add")
 @click.argument("name")
 @click.option("--email", required=True)
-@click.option("--language", required=True, type=click.Choice(["fr", "nl", "de", "en"]))
+@click.option("--language", required=True, type=click.Choice(LANGUAGES))
 @click.option("--resolver", "resolvers", multiple=True, help="IP[:PORT] of a resolver to verify (repeatable).")
-@click.option("--policy", default="stoppage", type=click.Choice(["stoppage", "nxdomain"]), show_default=True)
+@click.option("--policy", default="stoppage", type=click.Choice(ISP_POLICIES), show_default=True)
 @click.option("--operator-id", default="")
 @click.pass_obj
 @refusals_exit_2
@@ -255,7 +248,7 @@ def name() -> None:
 
 @name.command("check")
 @click.argument("names", nargs=-1, required=True)
-@click.option("--scope", default="domain_and_subdomains", type=click.Choice(["domain_and_subdomains", "exact"]))
+@click.option("--scope", default="domain_and_subdomains", type=click.Choice(SCOPES))
 @click.pass_obj
 def name_check(rt: Runtime, names: tuple[str, ...], scope: str) -> None:
     """Print each name's normalised form and verdict; exit 2 if any is refused."""
@@ -292,10 +285,11 @@ def feed_publish(rt: Runtime, force: bool) -> None:
     from isp_feed.jobs import publish_feed
 
     rt.ensure_schema()
-    serial = publish_feed(rt.database, rt.settings, force=force)
+    serial = publish_feed(rt.job_context, force=force)
     if serial is None:
         with rt.database.transaction() as session:
-            from isp_feed.publish import latest_version, pending_holds
+            from isp_feed.publish import pending_holds
+            from isp_feed.versions import latest_version
 
             held = pending_holds(session)
             latest = latest_version(session)
@@ -368,17 +362,18 @@ def probe_run(server: str, token: str, key_file: str, resolver: str, control: st
 @click.argument("folder", type=click.Path(file_okay=False))
 def probe_keygen(folder: str) -> None:
     """Create a probe's signing key (probe.key, mode 0600) and its public key (probe.pub) in FOLDER."""
-    import os
     from pathlib import Path
 
+    from isp_feed.keys import write_secret_key
     from isp_feed.signing import SecretKey
 
     target = Path(folder)
-    target.mkdir(parents=True, exist_ok=True)
     key = SecretKey.generate()
-    fd = os.open(target / "probe.key", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key.to_text())
+    try:
+        write_secret_key(target / "probe.key", key)  # never over an existing key
+    except FileExistsError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
     (target / "probe.pub").write_text(key.public_key().to_text())
     click.echo(f"wrote {target / 'probe.key'} and {target / 'probe.pub'}")
 

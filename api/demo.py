@@ -9,7 +9,8 @@ from sqlalchemy import select
 from api.runtime import Runtime
 from blocklist import isps, users, workflow
 from blocklist.models import Isp, Submission, User
-from blocklist.schemas import CourtOrderIn, LegalBasis, SubmissionCreate
+from blocklist.schemas import CourtOrderIn, SubmissionCreate
+from blocklist.vocab import LegalBasis
 
 DEMO_PASSWORD = "demo-password"
 DEMO_USERS = [

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable, Collection
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from api.transaction import IdempotentReplay, mark_failed
 from api.web.common import LoginRequired, templates
@@ -29,6 +31,42 @@ def unavailable_answer(exc: BaseException) -> tuple[int, str, bytes] | None:
         reason = "the database is busy or unavailable; nothing was written, retry in a few seconds"
         return 503, "application/json", json.dumps({"error": "Unavailable", "reason": reason}).encode()
     return None
+
+
+# The methods a 405 weighs up for its Allow header.
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
+
+
+class MethodNotAllowed(StarletteHTTPException):
+    """A 405 that knows its Allow: raised by a 405 guard (api/routes/__init__.py)."""
+
+    def __init__(self, allow: Collection[str]) -> None:
+        super().__init__(405, headers={"Allow": ", ".join(sorted(allow))})
+
+
+def method_not_allowed(allow: Collection[str]) -> Callable[[], Awaitable[Response]]:
+    """The endpoint of a 405 guard: every other method at a path without parameters that declares `allow`, which
+    a sibling template would otherwise take (GET /submissions/bulk is no GET /submissions/{submission_id})."""
+
+    async def guard() -> Response:
+        raise MethodNotAllowed(allow)
+
+    return guard
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods the app routes somewhere at this request's path: the `Allow` of a 405.
+
+    Routing answers 405 with the methods of the first route whose path matched (`/users`: GET, where POST is
+    there too), so each method is routed again here, as the router does it (the first full match wins).
+    """
+    allowed = []
+    for method in HTTP_METHODS:
+        probe = {"type": "http", "method": method, "path": request.scope["path"],
+                 "root_path": request.scope.get("root_path", ""), "headers": request.scope.get("headers", [])}
+        if any(route.matches(probe)[0] is Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return allowed
 
 
 def install(app: FastAPI) -> None:
@@ -86,10 +124,16 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         mark_failed(request.scope)
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405 and not isinstance(exc, MethodNotAllowed):
+            # Every method the path takes, not only those of the route whose path matched first.
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
         if not request.url.path.startswith(("/api/", "/feed/")):
-            return _html(request, exc.status_code, str(exc.detail))
+            page = _html(request, exc.status_code, str(exc.detail))
+            page.headers.update(headers or {})
+            return page
         return JSONResponse({"error": "HTTPError", "reason": str(exc.detail)}, status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))
+                            headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -15,10 +15,10 @@ import isp_feed
 import requisitions
 from blocklist import audit
 from blocklist import db as core_db
-from blocklist.isps import isp_own_domains
+from blocklist.jobs import PolicyCache
 from blocklist.names import NamePolicy
 from blocklist.settings import Settings
-from blocklist.workflow import name_policy
+from isp_feed.jobs import FeedJobContext
 from isp_feed.keys import KeyStore
 
 
@@ -39,7 +39,6 @@ class Runtime:
     """Settings and database of one process; build it once at start-up."""
 
     settings: Settings
-    _policies: dict[tuple[str, ...], NamePolicy] = field(default_factory=dict, repr=False)
     # The last walk of the whole audit chain and when it ran (the auditor page shows it; see api/web/auditor.py).
     chain_check: tuple[audit.ChainStatus, dt.datetime] | None = field(default=None, repr=False)
 
@@ -70,12 +69,16 @@ class Runtime:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         upgrade_database(self.settings.resolved_database_url())
 
+    @cached_property
+    def policies(self) -> PolicyCache:
+        """The name checks of this process (one cache, shared by the requests and the scheduled jobs)."""
+        return PolicyCache(self.settings)
+
     def name_policy(self, session: Session) -> NamePolicy:
         """The name checks with this deployment's extras and the ISPs' own domains (rebuilt when those change)."""
-        key = tuple(isp_own_domains(session))
-        cached = self._policies.get(key)
-        if cached is None:
-            cached = name_policy(session, extra_protected=self.settings.protected_extra_names(),
-                                 extra_platforms=self.settings.platform_extra_names())
-            self._policies = {key: cached}
-        return cached
+        return self.policies(session)
+
+    @cached_property
+    def job_context(self) -> FeedJobContext:
+        """What every scheduled job receives: this process's database, settings, keys and name checks."""
+        return FeedJobContext(self.database, self.settings, self.policies, self.keys)

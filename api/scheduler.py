@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from api.runtime import Runtime
-from blocklist.db import Database
-from blocklist.settings import Settings
 from isp_feed import jobs as feed_jobs
 from requisitions import jobs as requisitions_jobs
 
 log = logging.getLogger("scheduler")
 
-JobFunc = Callable[[Database, Settings], object]
+# Every job takes the one context the Runtime built (database, settings, keys, cached name checks); a job that
+# needs less takes a base class of it (requisitions' jobs: blocklist.jobs.JobContext).
+JobFunc = Callable[[feed_jobs.FeedJobContext], object]
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def scheduled_jobs() -> list[ScheduledJob]:
 def _guarded(job: ScheduledJob, rt: Runtime) -> Callable[[], None]:
     def run() -> None:
         try:
-            job.func(rt.database, rt.settings)
+            job.func(rt.job_context)
         except Exception:  # a failing job must not kill the scheduler; it is logged and retried next tick
             log.exception("scheduled job %s failed", job.name)
 

@@ -4,17 +4,38 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from annotated_types import GroupedMetadata, MaxLen
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, ValidationInfo
 from pydantic_core import PydanticCustomError
 
 from blocklist.errors import InvalidInput
 from blocklist.models import AuditEvent, Submission, User
-from blocklist.schemas import Scope
 from blocklist.text import MAX_ID, clean_text
+from blocklist.vocab import Role, Scope
 from isp_feed.models import VerificationResult
+
+# What clean_text accepts, for the OpenAPI schema only (its own check gives the 422 its reason): no control
+# character (C0 but LF, DEL, C1), line or paragraph separator, or text-direction control; a paragraph keeps LF
+# and CR LF. Unpaired surrogates cannot be sent in UTF-8 JSON. tests/api/test_api_schemathesis.py compares these
+# with clean_text on every character of the Basic Multilingual Plane.
+_REFUSED = r"\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_LINE_CHAR = rf"[^\x00-\x1f{_REFUSED}]"
+_PARAGRAPH_CHAR = rf"(?:[^\x00-\x09\x0b-\x1f{_REFUSED}]|\r\n)"
+# A character that remains once str.strip() has removed the white space around the text.
+_VISIBLE = rf"[^\x00-\x20{_REFUSED}\xa0\u1680\u2000-\u200a\u202f\u205f\u3000]"
+LINE_PATTERN = rf"^{_LINE_CHAR}*$"
+PARAGRAPH_PATTERN = rf"^{_PARAGRAPH_CHAR}*$"
+NON_BLANK_LINE_PATTERN = rf"^{_LINE_CHAR}*{_VISIBLE}{_LINE_CHAR}*$"
+# A written reason: at least 3 characters once stripped (blocklist.workflow._reason), CR LF counting as one.
+WRITTEN_PATTERN = rf"^{_PARAGRAPH_CHAR}*{_VISIBLE}{_PARAGRAPH_CHAR}+{_VISIBLE}{_PARAGRAPH_CHAR}*$"
+# A query's "ISP id or name" (blocklist.isps.get_isp): ASCII digits are an id, anything else a name (one line);
+# empty is no filter.
+ISP_ID_OR_NAME: dict[str, Any] = {"anyOf": [
+    {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+    {"type": "string", "maxLength": 1000, "pattern": rf"^(?:{_LINE_CHAR}*[^0-9\x00-\x1f{_REFUSED}]{_LINE_CHAR}*)?$"},
+]}
 
 
 @dataclass(frozen=True)
@@ -29,6 +50,7 @@ class Text(GroupedMetadata):
 
     def __iter__(self) -> Iterator[object]:
         yield MaxLen(self.max_length)  # also the schema's maxLength
+        yield Field(json_schema_extra={"pattern": PARAGRAPH_PATTERN if self.multiline else LINE_PATTERN})
         yield AfterValidator(self._check)
 
     def _check(self, value: str, info: ValidationInfo) -> str:
@@ -42,14 +64,44 @@ class Text(GroupedMetadata):
 
 Line = Annotated[str, Text(200)]
 Paragraph = Annotated[str, Text(4000, multiline=True)]
+WrittenReason = Annotated[Paragraph, Field(json_schema_extra={"pattern": WRITTEN_PATTERN})]
+
+
+class ProblemOut(BaseModel):
+    """One field pydantic refused."""
+
+    field: str | None
+    reason: str
+
+
+class ErrorOut(BaseModel):
+    """Every error answer of the JSON API and the feed (api/errors.py)."""
+
+    error: str = Field(description="The kind of error: NotFound, Forbidden, Conflict, Duplicate, InvalidInput...")
+    reason: str = Field(description="What was refused and why, in words an operator can act on")
+    field: str | None = Field(default=None, description="The input field at fault, when there is one")
+    problems: list[ProblemOut] | None = Field(default=None, description="Each field the input validation refused")
+    existing_id: int | None = Field(default=None, description="Duplicate: the record already pending or blocked")
+    code: str | None = Field(default=None, description="NameRefused: why the name cannot be listed")
 
 
 class ReasonIn(BaseModel):
-    """A written reason (required where the action needs one)."""
+    """A reason, where the action takes one without needing it (approving, withdrawing)."""
 
     model_config = ConfigDict(extra="forbid")
 
     reason: Paragraph = ""
+
+
+class WrittenReasonIn(BaseModel):
+    """The written reason an action needs (rejecting, lifting, renewing): at least 3 characters.
+
+    Required in the schema; a missing one is refused by the action itself, whose 422 says what needs it.
+    """
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"required": ["reason"]})
+
+    reason: WrittenReason = ""
 
 
 class BatchApproveIn(BaseModel):
@@ -57,7 +109,9 @@ class BatchApproveIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(min_length=1, max_length=10_000)
+    # Each id once: the order refuses a list naming a submission twice (uniqueItems, for the schema).
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(min_length=1, max_length=10_000,
+                                                             json_schema_extra={"uniqueItems": True})
     reason: Paragraph = ""
 
 
@@ -67,7 +121,7 @@ class OverrideIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     domain: str = Field(min_length=1, max_length=2048)
-    reason: Paragraph = Field(min_length=3)
+    reason: WrittenReason = Field(min_length=3)
 
 
 class UserIn(BaseModel):
@@ -75,10 +129,10 @@ class UserIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(min_length=2, max_length=64)
-    role: str
+    username: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$")  # blocklist.users._USERNAME, any case
+    role: Role
     display_name: Line = ""
-    language: str = "en"
+    language: Literal["en", "fr", "nl", "de"] = "en"
     email: str | None = Field(default=None, max_length=254)
 
 
@@ -87,7 +141,7 @@ class RoleIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    role: str
+    role: Role
 
 
 class IspIn(BaseModel):
@@ -95,11 +149,12 @@ class IspIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, Text(100)] = Field(min_length=1)
+    name: Annotated[str, Text(100), Field(json_schema_extra={"pattern": NON_BLANK_LINE_PATTERN})] = Field(
+        min_length=1)
     email: str = Field(min_length=3, max_length=254)
-    language: str
+    language: Literal["fr", "nl", "de", "en"]  # blocklist.isps.ISP_LANGUAGES
     resolvers: list[str] = Field(default_factory=list, max_length=50)
-    policy: str = "stoppage"
+    policy: Literal["stoppage", "nxdomain"] = "stoppage"  # blocklist.isps.POLICIES
     operator_id: Annotated[str, Text(100)] = ""
 
 
@@ -108,7 +163,7 @@ class ActiveIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    active: bool
+    active: StrictBool  # true or false: not 0, 1 or "yes", which the schema's boolean does not allow
 
 
 class NamesIn(BaseModel):

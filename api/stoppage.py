@@ -12,6 +12,7 @@ per listed name per day. Counts are kept in memory and added to the table every 
 so a flood of visitors costs no database write each. The list of blocked names is cached and reloaded when the
 audit chain moved (every approval and lift is an audit event), checked at most once a second. The page loads
 nothing from any other host: inline style only, and a Content-Security-Policy that forbids everything else.
+Its markup is in api/templates/stoppage/ (Jinja2, autoescaped, compiled once); the wording is in the tables below.
 
 Anyone can send any Host to this server and read the answer (451 listed, anything else not): the list can be
 tested name by name without a credential. That is inherent to a stop page; its speed is not. GuessLimiter
@@ -27,6 +28,7 @@ answer itself.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import ipaddress
 import logging
 import math
@@ -35,9 +37,12 @@ import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable
 from html import escape
+from pathlib import Path
 
 import anyio
+import jinja2
 from fastapi import FastAPI
+from markupsafe import Markup
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -47,11 +52,10 @@ from api.models import StopPageHit
 from api.runtime import Runtime
 from blocklist.models import AuditHead, Submission
 from blocklist.names import ancestors
-from blocklist.schemas import LEGAL_BASIS_TITLES
+from blocklist.vocab import LANGUAGE_NAMES, LANGUAGES, LEGAL_BASIS_TITLES
 
 log = logging.getLogger("api.stoppage")
-LANGS = ("fr", "nl", "de", "en")
-LANGUAGE_NAMES = (("fr", "Français"), ("nl", "Nederlands"), ("de", "Deutsch"), ("en", "English"))
+LANGS = LANGUAGES  # French, Dutch, German, English: the order of the switcher (blocklist/vocab.py)
 TEXT = {
     "fr": {"title": "Site bloqué", "lead": "Votre navigateur vous a conduit vers un site dont l'accès est bloqué en "
            "Belgique en raison de son contenu : du matériel d'abus sexuels d'enfants.",
@@ -82,18 +86,7 @@ TEXT = {
            "disapproval by calling {phone}.", "back": "Back",
            "authority": "Federal Prosecutor's Office — Federal Computer Crime Unit"},
 }
-BASES = {
-    "fr": {"ecommerce_law": "Loi du 11 mars 2003 sur certains aspects juridiques des services de la société de "
-                            "l'information (art. 20-21)",
-           "art39bis": "Article 39bis du Code d'instruction criminelle", "court_order": "Décision judiciaire"},
-    "nl": {"ecommerce_law": "Wet van 11 maart 2003 betreffende bepaalde juridische aspecten van de diensten van de "
-                            "informatiemaatschappij (art. 20-21)",
-           "art39bis": "Artikel 39bis van het Wetboek van strafvordering", "court_order": "Rechterlijke beslissing"},
-    "de": {"ecommerce_law": "Gesetz vom 11. März 2003 über bestimmte rechtliche Aspekte der Dienste der "
-                            "Informationsgesellschaft (Art. 20-21)",
-           "art39bis": "Artikel 39bis des Strafprozessgesetzbuches", "court_order": "Gerichtliche Entscheidung"},
-    "en": LEGAL_BASIS_TITLES,
-}
+BASES = LEGAL_BASIS_TITLES  # the one wording (blocklist/vocab.py)
 GENERIC_BASIS = {
     "fr": "Loi du 11 mars 2003, article 39bis du Code d'instruction criminelle, ou décision judiciaire",
     "nl": "Wet van 11 maart 2003, artikel 39bis van het Wetboek van strafvordering, of rechterlijke beslissing",
@@ -117,11 +110,7 @@ GUESS_BURST = 30
 GUESS_PER_SECOND = 0.5
 GUESS_SOURCES = 16_384  # sources remembered at once (~8 MB at most); the least recently seen is forgotten first
 GUESS_REMEMBERED = 4  # unlisted names per source answered again for free (the server's own host names)
-STYLE = """body{font-family:"DejaVu Sans",Arial,sans-serif;background:#f4f4f4;color:#111;margin:0}
-main{max-width:40rem;margin:3rem auto;background:#fff;border-top:6px solid #b00;padding:1.5rem 2rem}
-h1{color:#b00} .name{font-family:monospace;font-size:1.1rem;overflow-wrap:anywhere} nav{margin-bottom:1rem}
-nav a{margin-right:.8rem} a{color:#0645ad} a:focus{outline:2px solid #f90} .phone{font-weight:bold;white-space:nowrap}
-footer{color:#555;font-size:.85rem;margin-top:2rem}"""
+RENDERED_PAGES = 4096  # stop pages kept rendered, by (language, listed name, basis): ~10 MB at most
 
 
 def choose_language(query: str, accept_language: str) -> str:
@@ -148,40 +137,40 @@ def choose_language(query: str, accept_language: str) -> str:
     return best
 
 
-def _page(lang: str, title: str, content: str) -> bytes:
-    switcher = "".join(f'<a href="?lang={code}" lang="{code}" hreflang="{code}"'
-                       f'{" aria-current=true" if code == lang else ""}>{name}</a>' for code, name in LANGUAGE_NAMES)
-    return (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" '
-            f'content="noindex"><meta name="referrer" content="no-referrer"><title>{title}</title>'
-            f"<style>{STYLE}</style></head>\n<body><main><nav>{switcher}</nav>{content}"
-            f"<footer>{TEXT[lang]['authority']}</footer></main></body></html>").encode()
+def _text(words: str) -> Markup:
+    """Our own wording as element text: &, < and > escaped, quotes left as typed (never put in an attribute)."""
+    return Markup(escape(words, quote=False))
 
 
+# Compiled once, at import: a page is then one render of a cached template, with no file system access.
+_TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates" / "stoppage"),
+                                autoescape=True, auto_reload=False, undefined=jinja2.StrictUndefined)
+_TEMPLATES.filters["text"] = _text
+_TEMPLATES.globals["languages"] = tuple(LANGUAGE_NAMES.items())
+_BASE, _STOP, _APPEAL, _LIMITED = (_TEMPLATES.get_template(f"{name}.html")
+                                   for name in ("_base", "stop", "appeal", "limited"))
+
+
+# Pages depend on nothing of the request but its language and the listed name (no visitor data, no time), so a
+# rendered page is kept: a flood of visitors to one name costs one render. Bounded by RENDERED_PAGES.
+@functools.lru_cache(maxsize=RENDERED_PAGES)
 def render(lang: str, domain: str | None, basis: str | None, phone: str) -> bytes:
     """The stop page: for a listed name its legal basis, for the bare stop-page host the possible ones."""
-    t = TEXT[lang]
-    shown = f'<p class="name">{escape(domain)}</p>' if domain else ""
     basis_text = BASES[lang][basis] if basis in BASES[lang] else GENERIC_BASIS[lang]
-    phone_html = f'<span class="phone">{escape(phone)}</span>'
-    return _page(lang, t["title"], f"<h1>{t['title']}</h1>{shown}<p>{t['lead']}</p>"
-                 f"<p><strong>{t['basis']}:</strong> {escape(basis_text, quote=False)}</p>"
-                 f"<p>{t['appeal'].format(phone=phone_html)}</p>"
-                 f'<p><a href="/appeal?lang={lang}">{t["form"]}</a></p>')
+    return _STOP.render(lang=lang, t=TEXT[lang], domain=domain, basis=basis_text, phone=phone).encode()
 
 
+@functools.lru_cache(maxsize=len(LANGS) * 2)
 def render_appeal(lang: str, phone: str) -> bytes:
     """The placeholder of the appeal form (the form itself comes with its own issue): the phone meanwhile."""
-    t = TEXT[lang]
-    phone_html = f'<span class="phone">{escape(phone)}</span>'
-    return _page(lang, t["form"], f"<h1>{t['form']}</h1><p>{t['later'].format(phone=phone_html)}</p>"
-                 f'<p><a href="/?lang={lang}">{t["back"]}</a></p>')
+    return _APPEAL.render(lang=lang, t=TEXT[lang], phone=phone).encode()
 
 
+@functools.lru_cache(maxsize=len(LANGS))
 def render_limited(lang: str) -> bytes:
     """The answer to a source whose budget of unlisted names is spent: the same whatever name it asked about."""
-    title, text = LIMITED[lang]
-    return _page(lang, title, f"<h1>{title}</h1><p>{text}</p>")
+    title, message = LIMITED[lang]
+    return _LIMITED.render(lang=lang, t=TEXT[lang], title=title, message=message).encode()
 
 
 def headers(lang: str, body: bytes, stop_host: str) -> list[tuple[bytes, bytes]]:

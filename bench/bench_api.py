@@ -25,7 +25,7 @@ from api.runtime import Runtime
 from blocklist import users
 from blocklist.settings import Settings
 from tests.support import postgres
-from tests.support.resolvers import free_port
+from tests.support.ports import free_port
 
 CLIENTS, SECONDS = 50, 30
 

@@ -24,7 +24,8 @@ from blocklist import isps, users, workflow
 from blocklist.names import NamePolicy
 from blocklist.schemas import SubmissionCreate
 from blocklist.settings import Settings
-from tests.support.resolvers import STOP_NAME, cnames, free_port, query, start_unbound
+from tests.support.ports import free_port
+from tests.support.resolvers import STOP_NAME, cnames, query, start_unbound
 
 ROUNDS = 10
 

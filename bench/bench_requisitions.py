@@ -77,7 +77,7 @@ def main() -> None:
     with rt.database.transaction() as s:
         workflow.approve(s, actor=magistrate, submission_ids=ids)
     started = time.perf_counter()
-    issued = jobs.issue_pending(rt.database, rt.settings)
+    issued = jobs.issue_pending(rt.job_context)
     elapsed = time.perf_counter() - started
     print(f"order of {NAMES} names to {ISPS} ISPs: {issued} requisitions rendered to PDF and queued in "
           f"{elapsed:.1f} s ({elapsed / ISPS:.2f} s per PDF)")

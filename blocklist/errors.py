@@ -63,3 +63,18 @@ class Duplicate(Conflict):
     def __init__(self, message: str, *, existing_id: int) -> None:
         super().__init__(message, field="domain")
         self.existing_id = existing_id
+
+
+class MailError(BlocklistError):
+    """The SMTP server did not take a message, or it could not be written as one (blocklist.mail).
+
+    `transient` says whether a later attempt can help (unreachable, dropped, a 4xx reply, an untrusted
+    certificate); `smtp_code` is the server's reply code when it answered, None when it could not be reached.
+    """
+
+    status = 502  # the mail server, not the caller, refused
+
+    def __init__(self, message: str, *, transient: bool, smtp_code: int | None = None) -> None:
+        super().__init__(message)
+        self.transient = transient
+        self.smtp_code = smtp_code

@@ -17,9 +17,8 @@ from blocklist.names import normalize, public_suffix_lists
 from blocklist.roles import actor_label
 from blocklist.text import clean_text, is_id, parse_id
 from blocklist.tokens import new_token, token_hash, token_prefix
+from blocklist.vocab import ISP_POLICIES, LANGUAGES
 
-ISP_LANGUAGES = ("fr", "nl", "de", "en")
-POLICIES = ("stoppage", "nxdomain")
 _LOCAL_PART = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}$")
 
 
@@ -80,10 +79,10 @@ def add_isp(
     operator_id = clean_text(operator_id, field="operator_id", max_length=100)
     if not name or len(name) > 100:
         raise InvalidInput("an ISP needs a name of 1-100 characters", field="name")
-    if language not in ISP_LANGUAGES:
-        raise InvalidInput(f"language must be one of {', '.join(ISP_LANGUAGES)}, not {language!r}", field="language")
-    if policy not in POLICIES:
-        raise InvalidInput(f"policy must be one of {', '.join(POLICIES)}, not {policy!r}", field="policy")
+    if language not in LANGUAGES:
+        raise InvalidInput(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}", field="language")
+    if policy not in ISP_POLICIES:
+        raise InvalidInput(f"policy must be one of {', '.join(ISP_POLICIES)}, not {policy!r}", field="policy")
     address = validate_email(email)
     parsed = [parse_resolver(r) for r in resolvers]
     if session.execute(select(Isp.id).where(Isp.name == name)).first():

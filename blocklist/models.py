@@ -50,7 +50,6 @@ class Base(DeclarativeBase):
     """Declarative base shared by every package's models."""
 
 
-ACTIVE_STATUSES = ("submitted", "approved")
 
 
 class User(Base):

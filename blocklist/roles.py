@@ -5,7 +5,6 @@ from __future__ import annotations
 from blocklist.errors import Forbidden
 from blocklist.models import User
 
-ROLES = ("officer", "magistrate", "auditor", "admin")
 ROLE_TITLES = {
     "officer": "an officer of the Federal Computer Crime Unit",
     "magistrate": "a magistrate of the Federal Prosecutor's Office",

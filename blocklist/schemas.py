@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+import re
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-LegalBasis = Literal["ecommerce_law", "art39bis", "court_order"]
-Scope = Literal["domain_and_subdomains", "exact"]
+from blocklist.vocab import LegalBasis, Scope
 
-LEGAL_BASIS_TITLES = {
-    "ecommerce_law": "Law of 11 March 2003 on certain legal aspects of information society services (Art. 20-21)",
-    "art39bis": "Article 39bis of the Code of Criminal Procedure",
-    "court_order": "Court order",
-}
+
+def _written_date(value: object) -> object:
+    """A date sent as text must be YYYY-MM-DD (the schema's `format: date`): pydantic would also read a number,
+    or digits, as a Unix time (0 is 1970-01-01), and a date-time at midnight as a date."""
+    if isinstance(value, int | float) or (isinstance(value, str) and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
+                                                                                       value)):
+        raise ValueError("a date is written YYYY-MM-DD")
+    return value
+
+
+Date = Annotated[dt.date, BeforeValidator(_written_date)]
 
 
 class CourtOrderIn(BaseModel):
@@ -23,7 +29,7 @@ class CourtOrderIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     court: str = Field(min_length=2, max_length=200)
-    date: dt.date
+    date: Date
     reference: str = Field(min_length=1, max_length=100)
 
 
@@ -35,7 +41,7 @@ class CaseDetails(BaseModel):
     legal_basis: LegalBasis
     case_number: str = Field(min_length=1, max_length=100)
     evidence_ref: str = Field(min_length=1, max_length=200)
-    verified_on: dt.date
+    verified_on: Date
     scope: Scope = "domain_and_subdomains"
     court_order: CourtOrderIn | None = None
     note: str = Field(default="", max_length=4000)

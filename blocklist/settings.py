@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_sender: str = "requisitions@federal-prosecutor.example"
     smtp_timeout: float = 10.0
+    # A PEM file of the CA(s) to trust for the SMTP server's STARTTLS certificate (a private CA); empty: the system's.
+    smtp_cafile: str = ""
     feed_expiry_hours: int = 6
     feed_reissue_minutes: int = 60
     # Publication gate: hold a version that adds + removes more than this share of the list...

@@ -22,11 +22,11 @@ from blocklist import audit
 from blocklist.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from blocklist.models import ApiToken, Enrolment, User, utcnow
 from blocklist.passwords import check_password_strength
-from blocklist.roles import ROLES, actor_label, is_operator, require_role
+from blocklist.roles import actor_label, is_operator, require_role
 from blocklist.text import clean_text
 from blocklist.tokens import new_token, token_hash, token_prefix
+from blocklist.vocab import LANGUAGES, ROLES
 
-LANGUAGES = ("en", "fr", "nl", "de")
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 _hasher = PasswordHasher()
 ENROLMENT_VALIDITY = dt.timedelta(days=3)

@@ -8,20 +8,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from blocklist import audit
-from blocklist.errors import Conflict, Duplicate, Forbidden, InvalidInput, NameRefused, NotFound
+from blocklist.errors import BlocklistError, Conflict, Duplicate, Forbidden, InvalidInput, NameRefused, NotFound
 from blocklist.isps import isp_own_domains
-from blocklist.models import ACTIVE_STATUSES, AuditEvent, Order, ProtectedOverride, Submission, User, utcnow
+from blocklist.models import AuditEvent, Order, ProtectedOverride, Submission, User, utcnow
 from blocklist.names import NamePolicy, normalize
 from blocklist.roles import actor_label, require_role
-from blocklist.schemas import SubmissionCreate
+from blocklist.schemas import CaseDetails, SubmissionCreate
 from blocklist.text import clean_text
+from blocklist.vocab import ACTIVE_STATUSES
 
 DEFAULT_REVIEW_DAYS = 182
 
@@ -116,6 +119,49 @@ def submit(session: Session, *, actor: User, data: SubmissionCreate, policy: Nam
     audit.record(session, actor=actor_label(actor), action="submission.created", object_type="submission",
                  object_id=sub.id, domain=a_label, details=submission_details(sub))
     return sub
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """What became of one name of a bulk submission."""
+
+    typed: str
+    submission: Submission | None = None
+    reason: str | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.submission is not None
+
+
+def submit_many(
+    session: Session, *, actor: User, case: CaseDetails, domains: Sequence[str], policy: NamePolicy
+) -> list[BulkResult]:
+    """Many names under one case (the API's and the page's bulk submission): a result per name, in order.
+
+    Each name is recorded or refused on its own (a savepoint each: a refused name leaves nothing behind); a name
+    typed twice in one batch is refused the second time. The case details were validated once, by the caller.
+    """
+    require_role(actor, "officer", action="submit domains")
+    shared = case.model_dump(include=set(CaseDetails.model_fields))  # a subclass may carry more (the names)
+    results: list[BulkResult] = []
+    seen: set[str] = set()
+    for typed in domains:
+        try:
+            data = SubmissionCreate(domain=typed, **shared)
+        except ValidationError as exc:  # the per-name part of the schema (e.g. an empty or overlong line)
+            results.append(BulkResult(typed, reason="; ".join(str(e["msg"]) for e in exc.errors())))
+            continue
+        try:
+            a_label = policy.check(typed, scope=case.scope, overrides=_overrides_for_any(session, typed)).name.a_label
+            if a_label in seen:
+                raise InvalidInput(f"{a_label} appears twice in this batch", field="domains")
+            seen.add(a_label)
+            with session.begin_nested():
+                results.append(BulkResult(typed, submission=submit(session, actor=actor, data=data, policy=policy)))
+        except BlocklistError as exc:
+            results.append(BulkResult(typed, reason=exc.message))
+    return results
 
 
 def _overrides_for_any(session: Session, typed: str) -> list[str]:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import smtplib
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
+from blocklist import mail
 from blocklist.settings import Settings
 
 
 def send_regression_alert(settings: Settings, regressions: dict[str, list[str]], round_id: int) -> bool:
-    """E-mail the regressions of a round (ISP -> names); False when no alert address is configured."""
+    """E-mail the regressions of a round (ISP -> names); False when no alert address is configured.
+
+    Sent through the product's one SMTP sender (STARTTLS verifies the server's certificate, BLOCKLIST_SMTP_CAFILE
+    names a private CA); raises blocklist.errors.MailError when the server does not take it.
+    """
     if not settings.alert_email or not any(regressions.values()):
         return False
     lines = [f"Verification round {round_id} found names that were blocked and are no longer:", ""]
@@ -23,10 +27,6 @@ def send_regression_alert(settings: Settings, regressions: dict[str, list[str]],
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(idstring=f"round{round_id}", domain="alerts.invalid")
     message.set_content("\n".join(lines) + "\n")
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout) as smtp:
-        if settings.smtp_starttls:
-            smtp.starttls()
-        if settings.smtp_username:
-            smtp.login(settings.smtp_username, settings.smtp_password)
-        smtp.send_message(message)
+    mail.send(mail.SmtpConfig.from_settings(settings), message,
+              what=f"the regression alert of round {round_id} to {settings.alert_email!r}")
     return True

@@ -3,35 +3,46 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from blocklist.db import Database
+from blocklist.jobs import JobContext, PolicyCache
 from blocklist.models import Submission, utcnow
 from blocklist.settings import Settings
-from blocklist.workflow import name_policy
-from isp_feed import checkpoints, publish, serving, verification
+from isp_feed import checkpoints, publish, verification, versions
 from isp_feed.keys import KeyStore
 from isp_feed.models import VerificationRound
 
 
-def publish_feed(database: Database, settings: Settings, *, force: bool = False) -> int | None:
+@dataclass(frozen=True)
+class FeedJobContext(JobContext):
+    """A job's context plus the feed's signing keys (the process's one KeyStore)."""
+
+    keys: KeyStore
+
+    @classmethod
+    def standalone(cls, database: Database, settings: Settings) -> FeedJobContext:
+        """A context for code that has no Runtime (tests, scripts): its own policy cache and key store."""
+        return cls(database, settings, PolicyCache(settings), KeyStore(settings.data_dir / "keys"))
+
+
+def publish_feed(ctx: FeedJobContext, *, force: bool = False) -> int | None:
     """Publish a version when the approved set changed (gate permitting) or the last one is due a re-issue."""
-    with database.transaction() as session:
-        policy = name_policy(session, extra_protected=settings.protected_extra_names(),
-                             extra_platforms=settings.platform_extra_names())
-        row = publish.build(session, settings=settings, keys=KeyStore(settings.data_dir / "keys"), policy=policy,
-                            force=force)
+    with ctx.database.transaction() as session:
+        row = publish.build(session, settings=ctx.settings, keys=ctx.keys, policy=ctx.policy(session), force=force)
         return row.serial if row is not None else None
 
 
-def verify_when_due(database: Database, settings: Settings) -> int | None:
+def verify_when_due(ctx: JobContext) -> int | None:
     """The names a new feed version added, soon after it (after a grace period); every name at least daily."""
+    database, settings = ctx.database, ctx.settings
     if not settings.verify_control_resolver:
         return None
     with database.transaction() as session:
-        latest = publish.latest_version(session)
+        latest = versions.latest_version(session)
         # Rounds of the server's own verifier (a remote probe's round does not mean the server checked a version).
         checked = session.execute(select(func.max(VerificationRound.feed_serial)).where(
             VerificationRound.trigger.in_(("new version", "daily", "manual")))).scalar_one()
@@ -41,7 +52,7 @@ def verify_when_due(database: Database, settings: Settings) -> int | None:
         due = verification.round_due(session, every=dt.timedelta(days=1))
         names: list[str] | None = None  # None: every blocked name
         if new_version and grace_over and not due and checked is not None and latest is not None:
-            added = {a["name"] for a in serving.diff(session, from_serial=checked, to_serial=latest.serial).added}
+            added = {a["name"] for a in versions.diff(session, from_serial=checked, to_serial=latest.serial).added}
             names = sorted(added & set(session.execute(
                 select(Submission.domain).where(Submission.status == "approved")).scalars()))
     if due:
@@ -51,17 +62,17 @@ def verify_when_due(database: Database, settings: Settings) -> int | None:
     return None
 
 
-def checkpoint_audit(database: Database, settings: Settings, *, now: dt.datetime | None = None) -> Path | None:
+def checkpoint_audit(ctx: FeedJobContext, *, now: dt.datetime | None = None) -> Path | None:
     """At least hourly, a signed checkpoint of the audit chain, even when no feed version carried one (a stalled
     publisher); and, hourly, the newest checkpoint as a file under `<data dir>/checkpoints/` for off-site copies."""
     moment = now or utcnow()
-    with database.transaction() as session:
+    with ctx.database.transaction() as session:
         newest = checkpoints.latest(session)
         if newest is not None and moment - newest.made_at < checkpoints.CHECKPOINT_EVERY:
             made = newest.model()
         else:
-            made = checkpoints.make(session, KeyStore(settings.data_dir / "keys"), trigger="hourly", now=moment)
-    folder = settings.data_dir / "checkpoints"
+            made = checkpoints.make(session, ctx.keys, trigger="hourly", now=moment)
+    folder = ctx.settings.data_dir / "checkpoints"
     written = checkpoints.newest_file_time(folder)
     if (folder / checkpoints.file_name(made)).exists() or (
             written is not None and moment - written < checkpoints.CHECKPOINT_EVERY):

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from blocklist.files import write_secret_file
 from isp_feed.signing import PublicKey, SecretKey, parse_public_key, sign
+
+
+def write_secret_key(path: Path, key: SecretKey, *, minisign_format: bool = False, exclusive: bool = True) -> None:
+    """Store a secret key, ours or in minisign's unencrypted form, with mode 0600 from the first byte
+    (blocklist.files.write_secret_file: whole or absent; `exclusive` refuses to replace an existing key)."""
+    text = key.to_minisign_text() if minisign_format else key.to_text()
+    write_secret_file(path, text.encode(), exclusive=exclusive)
 
 
 @dataclass(frozen=True)
@@ -34,14 +41,8 @@ class KeyStore:
 
     def _install(self, key: SecretKey) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = self.folder / "active.key.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(key.to_text())
-            handle.flush()
-            os.fsync(handle.fileno())
         (self.folder / "active.pub").write_text(key.public_key().to_text())
-        tmp.replace(self.folder / "active.key")
+        write_secret_key(self.folder / "active.key", key, exclusive=False)  # a rotation replaces it
 
     def active_key_id(self) -> str:
         """The id of the key that signs now."""

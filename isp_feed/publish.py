@@ -1,4 +1,7 @@
-"""Building feed versions: the approved set, the publication gate, signing, and links back to orders."""
+"""Building feed versions: the approved set, the publication gate, signing, and links back to orders.
+
+The write side; reading stored versions back (entries, models, bodies, diffs) is isp_feed/versions.py.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ import json
 import logging
 import zlib
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import ColumnElement, String, and_, cast, exists, func, select, update
 from sqlalchemy.orm import Session
@@ -22,6 +24,7 @@ from blocklist.settings import Settings
 from isp_feed import checkpoints, formats
 from isp_feed.keys import KeyStore
 from isp_feed.models import FeedArtifact, FeedEntrySet, FeedHold, FeedVersionRow
+from isp_feed.versions import canonical, entries_of, latest_version, version_model
 
 FEED_NAME = "be-blocklist"
 UNAPPROVED = "feed.unapproved_excluded"
@@ -37,11 +40,6 @@ class Candidate:
     block_order_ids: frozenset[int]
     # Rows marked approved whose approval is not in the audit chain (set in SQL?): left out, reported.
     unapproved: tuple[tuple[int, str], ...] = ()
-
-
-def _canonical(entries: tuple[formats.FeedEntry, ...]) -> bytes:
-    return json.dumps([[e.name, e.unicode, e.scope] for e in entries], separators=(",", ":"),
-                      ensure_ascii=False).encode()
 
 
 def approval_in_chain() -> ColumnElement[bool]:
@@ -69,7 +67,7 @@ def current_candidate(session: Session, *, published_set: str | None = None) -> 
         .where(Submission.status == "approved").order_by(Submission.domain)
     ).all()
     entries = tuple(formats.FeedEntry(name=d, unicode=u, scope=s) for d, u, s, _, _ in rows)
-    set_hash = hashlib.sha256(_canonical(entries)).hexdigest()
+    set_hash = hashlib.sha256(canonical(entries)).hexdigest()
     unapproved: dict[int, str] = {}
     if set_hash != published_set:
         unapproved = {i: d for i, d in session.execute(
@@ -77,7 +75,7 @@ def current_candidate(session: Session, *, published_set: str | None = None) -> 
     if unapproved:
         rows = [row for row in rows if row[4] not in unapproved]
         entries = tuple(formats.FeedEntry(name=d, unicode=u, scope=s) for d, u, s, _, _ in rows)
-        set_hash = hashlib.sha256(_canonical(entries)).hexdigest()
+        set_hash = hashlib.sha256(canonical(entries)).hexdigest()
     return Candidate(entries, set_hash, frozenset(o for _, _, _, o, _ in rows if o is not None),
                      tuple(sorted(unapproved.items())))
 
@@ -99,32 +97,6 @@ def _report_unapproved(session: Session, candidate: Candidate) -> None:
     audit.record(session, actor="system", action=UNAPPROVED, object_type="feed", object_id="candidate",
                  details={"count": len(ids), "submissions": ids[:100], "domains": names[:100],
                           "fingerprint": fingerprint})
-
-
-def entries_of(session: Session, set_hash: str) -> tuple[formats.FeedEntry, ...]:
-    """The names of a stored set."""
-    row = session.get(FeedEntrySet, set_hash)
-    if row is None:
-        raise NotFound(f"no feed entry set {set_hash[:12]}")
-    return tuple(formats.FeedEntry(name=n, unicode=u, scope=s) for n, u, s in json.loads(zlib.decompress(row.entries)))
-
-
-def latest_version(session: Session) -> FeedVersionRow | None:
-    """The newest published version."""
-    return session.execute(select(FeedVersionRow).order_by(FeedVersionRow.serial.desc()).limit(1)).scalar_one_or_none()
-
-
-def get_version(session: Session, serial: int) -> FeedVersionRow:
-    """A published version by serial, or NotFound."""
-    row = session.get(FeedVersionRow, serial)
-    if row is None:
-        raise NotFound(f"no feed version {serial}")
-    return row
-
-
-def version_model(session: Session, row: FeedVersionRow) -> formats.FeedVersion:
-    """The pure feed-format object of a stored version (what every format is rendered from)."""
-    return version_model_from(row, entries_of(session, row.set_hash), checkpoints.of_version(session, row.serial))
 
 
 def gate_reasons(
@@ -193,7 +165,7 @@ def confirm_hold(session: Session, *, actor: User, hold_id: int) -> FeedHold:
 def _store_set(session: Session, candidate: Candidate) -> None:
     if session.get(FeedEntrySet, candidate.set_hash) is None:
         session.add(FeedEntrySet(set_hash=candidate.set_hash, count=len(candidate.entries),
-                                 entries=zlib.compress(_canonical(candidate.entries), 6)))
+                                 entries=zlib.compress(canonical(candidate.entries), 6)))
         session.flush()
 
 
@@ -217,7 +189,7 @@ def _publish(session: Session, candidate: Candidate, *, settings: Settings, keys
     # The chain as it stands before this version's own events: every ISP's client keeps this copy.
     checkpoint = checkpoints.make(session, keys, trigger="feed version", now=now, feed_serial=serial)
     artifacts = []
-    for ext, body in formats.render_all(version_model_from(row, candidate.entries, checkpoint)).items():
+    for ext, body in formats.render_all(version_model(row, candidate.entries, checkpoint)).items():
         sha = hashlib.sha256(body).hexdigest()
         signature = keys.sign(body, trusted_comment(serial, row.expires_at, sha, ext))
         artifacts.append(FeedArtifact(serial=serial, ext=ext, sha256=sha, size=len(body), signature=signature))
@@ -248,16 +220,6 @@ def _publish(session: Session, candidate: Candidate, *, settings: Settings, keys
     return row
 
 
-def version_model_from(row: FeedVersionRow, entries: tuple[formats.FeedEntry, ...],
-                       checkpoint: formats.AuditCheckpoint | None = None) -> formats.FeedVersion:
-    """The pure feed-format object for a row whose entries (and checkpoint) are at hand."""
-    return formats.FeedVersion(
-        serial=row.serial, generated_at=row.generated_at, expires_at=row.expires_at,
-        previous_sha256=row.previous_sha256, entries=entries, stop_page_name=row.stop_page_name,
-        stop_page_ipv4=row.stop_page_ipv4, stop_page_ipv6=row.stop_page_ipv6, checkpoint=checkpoint,
-    )
-
-
 def build(session: Session, *, settings: Settings, keys: KeyStore, policy: NamePolicy,
           now: dt.datetime | None = None, force: bool = False) -> FeedVersionRow | None:
     """Publish a new version if the approved set changed (gate permitting) or the last one is due a re-issue."""
@@ -271,7 +233,7 @@ def build(session: Session, *, settings: Settings, keys: KeyStore, policy: NameP
             return None
         return _publish(session, candidate, settings=settings, keys=keys, added=0, removed=0,
                         reason="re-issue (expiry moves on)", now=moment)
-    previous = entries_of(session, latest.set_hash) if latest is not None else ()
+    previous = entries_of(session, latest) if latest is not None else ()
     reasons, added, removed = gate_reasons(previous, candidate, policy, settings)
     if reasons and not _confirmed(session, candidate.set_hash):
         _hold(session, candidate, reasons, added, removed)
@@ -283,24 +245,3 @@ def build(session: Session, *, settings: Settings, keys: KeyStore, policy: NameP
         return None
     return _publish(session, candidate, settings=settings, keys=keys, added=added, removed=removed,
                     reason="confirmed after hold" if reasons else "change", now=moment)
-
-
-def artifact_body(session: Session, row: FeedVersionRow, ext: str, cache_dir: Path | None = None) -> bytes:
-    """The exact bytes of one format of one version (re-rendered deterministically, checked against its hash)."""
-    artifact = session.get(FeedArtifact, (row.serial, ext))
-    if artifact is None:
-        raise NotFound(f"feed version {row.serial} has no format {ext!r}")
-    cached = cache_dir / f"{row.serial}.{ext}" if cache_dir is not None else None
-    if cached is not None and cached.exists():
-        body = cached.read_bytes()
-        if hashlib.sha256(body).hexdigest() == artifact.sha256:
-            return body
-    body = formats.render_all(version_model(session, row), only=ext)[ext]
-    if hashlib.sha256(body).hexdigest() != artifact.sha256:
-        raise Conflict(f"feed version {row.serial}.{ext} no longer renders to its signed bytes")
-    if cached is not None:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(cached.suffix + ".tmp")
-        tmp.write_bytes(body)
-        tmp.replace(cached)
-    return body

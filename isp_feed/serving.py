@@ -1,4 +1,5 @@
-"""What the feed endpoints need: fetch logging, diffs, and the ISPs' acknowledgements of applied serials."""
+"""What the feed endpoints need beside the versions themselves (isp_feed/versions.py): fetch logging and the ISPs'
+acknowledgements of applied serials, and where each ISP stands."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from blocklist import audit
-from blocklist.errors import InvalidInput, NotFound
+from blocklist.errors import InvalidInput
 from blocklist.models import Isp, utcnow
-from isp_feed.models import FeedApplied, FeedArtifact, FeedFetch, FeedVersionRow
-from isp_feed.publish import entries_of, get_version, latest_version
+from isp_feed.models import FeedApplied, FeedArtifact, FeedFetch
+from isp_feed.versions import get_version, latest_version
 
 
 def record_fetch(session: Session, *, isp: Isp, serial: int | None, ext: str, status: int) -> None:
@@ -20,38 +21,9 @@ def record_fetch(session: Session, *, isp: Isp, serial: int | None, ext: str, st
     session.flush()
 
 
-@dataclass(frozen=True)
-class Diff:
-    """Names added and removed between two serials."""
-
-    from_serial: int
-    to_serial: int
-    added: list[dict[str, str]]
-    removed: list[dict[str, str]]
-
-
-def diff(session: Session, *, from_serial: int, to_serial: int | None = None) -> Diff:
-    """What changed from one version to another (default: to the latest)."""
-    target = get_version(session, to_serial) if to_serial is not None else latest_version(session)
-    if target is None:
-        raise NotFound("no feed version has been published yet")
-    if from_serial > target.serial:
-        raise InvalidInput(f"from={from_serial} is newer than the latest serial {target.serial}", field="from")
-    base = get_version(session, from_serial)
-    old = {e.name: e for e in entries_of(session, base.set_hash)}
-    new = {e.name: e for e in entries_of(session, target.set_hash)}
-    added = [{"name": e.name, "unicode": e.unicode, "scope": e.scope}
-             for name, e in sorted(new.items()) if name not in old or old[name].scope != e.scope]
-    removed = [{"name": e.name, "unicode": e.unicode, "scope": e.scope}
-               for name, e in sorted(old.items()) if name not in new or new[name].scope != e.scope]
-    return Diff(from_serial, target.serial, added, removed)
-
-
 def record_applied(session: Session, *, isp: Isp, serial: int, sha256: str, fmt: str = "") -> FeedApplied:
     """An ISP client reports the serial it applied; the hash must be that of a format of that serial."""
-    version = session.get(FeedVersionRow, serial)
-    if version is None:
-        raise NotFound(f"no feed version {serial}")
+    get_version(session, serial)  # NotFound for a serial never published
     known = set(session.execute(select(FeedArtifact.sha256).where(FeedArtifact.serial == serial)).scalars())
     if sha256 not in known:
         raise InvalidInput(f"sha256 does not match any format of feed version {serial}", field="sha256")

@@ -14,7 +14,6 @@ import base64
 import hashlib
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -128,19 +127,6 @@ def parse_secret_key(text: str) -> SecretKey:
     if text.startswith("be-blocklist-ed25519-secret-key"):
         return SecretKey.from_text(text)
     return SecretKey.from_minisign_text(text)
-
-
-def write_secret_key(path: Path, key: SecretKey, *, minisign_format: bool = False) -> None:
-    """Store a secret key with mode 0600 from the first byte (written to a temp file, then renamed)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key.to_minisign_text() if minisign_format else key.to_text())
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.chmod(tmp, 0o600)  # O_CREAT's mode does not apply when the temp file already existed
-    tmp.replace(path)
 
 
 def parse_public_key(text: str) -> PublicKey:

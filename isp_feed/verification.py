@@ -9,24 +9,23 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import smtplib
 
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from blocklist import audit
 from blocklist.db import Database
-from blocklist.errors import InvalidInput
+from blocklist.errors import InvalidInput, MailError
 from blocklist.isps import parse_resolver
 from blocklist.models import Isp, Submission, utcnow
 from blocklist.settings import Settings
 from isp_feed import alerts
 from isp_feed.compliance import round_regressions
 from isp_feed.models import VerificationResult, VerificationRound, pack_evidence
-from isp_feed.publish import latest_version
 from isp_feed.verify.classify import StopPage
 from isp_feed.verify.querier import Querier
 from isp_feed.verify.round import NameResult, Target, evidence_json, run_round
+from isp_feed.versions import latest_version
 
 log = logging.getLogger("isp_feed.verification")
 ROUND_CHUNK = 10_000  # names asked, judged and stored together (bounds a big round's memory)
@@ -98,7 +97,7 @@ def verify(database: Database, settings: Settings, *, isp_name: str | None = Non
     if regressions:
         try:
             alerts.send_regression_alert(settings, regressions, round_id)
-        except (OSError, smtplib.SMTPException) as exc:
+        except MailError as exc:
             log.error("could not e-mail the regression alert of round %s: %s", round_id, exc)
     return round_id
 

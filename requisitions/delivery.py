@@ -13,20 +13,14 @@ from sqlalchemy import select
 
 from blocklist import audit
 from blocklist.db import Database
+from blocklist.mail import SmtpConfig
 from blocklist.models import Isp, utcnow
 from blocklist.settings import Settings
 from requisitions.errors import DeliveryError
-from requisitions.mail import RETRY_BUDGET, SmtpConfig, backoff_delay, send_requisition
+from requisitions.mail import RETRY_BUDGET, backoff_delay, send_requisition
 from requisitions.models import DeliveryAttempt, Requisition
 
 log = logging.getLogger("requisitions.delivery")
-
-
-def smtp_config(settings: Settings) -> SmtpConfig:
-    """The SMTP server requisitions go through."""
-    return SmtpConfig(host=settings.smtp_host, port=settings.smtp_port, starttls=settings.smtp_starttls,
-                      username=settings.smtp_username or None, password=settings.smtp_password or None,
-                      sender=settings.smtp_sender, timeout=settings.smtp_timeout)
 
 
 def due_ids(database: Database, now: dt.datetime) -> list[int]:
@@ -54,8 +48,8 @@ def deliver_one(database: Database, settings: Settings, requisition_id: int) -> 
         to_addr, reference = isp.email, req.reference
         subject, text, pdf, message_id = req.subject, req.body_text, req.pdf, req.message_id
     try:
-        receipt = send_requisition(smtp_config(settings), subject=subject, text=text, pdf=pdf, to_addr=to_addr,
-                                   reference=reference, message_id=message_id)
+        receipt = send_requisition(SmtpConfig.from_settings(settings), subject=subject, text=text, pdf=pdf,
+                                   to_addr=to_addr, reference=reference, message_id=message_id)
     except DeliveryError as exc:
         return _record_failure(database, requisition_id, attempt, started, exc)
     with database.transaction() as session:

@@ -6,8 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
+from blocklist.vocab import Language
+
 Kind = Literal["blocking", "lifting", "catch_up"]
-Language = Literal["fr", "nl", "de", "en"]
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ import datetime as dt
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from blocklist.vocab import LEGAL_BASIS_TITLES
+
 MONTHS = {
     "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
            "novembre", "décembre"],
@@ -17,32 +19,7 @@ MONTHS = {
            "November", "December"],
 }
 
-LEGAL_BASES = {
-    "fr": {
-        "ecommerce_law": "Loi du 11 mars 2003 sur certains aspects juridiques des services de la société de "
-                         "l'information, articles 20 et 21",
-        "art39bis": "Article 39bis du Code d'instruction criminelle",
-        "court_order": "Décision judiciaire",
-    },
-    "nl": {
-        "ecommerce_law": "Wet van 11 maart 2003 betreffende bepaalde juridische aspecten van de diensten van de "
-                         "informatiemaatschappij, artikelen 20 en 21",
-        "art39bis": "Artikel 39bis van het Wetboek van strafvordering",
-        "court_order": "Rechterlijke beslissing",
-    },
-    "de": {
-        "ecommerce_law": "Gesetz vom 11. März 2003 über bestimmte rechtliche Aspekte der Dienste der "
-                         "Informationsgesellschaft, Artikel 20 und 21",
-        "art39bis": "Artikel 39bis des Strafprozessgesetzbuches",
-        "court_order": "Gerichtliche Entscheidung",
-    },
-    "en": {
-        "ecommerce_law": "Law of 11 March 2003 on certain legal aspects of information society services, "
-                         "Articles 20 and 21",
-        "art39bis": "Article 39bis of the Code of Criminal Procedure",
-        "court_order": "Court decision",
-    },
-}
+LEGAL_BASES = LEGAL_BASIS_TITLES  # the one wording (blocklist/vocab.py)
 
 AUTHORITY = {
     "fr": "Parquet fédéral",

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from blocklist.db import Database
+from blocklist.jobs import JobContext
 from blocklist.models import Isp, Order
 from blocklist.settings import Settings
 from requisitions import delivery, service
 from requisitions.errors import RenderError
 
 
-def issue_pending(database: Database, settings: Settings) -> int:
+def issue_pending(ctx: JobContext) -> int:
     """Issue requisitions for every order that has none yet.
 
     Rendering runs outside any transaction (a big order takes minutes of PDF work and must not hold the
     database's write lock); the result is stored in a short transaction that re-checks the order.
     """
+    database, settings = ctx.database, ctx.settings
     with database.transaction() as session:
         order_ids = [o.id for o in service.orders_awaiting_requisitions(session, settings=settings)]
     issued = 0
@@ -42,8 +43,9 @@ def _workers(settings: Settings, drafts: list[service.Draft]) -> int:
     return settings.requisition_render_workers if work >= 2000 else 1
 
 
-def catch_up(database: Database, settings: Settings) -> int:
+def catch_up(ctx: JobContext) -> int:
     """Issue catch-up requisitions for ISPs registered after names were blocked."""
+    database, settings = ctx.database, ctx.settings
     count = 0
     with database.transaction() as session:
         isp_ids = [i.id for i in service.isps_needing_catch_up(session)]
@@ -55,6 +57,6 @@ def catch_up(database: Database, settings: Settings) -> int:
     return count
 
 
-def deliver(database: Database, settings: Settings) -> dict[str, int]:
+def deliver(ctx: JobContext) -> dict[str, int]:
     """Send every due requisition (retries included)."""
-    return delivery.deliver_due(database, settings)
+    return delivery.deliver_due(ctx.database, ctx.settings)

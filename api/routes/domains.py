@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends, Path
 from sqlalchemy.orm import Session
 
 from api.deps import allowed, runtime, session
+from api.routes.responses import write
 from api.runtime import Runtime
-from api.schemas import ReasonIn, check_out, event_out, submission_out
+from api.schemas import WrittenReasonIn, check_out, event_out, submission_out
 from blocklist import permissions, workflow
 from blocklist.models import User
 from blocklist.names import normalize
@@ -28,16 +29,16 @@ def blocked(due: bool = False, db: Session = Depends(session), _: User = Depends
     return [submission_out(s) for s in subs]
 
 
-@router.post("/domains/{name}/lift", summary="Lift a block, with a written reason")
-def lift(body: ReasonIn, name: str = NAME, db: Session = Depends(session),
+@router.post("/domains/{name}/lift", summary="Lift a block, with a written reason", responses=write(200, 404))
+def lift(body: WrittenReasonIn, name: str = NAME, db: Session = Depends(session),
          actor: User = Depends(magistrate)) -> dict[str, Any]:
     """A lifting order: the name leaves the next feed version and every ISP gets a lifting requisition."""
     order = workflow.lift(db, actor=actor, domain=name, reason=body.reason)
     return {"domain": name, "status": "lifted", "order_id": order.id}
 
 
-@router.post("/domains/{name}/renew", summary="Keep a block at review, with a reason")
-def renew(body: ReasonIn, name: str = NAME, db: Session = Depends(session), rt: Runtime = Depends(runtime),
+@router.post("/domains/{name}/renew", summary="Keep a block at review, with a reason", responses=write(200, 404))
+def renew(body: WrittenReasonIn, name: str = NAME, db: Session = Depends(session), rt: Runtime = Depends(runtime),
           actor: User = Depends(magistrate)) -> dict[str, Any]:
     """Moves the review date on."""
     sub = workflow.renew(db, actor=actor, domain=name, reason=body.reason, review_days=rt.settings.review_period_days)

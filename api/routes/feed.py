@@ -14,14 +14,15 @@ from sqlalchemy.orm import Session
 
 from api.deps import current_isp, runtime, session
 from api.params import ID_RULE, MAX_ID, OptionalSerial
+from api.routes.responses import COMMON, FEED_FILE, errors, write
 from api.runtime import Runtime
 from blocklist.errors import InvalidInput, NotFound
 from blocklist.models import Isp
 from blocklist.text import parse_id
-from isp_feed import formats, publish, serving
+from isp_feed import formats, serving, versions
 from isp_feed.models import FeedArtifact, FeedVersionRow
 
-router = APIRouter(prefix="/feed/v1", tags=["feed"])
+router = APIRouter(prefix="/feed/v1", tags=["feed"], responses=COMMON)
 
 
 def _split(filename: str) -> tuple[str, bool]:
@@ -55,23 +56,25 @@ def _serve(request: Request, db: Session, rt: Runtime, isp: Isp, row: FeedVersio
         serving.record_fetch(db, isp=isp, serial=row.serial, ext=ext + (".minisig" if signature else ""), status=304)
         return Response(status_code=304, headers=headers)
     if not signature:
-        body = publish.artifact_body(db, row, ext, rt.settings.data_dir / "feed-cache")
+        body = versions.artifact_body(db, row, ext, rt.settings.data_dir / "feed-cache")
     serving.record_fetch(db, isp=isp, serial=row.serial, ext=ext + (".minisig" if signature else ""), status=200)
     return Response(content=body, media_type=media, headers=headers)
 
 
-@router.get("/latest.{filename}", summary="The latest version in one format (or its .minisig)")
+@router.get("/latest.{filename}", summary="The latest version in one format (or its .minisig)",
+            response_class=Response, responses=FEED_FILE)
 def latest(filename: str, request: Request, db: Session = Depends(session), rt: Runtime = Depends(runtime),
            isp: Isp = Depends(current_isp)) -> Response:
     """Serve `latest.<ext>` or `latest.<ext>.minisig`."""
     ext, signature = _split(filename)
-    row = publish.latest_version(db)
+    row = versions.latest_version(db)
     if row is None:
         raise NotFound("no feed version has been published yet")
     return _serve(request, db, rt, isp, row, ext, signature, immutable=False)
 
 
-@router.get("/versions/{name}", summary="One immutable version in one format (or its .minisig)")
+@router.get("/versions/{name}", summary="One immutable version in one format (or its .minisig)",
+            response_class=Response, responses=FEED_FILE)
 def version(name: str, request: Request, db: Session = Depends(session),
             rt: Runtime = Depends(runtime), isp: Isp = Depends(current_isp)) -> Response:
     """Serve `versions/<serial>.<ext>` or its signature."""
@@ -83,14 +86,14 @@ def version(name: str, request: Request, db: Session = Depends(session),
     if not filename:
         raise NotFound(f"{name!r} is not <serial>.<format>")
     ext, signature = _split(filename)
-    return _serve(request, db, rt, isp, publish.get_version(db, serial), ext, signature, immutable=True)
+    return _serve(request, db, rt, isp, versions.get_version(db, serial), ext, signature, immutable=True)
 
 
-@router.get("/diff", summary="Names added and removed since a serial")
+@router.get("/diff", summary="Names added and removed since a serial", responses=errors(404))
 def diff(from_serial: Annotated[int, Query(alias="from", ge=1, le=MAX_ID), ID_RULE], to: OptionalSerial = None,
          db: Session = Depends(session), isp: Isp = Depends(current_isp)) -> dict[str, Any]:
     """Incremental changes from `from` to `to` (default latest)."""
-    result = serving.diff(db, from_serial=from_serial, to_serial=to)
+    result = versions.diff(db, from_serial=from_serial, to_serial=to)
     serving.record_fetch(db, isp=isp, serial=result.to_serial, ext=f"diff:{from_serial}", status=200)
     return {"from": result.from_serial, "to": result.to_serial, "added": result.added, "removed": result.removed}
 
@@ -110,7 +113,8 @@ class AppliedIn(BaseModel):
     format: str = Field(default="", max_length=20)
 
 
-@router.post("/applied", status_code=201, summary="The ISP client reports the serial it applied")
+@router.post("/applied", status_code=201, summary="The ISP client reports the serial it applied",
+             responses=write(201, 404))
 def applied(body: AppliedIn, db: Session = Depends(session), isp: Isp = Depends(current_isp)) -> dict[str, Any]:
     """Record the acknowledgement (who is behind shows on the server)."""
     row = serving.record_applied(db, isp=isp, serial=body.serial, sha256=body.sha256, fmt=body.format)

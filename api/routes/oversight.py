@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import allowed, current_user, runtime, session
 from api.params import MAX_ID
+from api.routes.responses import write
 from api.runtime import Runtime
 from api.schemas import NamesIn, OverrideIn, event_out
 from blocklist import audit, permissions, workflow
@@ -46,7 +47,8 @@ def compliance_figures(db: Session = Depends(session), _: User = Depends(
     return {"isps": [row.__dict__ for row in rows], "alerts": alerts}
 
 
-@router.post("/overrides", status_code=201, summary="Allow one protected name, with a written reason")
+@router.post("/overrides", status_code=201, summary="Allow one protected name, with a written reason",
+             responses=write(201))
 def override(body: OverrideIn, db: Session = Depends(session),
              actor: User = Depends(allowed(permissions.OVERRIDE_PROTECTED))) -> dict[str, Any]:
     """The officer can then submit that exact name; it is flagged and the feed gate holds it once more."""
@@ -54,7 +56,7 @@ def override(body: OverrideIn, db: Session = Depends(session),
     return {"id": item.id, "domain": item.domain, "reason": item.reason}
 
 
-@router.post("/names/check", summary="Normalise names and show each verdict")
+@router.post("/names/check", summary="Normalise names and show each verdict", responses=write(200))
 def check(body: NamesIn, db: Session = Depends(session), rt: Runtime = Depends(runtime),
           _: User = Depends(current_user)) -> list[dict[str, Any]]:
     """What `blocklist name check` prints, as JSON."""

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from api import transaction
 from api.deps import bearer_token, runtime, session
+from api.routes.responses import write
 from api.runtime import Runtime
 from blocklist.errors import InvalidInput
 from isp_feed import probes
@@ -33,7 +34,7 @@ def work(db: Session = Depends(session), rt: Runtime = Depends(runtime),
     return probes.work(db, probe=probe, settings=rt.settings)
 
 
-@router.post("/results", status_code=201, summary="Signed results of a probe round")
+@router.post("/results", status_code=201, summary="Signed results of a probe round", responses=write(201, body=False))
 async def results(request: Request, db: Session = Depends(session),
                   probe: Probe = Depends(current_probe)) -> dict[str, Any]:
     """The body must be signed (minisign, base64 in X-Signature) with the key registered for the probe."""

@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 
 from api.deps import bearer_token, current_isp, session
 from api.params import DbId, OptionalQueryId
+from api.routes.responses import PDF, errors, write
+from api.schemas import ISP_ID_OR_NAME
 from blocklist import isps, permissions, users
 from blocklist.errors import Unauthenticated
 from blocklist.models import Isp, User
@@ -45,10 +47,11 @@ def _out(req: Requisition) -> dict[str, Any]:
     }
 
 
-@router.get("/requisitions", summary="Requisitions (an ISP sees only its own)")
+@router.get("/requisitions", summary="Requisitions (an ISP sees only its own)", responses=errors(404))
 def list_requisitions(
-    isp: str | None = Query(default=None, description="ISP id or name"),
-    status: str | None = Query(default=None, description="pending|sent|acknowledged|failed|overdue"),
+    isp: str | None = Query(default=None, description="ISP id or name", json_schema_extra=ISP_ID_OR_NAME),
+    status: str | None = Query(default=None, description="pending|sent|acknowledged|failed|overdue",
+                               json_schema_extra={"enum": list(service.LIST_STATUSES)}),
     order: OptionalQueryId = None,
     db: Session = Depends(session), caller: User | Isp = Depends(user_or_isp),
 ) -> list[dict[str, Any]]:
@@ -57,7 +60,7 @@ def list_requisitions(
     return [_out(r) for r in service.list_requisitions(db, isp_id=isp_id, status=status, order_id=order)]
 
 
-@router.get("/requisitions/{requisition_id}", summary="One requisition")
+@router.get("/requisitions/{requisition_id}", summary="One requisition", responses=errors(404))
 def get_requisition(requisition_id: DbId, db: Session = Depends(session),
                     caller: User | Isp = Depends(user_or_isp)) -> dict[str, Any]:
     """Its state and evidence."""
@@ -66,7 +69,7 @@ def get_requisition(requisition_id: DbId, db: Session = Depends(session),
 
 
 @router.get("/requisitions/{requisition_id}/document.pdf", summary="The requisition's PDF",
-            response_class=Response)
+            response_class=Response, responses=PDF)
 def document(requisition_id: DbId, db: Session = Depends(session),
              caller: User | Isp = Depends(user_or_isp)) -> Response:
     """The signed-off PDF exactly as sent (its SHA-256 is in the audit chain)."""
@@ -76,7 +79,8 @@ def document(requisition_id: DbId, db: Session = Depends(session),
         "Content-Disposition": f'attachment; filename="{req.reference}.pdf"', "X-Content-SHA256": req.pdf_sha256})
 
 
-@router.post("/requisitions/{requisition_id}/acknowledge", summary="The ISP acknowledges a requisition")
+@router.post("/requisitions/{requisition_id}/acknowledge", summary="The ISP acknowledges a requisition",
+             responses=write(200, 404, body=False))
 def acknowledge(requisition_id: DbId, db: Session = Depends(session),
                 isp: Isp = Depends(current_isp)) -> dict[str, Any]:
     """ISP credential only; idempotent."""

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from api.deps import allowed, runtime, session
 from api.params import MAX_ID, DbId
+from api.routes.responses import errors, write
 from api.runtime import Runtime
-from api.schemas import BatchApproveIn, ReasonIn, submission_out
+from api.schemas import LINE_PATTERN, BatchApproveIn, ReasonIn, WrittenReasonIn, submission_out
 from blocklist import permissions, workflow
-from blocklist.errors import BlocklistError, InvalidInput
 from blocklist.models import User
 from blocklist.schemas import BulkSubmissionCreate, SubmissionCreate
 
@@ -27,7 +27,7 @@ def _usernames(db: Session) -> dict[int, str]:
     return {i: n for i, n in db.execute(select(User.id, User.username))}
 
 
-@router.post("/submissions", status_code=201, summary="Record one verified domain")
+@router.post("/submissions", status_code=201, summary="Record one verified domain", responses=write(201))
 def create(body: SubmissionCreate, db: Session = Depends(session), rt: Runtime = Depends(runtime),
            actor: User = Depends(officer)) -> dict[str, Any]:
     """201 with the new submission; 422 bad input (the field is named); 409 already pending or blocked."""
@@ -35,37 +35,23 @@ def create(body: SubmissionCreate, db: Session = Depends(session), rt: Runtime =
     return submission_out(sub, _usernames(db))
 
 
-@router.post("/submissions/bulk", status_code=201, summary="Record many names under one case")
+@router.post("/submissions/bulk", status_code=201, summary="Record many names under one case",
+             responses=write(201))
 def bulk(body: BulkSubmissionCreate, db: Session = Depends(session), rt: Runtime = Depends(runtime),
          actor: User = Depends(officer)) -> dict[str, Any]:
-    """Per-name results; the accepted names are recorded together (all or none of them)."""
-    policy = rt.name_policy(db)
-    results: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    accepted = 0
-    for typed in body.domains:
-        try:
-            data = SubmissionCreate(domain=typed, **body.model_dump(exclude={"domains"}))
-            a_label = policy.check(typed, scope=body.scope).name.a_label
-            if a_label in seen:
-                raise InvalidInput(f"{a_label} appears twice in this batch", field="domains")
-            seen.add(a_label)
-            sub = workflow.submit(db, actor=actor, data=data, policy=policy)
-        except BlocklistError as exc:
-            results.append({"domain": typed, "accepted": False, "reason": exc.message})
-            continue
-        except ValueError as exc:  # the per-name schema (e.g. an empty line)
-            results.append({"domain": typed, "accepted": False, "reason": str(exc).splitlines()[-1]})
-            continue
-        accepted += 1
-        results.append({"domain": typed, "accepted": True, "id": sub.id, "a_label": sub.domain,
-                        "flags": sub.flag_list})
-    return {"accepted": accepted, "refused": len(results) - accepted, "results": results}
+    """Per-name results (each name recorded or refused on its own); the case details are checked once (422)."""
+    results = workflow.submit_many(db, actor=actor, case=body, domains=body.domains, policy=rt.name_policy(db))
+    accepted = sum(1 for r in results if r.accepted)
+    return {"accepted": accepted, "refused": len(results) - accepted, "results": [
+        {"domain": r.typed, "accepted": True, "id": r.submission.id, "a_label": r.submission.domain,
+         "flags": r.submission.flag_list} if r.submission is not None
+        else {"domain": r.typed, "accepted": False, "reason": r.reason} for r in results]}
 
 
 @router.get("/submissions", summary="Submissions, newest first")
 def list_all(status: str | None = Query(default=None, pattern="^(submitted|approved|rejected|withdrawn|lifted)$"),
-             case_number: str | None = Query(default=None, max_length=100), mine: bool = False,
+             case_number: str | None = Query(default=None, max_length=100, json_schema_extra={
+                 "pattern": LINE_PATTERN}), mine: bool = False,
              limit: int = Query(default=500, ge=1, le=5000), offset: int = Query(default=0, ge=0, le=MAX_ID),
              db: Session = Depends(session), actor: User = Depends(reader)) -> list[dict[str, Any]]:
     """Filter by status, case number, or your own."""
@@ -75,13 +61,13 @@ def list_all(status: str | None = Query(default=None, pattern="^(submitted|appro
     return [submission_out(s, names) for s in subs]
 
 
-@router.get("/submissions/{submission_id}", summary="One submission")
+@router.get("/submissions/{submission_id}", summary="One submission", responses=errors(404))
 def get(submission_id: DbId, db: Session = Depends(session), _: User = Depends(reader)) -> dict[str, Any]:
     """Every legal detail and its state."""
     return submission_out(workflow.get_submission(db, submission_id), _usernames(db))
 
 
-@router.post("/submissions/approve", summary="Approve several submissions as one order")
+@router.post("/submissions/approve", summary="Approve several submissions as one order", responses=write(200, 404))
 def approve_batch(body: BatchApproveIn, db: Session = Depends(session), rt: Runtime = Depends(runtime),
                   actor: User = Depends(magistrate)) -> dict[str, Any]:
     """All or none; 403 if any is your own, 409 if any was already decided."""
@@ -90,7 +76,8 @@ def approve_batch(body: BatchApproveIn, db: Session = Depends(session), rt: Runt
     return {"order_id": order.id, "approved": body.ids}
 
 
-@router.post("/submissions/{submission_id}/approve", summary="Approve (four eyes: never your own)")
+@router.post("/submissions/{submission_id}/approve", summary="Approve (four eyes: never your own)",
+             responses=write(200, 404))
 def approve(submission_id: DbId, body: ReasonIn | None = None, db: Session = Depends(session),
             rt: Runtime = Depends(runtime), actor: User = Depends(magistrate)) -> dict[str, Any]:
     """The name is blocked in the next feed version; requisitions go to every ISP."""
@@ -101,15 +88,17 @@ def approve(submission_id: DbId, body: ReasonIn | None = None, db: Session = Dep
     return result
 
 
-@router.post("/submissions/{submission_id}/reject", summary="Reject, with a written reason")
-def reject(submission_id: DbId, body: ReasonIn, db: Session = Depends(session),
+@router.post("/submissions/{submission_id}/reject", summary="Reject, with a written reason",
+             responses=write(200, 404))
+def reject(submission_id: DbId, body: WrittenReasonIn, db: Session = Depends(session),
            actor: User = Depends(magistrate)) -> dict[str, Any]:
     """403 own submission; 409 already decided; 422 no reason."""
     return submission_out(workflow.reject(db, actor=actor, submission_id=submission_id, reason=body.reason),
                           _usernames(db))
 
 
-@router.post("/submissions/{submission_id}/withdraw", summary="The submitting officer withdraws it")
+@router.post("/submissions/{submission_id}/withdraw", summary="The submitting officer withdraws it",
+             responses=write(200, 404))
 def withdraw(submission_id: DbId, body: ReasonIn | None = None, db: Session = Depends(session),
              actor: User = Depends(officer)) -> dict[str, Any]:
     """Only while pending, only your own."""

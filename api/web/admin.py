@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from api.deps import session
 from api.params import DbId
-from api.web.common import back, check_csrf, flash, needs, page, say
+from api.web.common import attempt, back, check_csrf, flash, needs, page, say
 from blocklist import isps, permissions, users
-from blocklist.errors import BlocklistError, InvalidInput
+from blocklist.errors import InvalidInput
 from blocklist.models import User
 
 router = APIRouter(include_in_schema=False)
@@ -46,13 +46,12 @@ def create_user(request: Request, username: str = Form(""), role: str = Form("")
     """Create an account: no credential is shown (an administrator never holds another person's); it waits for a
     second administrator's confirmation."""
     typed = {"username": username, "role": role, "display_name": display_name, "language": language}
-    try:
+    with attempt(db) as outcome:
         created = users.create_account(db, actor=user, username=username, role=role, display_name=display_name,
                                        language=language)
-    except BlocklistError as exc:
-        db.rollback()
-        flash(request, exc.message, "error")
-        return _home(request, db, user, status_code=exc.status, user_form=typed)
+    if outcome.error:
+        flash(request, outcome.error.message, "error")
+        return _home(request, db, user, status_code=outcome.error.status, user_form=typed)
     say(request, user, "msg_account_created", name=created.username)
     return back("/admin")
 
@@ -61,7 +60,7 @@ def create_user(request: Request, username: str = Form(""), role: str = Form("")
 def change_user(request: Request, username: str, action: str = Form(""), db: Session = Depends(session),
                 user: User = Depends(admin)) -> Response:
     """Disable, enable, confirm, or revoke the credentials of an account."""
-    try:
+    with attempt(db) as outcome:
         target = users.get_user(db, username)
         chosen = _action(action, ("enable", "disable", "token", "confirm"))
         if chosen == "token":
@@ -73,8 +72,8 @@ def change_user(request: Request, username: str, action: str = Form(""), db: Ses
         else:
             users.set_active(db, actor=user, user=target, active=action == "enable")
             say(request, user, "msg_enabled" if action == "enable" else "msg_disabled", name=target.username)
-    except BlocklistError as exc:
-        flash(request, exc.message, "error")
+    if outcome.error:
+        flash(request, outcome.error.message, "error")
     return back("/admin")
 
 
@@ -85,14 +84,13 @@ def create_isp(request: Request, name: str = Form(""), email: str = Form(""), la
     """Register an ISP; its feed credential is shown once."""
     typed = {"name": name, "email": email, "language": language, "resolvers": resolvers, "policy": policy,
              "operator_id": operator_id}
-    try:
+    with attempt(db) as outcome:
         isp, credential = isps.add_isp(db, actor=user, name=name, email=email, language=language,
                                        resolvers=[r for r in resolvers.replace(",", " ").split() if r],
                                        policy=policy, operator_id=operator_id)
-    except BlocklistError as exc:
-        db.rollback()
-        flash(request, exc.message, "error")
-        return _home(request, db, user, status_code=exc.status, isp_form=typed)
+    if outcome.error:
+        flash(request, outcome.error.message, "error")
+        return _home(request, db, user, status_code=outcome.error.status, isp_form=typed)
     return _home(request, db, user, secret=f"{isp.name}: {credential}")
 
 
@@ -100,13 +98,16 @@ def create_isp(request: Request, name: str = Form(""), email: str = Form(""), la
 def change_isp(request: Request, isp_id: DbId, action: str = Form(""), db: Session = Depends(session),
                user: User = Depends(admin)) -> Response:
     """Deactivate, activate, or replace the feed credential of an ISP."""
-    try:
+    credential = None
+    with attempt(db) as outcome:
         isp = isps.get_isp(db, isp_id)
         if _action(action, ("enable", "disable", "rotate")) == "rotate":
             credential = isps.rotate_credential(db, actor=user, isp=isp)
-            return _home(request, db, user, secret=f"{isp.name}: {credential}")
-        isps.set_active(db, actor=user, isp=isp, active=action == "enable")
-        say(request, user, "msg_enabled" if action == "enable" else "msg_disabled", name=isp.name)
-    except BlocklistError as exc:
-        flash(request, exc.message, "error")
+        else:
+            isps.set_active(db, actor=user, isp=isp, active=action == "enable")
+            say(request, user, "msg_enabled" if action == "enable" else "msg_disabled", name=isp.name)
+    if outcome.error:
+        flash(request, outcome.error.message, "error")
+    elif credential is not None:
+        return _home(request, db, user, secret=f"{isp.name}: {credential}")
     return back("/admin")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +102,37 @@ def page(request: Request, template: str, user: User | None, status_code: int = 
 def back(url: str) -> RedirectResponse:
     """Post/redirect/get."""
     return RedirectResponse(url, status_code=303)
+
+
+@dataclass
+class Outcome:
+    """What `attempt` saw: the refusal, if the action was refused."""
+
+    error: BlocklistError | None = None
+
+
+@contextmanager
+def attempt(db: Session, *, also: tuple[type[Exception], ...] = ()) -> Iterator[Outcome]:
+    """Run one action that may be refused; a refusal leaves the database EXACTLY as before.
+
+    The one rule for every page that catches a refusal and still answers normally (a redirect with a message,
+    the form again): without it the request's transaction would commit whatever the action wrote before it was
+    refused (a lifting order written before a lost race, say). A savepoint is rolled back instead. `also` names
+    other exceptions to treat as refusals (pydantic's ValidationError for a form); they are re-raised after the
+    rollback, for the caller to word.
+    """
+    outcome = Outcome()
+    savepoint = db.begin_nested()
+    try:
+        yield outcome
+    except BlocklistError as exc:
+        savepoint.rollback()
+        outcome.error = exc
+    except also:
+        savepoint.rollback()
+        raise
+    else:
+        savepoint.commit()
 
 
 def refused(request: Request, exc: BlocklistError) -> None:

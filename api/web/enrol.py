@@ -10,9 +10,8 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from api.deps import session
-from api.web.common import check_csrf, page
+from api.web.common import attempt, check_csrf, page
 from blocklist import users
-from blocklist.errors import BlocklistError
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,10 +35,9 @@ def enrol(request: Request, code: str, password: str = Form(max_length=200),
     """Set the password (strength checked) and show the person's own API token once."""
     row = users.enrolment(db, code[:100])
     username = row.user.username
-    try:
+    with attempt(db) as outcome:
         _, token = users.enrol(db, code=code[:100], password=password)
-    except BlocklistError as exc:
-        db.rollback()
-        return _no_store(page(request, "enrol.html", None, status_code=exc.status, code=code, username=username,
-                              error=exc.message))
+    if outcome.error:
+        return _no_store(page(request, "enrol.html", None, status_code=outcome.error.status, code=code,
+                              username=username, error=outcome.error.message))
     return _no_store(page(request, "enrol.html", None, token=token))

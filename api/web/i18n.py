@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from api.stoppage import BASES
+from blocklist.vocab import LANGUAGE_NAMES, LANGUAGES, LEGAL_BASIS_TITLES
 
-LANGUAGES = ("en", "fr", "nl", "de")
-LANGUAGE_NAMES = {"en": "English", "fr": "Français", "nl": "Nederlands", "de": "Deutsch"}
+__all__ = ["CATALOG", "LANGUAGES", "LANGUAGE_NAMES", "legal_basis_titles", "t", "translator"]
 
 # key: {language: words}. Words with {placeholders} are filled with str.format by the views.
 CATALOG: dict[str, dict[str, str]] = {
@@ -295,4 +294,4 @@ def t(key: str, language: str, **values: object) -> str:
 
 def legal_basis_titles(language: str) -> dict[str, str]:
     """The three legal bases' titles in one language (the stop page's wording)."""
-    return BASES.get(language, BASES["en"])
+    return LEGAL_BASIS_TITLES.get(language, LEGAL_BASIS_TITLES["en"])

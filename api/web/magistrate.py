@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 from api.deps import runtime, session
 from api.params import DbId, form_ids
 from api.runtime import Runtime
-from api.web.common import back, check_csrf, needs, page, refused, say
+from api.web.common import attempt, back, check_csrf, needs, page, refused, say
 from api.web.i18n import t
 from blocklist import permissions, workflow
-from blocklist.errors import BlocklistError, InvalidInput
+from blocklist.errors import InvalidInput
 from blocklist.models import User
 from isp_feed import publish
 from requisitions import service as requisitions
@@ -39,7 +39,7 @@ def decide(request: Request, ids: list[str] = Form(default=[]), decision: str = 
            user: User = Depends(magistrate)) -> Response:
     """Approve the selected submissions as one order, or reject each with the reason."""
     # A plain (threaded) view: the database work must never block the event loop.
-    try:
+    with attempt(db) as outcome:
         chosen = form_ids(ids, field="ids")
         if not chosen:
             raise InvalidInput(t("msg_select", user.language))
@@ -53,9 +53,8 @@ def decide(request: Request, ids: list[str] = Form(default=[]), decision: str = 
             say(request, user, "msg_rejected", count=len(chosen))
         else:
             raise InvalidInput("choose approve or reject")
-    except BlocklistError as exc:
-        db.rollback()
-        refused(request, exc)
+    if outcome.error:
+        refused(request, outcome.error)
     return back("/magistrate")
 
 
@@ -63,7 +62,7 @@ def decide(request: Request, ids: list[str] = Form(default=[]), decision: str = 
 def lift(request: Request, domain: str = Form(""), reason: str = Form(""), action: str = Form("lift"),
          db: Session = Depends(session), rt: Runtime = Depends(runtime), user: User = Depends(magistrate)) -> Response:
     """Lift or renew a block, with a reason."""
-    try:
+    with attempt(db) as outcome:
         if action not in ("lift", "renew"):
             raise InvalidInput(f"unknown action {action!r}; use lift or renew", field="action")
         if action == "renew":
@@ -71,8 +70,8 @@ def lift(request: Request, domain: str = Form(""), reason: str = Form(""), actio
         else:
             workflow.lift(db, actor=user, domain=domain, reason=reason)
         say(request, user, "msg_renewed" if action == "renew" else "msg_lifted", name=domain)
-    except BlocklistError as exc:
-        refused(request, exc)
+    if outcome.error:
+        refused(request, outcome.error)
     return back("/magistrate")
 
 
@@ -80,11 +79,11 @@ def lift(request: Request, domain: str = Form(""), reason: str = Form(""), actio
 def override(request: Request, domain: str = Form(""), reason: str = Form(""), db: Session = Depends(session),
              user: User = Depends(magistrate)) -> Response:
     """Allow one protected name, with a written reason."""
-    try:
+    with attempt(db) as outcome:
         item = workflow.create_override(db, actor=user, domain=domain, reason=reason)
         say(request, user, "msg_override", id=item.id, name=item.domain)
-    except BlocklistError as exc:
-        refused(request, exc)
+    if outcome.error:
+        refused(request, outcome.error)
     return back("/magistrate")
 
 
@@ -92,9 +91,9 @@ def override(request: Request, domain: str = Form(""), reason: str = Form(""), d
 def confirm_hold(request: Request, hold_id: DbId, db: Session = Depends(session),
                  user: User = Depends(magistrate)) -> Response:
     """Confirm a held feed change a second time."""
-    try:
+    with attempt(db) as outcome:
         publish.confirm_hold(db, actor=user, hold_id=hold_id)
         say(request, user, "msg_hold", id=hold_id)
-    except BlocklistError as exc:
-        refused(request, exc)
+    if outcome.error:
+        refused(request, outcome.error)
     return back("/magistrate")

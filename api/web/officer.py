@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 from api.deps import runtime, session
 from api.params import DbId
 from api.runtime import Runtime
-from api.web.common import back, check_csrf, flash, needs, page, say
+from api.web.common import attempt, back, check_csrf, flash, needs, page, say
 from api.web.i18n import t
 from blocklist import permissions, workflow
-from blocklist.errors import BlocklistError, InvalidInput
+from blocklist.errors import InvalidInput
 from blocklist.models import User
-from blocklist.schemas import SubmissionCreate
+from blocklist.schemas import CaseDetails, SubmissionCreate
 
 router = APIRouter(include_in_schema=False)
 officer = needs(permissions.SUBMIT)
@@ -67,18 +67,18 @@ def submit(request: Request, domain: str = Form(""), legal_basis: str = Form("")
              "verified_on": verified_on, "scope": scope, "court": court, "court_date": court_date,
              "court_reference": court_reference, "note": note}
     try:
-        data = SubmissionCreate(domain=domain, legal_basis=legal_basis, case_number=case_number,
-                                evidence_ref=evidence_ref, verified_on=verified_on, scope=scope,
-                                court_order=_court(legal_basis, court, court_date, court_reference),
-                                note=note)
-        sub = workflow.submit(db, actor=user, data=data, policy=rt.name_policy(db))
+        with attempt(db, also=(ValidationError,)) as outcome:
+            data = SubmissionCreate(domain=domain, legal_basis=legal_basis, case_number=case_number,
+                                    evidence_ref=evidence_ref, verified_on=verified_on, scope=scope,
+                                    court_order=_court(legal_basis, court, court_date, court_reference),
+                                    note=note)
+            sub = workflow.submit(db, actor=user, data=data, policy=rt.name_policy(db))
     except ValidationError as exc:
         flash(request, _problem(exc), "error")
         return _home(request, db, user, status_code=422, form=typed)
-    except BlocklistError as exc:
-        db.rollback()
-        flash(request, exc.message, "error")
-        return _home(request, db, user, status_code=exc.status, form=typed)
+    if outcome.error:
+        flash(request, outcome.error.message, "error")
+        return _home(request, db, user, status_code=outcome.error.status, form=typed)
     name = sub.unicode if sub.unicode == sub.domain else f"{sub.unicode} ({sub.domain})"
     say(request, user, "msg_submitted", id=sub.id, name=name)
     for flag in sub.flag_list:
@@ -128,27 +128,16 @@ def bulk(request: Request, names: str = Form(""), upload: UploadFile | None = Fi
         flash(request, message, "error")
         return _home(request, db, user, status_code=422, bulk_form=typed)
     try:
-        SubmissionCreate(domain="placeholder.test", legal_basis=legal_basis, case_number=case_number,
-                         evidence_ref=evidence_ref, verified_on=verified_on, scope=scope,
-                         court_order=_court(legal_basis, court, court_date, court_reference), note=note)
+        case = CaseDetails(legal_basis=legal_basis, case_number=case_number, evidence_ref=evidence_ref,
+                           verified_on=verified_on, scope=scope,
+                           court_order=_court(legal_basis, court, court_date, court_reference), note=note)
     except ValidationError as exc:  # the case details are wrong: say so once, not once per name
         flash(request, _problem(exc), "error")
         return _home(request, db, user, status_code=422, bulk_form=typed)
-    policy = rt.name_policy(db)
-    results: list[dict[str, Any]] = []
-    for name in lines:
-        try:
-            data = SubmissionCreate(domain=name, legal_basis=legal_basis, case_number=case_number,
-                                    evidence_ref=evidence_ref, verified_on=verified_on, scope=scope,
-                                    court_order=_court(legal_basis, court, court_date, court_reference), note=note)
-            with db.begin_nested():
-                sub = workflow.submit(db, actor=user, data=data, policy=policy)
-            results.append({"typed": name, "accepted": True, "id": sub.id, "domain": sub.domain,
-                            "flags": sub.flag_list})
-        except ValidationError as exc:
-            results.append({"typed": name, "accepted": False, "reason": _problem(exc)})
-        except BlocklistError as exc:
-            results.append({"typed": name, "accepted": False, "reason": exc.message})
+    results = [{"typed": r.typed, "accepted": True, "id": r.submission.id, "domain": r.submission.domain,
+                "flags": r.submission.flag_list} if r.submission is not None
+               else {"typed": r.typed, "accepted": False, "reason": r.reason}
+               for r in workflow.submit_many(db, actor=user, case=case, domains=lines, policy=rt.name_policy(db))]
     accepted = sum(1 for r in results if r["accepted"])
     flash(request, t("msg_bulk", user.language, accepted=accepted, refused=len(results) - accepted),
           "info" if accepted == len(results) else "warning")
@@ -160,9 +149,9 @@ def bulk(request: Request, names: str = Form(""), upload: UploadFile | None = Fi
 def withdraw(request: Request, submission_id: DbId, db: Session = Depends(session),
              user: User = Depends(officer)) -> Response:
     """Withdraw an own pending submission."""
-    try:
+    with attempt(db) as outcome:
         workflow.withdraw(db, actor=user, submission_id=submission_id)
         say(request, user, "msg_withdrawn", id=submission_id)
-    except BlocklistError as exc:
-        flash(request, exc.message, "error")
+    if outcome.error:
+        flash(request, outcome.error.message, "error")
     return back("/officer")

@@ -9,10 +9,12 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from isp_feed import formats, signing
-from isp_feed.client.pull import FetchFailed, Options, Refused, ReloadFailed, pull
+from isp_feed import errors, formats, signing
+from isp_feed.client.pull import Options, pull
+from isp_feed.errors import EXIT_FETCH, EXIT_NOT_AUTHORISED, EXIT_OK, EXIT_REFUSED, EXIT_RELOAD, EXIT_USAGE
 
-EXIT_OK, EXIT_USAGE, EXIT_REFUSED, EXIT_FETCH, EXIT_RELOAD = 0, 2, 3, 4, 5
+__all__ = ["EXIT_FETCH", "EXIT_NOT_AUTHORISED", "EXIT_OK", "EXIT_REFUSED", "EXIT_RELOAD", "EXIT_USAGE", "main",
+           "run_once"]
 
 
 _EPILOG = """checks, each refusing the version and keeping the last good file in force:
@@ -32,8 +34,16 @@ audit checkpoints: each version carries a signed checkpoint of the server's audi
 formats: rpz (CNAME to the stop page), a.rpz (the stop page's A/AAAA; use it for Knot Resolver), json, txt,
   hosts (exact names only: a hosts file cannot block subdomains, so it is weaker), dnsmasq.conf, unbound.conf.
 
-exit codes: 0 applied or already current; 2 usage; 3 refused; 4 server unreachable or HTTP error;
-  5 the reload command failed (the previous file was put back)."""
+exit codes (each failure prints one line: what it means, why, and a hint what to do):
+  0  applied, or already current
+  2  bad command line (or an unreadable --pubkey / --protected-file)
+  3  refused: nothing written, the last good file stays in force. BadSignature, UnknownKey (a key not pinned with
+     --pubkey), LengthOrHashMismatch (tampered or truncated), SignedFactsMismatch (a file of another version or
+     format), Rollback, SameSerialOtherContent, Freeze (expired), ProtectedName, ChangeTooLarge / InitialTooLarge,
+     BadCheckpoint / HistoryRewritten, MalformedFeed; also StateUnreadable and PullRunning (the state dir)
+  4  FeedUnreachable: server unreachable, transfer broken off, or an HTTP error other than 401/403
+  5  ReloadFailed: the reload command failed (the previous file was put back)
+  6  NotAuthorised: the server refused --token (401: wrong, replaced or revoked) or this ISP (403: disabled)"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -90,12 +100,8 @@ def run_once(opts: Options) -> int:
     """One pull; the exit code says what happened."""
     try:
         outcome = pull(opts)
-    except Refused as exc:
-        return _fail(EXIT_REFUSED, f"refused, keeping the last good list: {exc}")
-    except FetchFailed as exc:
-        return _fail(EXIT_FETCH, f"fetch failed, keeping the last good list: {exc}")
-    except ReloadFailed as exc:
-        return _fail(EXIT_RELOAD, str(exc))
+    except errors.FeedError as exc:  # one line per failure, so that a log or a cron mail shows it whole
+        return _fail(exc.exit_code, exc.explain())
     print(f"isp-feed: {outcome.message}")
     return EXIT_OK
 

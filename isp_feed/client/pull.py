@@ -1,7 +1,9 @@
 """One pull of the feed: fetch, verify everything, write atomically, reload, remember, acknowledge.
 
-On any refusal the last good file stays exactly as it was and the resolver keeps enforcing it.
-Imports nothing of the server: only the standard library, `isp_feed.formats` and `isp_feed.signing`.
+On any refusal the last good file stays exactly as it was and the resolver keeps enforcing it. This module does
+the I/O; whether a version may be applied is decided by the pure checks in `isp_feed.client.trust`, and every way a
+pull fails is a class of `isp_feed.errors` (with its exit code and a hint). Imports nothing of the server: only the
+standard library, `isp_feed.formats`, `isp_feed.signing` and `isp_feed.errors`.
 
 Each version carries a signed checkpoint of the server's audit chain; the client appends every new one to
 `checkpoints.jsonl` in its state dir, so that every ISP holds a copy of the history's hashes that no one at the
@@ -30,25 +32,13 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from isp_feed import formats, signing
+from isp_feed import errors, formats, signing
+from isp_feed.client import trust
+from isp_feed.client.trust import BUILTIN_PROTECTED
 
 CHECKPOINTS_FILE = "checkpoints.jsonl"  # append-only: every audit checkpoint this client was shown
-# Names no version may ever contain (a built-in floor; --protected-file adds more). Denmark 2012.
-BUILTIN_PROTECTED = ("google.com", "google.be", "youtube.com", "facebook.com", "wikipedia.org", "microsoft.com",
-                     "apple.com", "amazon.com", "gov.be", "fgov.be", "belgium.be", "europa.eu")
 _CHUNK = 1 << 20
-
-
-class Refused(Exception):
-    """The client refused a version; the last good list stays in force (exit 3)."""
-
-
-class FetchFailed(Exception):
-    """The server could not be reached or answered an error (exit 4)."""
-
-
-class ReloadFailed(Exception):
-    """The resolver's reload command failed; the previous file was put back (exit 5)."""
+_NOT_AUTHORISED = (401, 403)  # a credential or ISP the server refuses: not a network problem
 
 
 @dataclass
@@ -87,11 +77,13 @@ def _request(opts: Options, path: str, etag: str | None = None) -> urllib.reques
     return request
 
 
-def _fetch_error(path: str, opts: Options, exc: Exception) -> FetchFailed:
+def _fetch_error(path: str, opts: Options, exc: Exception) -> errors.FeedError:
     if isinstance(exc, urllib.error.HTTPError):
-        detail = exc.read()[:300].decode(errors="replace")
-        return FetchFailed(f"GET {path}: HTTP {exc.code} {detail}")
-    return FetchFailed(f"GET {path}: cannot reach {opts.server} or the transfer broke off ({exc!r})")
+        detail = " ".join(exc.read()[:300].decode(errors="replace").split())  # one line, whatever the server sent
+        if exc.code in _NOT_AUTHORISED:
+            return errors.NotAuthorised(path, exc.code, detail)
+        return errors.FeedUnreachable(f"GET {path}: HTTP {exc.code} {detail}")
+    return errors.FeedUnreachable(f"GET {path}: cannot reach {opts.server} or the transfer broke off ({exc!r})")
 
 
 def _get(opts: Options, path: str, etag: str | None = None) -> tuple[int, bytes, str | None]:
@@ -133,22 +125,6 @@ def _post(opts: Options, path: str, body: dict[str, object]) -> None:
         pass
 
 
-def _verified(opts: Options, signature: bytes, *, prehash: bytes, sha256: str, serial: int | None,
-              fmt: str) -> formats.SignedFacts:
-    try:
-        comment = signing.verify_prehashed(prehash, signature.decode(errors="replace"), opts.pubkeys)
-        facts = formats.parse_trusted_comment(comment)
-    except (signing.SignatureError, formats.FeedFormatError) as exc:
-        raise Refused(f"{fmt}: {exc}") from None
-    if facts.feed != "be-blocklist" or facts.fmt != fmt:
-        raise Refused(f"signature is for {facts.feed}/{facts.fmt}, not be-blocklist/{fmt}")
-    if facts.sha256 != sha256:
-        raise Refused(f"{fmt}: body does not match the signed SHA-256 (tampered or truncated)")
-    if serial is not None and facts.serial != serial:
-        raise Refused(f"{fmt}: signed serial {facts.serial} differs from {serial} (formats of different versions)")
-    return facts
-
-
 def _load_state(folder: Path) -> dict[str, object]:
     path = folder / "state.json"
     if not path.exists():
@@ -162,8 +138,7 @@ def _load_state(folder: Path) -> dict[str, object]:
             raise ValueError(f"{names_file} is missing")
     except (OSError, ValueError) as exc:
         # Without the stored serial there is no rollback protection: stop rather than guess.
-        raise Refused(f"the state file {path} is unreadable ({exc}); restore it, or move the state dir away to "
-                      "start afresh (the next pull then accepts any serial)") from None
+        raise errors.StateUnreadable(str(path), str(exc)) from None
     return value
 
 
@@ -191,7 +166,7 @@ def _locked(folder: Path) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise Refused(f"another isp-feed pull is running on {folder}") from None
+            raise errors.PullRunning(str(folder)) from None
         try:
             yield
         finally:
@@ -221,50 +196,6 @@ def _write_atomically(path: Path, data: bytes | Iterable[str]) -> None:
     _fsync_dir(path.parent)
 
 
-def _under_protected(name: str, protected: set[str]) -> bool:
-    """Whether the name is a protected name or lies under one (a set look-up per label: fast for 1M names)."""
-    while True:
-        if name in protected:
-            return True
-        dot = name.find(".")
-        if dot < 0:
-            return False
-        name = name[dot + 1:]
-
-
-def _count_changes(before: Iterator[str], after: list[str]) -> tuple[int, int, int]:
-    """Added, removed, and the previous count, merging two sorted sequences."""
-    added = removed = count = 0
-    position, total = 0, len(after)
-    for old in before:
-        count += 1
-        while position < total and after[position] < old:
-            added += 1
-            position += 1
-        if position < total and after[position] == old:
-            position += 1
-        else:
-            removed += 1
-    return added + total - position, removed, count
-
-
-def _check_content(opts: Options, version: formats.FeedVersion, previous: Iterator[str] | None) -> None:
-    names = [e.name for e in version.entries]  # sorted: parse_envelope refuses any other order
-    hits = [n for n in names if _under_protected(n, opts.protected)]
-    if hits:
-        raise Refused(f"version {version.serial} contains protected name(s): {', '.join(hits[:5])}")
-    if previous is None:  # the first load has nothing to compare with; only an explicit cap applies
-        if opts.max_initial is not None and len(names) > opts.max_initial:
-            raise Refused(f"first load: version {version.serial} has {len(names)} names, above --max-initial "
-                          f"{opts.max_initial}")
-        return
-    added, removed, before = _count_changes(previous, names)
-    limit = max(opts.max_change_min, opts.max_change_share * before)
-    if added + removed > limit:
-        raise Refused(f"version {version.serial} changes {added + removed} of {before} names "
-                      f"(+{added} -{removed}), above the limit of {int(limit)}")
-
-
 def _last_checkpoint(path: Path) -> formats.AuditCheckpoint | None:
     """The newest complete line of the checkpoints file (only its tail is read: it grows by a line per version)."""
     try:
@@ -286,24 +217,10 @@ def _witness(opts: Options, version: formats.FeedVersion, now: dt.datetime) -> N
     checkpoint = version.checkpoint
     if checkpoint is None:
         return  # a server from before checkpoints
-    body = formats.checkpoint_body(checkpoint.events, checkpoint.head, checkpoint.at)
-    try:
-        comment = signing.verify(body, checkpoint.signature, opts.pubkeys)
-    except signing.SignatureError as exc:
-        raise Refused(f"the audit checkpoint in version {version.serial}: {exc}") from None
-    if comment != formats.checkpoint_comment(checkpoint.events, checkpoint.head, checkpoint.at):
-        raise Refused(f"the audit checkpoint in version {version.serial} differs from what its signature states")
+    trust.verify_checkpoint(checkpoint, opts.pubkeys, serial=version.serial)
     path = opts.state_dir / CHECKPOINTS_FILE
-    last = _last_checkpoint(path)
-    if last is not None:
-        if (last.events, last.head) == (checkpoint.events, checkpoint.head):
-            return
-        if checkpoint.events <= last.events:
-            what = "rewritten" if checkpoint.events == last.events else "cut"
-            raise Refused(
-                f"the server's audit history was {what}: version {version.serial} says {checkpoint.events} events "
-                f"(head {checkpoint.head[:16]}), but on {formats.checkpoint_time(last.at)} it said {last.events} "
-                f"(head {last.head[:16]}); keep {path} as evidence and tell the authority")
+    if not trust.checkpoint_is_new(checkpoint, _last_checkpoint(path), serial=version.serial, kept_in=str(path)):
+        return
     _drop_torn_tail(path)
     with path.open("ab") as handle:
         handle.write(formats.checkpoint_line(checkpoint, serial=version.serial, received_at=now).encode())
@@ -336,7 +253,7 @@ def _drop_torn_tail(path: Path) -> None:
 
 
 def pull(opts: Options) -> Outcome:
-    """Apply the latest version if it passes every check; raise Refused/FetchFailed/ReloadFailed otherwise."""
+    """Apply the latest version if it passes every check; raise an `isp_feed.errors.FeedError` otherwise."""
     with _locked(opts.state_dir):
         return _pull(opts)
 
@@ -367,7 +284,8 @@ def _reload(opts: Options, backup: Path | None) -> None:
         if backup is not None:
             backup.replace(opts.out)
             _fsync_dir(opts.out.parent)
-        raise ReloadFailed(f"reload command {failure}; the previous file was put back and the state not advanced")
+        raise errors.ReloadFailed(f"reload command {failure}; the previous file was put back and the state not "
+                                  "advanced")
 
 
 def _save_state(opts: Options, version: formats.FeedVersion, *, envelope_sha: str, body_sha: str,
@@ -389,33 +307,28 @@ def _pull(opts: Options) -> Outcome:
     stored_serial = int(state.get("serial", 0))  # type: ignore[call-overload]
     status, envelope, etag = _get(opts, "/feed/v1/latest.json", etag=state.get("etag") if opts.out.exists() else None)  # type: ignore[arg-type]
     if status == 304:
-        expires = dt.datetime.fromisoformat(str(state["expires_at"]))
-        if expires < now:
-            raise Refused(f"the feed is frozen: serial {stored_serial} expired at {expires:%Y-%m-%d %H:%M} UTC "
-                          "and the server offers nothing newer")
+        trust.check_not_expired(stored_serial, dt.datetime.fromisoformat(str(state["expires_at"])), now, applied=True)
         return Outcome(False, stored_serial, f"already current (serial {stored_serial})")
     _, envelope_sig, _ = _get(opts, "/feed/v1/latest.json.minisig")
     envelope_sha = hashlib.sha256(envelope).hexdigest()
     prehash = signing.prehasher()
     prehash.update(envelope)
-    facts = _verified(opts, envelope_sig, prehash=prehash.digest(), sha256=envelope_sha, serial=None, fmt="json")
-    try:
-        version = formats.parse_envelope(envelope)
-    except formats.FeedFormatError as exc:
-        raise Refused(str(exc)) from None
-    if facts.serial != version.serial or facts.expires_at != version.expires_at:
-        raise Refused("the envelope's serial or expiry differs from what its signature asserts")
-    if version.serial < stored_serial:
-        raise Refused(f"rollback: offered serial {version.serial} is older than the applied {stored_serial}")
-    if version.serial == stored_serial and envelope_sha != state.get("envelope_sha256"):
-        raise Refused(f"serial {version.serial} arrived with a different content than the one applied")
+    facts = trust.verify_file(prehash.digest(), envelope_sig, opts.pubkeys, fmt="json", sha256=envelope_sha,
+                              serial=None)
+    version = trust.parse_envelope(envelope)
+    trust.check_envelope_matches(facts, version)
+    applied_sha = state.get("envelope_sha256")
+    trust.check_serial(version.serial, stored_serial)
+    trust.check_same_serial_same_content(version.serial, envelope_sha, stored_serial,
+                                         applied_sha if isinstance(applied_sha, str) else None)
     _witness(opts, version, now)
-    if version.expires_at < now:
-        raise Refused(f"version {version.serial} expired at {version.expires_at:%Y-%m-%d %H:%M} UTC (freeze attack or "
-                      "stalled server)")
+    trust.check_not_expired(version.serial, version.expires_at, now)
     if version.serial == stored_serial and opts.out.exists():
         return Outcome(False, stored_serial, f"already current (serial {stored_serial})")
-    _check_content(opts, version, _previous_names(opts.state_dir, state))
+    trust.check_content(version.serial, [e.name for e in version.entries],  # sorted: parse_envelope refuses others
+                        _previous_names(opts.state_dir, state), protected=opts.protected,
+                        max_share=opts.max_change_share, min_changes=opts.max_change_min,
+                        max_initial=opts.max_initial)
 
     opts.out.parent.mkdir(parents=True, exist_ok=True)
     staged = opts.out.with_name(f".{opts.out.name}.tmp")
@@ -428,7 +341,8 @@ def _pull(opts: Options) -> Outcome:
             path = f"/feed/v1/versions/{version.serial}.{opts.fmt}"
             _, body_sig, _ = _get(opts, f"{path}.minisig")
             body_sha, body_prehash = _download(opts, path, staged)
-            _verified(opts, body_sig, prehash=body_prehash, sha256=body_sha, serial=version.serial, fmt=opts.fmt)
+            trust.verify_file(body_prehash, body_sig, opts.pubkeys, fmt=opts.fmt, sha256=body_sha,
+                              serial=version.serial)
         backup = _install(opts, staged)
     finally:
         staged.unlink(missing_ok=True)  # a refused or broken download never lingers

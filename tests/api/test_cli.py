@@ -231,3 +231,16 @@ def test_commands_never_trace_while_the_database_is_locked(settings: Settings) -
     blocker.dispose()
     assert reading.exit_code == 0 and "held.test\taccepted" in reading.output  # a read waits for nothing
     assert writing.exit_code == 75 and "database is busy" in writing.output and "Traceback" not in writing.output
+
+
+def test_user_commands_of_the_operator(settings: Settings) -> None:
+    assert run(settings, "user", "add", "carla", "--role", "officer").exit_code == 0
+    assert run(settings, "user", "disable", "carla").output.strip() == "disabled 'carla'"
+    assert run(settings, "user", "enable", "carla").output.strip() == "enabled 'carla'"
+    assert "'carla' is now magistrate" in run(settings, "user", "set-role", "carla", "magistrate").output
+    weak = run(settings, "user", "reset-password", "carla", "--password", "1234567890")
+    assert weak.exit_code == 2 and weak.output.startswith("error: ")
+    assert run(settings, "user", "reset-password", "carla", "--password", "a sturdy long passphrase").exit_code == 0
+    fresh = run(settings, "user", "reset-password", "carla")
+    assert fresh.exit_code == 0 and fresh.output.strip().splitlines()[-1].startswith("bl_")
+    assert run(settings, "user", "disable", "nobody").exit_code == 2

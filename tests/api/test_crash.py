@@ -125,8 +125,8 @@ def test_kill_9_loses_nothing_acknowledged(rt: Runtime, db_url: str, tmp_path: P
         server.stop()
     print(f"{backend}: {_rounds(backend)} rounds, {unanswered} requests unanswered at a kill and retried")
     # The next scheduler ticks (run here, in order): the feed carries every order, every order its requisitions.
-    feed_jobs.publish_feed(rt.database, rt.settings)
-    requisition_jobs.issue_pending(rt.database, rt.settings)
+    feed_jobs.publish_feed(rt.job_context)
+    requisition_jobs.issue_pending(rt.job_context)
     with rt.database.reading() as session:
         stored = {domain: id_ for domain, id_ in session.execute(
             select(Submission.domain, Submission.id).where(Submission.domain.like("%.crash.test")))}

@@ -24,12 +24,12 @@ def feed(rt: Runtime, people: dict[str, User]) -> dict[str, str]:
         one = isps.add_isp(s, actor="test", name="ISP One", email="noc@one.example", language="fr")[1]
         two_isp, two = isps.add_isp(s, actor="test", name="ISP Two", email="noc@two.example", language="nl")
         isps.set_active(s, actor="test", isp=two_isp, active=False)
-    publish_feed(rt.database, rt.settings)  # serial 1: empty
+    publish_feed(rt.job_context)  # serial 1: empty
     with rt.database.transaction() as s:
         sub = workflow.submit(s, actor=people["officer"], data=submission(), policy=NamePolicy.build())
     with rt.database.transaction() as s:
         workflow.approve(s, actor=people["magistrate"], submission_ids=[sub.id])
-    publish_feed(rt.database, rt.settings)  # serial 2
+    publish_feed(rt.job_context)  # serial 2
     return {"one": one, "two": two}
 
 
@@ -115,7 +115,7 @@ def test_key_rotation_keeps_the_old_key_during_the_transition(rt: Runtime, feed:
     auth = {"Authorization": f"Bearer {feed['one']}"}
     old = rt.keys.active_key_id()
     new = rt.keys.rotate(transition_days=7)
-    publish_feed(rt.database, rt.settings, force=True)
+    publish_feed(rt.job_context, force=True)
     listed = client.get("/feed/v1/keys", headers=auth).json()["keys"]
     assert [(k["key_id"], k["active"]) for k in listed] == [(new, True), (old, False)]
     body = client.get("/feed/v1/latest.json", headers=auth).content

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.runtime import Runtime
 from blocklist import isps, users, workflow
+from blocklist.jobs import JobContext
 from blocklist.models import User
 from blocklist.names import NamePolicy
 from requisitions import jobs
@@ -26,7 +27,7 @@ def setup(rt: Runtime, people: dict[str, User]) -> dict[str, str]:
         sub = workflow.submit(s, actor=people["officer"], data=submission(), policy=NamePolicy.build())
     with rt.database.transaction() as s:
         workflow.approve(s, actor=people["magistrate"], submission_ids=[sub.id])
-    jobs.issue_pending(rt.database, settings)
+    jobs.issue_pending(JobContext.standalone(rt.database, settings))
     return tokens
 
 

@@ -9,7 +9,9 @@ import signal
 import subprocess
 import sys
 import time
+from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -19,13 +21,13 @@ from sqlalchemy import select
 from api.app import create_app
 from api.models import StopPageHit
 from api.runtime import Runtime
-from api.stoppage import GUESS_BURST, GuessLimiter, choose_language, source_of
+from api.stoppage import GUESS_BURST, GuessLimiter, choose_language, render, render_appeal, source_of
 from blocklist import workflow
 from blocklist.models import User
 from blocklist.names import NamePolicy
 from blocklist.settings import Settings
 from tests.blocklist.helpers import submission
-from tests.support.resolvers import free_port
+from tests.support.ports import free_port
 
 
 @pytest.fixture
@@ -230,3 +232,157 @@ def test_sources() -> None:
     assert source_of(scope("2001:db8:0:7::1")) == source_of(scope("2001:db8:0:7:ffff::9"))  # type: ignore[arg-type]
     assert source_of(scope("2001:db8:0:7::1")) != source_of(scope("2001:db8:0:8::1"))  # type: ignore[arg-type]
     assert source_of({"client": None}) == ""  # type: ignore[arg-type]
+
+
+Part = tuple[str, dict[str, str | None], str]  # an element: tag, attributes, its text
+
+
+class _Elements(HTMLParser):
+    """Every element of a page as (tag, attributes, its whole text with spaces collapsed), in document order."""
+
+    VOID = frozenset({"meta", "br", "img", "link", "input", "hr"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[tuple[str, dict[str, str | None], list[str]]] = []
+        self._open: list[int] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.found.append((tag, dict(attrs), []))
+        if tag not in self.VOID:
+            self._open.append(len(self.found) - 1)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._open and self.found[self._open[-1]][0] == tag:
+            self._open.pop()
+
+    def handle_data(self, data: str) -> None:
+        for index in self._open:
+            self.found[index][2].append(data)
+
+    @classmethod
+    def of(cls, page: str) -> list[Part]:
+        parser = cls()
+        parser.feed(page)
+        return [(tag, attrs, " ".join("".join(text).split())) for tag, attrs, text in parser.found]
+
+
+PHONE = "+32 2 000 00 00"
+# What a visitor reads, pinned per language: a change of markup must leave all of it as it is.
+WORDING: dict[str, dict[str, Any]] = {
+    "fr": {"title": "Site bloqué", "lead": "Votre navigateur vous a conduit vers un site dont l'accès est bloqué en "
+           "Belgique en raison de son contenu : du matériel d'abus sexuels d'enfants.",
+           "basis": "Base légale: Article 39bis du Code d'instruction criminelle",
+           "generic": "Base légale: Loi du 11 mars 2003, article 39bis du Code d'instruction criminelle, ou décision "
+           "judiciaire",
+           "appeal": f"Si vous souhaitez exprimer votre désaccord, vous pouvez appeler le {PHONE} ou utiliser le "
+           "formulaire de recours.", "form": "Formulaire de recours",
+           "later": "Le formulaire de recours en ligne sera bientôt disponible ici. En attendant, vous pouvez "
+           f"exprimer votre désaccord en appelant le {PHONE}.", "back": "Retour",
+           "authority": "Parquet fédéral — Federal Computer Crime Unit", "limited": ("Trop de requêtes",
+           "Trop de requêtes sont venues de votre adresse. Réessayez dans quelques minutes.")},
+    "nl": {"title": "Site geblokkeerd", "lead": "Uw browser heeft u naar een site geleid waarvan de toegang in België "
+           "geblokkeerd is wegens de inhoud ervan: materiaal van seksueel misbruik van kinderen.",
+           "basis": "Rechtsgrond: Artikel 39bis van het Wetboek van strafvordering",
+           "generic": "Rechtsgrond: Wet van 11 maart 2003, artikel 39bis van het Wetboek van strafvordering, of "
+           "rechterlijke beslissing",
+           "appeal": f"Wenst u uw bezwaar te laten registreren, bel dan {PHONE} of gebruik het bezwaarformulier.",
+           "form": "Bezwaarformulier", "later": "Het online bezwaarformulier komt binnenkort hier beschikbaar. "
+           f"Intussen kunt u uw bezwaar laten registreren door {PHONE} te bellen.", "back": "Terug",
+           "authority": "Federaal Parket — Federal Computer Crime Unit", "limited": ("Te veel verzoeken",
+           "Er kwamen te veel verzoeken van uw adres. Probeer het over enkele minuten opnieuw.")},
+    "de": {"title": "Website gesperrt", "lead": "Ihr Browser hat Sie zu einer Website geführt, deren Zugang in "
+           "Belgien wegen ihres Inhalts gesperrt ist: Darstellungen sexuellen Kindesmissbrauchs.",
+           "basis": "Rechtsgrundlage: Artikel 39bis des Strafprozessgesetzbuches",
+           "generic": "Rechtsgrundlage: Gesetz vom 11. März 2003, Artikel 39bis des Strafprozessgesetzbuches oder "
+           "gerichtliche Entscheidung",
+           "appeal": f"Wenn Sie Ihren Widerspruch einlegen möchten, rufen Sie {PHONE} an oder nutzen Sie das "
+           "Widerspruchsformular.", "form": "Widerspruchsformular",
+           "later": "Das Online-Widerspruchsformular wird hier bald verfügbar sein. Bis dahin können Sie Ihren "
+           f"Widerspruch telefonisch unter {PHONE} einlegen.", "back": "Zurück",
+           "authority": "Föderale Staatsanwaltschaft — Federal Computer Crime Unit", "limited": ("Zu viele Anfragen",
+           "Von Ihrer Adresse kamen zu viele Anfragen. Versuchen Sie es in einigen Minuten erneut.")},
+    "en": {"title": "Site blocked", "lead": "Your browser has taken you to a site that is blocked in Belgium because "
+           "of its content: child sexual abuse material.",
+           "basis": "Legal basis: Article 39bis of the Code of Criminal Procedure",
+           "generic": "Legal basis: Law of 11 March 2003, Article 39bis of the Code of Criminal Procedure, or a court "
+           "decision",
+           "appeal": f"If you wish to register your disapproval, you may call {PHONE} or use the appeal form.",
+           "form": "Appeal form", "later": "The online appeal form will be available here soon. Meanwhile you may "
+           f"register your disapproval by calling {PHONE}.", "back": "Back",
+           "authority": "Federal Prosecutor's Office — Federal Computer Crime Unit", "limited": ("Too many requests",
+           "Too many requests came from your address. Try again in a few minutes.")},
+}
+STOP_HEADERS = {"content-type": "text/html; charset=utf-8", "cache-control": "no-store",
+                "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; "
+                                           "frame-ancestors 'none'; base-uri 'none'",
+                "referrer-policy": "no-referrer", "x-content-type-options": "nosniff",
+                "link": '<http://stop.blocklist.example/>; rel="blocked-by"'}
+
+
+def _common_parts(lang: str, title: str) -> list[Part]:
+    """What every page of the stop-page host shows, whatever it says: language, title, switcher, authority."""
+    switcher: list[Part] = [("a", {"href": f"?lang={code}", "lang": code, "hreflang": code,
+                       **({"aria-current": "true"} if code == lang else {})}, name)
+                for code, name in (("fr", "Français"), ("nl", "Nederlands"), ("de", "Deutsch"), ("en", "English"))]
+    return [("title", {}, title), ("h1", {}, title), *switcher, ("footer", {}, WORDING[lang]["authority"]),
+            ("meta", {"name": "robots", "content": "noindex"}, ""),
+            ("meta", {"name": "referrer", "content": "no-referrer"}, "")]
+
+
+def _assert_page(page: httpx.Response, lang: str, status: int, parts: list[Part],
+                 *, link: bool = True) -> list[Part]:
+    assert page.status_code == status
+    assert page.content.startswith(f'<!doctype html><html lang="{lang}">'.encode())
+    expected = {**STOP_HEADERS, "content-language": lang, "content-length": str(len(page.content))}
+    if not link:
+        del expected["link"]
+    assert {k: v for k, v in page.headers.items() if k != "retry-after"} == expected  # those, and nothing else
+    elements = _Elements.of(page.text)
+    for part in parts:
+        assert part in elements, f"{part} not on the page:\n{page.text}"
+    # Nothing from elsewhere: one inline style, no script, image, frame or external resource.
+    assert [tag for tag, _, _ in elements if tag in ("script", "img", "link", "iframe", "form", "object")] == []
+    assert [tag for tag, _, _ in elements].count("style") == 1
+    assert ("p", {"class": "name"}, "csam-gallery.test") in elements or "csam-gallery" not in page.text
+    return elements
+
+
+@pytest.mark.parametrize("lang", ["fr", "nl", "de", "en"])
+def test_stop_page_wording_per_language(client: TestClient, listed: None, lang: str) -> None:
+    """Every sentence, the legal basis, the phone, the appeal link and the switcher, in each language."""
+    words = WORDING[lang]
+    page = client.get(f"/some/path?lang={lang}", headers={"Host": "www.csam-gallery.test", "Accept-Language": "en"})
+    _assert_page(page, lang, 451, [
+        *_common_parts(lang, words["title"]), ("p", {"class": "name"}, "csam-gallery.test"), ("p", {}, words["lead"]),
+        ("p", {}, words["basis"]), ("p", {}, words["appeal"]), ("span", {"class": "phone"}, PHONE),
+        ("a", {"href": f"/appeal?lang={lang}"}, words["form"])])
+    generic = client.get("/", headers={"Host": "stop.blocklist.example", "Accept-Language": lang})
+    elements = _assert_page(generic, lang, 451, [*_common_parts(lang, words["title"]), ("p", {}, words["generic"]),
+                                                 ("p", {}, words["appeal"])])
+    assert not [attrs for tag, attrs, _ in elements if attrs.get("class") == "name"]  # no listed name to show
+    appeal = client.get(f"/appeal?lang={lang}", headers={"Host": "csam-gallery.test"})
+    _assert_page(appeal, lang, 200, [*_common_parts(lang, words["form"]), ("p", {}, words["later"]),
+                                     ("span", {"class": "phone"}, PHONE), ("a", {"href": f"/?lang={lang}"},
+                                                                             words["back"])])
+
+
+@pytest.mark.parametrize("lang", ["fr", "nl", "de", "en"])
+def test_throttled_page_wording_per_language(rt: Runtime, listed: None, lang: str) -> None:
+    rt_app = create_app(rt)
+    rt_app.state.stop_page.limiter = GuessLimiter(burst=0)
+    guesser = TestClient(rt_app, client=("203.0.113.9", 40000))
+    title, text = WORDING[lang]["limited"]
+    page = guesser.get("/", headers={"Host": "guess.test", "Accept-Language": lang})
+    _assert_page(page, lang, 429, [*_common_parts(lang, title), ("p", {}, text)], link=False)
+
+
+def test_page_text_is_escaped_and_the_same_for_every_visitor(client: TestClient, listed: None) -> None:
+    page = render("en", "a<b>&c.test", None, "<0800> & \"co\"").decode()
+    assert "<b>" not in page and "<0800>" not in page and "a&lt;b&gt;&amp;c.test" in page
+    assert ('<span class="phone">&lt;0800&gt; &amp; ' in page) and '"co"</span>' not in page
+    assert render_appeal("en", "<0800>").count(b"&lt;0800&gt;") == 1
+    visits = [client.get(path, headers={"Host": host, "User-Agent": agent, "Cookie": "a=b"}).content
+              for path, host, agent in (("/", "csam-gallery.test", "A/1"), ("/x?y=z", "www.csam-gallery.test", "B/2"),
+                                        ("/other", "deep.www.csam-gallery.test", "C/3"))]
+    assert visits[0] == visits[1] == visits[2]  # nothing of the request but its language and listed name

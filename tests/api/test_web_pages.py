@@ -23,6 +23,7 @@ from api.web import router as web_router
 from api.web.i18n import CATALOG, LANGUAGES
 from api.web.lockout import LoginFailure
 from blocklist import isps, users, workflow
+from blocklist.jobs import JobContext
 from blocklist.models import AuditEvent, Submission, User
 from blocklist.settings import Settings
 from requisitions import jobs
@@ -278,7 +279,8 @@ def test_bulk_paste_and_csv_under_one_case(client: TestClient, web_rt: Runtime, 
     rows = re.findall(r'<tr class="(?:ok|refused)"><td>([^<]+)</td>\s*<td>([^<]+)</td>', page.text)
     assert rows == [("one.test", "aanvaard"), ("two.test", "aanvaard"), ("192.0.2.1", "geweigerd"),
                     ("one.test", "geweigerd"), ("www.google.com", "geweigerd"), ("three.test", "aanvaard")]
-    assert "already pending" in page.text and "IP" in page.text and "protected" in page.text
+    # The same function as the API's bulk (workflow.submit_many): a name typed twice is refused as such.
+    assert "appears twice in this batch" in page.text and "IP" in page.text and "protected" in page.text
     subs = submissions(web_rt)
     assert sorted(subs) == ["one.test", "three.test", "two.test"]
     assert {s.court_reference for s in subs.values()} == {"AR 2026/77"} and {s.case_number for s in subs.values()} == {
@@ -390,7 +392,8 @@ def test_auditor_timeline_by_name_and_case(client: TestClient, web_rt: Runtime, 
     with web_rt.database.transaction() as s:
         one = s.execute(select(Submission).where(Submission.domain == "one.test")).scalar_one()
         workflow.approve(s, actor=s.get(User, staff["magistrate"].id), submission_ids=[one.id])  # type: ignore[arg-type]
-    jobs.issue_pending(web_rt.database, web_rt.settings.model_copy(update={"requisitions_wait_for_feed": False}))
+    jobs.issue_pending(JobContext.standalone(web_rt.database, web_rt.settings.model_copy(
+        update={"requisitions_wait_for_feed": False})))
     page = login(client, "auditor")
     assert "audit chain intact" in page.text
     assert "audit chain intact" in client.get("/auditor", params={"verify": "true"}).text  # walked again on demand
@@ -482,3 +485,34 @@ def test_pages_and_api_apply_one_rule(web_rt: Runtime, staff: dict[str, User], a
         login(browser, name)
         shown = browser.get(page_path)
         assert (api.status_code == 403) == (shown.status_code == 403), (name, api.status_code, shown.status_code)
+
+
+def test_a_refused_action_on_a_page_leaves_the_database_as_before(
+        client: TestClient, web_rt: Runtime, staff: dict[str, User], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before: a lift that lost a race (its conditional update matched no row) was refused after the lifting
+    order was written; the page showed the refusal and the request committed that order, audited by nothing."""
+    from sqlalchemy import func
+
+    from blocklist import workflow
+    from blocklist.models import Order
+    from tests.support.factories import approved
+
+    with web_rt.database.transaction() as s:
+        approved(s, users.get_user(s, "officer"), users.get_user(s, "magistrate"), "raced.test")
+    real = workflow.approved_submission
+
+    def changed_meanwhile(session: Any, domain: str) -> Any:
+        sub = real(session, domain)
+        session.expunge(sub)
+        sub.version -= 1  # another magistrate's change landed between this read and the update
+        return sub
+
+    monkeypatch.setattr(workflow, "approved_submission", changed_meanwhile)
+    with web_rt.database.reading() as s:
+        before = s.execute(select(func.count()).select_from(Order)).scalar_one()
+    token = csrf(login(client, "magistrate").text)
+    answer = client.post("/magistrate/lift", data={"csrf": token, "domain": "raced.test", "reason": "race"},
+                         follow_redirects=True)
+    assert answer.status_code == 200 and "at the same time" in answer.text
+    with web_rt.database.reading() as s:
+        assert s.execute(select(func.count()).select_from(Order)).scalar_one() == before

@@ -15,13 +15,9 @@ from blocklist.errors import Conflict, Duplicate, Forbidden, InvalidInput, NameR
 from blocklist.models import AuditEvent, Order, Submission, User
 from blocklist.names import NamePolicy
 from tests.blocklist.helpers import submission
+from tests.support.factories import submitted
 
 POLICY = NamePolicy.build(extra_protected=["portal.gov.example"])
-
-
-def _submit(database: Database, officer: User, domain: str = "csam-gallery.test", **kw: object) -> int:
-    with database.transaction() as s:
-        return workflow.submit(s, actor=officer, data=submission(domain, **kw), policy=POLICY).id
 
 
 def _snapshot(database: Database) -> tuple[int, int, str]:
@@ -32,7 +28,8 @@ def _snapshot(database: Database) -> tuple[int, int, str]:
 
 
 def test_submit_records_everything_and_audits(database: Database, people: dict[str, User]) -> None:
-    sub_id = _submit(database, people["officer"], "Bücher-Verboten.Example", scope="exact", note="seen 3x")
+    with database.transaction() as s:
+        sub_id = submitted(s, people["officer"], "Bücher-Verboten.Example", scope="exact", note="seen 3x").id
     with database.transaction() as s:
         sub = workflow.get_submission(s, sub_id)
         assert (sub.domain, sub.unicode, sub.typed) == (
@@ -81,8 +78,9 @@ def test_refused_name_writes_nothing(database: Database, people: dict[str, User]
 
 
 def test_approve_creates_order_and_review_date(database: Database, people: dict[str, User]) -> None:
-    a = _submit(database, people["officer"], "one.test")
-    b = _submit(database, people["officer2"], "two.test")
+    with database.transaction() as s:
+        a = submitted(s, people["officer"], "one.test").id
+        b = submitted(s, people["officer2"], "two.test").id
     with database.transaction() as s:
         order = workflow.approve(s, actor=people["magistrate"], submission_ids=[a, b], reason="verified",
                                  review_days=30)
@@ -99,8 +97,9 @@ def test_approve_creates_order_and_review_date(database: Database, people: dict[
 
 
 def test_batch_approval_is_all_or_nothing(database: Database, people: dict[str, User]) -> None:
-    a = _submit(database, people["officer"], "one.test")
-    b = _submit(database, people["officer"], "two.test")
+    with database.transaction() as s:
+        a = submitted(s, people["officer"], "one.test").id
+        b = submitted(s, people["officer"], "two.test").id
     with database.transaction() as s:
         workflow.reject(s, actor=people["magistrate"], submission_id=b, reason="not verified")
     before = _snapshot(database)
@@ -112,7 +111,8 @@ def test_batch_approval_is_all_or_nothing(database: Database, people: dict[str, 
 
 
 def test_four_eyes_and_roles(database: Database, people: dict[str, User]) -> None:
-    sub_id = _submit(database, people["officer"])
+    with database.transaction() as s:
+        sub_id = submitted(s, people["officer"], "csam-gallery.test").id
     with pytest.raises(Forbidden, match="only a magistrate"), database.transaction() as s:
         workflow.approve(s, actor=people["officer"], submission_ids=[sub_id])
     with pytest.raises(Forbidden), database.transaction() as s:
@@ -125,7 +125,8 @@ def test_four_eyes_and_roles(database: Database, people: dict[str, User]) -> Non
 
 def test_four_eyes_never_own_submission(database: Database, people: dict[str, User]) -> None:
     # A decider who is also the submitter (e.g. an account whose role changed) is refused.
-    sub_id = _submit(database, people["officer"])
+    with database.transaction() as s:
+        sub_id = submitted(s, people["officer"], "csam-gallery.test").id
     with database.transaction() as s:
         officer = s.get(User, people["officer"].id)
         assert officer is not None
@@ -138,7 +139,8 @@ def test_four_eyes_never_own_submission(database: Database, people: dict[str, Us
 
 
 def test_reject_and_lift_need_a_reason(database: Database, people: dict[str, User]) -> None:
-    sub_id = _submit(database, people["officer"])
+    with database.transaction() as s:
+        sub_id = submitted(s, people["officer"], "csam-gallery.test").id
     with pytest.raises(InvalidInput, match="written reason"), database.transaction() as s:
         workflow.reject(s, actor=people["magistrate"], submission_id=sub_id, reason="  ")
     with database.transaction() as s:
@@ -148,7 +150,8 @@ def test_reject_and_lift_need_a_reason(database: Database, people: dict[str, Use
 
 
 def test_withdraw_own_pending(database: Database, people: dict[str, User]) -> None:
-    sub_id = _submit(database, people["officer"])
+    with database.transaction() as s:
+        sub_id = submitted(s, people["officer"], "csam-gallery.test").id
     with database.transaction() as s:
         assert workflow.withdraw(s, actor=people["officer"], submission_id=sub_id, reason="typo").status == "withdrawn"
     with pytest.raises(Conflict, match="withdrawn, not pending"), database.transaction() as s:
@@ -156,18 +159,20 @@ def test_withdraw_own_pending(database: Database, people: dict[str, User]) -> No
 
 
 def test_duplicate_points_to_existing_then_resubmit_after_lift(database: Database, people: dict[str, User]) -> None:
-    first = _submit(database, people["officer"])
-    with pytest.raises(Duplicate, match=f"pending as submission #{first}") as info:
-        _submit(database, people["officer2"], "CSAM-Gallery.test.")
+    with database.transaction() as s:
+        first = submitted(s, people["officer"], "csam-gallery.test").id
+    with pytest.raises(Duplicate, match=f"pending as submission #{first}") as info, database.transaction() as s:
+        submitted(s, people["officer2"], "CSAM-Gallery.test.")
     assert info.value.existing_id == first
     with database.transaction() as s:
         workflow.approve(s, actor=people["magistrate"], submission_ids=[first])
-    with pytest.raises(Duplicate, match="already blocked"):
-        _submit(database, people["officer2"], "https://csam-gallery.test/x")
+    with pytest.raises(Duplicate, match="already blocked"), database.transaction() as s:
+        submitted(s, people["officer2"], "https://csam-gallery.test/x")
     with database.transaction() as s:
         order = workflow.lift(s, actor=people["magistrate2"], domain="csam-gallery.test", reason="site gone")
         assert order.kind == "lift"
-    again = _submit(database, people["officer2"])
+    with database.transaction() as s:
+        again = submitted(s, people["officer2"], "csam-gallery.test").id
     assert again != first
     with database.transaction() as s:
         actions = [e.action for e in workflow.history(s, "csam-gallery.test")]
@@ -176,16 +181,19 @@ def test_duplicate_points_to_existing_then_resubmit_after_lift(database: Databas
 
 
 def test_resubmit_after_rejection(database: Database, people: dict[str, User]) -> None:
-    first = _submit(database, people["officer"])
+    with database.transaction() as s:
+        first = submitted(s, people["officer"], "csam-gallery.test").id
     with database.transaction() as s:
         workflow.reject(s, actor=people["magistrate"], submission_id=first, reason="insufficient evidence")
-    assert _submit(database, people["officer"]) != first
+    with database.transaction() as s:
+        assert submitted(s, people["officer"], "csam-gallery.test").id != first
 
 
 def test_lift_and_renew_only_blocked(database: Database, people: dict[str, User]) -> None:
     with pytest.raises(NotFound, match="not currently blocked"), database.transaction() as s:
         workflow.lift(s, actor=people["magistrate"], domain="never.test", reason="why not")
-    sub_id = _submit(database, people["officer"])
+    with database.transaction() as s:
+        sub_id = submitted(s, people["officer"], "csam-gallery.test").id
     with database.transaction() as s:
         workflow.approve(s, actor=people["magistrate"], submission_ids=[sub_id], review_days=1)
     tomorrow = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
@@ -198,14 +206,15 @@ def test_lift_and_renew_only_blocked(database: Database, people: dict[str, User]
 
 
 def test_protected_override_by_magistrate(database: Database, people: dict[str, User]) -> None:
-    with pytest.raises(NameRefused):
-        _submit(database, people["officer"], "portal.gov.example")
+    with pytest.raises(NameRefused), database.transaction() as s:
+        submitted(s, people["officer"], "portal.gov.example", policy=POLICY)
     with pytest.raises(Forbidden), database.transaction() as s:
         workflow.create_override(s, actor=people["officer"], domain="portal.gov.example", reason="page hosts CSAM")
     with database.transaction() as s:
         workflow.create_override(s, actor=people["magistrate"], domain="portal.gov.example",
                                  reason="court-confirmed exception, see file 12")
-    sub_id = _submit(database, people["officer"], "portal.gov.example", scope="exact")
+    with database.transaction() as s:
+        sub_id = submitted(s, people["officer"], "portal.gov.example", scope="exact", policy=POLICY).id
     with database.transaction() as s:
         sub = workflow.get_submission(s, sub_id)
         assert "protected_override" in sub.flag_list and sub.override_id is not None
@@ -246,7 +255,8 @@ def _race(database: Database, actions: list) -> list[BaseException | None]:  # t
 
 @pytest.mark.parametrize("attempt", range(3))
 def test_two_decisions_race_exactly_one_wins(database: Database, people: dict[str, User], attempt: int) -> None:
-    sub_id = _submit(database, people["officer"], f"race{attempt}.test")
+    with database.transaction() as s:
+        sub_id = submitted(s, people["officer"], f"race{attempt}.test").id
     outcomes = _race(database, [
         lambda s: workflow.approve(s, actor=people["magistrate"], submission_ids=[sub_id]),
         lambda s: workflow.reject(s, actor=people["magistrate2"], submission_id=sub_id, reason="duplicate case"),

@@ -27,15 +27,15 @@ from blocklist.db import Database
 from blocklist.models import AuditEvent, User
 from blocklist.names import NamePolicy
 from blocklist.settings import Settings
-from isp_feed import checkpoints, formats, publish, signing
+from isp_feed import checkpoints, formats, publish, signing, versions
 from isp_feed.client.cli import EXIT_OK, EXIT_REFUSED
 from isp_feed.client.cli import main as isp_feed_main
 from isp_feed.client.pull import CHECKPOINTS_FILE
-from isp_feed.jobs import checkpoint_audit, publish_feed
+from isp_feed.jobs import FeedJobContext, checkpoint_audit, publish_feed
 from isp_feed.keys import KeyStore
-from tests.blocklist.helpers import submission
 from tests.blocklist.test_audit import _rewrite_from
 from tests.support.binaries import require_binary
+from tests.support.factories import approved, submitted
 from tests.support.feed_server import FeedServer, feed_server, make_version
 from tests.support.server import live_server
 
@@ -47,23 +47,11 @@ def keys(settings: Settings) -> KeyStore:
     return KeyStore(settings.data_dir / "keys")
 
 
-def _submit(database: Database, people: dict[str, User], *domains: str) -> list[int]:
-    with database.transaction() as s:
-        return [workflow.submit(s, actor=people["officer"], data=submission(d), policy=POLICY).id for d in domains]
-
-
-def _approve(database: Database, people: dict[str, User], *domains: str) -> list[int]:
-    ids = _submit(database, people, *domains)
-    with database.transaction() as s:
-        workflow.approve(s, actor=people["magistrate"], submission_ids=ids)
-    return ids
-
-
 def _envelope(database: Database, serial: int | None = None) -> formats.FeedVersion:
     with database.transaction() as s:
-        row = publish.get_version(s, serial) if serial is not None else publish.latest_version(s)
+        row = versions.get_version(s, serial) if serial is not None else versions.latest_version(s)
         assert row is not None
-        return formats.parse_envelope(publish.artifact_body(s, row, "json"))
+        return formats.parse_envelope(versions.artifact_body(s, row, "json"))
 
 
 def _verify(database: Database, witnesses: list[audit.Witness] | None = None) -> audit.ChainStatus:
@@ -76,19 +64,21 @@ def _verify(database: Database, witnesses: list[audit.Witness] | None = None) ->
 def test_status_set_in_sql_is_left_out_of_the_feed_and_recorded(
     database: Database, people: dict[str, User], settings: Settings
 ) -> None:
-    _approve(database, people, "csam-gallery.test")
-    (pending,) = _submit(database, people, "pending.test")
-    assert publish_feed(database, settings) == 1
+    ctx = FeedJobContext.standalone(database, settings)
+    with database.transaction() as s:
+        approved(s, people["officer"], people["magistrate"], "csam-gallery.test")
+        pending = submitted(s, people["officer"], "pending.test").id
+    assert publish_feed(ctx) == 1
     with database.engine.begin() as conn:  # an insider, or a bug: the status without the magistrate's decision
         conn.execute(text("UPDATE submissions SET status = 'approved' WHERE id = :i"), {"i": pending})
-    assert publish_feed(database, settings, force=True) == 2
+    assert publish_feed(ctx, force=True) == 2
     assert [e.name for e in _envelope(database).entries] == ["csam-gallery.test"]
     with database.reading() as s:
         found = list(s.execute(select(AuditEvent.details).where(AuditEvent.action == publish.UNAPPROVED)).scalars())
     assert len(found) == 1
     details = json.loads(found[0])
     assert details["submissions"] == [pending] and details["domains"] == ["pending.test"]
-    publish_feed(database, settings, force=True)  # the same rows again: recorded once, not at every build
+    publish_feed(ctx, force=True)  # the same rows again: recorded once, not at every build
     with database.reading() as s:
         assert len(s.execute(select(AuditEvent.id).where(AuditEvent.action == publish.UNAPPROVED)).all()) == 1
 
@@ -99,13 +89,15 @@ def test_status_set_in_sql_is_left_out_of_the_feed_and_recorded(
 ])
 def test_edited_approved_rows_are_left_out(database: Database, people: dict[str, User], settings: Settings,
                                            change: str) -> None:
-    _approve(database, people, "blocked.test", "lifted.test", "kept.test")
+    ctx = FeedJobContext.standalone(database, settings)
+    with database.transaction() as s:
+        approved(s, people["officer"], people["magistrate"], "blocked.test", "lifted.test", "kept.test")
     with database.transaction() as s:
         workflow.lift(s, actor=people["magistrate"], domain="lifted.test", reason="taken down")
-    publish_feed(database, settings)
+    publish_feed(ctx)
     with database.engine.begin() as conn:
         conn.execute(text(change))
-    publish_feed(database, settings, force=True)
+    publish_feed(ctx, force=True)
     names = [e.name for e in _envelope(database).entries]
     assert "kept.test" in names and "lifted.test" not in names and "victim.test" not in names
 
@@ -114,10 +106,12 @@ def test_edited_approved_rows_are_left_out(database: Database, people: dict[str,
 
 def test_every_version_carries_a_signed_checkpoint(database: Database, people: dict[str, User],
                                                    settings: Settings, keys: KeyStore) -> None:
-    _approve(database, people, "csam-gallery.test")
+    ctx = FeedJobContext.standalone(database, settings)
+    with database.transaction() as s:
+        approved(s, people["officer"], people["magistrate"], "csam-gallery.test")
     with database.reading() as s:
         before = audit.current_head(s)
-    assert publish_feed(database, settings) == 1
+    assert publish_feed(ctx) == 1
     checkpoint = _envelope(database, 1).checkpoint
     assert checkpoint is not None and (checkpoint.events, checkpoint.head) == before
     body = formats.checkpoint_body(checkpoint.events, checkpoint.head, checkpoint.at)
@@ -137,12 +131,13 @@ def test_every_version_carries_a_signed_checkpoint(database: Database, people: d
 
 
 def test_hourly_job_makes_and_writes_a_checkpoint(database: Database, settings: Settings, keys: KeyStore) -> None:
+    ctx = FeedJobContext.standalone(database, settings)
     folder = settings.data_dir / "checkpoints"
     now = dt.datetime.now(dt.UTC)
-    path = checkpoint_audit(database, settings, now=now)
+    path = checkpoint_audit(ctx, now=now)
     assert path is not None and path.parent == folder and path.with_name(path.name + ".minisig").is_file()
-    assert checkpoint_audit(database, settings, now=now + dt.timedelta(minutes=30)) is None  # not due yet
-    assert checkpoint_audit(database, settings, now=now + dt.timedelta(minutes=61)) is not None
+    assert checkpoint_audit(ctx, now=now + dt.timedelta(minutes=30)) is None  # not due yet
+    assert checkpoint_audit(ctx, now=now + dt.timedelta(minutes=61)) is not None
     with database.reading() as s:
         made = s.execute(select(checkpoints.CheckpointRow).order_by(checkpoints.CheckpointRow.id)).scalars().all()
         assert [row.trigger for row in made] == ["hourly", "hourly"]
@@ -246,8 +241,9 @@ def test_rewritten_history_fails_against_the_checkpoints_isps_kept(
 ) -> None:
     with rt.database.transaction() as s:
         _, token = isps.add_isp(s, actor="test", name="ISP One", email="noc@isp-one.example", language="fr")
-    _approve(rt.database, people, "csam-gallery.test", "second.test")
-    publish_feed(rt.database, rt.settings)
+    with rt.database.transaction() as s:
+        approved(s, people["officer"], people["magistrate"], "csam-gallery.test", "second.test")
+    publish_feed(rt.job_context)
     pub = tmp_path / "feed.pub"
     pub.write_text(rt.keys.active_public_key().to_text())
     state = tmp_path / "isp-one-state"

@@ -3,6 +3,7 @@ what it writes, what it remembers, what it reports, and each way it refuses or f
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
 import hashlib
@@ -11,16 +12,18 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from isp_feed import formats, signing
+from isp_feed import errors, formats, signing
 from isp_feed.client import pull as pull_module
-from isp_feed.client.cli import EXIT_FETCH, EXIT_OK, EXIT_REFUSED, EXIT_RELOAD, EXIT_USAGE, main
+from isp_feed.client.cli import EXIT_FETCH, EXIT_NOT_AUTHORISED, EXIT_OK, EXIT_REFUSED, EXIT_RELOAD, EXIT_USAGE, main
 from tests.support.feed_server import FeedServer, feed_server, make_version
 from tests.support.ports import free_port
 
@@ -107,14 +110,67 @@ def test_every_format_can_be_applied(isp: Isp, fmt: str) -> None:
 
 
 def test_network_errors_exit_4_and_write_nothing(isp: Isp) -> None:
-    code, _, err = isp.pull(server=f"http://127.0.0.1:{free_port()}")
+    code, _, err = isp.pull(server=f"http://127.0.0.1:{free_port()}")  # nothing listens there
     assert code == EXIT_FETCH and "fetch failed, keeping the last good list" in err and "cannot reach" in err
+    assert "hint: check the network path to --server" in err and len(err.strip().splitlines()) == 1
     assert not isp.out.exists()
     code, _, err = isp.pull()  # nothing published yet: 404
     assert code == EXIT_FETCH and "HTTP 404" in err
+
+
+def _serial_1_applied_and_2_offered(isp: Isp) -> bytes:
+    """Apply serial 1, publish serial 2; the file serial 1 wrote (what a failed pull must leave in place)."""
     isp.feed.publish(make_version(1, ["csam-gallery.test"]))
+    assert isp.pull()[0] == EXIT_OK
+    isp.feed.publish(make_version(2, ["csam-gallery.test", "second.test"]))
+    return isp.out.read_bytes()
+
+
+def test_a_wrong_token_exits_6_not_4(isp: Isp) -> None:
+    good = _serial_1_applied_and_2_offered(isp)
     code, _, err = isp.pull("--token", "isp_revoked")  # the last --token given wins
-    assert code == EXIT_FETCH and "HTTP 401" in err and len(err.strip().splitlines()) == 1
+    assert code == EXIT_NOT_AUTHORISED != EXIT_FETCH, err
+    assert err.startswith("isp-feed: not authorised, keeping the last good list: GET /feed/v1/latest.json: HTTP 401")
+    assert "does not accept the feed credential given with --token" in err and "hint: check --token" in err
+    assert "an ISP feed credential is required" in err  # what the server said
+    assert len(err.strip().splitlines()) == 1 and "isp_revoked" not in err  # never echo a credential
+    assert isp.out.read_bytes() == good and isp.stored()["serial"] == 1
+    assert isp.pull()[0] == EXIT_OK and isp.stored()["serial"] == 2  # the right token works again
+
+
+@contextlib.contextmanager
+def _answering(status: int, body: bytes) -> Iterator[str]:
+    """A loopback HTTP server answering every request with this status (what the real server says to a disabled
+    ISP, without its database)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_a_disabled_isp_exits_6_with_a_hint_for_the_authority(isp: Isp) -> None:
+    with _answering(403, b'{"reason": "ISP \'ISP One\' is\ndisabled"}') as url:
+        code, _, err = isp.pull(server=url)
+    assert code == EXIT_NOT_AUTHORISED, err
+    assert "HTTP 403" in err and "refuses the ISP" in err and "ask the authority to re-enable this ISP" in err
+    assert "is disabled" in err and len(err.strip().splitlines()) == 1  # the server's newline does not split it
+    assert not isp.out.exists()
 
 
 def test_a_failed_reload_restores_the_file_and_does_not_advance(isp: Isp) -> None:
@@ -144,8 +200,9 @@ def test_freeze_while_the_server_answers_304(isp: Isp) -> None:
     keys = [signing.parse_public_key(isp.feed.public_key_text())]
     opts = pull_module.Options(server=isp.feed.url, token=isp.feed.token, pubkeys=keys, state_dir=isp.state,
                                fmt="rpz", out=isp.out, now=dt.datetime.now(dt.UTC) + dt.timedelta(hours=7))
-    with pytest.raises(pull_module.Refused, match="the feed is frozen: serial 1 expired"):
+    with pytest.raises(errors.Freeze, match="the feed is frozen: serial 1 expired") as info:
         pull_module.pull(opts)
+    assert info.value.exit_code == EXIT_REFUSED and info.value.applied and info.value.serial == 1
     assert isp.out.read_bytes() == isp.feed.files["versions/1.rpz"]
 
 
@@ -266,10 +323,7 @@ def test_trusted_comment_must_match_the_envelope(isp: Isp) -> None:
 
 
 def test_a_transfer_that_breaks_off_is_a_fetch_failure(isp: Isp) -> None:
-    isp.feed.publish(make_version(1, ["csam-gallery.test"]))
-    assert isp.pull()[0] == EXIT_OK
-    good = isp.out.read_bytes()
-    isp.feed.publish(make_version(2, ["csam-gallery.test", "second.test"]))
+    good = _serial_1_applied_and_2_offered(isp)
     isp.feed.broken = {"versions/2.rpz"}
     code, _, err = isp.pull()
     assert code == EXIT_FETCH and "transfer broke off" in err and "IncompleteRead" in err

@@ -10,27 +10,17 @@ from pathlib import Path
 import pytest
 
 from api.runtime import Runtime
-from blocklist import isps, workflow
+from blocklist import isps
 from blocklist.models import User
-from blocklist.names import NamePolicy
 from isp_feed import formats, signing
 from isp_feed.client.cli import main as isp_feed_main
 from isp_feed.jobs import publish_feed
-from isp_feed.publish import FEED_NAME, latest_version, version_model
-from tests.blocklist.helpers import submission
+from isp_feed.publish import FEED_NAME
+from isp_feed.versions import latest_version, load_version_model
+from tests.support.factories import approved
 from tests.support.resolvers import STOP_NAME, TEST_INTERNET, addresses, cnames, query, start_unbound
 from tests.support.server import live_server
 from tests.support.tamper_proxy import tamper_proxy
-
-POLICY = NamePolicy.build()
-
-
-def _approve(rt: Runtime, people: dict[str, User], *domains: str) -> None:
-    with rt.database.transaction() as s:
-        ids = [workflow.submit(s, actor=people["officer"], policy=POLICY, data=submission(d)).id for d in domains]
-    with rt.database.transaction() as s:
-        workflow.approve(s, actor=people["magistrate"], submission_ids=ids)
-    publish_feed(rt.database, rt.settings)
 
 
 def _forged(rt: Runtime, **changes: object) -> tuple[bytes, bytes]:
@@ -38,7 +28,7 @@ def _forged(rt: Runtime, **changes: object) -> tuple[bytes, bytes]:
     with rt.database.transaction() as s:
         row = latest_version(s)
         assert row is not None
-        base = version_model(s, row)
+        base = load_version_model(s, row)
     fields = {**base.__dict__, **changes}
     version = formats.FeedVersion(**fields)  # type: ignore[arg-type]
     body = formats.render_json(version)
@@ -51,8 +41,10 @@ def _forged(rt: Runtime, **changes: object) -> tuple[bytes, bytes]:
 def test_nine_attacks_are_refused_and_the_block_stays(rt: Runtime, people: dict[str, User], tmp_path: Path) -> None:
     with rt.database.transaction() as s:
         _, token = isps.add_isp(s, actor="test", name="ISP One", email="noc@isp-one.example", language="fr")
-    publish_feed(rt.database, rt.settings)  # serial 1, empty
-    _approve(rt, people, "csam-gallery.test")  # serial 2
+    publish_feed(rt.job_context)  # serial 1, empty
+    with rt.database.transaction() as s:
+        approved(s, people["officer"], people["magistrate"], "csam-gallery.test")  # serial 2
+    publish_feed(rt.job_context)
     pub = tmp_path / "feed.pub"
     pub.write_text(rt.keys.active_public_key().to_text())
     attacker = signing.SecretKey.generate()
@@ -83,7 +75,10 @@ def test_nine_attacks_are_refused_and_the_block_stays(rt: Runtime, people: dict[
             still_enforced(good)
             proxy.rewrites = {}
 
-        _approve(rt, people, "second.test")  # serial 3: the genuine new version every attack stands in for
+        with rt.database.transaction() as s:
+            # serial 3: the genuine new version every attack stands in for
+            approved(s, people["officer"], people["magistrate"], "second.test")
+        publish_feed(rt.job_context)
         # 1. a key the ISP does not trust
         attack("wrong key", {}, pubkey=tmp_path / "attacker.pub")
         # 2. a signature made with another key
@@ -124,4 +119,4 @@ def _current_entries(rt: Runtime) -> tuple[formats.FeedEntry, ...]:
     with rt.database.transaction() as s:
         row = latest_version(s)
         assert row is not None
-        return version_model(s, row).entries
+        return load_version_model(s, row).entries

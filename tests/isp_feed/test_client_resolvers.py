@@ -59,12 +59,12 @@ class Chain:
                                    data=submission(d, scope=scope)).id for d in domains]
         with self.rt.database.transaction() as s:
             workflow.approve(s, actor=self.people["magistrate"], submission_ids=ids)
-        publish_feed(self.rt.database, self.rt.settings)
+        publish_feed(self.rt.job_context)
 
     def lift(self, domain: str) -> None:
         with self.rt.database.transaction() as s:
             workflow.lift(s, actor=self.people["magistrate2"], domain=domain, reason="content gone")
-        publish_feed(self.rt.database, self.rt.settings)
+        publish_feed(self.rt.job_context)
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ def chain(rt: Runtime, people: dict[str, User], tmp_path: Path) -> Iterator[Chai
         _, token = isps.add_isp(s, actor="test", name="ISP One", email="noc@isp-one.example", language="fr")
     pubkey = tmp_path / "feed.pub"
     pubkey.write_text(rt.keys.active_public_key().to_text())
-    publish_feed(rt.database, rt.settings)
+    publish_feed(rt.job_context)
     with live_server(rt) as url:
         yield Chain(rt, url, token, pubkey, tmp_path, people)
 

@@ -13,20 +13,12 @@ from blocklist.errors import Forbidden
 from blocklist.models import Order, User
 from blocklist.names import NamePolicy
 from blocklist.settings import Settings
-from isp_feed import formats, publish, signing
+from isp_feed import formats, publish, signing, versions
 from isp_feed.keys import KeyStore
 from isp_feed.models import FeedArtifact
-from tests.blocklist.helpers import submission
+from tests.support.factories import approved
 
 POLICY = NamePolicy.build(extra_protected=["portal.gov.example"])
-
-
-def _approve(database: Database, people: dict[str, User], *domains: str, **kw: object) -> int:
-    with database.transaction() as s:
-        ids = [workflow.submit(s, actor=people["officer"], data=submission(d, **kw), policy=POLICY).id
-               for d in domains]
-    with database.transaction() as s:
-        return workflow.approve(s, actor=people["magistrate"], submission_ids=ids).id
 
 
 def _build(database: Database, settings: Settings, keys: KeyStore, **kw: object) -> int | None:
@@ -46,21 +38,23 @@ def test_version_per_change_signed_and_linked(
 ) -> None:
     assert _build(database, settings, keys) == 1  # the first version, empty
     assert _build(database, settings, keys) is None  # nothing changed, not yet due
-    order_id = _approve(database, people, "csam-gallery.test", "bücher-verboten.example")
+    with database.transaction() as s:
+        order_id = approved(s, people["officer"], people["magistrate"], "csam-gallery.test",
+                            "bücher-verboten.example").id
     assert _build(database, settings, keys) == 2
     with database.transaction() as s:
-        row = publish.get_version(s, 2)
+        row = versions.get_version(s, 2)
         assert (row.count, row.added, row.removed) == (2, 2, 0)
-        assert row.previous_sha256 == publish.get_version(s, 1).envelope_sha256
+        assert row.previous_sha256 == versions.get_version(s, 1).envelope_sha256
         order = s.get(Order, order_id)
         assert order is not None and order.feed_serial == 2
-        envelope = publish.artifact_body(s, row, "json")
+        envelope = versions.artifact_body(s, row, "json")
         version = formats.parse_envelope(envelope)
         assert version.serial == 2 and [e.name for e in version.entries] == [
             "csam-gallery.test", "xn--bcher-verboten-gsb.example"]
         artifact = s.get(FeedArtifact, (2, "rpz"))
         assert artifact is not None
-        rpz = publish.artifact_body(s, row, "rpz")
+        rpz = versions.artifact_body(s, row, "rpz")
         comment = signing.verify(rpz, artifact.signature, [keys.active_public_key()])
         facts = formats.parse_trusted_comment(comment)
         assert (facts.serial, facts.fmt, facts.sha256) == (2, "rpz", artifact.sha256)
@@ -74,31 +68,34 @@ def test_version_per_change_signed_and_linked(
 def test_reissue_moves_expiry_and_serial_only_grows(
     database: Database, people: dict[str, User], settings: Settings, keys: KeyStore
 ) -> None:
-    _approve(database, people, "csam-gallery.test")
+    with database.transaction() as s:
+        approved(s, people["officer"], people["magistrate"], "csam-gallery.test")
     assert _build(database, settings, keys) == 1
     later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=61)
     assert _build(database, settings, keys, now=later) == 2
     with database.transaction() as s:
-        one, two = publish.get_version(s, 1), publish.get_version(s, 2)
+        one, two = versions.get_version(s, 1), versions.get_version(s, 2)
         assert one.set_hash == two.set_hash and two.expires_at > one.expires_at and two.added == 0
 
 
 def test_artifacts_are_immutable_and_rerender_identically(
     database: Database, people: dict[str, User], settings: Settings, keys: KeyStore
 ) -> None:
-    _approve(database, people, "csam-gallery.test")
+    with database.transaction() as s:
+        approved(s, people["officer"], people["magistrate"], "csam-gallery.test")
     _build(database, settings, keys)
     with database.transaction() as s:
         before = {a.ext: (a.sha256, a.signature) for a in s.execute(select(FeedArtifact)).scalars()}
-    _approve(database, people, "second.test")
+    with database.transaction() as s:
+        approved(s, people["officer"], people["magistrate"], "second.test")
     _build(database, settings, keys)
     with database.transaction() as s:
-        row = publish.get_version(s, 1)
+        row = versions.get_version(s, 1)
         for ext, (sha, sig) in before.items():
             artifact = s.get(FeedArtifact, (1, ext))
             assert artifact is not None and (artifact.sha256, artifact.signature) == (sha, sig)
-            body = publish.artifact_body(s, row, ext, settings.data_dir / "cache")  # renders, then caches
-            assert publish.artifact_body(s, row, ext, settings.data_dir / "cache") == body
+            body = versions.artifact_body(s, row, ext, settings.data_dir / "cache")  # renders, then caches
+            assert versions.artifact_body(s, row, ext, settings.data_dir / "cache") == body
         assert set(before) == set(formats.EXTENSIONS)
 
 
@@ -106,9 +103,11 @@ def test_gate_holds_a_large_change_until_a_magistrate_confirms(
     database: Database, people: dict[str, User], settings: Settings, keys: KeyStore
 ) -> None:
     strict = settings.model_copy(update={"feed_gate_min_changes": 2, "feed_gate_share": 0.10})
-    _approve(database, people, "a1.test", "a2.test")
+    with database.transaction() as s:
+        approved(s, people["officer"], people["magistrate"], "a1.test", "a2.test")
     assert _build(database, strict, keys) == 1
-    _approve(database, people, "b1.test", "b2.test", "b3.test")
+    with database.transaction() as s:
+        approved(s, people["officer"], people["magistrate"], "b1.test", "b2.test", "b3.test")
     assert _build(database, strict, keys) is None  # held: +3 of 2
     with database.transaction() as s:
         holds = publish.pending_holds(s)
@@ -119,11 +118,11 @@ def test_gate_holds_a_large_change_until_a_magistrate_confirms(
     later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=61)
     assert _build(database, strict, keys, now=later) == 2
     with database.transaction() as s:
-        assert publish.get_version(s, 2).count == 2
+        assert versions.get_version(s, 2).count == 2
         publish.confirm_hold(s, actor=people["magistrate2"], hold_id=publish.pending_holds(s)[0].id)
     assert _build(database, strict, keys) == 3
     with database.transaction() as s:
-        assert publish.get_version(s, 3).count == 5
+        assert versions.get_version(s, 3).count == 5
         assert audit.verify(s).intact
 
 
@@ -135,7 +134,8 @@ def test_gate_holds_a_protected_name(
     with database.transaction() as s:
         workflow.create_override(s, actor=people["magistrate"], domain="portal.gov.example",
                                  reason="court-confirmed exception")
-    _approve(database, people, "portal.gov.example", scope="exact")
+    with database.transaction() as s:
+        approved(s, people["officer"], people["magistrate"], "portal.gov.example", scope="exact", policy=POLICY)
     assert _build(database, protected, keys) is None
     with database.transaction() as s:
         assert "protected" in publish.pending_holds(s)[0].reasons

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from isp_feed import signing
+from isp_feed.keys import write_secret_key
 from isp_feed.signing import SecretKey, SignatureError
 from tests.support.binaries import require_binary
 
@@ -46,7 +47,7 @@ def test_malformed_public_keys(text: str, message: str) -> None:
 def test_secret_key_files_both_forms_mode_0600(tmp_path: Path) -> None:
     key = SecretKey.generate()
     for minisign_format, name in ((False, "ours.key"), (True, "minisign.key")):
-        signing.write_secret_key(tmp_path / name, key, minisign_format=minisign_format)
+        write_secret_key(tmp_path / name, key, minisign_format=minisign_format)
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600
         assert signing.parse_secret_key((tmp_path / name).read_text()) == key
     with pytest.raises(SignatureError, match="damaged"):
@@ -109,7 +110,7 @@ def test_each_refusal_says_why() -> None:
 
 def test_minisign_signs_with_our_secret_key_file(minisign: str, tmp_path: Path) -> None:
     key = SecretKey.generate()
-    signing.write_secret_key(tmp_path / "feed.key", key, minisign_format=True)
+    write_secret_key(tmp_path / "feed.key", key, minisign_format=True)
     (tmp_path / "feed.rpz").write_bytes(DATA)
     subprocess.run([minisign, "-S", "-s", str(tmp_path / "feed.key"), "-m", str(tmp_path / "feed.rpz"),
                     "-t", "serial=9"], check=True, capture_output=True, input=b"")

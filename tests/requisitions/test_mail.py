@@ -3,58 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
-import email
-import email.policy
 import io
-import ipaddress
-import ssl
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pypdf import PdfReader
 
+from blocklist.errors import MailError
+from blocklist.mail import DeliveryReceipt, SmtpConfig
 from requisitions import mail
 from requisitions.document import Addressee, Authority, CaseRef, NamedDomain, RequisitionDocument
 from requisitions.errors import DeliveryError
-from requisitions.mail import SmtpConfig, send_requisition
+from requisitions.mail import send_requisition
 from requisitions.render import RenderedRequisition, render
 from tests.support.ports import free_port
+from tests.support.smtp import LOGIN, Inbox, Pki, make_pki, smtp_server
 
 TO = "noc@isp-one.example"
 SENDER = "requisitions@federal-prosecutor.example"
-
-
-@dataclass
-class Inbox:
-    """An aiosmtpd handler that keeps what it receives and answers RCPT and DATA as told."""
-
-    rcpt_reply: str = "250 OK"
-    data_reply: str = "250 2.0.0 Ok: queued as TEST123"
-    messages: list[EmailMessage] = field(default_factory=list)
-    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
-    sessions: list[Any] = field(default_factory=list)
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
-        if self.rcpt_reply.startswith("250"):
-            envelope.rcpt_tos.append(address)
-        return self.rcpt_reply
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.data_reply.startswith("250"):
-            self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-            self.sessions.append(session)
-        return self.data_reply
 
 
 @pytest.fixture(scope="module")
@@ -74,14 +42,11 @@ def rendered() -> RenderedRequisition:
 
 @pytest.fixture
 def inbox() -> Iterator[tuple[Inbox, int]]:
-    handler, port = Inbox(), free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
+    with smtp_server() as server:
+        yield server.inbox, server.port
 
 
-def _send(config: SmtpConfig, rendered: RenderedRequisition, message_id: str | None = None) -> mail.DeliveryReceipt:
+def _send(config: SmtpConfig, rendered: RenderedRequisition, message_id: str | None = None) -> DeliveryReceipt:
     return send_requisition(config, subject=rendered.subject, text=rendered.text, pdf=rendered.pdf, to_addr=TO,
                             reference="REQ-2026-000123-ISP7", message_id=message_id)
 
@@ -165,65 +130,17 @@ def test_starttls_required_but_not_offered_is_permanent(
 # --- STARTTLS + AUTH with a private CA made for the test ------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Pki:
-    ca_file: Path
-    cert_file: Path
-    key_file: Path
-
-
-def _name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-
-
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     """A test CA and a server certificate for 127.0.0.1 signed by it."""
-    folder = tmp_path_factory.mktemp("pki")
-    now = dt.datetime.now(dt.UTC)
-    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    ca_name = _name("Requisitions test CA")
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
-          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-          .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                       content_commitment=False, key_encipherment=False, data_encipherment=False,
-                                       key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
-          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-          .sign(ca_key, hashes.SHA256()))
-    cert = (x509.CertificateBuilder().subject_name(_name("127.0.0.1")).issuer_name(ca.subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256()))
-    pki = Pki(folder / "ca.pem", folder / "server.pem", folder / "server.key")
-    pki.ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    pki.cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    pki.key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                               serialization.NoEncryption()))
-    return pki
-
-
-def _authenticator(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
-    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"relay", b"s3cret-pass")
-    return AuthResult(success=ok, handled=False)
+    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 @pytest.fixture
 def tls_inbox(pki: Pki) -> Iterator[tuple[Inbox, int]]:
     """A server that demands STARTTLS before anything, and login (only offered over TLS) before MAIL."""
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(pki.cert_file, pki.key_file)
-    handler, port = Inbox(), free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True,
-                            authenticator=_authenticator, auth_required=True, auth_require_tls=True)
-    controller.start()
-    yield handler, port
-    controller.stop()
+    with smtp_server(tls=pki, login=LOGIN) as server:
+        yield server.inbox, server.port
 
 
 def test_starttls_and_login_then_delivery(
@@ -263,9 +180,19 @@ def test_backoff_grows_is_capped_and_jittered() -> None:
         assert len(set(delays)) > 1  # jittered: requisitions queued together do not retry in step
 
 
-def test_retry_budget_spans_about_twelve_hours() -> None:
+def test_retry_window_is_the_documented_one() -> None:
+    """12 attempts; waits of 30 s doubling, capped at 4 h: 12 h 15 min 30 s, as the module and the README say."""
     assert mail.RETRY_BUDGET == 12
-    assert 12 * 3600 <= mail.RETRY_WINDOW_SECONDS <= 12.5 * 3600
+    assert mail.RETRY_WINDOW_SECONDS == 12 * 3600 + 15 * 60 + 30
+    readme = " ".join((Path(__file__).parents[2] / "README.md").read_text().split())
+    assert "12 attempts over 12 h 15 min 30 s" in readme and "30 s doubling, capped at 4 h" in readme
+    assert "12 h 15 min 30 s" in " ".join((mail.__doc__ or "").split())
+
+
+def test_a_delivery_error_is_a_mail_error() -> None:
+    """Callers of the requisitions (DeliveryError) and of the product's sender (MailError) both catch it."""
+    error = DeliveryError("x", transient=True, smtp_code=451)
+    assert isinstance(error, MailError) and error.transient and error.smtp_code == 451
 
 
 @pytest.mark.parametrize("to_addr", ["noc@isp-ün.example", "noc@isp-one.example\r\nRCPT TO:<x@isp-two.example>"])

@@ -3,62 +3,35 @@
 from __future__ import annotations
 
 import datetime as dt
-import email
 import io
-import socket
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from email.message import Message
 
 import pytest
-from aiosmtpd.controller import Controller
 from pypdf import PdfReader
 from sqlalchemy import select
 
 from blocklist import audit, isps, workflow
 from blocklist.db import Database
+from blocklist.jobs import JobContext
 from blocklist.models import Order, User
-from blocklist.names import NamePolicy
 from blocklist.settings import Settings
 from requisitions import delivery, jobs, service
 from requisitions.models import DeliveryAttempt, Requisition
-from tests.blocklist.helpers import submission
-
-POLICY = NamePolicy.build()
-
-
-@dataclass
-class Mailbox:
-    """What the SMTP server received."""
-
-    messages: list[Message] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
-        with self.lock:
-            self.messages.append(email.message_from_bytes(envelope.content))  # type: ignore[attr-defined]
-        return "250 OK queued as test"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.support.factories import approved
+from tests.support.ports import free_port
+from tests.support.smtp import Inbox, smtp_server
 
 
 @pytest.fixture
 def smtp_port() -> int:
-    return _free_port()
+    return free_port()
 
 
 @pytest.fixture
-def mailbox(smtp_port: int) -> Iterator[Mailbox]:
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
-    yield box
-    controller.stop()
+def mailbox(smtp_port: int) -> Iterator[Inbox]:
+    """What the SMTP server on smtp_port received."""
+    with smtp_server(port=smtp_port) as server:
+        yield server.inbox
 
 
 @pytest.fixture
@@ -78,25 +51,18 @@ def three_isps(database: Database) -> list[int]:
     return ids
 
 
-def _approve(database: Database, people: dict[str, User], *domains: str, basis: str = "art39bis") -> int:
-    with database.transaction() as s:
-        ids = [workflow.submit(s, actor=people["officer"], policy=POLICY,
-                               data=submission(d, legal_basis=basis, case_number="FCCU-2026-0777")).id
-               for d in domains]
-    with database.transaction() as s:
-        return workflow.approve(s, actor=people["magistrate"], submission_ids=ids, reason="verified").id
-
-
 def _pdf_text(pdf: bytes) -> str:
     return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
 def test_one_message_per_active_isp_in_its_language(
-    database: Database, people: dict[str, User], three_isps: list[int], mailbox: Mailbox, req_settings: Settings
+    database: Database, people: dict[str, User], three_isps: list[int], mailbox: Inbox, req_settings: Settings
 ) -> None:
-    _approve(database, people, "csam-gallery.test", "mirror.csam-gallery.test")
-    assert jobs.issue_pending(database, req_settings) == 3
-    assert jobs.issue_pending(database, req_settings) == 0  # issued once per order
+    with database.transaction() as s:
+        approved(s, people["officer"], people["magistrate"], "csam-gallery.test", "mirror.csam-gallery.test",
+                 case_number="FCCU-2026-0777")
+    assert jobs.issue_pending(JobContext.standalone(database, req_settings)) == 3
+    assert jobs.issue_pending(JobContext.standalone(database, req_settings)) == 0  # issued once per order
     outcome = delivery.deliver_due(database, req_settings)
     with database.transaction() as s:
         errors = {r.last_error for r in service.list_requisitions(s)}
@@ -124,8 +90,9 @@ def test_one_message_per_active_isp_in_its_language(
 def test_smtp_down_then_up_delivers_once_across_restart(
     database: Database, people: dict[str, User], three_isps: list[int], req_settings: Settings, smtp_port: int
 ) -> None:
-    _approve(database, people, "csam-gallery.test")
-    jobs.issue_pending(database, req_settings)
+    with database.transaction() as s:
+        approved(s, people["officer"], people["magistrate"], "csam-gallery.test")
+    jobs.issue_pending(JobContext.standalone(database, req_settings))
     # Nothing listens on the port yet: every attempt fails transiently and is scheduled again.
     assert delivery.deliver_due(database, req_settings) == {"pending": 3}
     later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
@@ -133,15 +100,10 @@ def test_smtp_down_then_up_delivers_once_across_restart(
     # "Restart": a brand-new Database object on the same storage picks up where the old one stopped.
     database.dispose()
     restarted = Database(database.url)
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
-    try:
+    with smtp_server(port=smtp_port) as server:
         assert delivery.deliver_due(restarted, req_settings, now=later + dt.timedelta(hours=2)) == {"sent": 3}
         assert delivery.deliver_due(restarted, req_settings, now=later + dt.timedelta(hours=9)) == {}
-    finally:
-        controller.stop()
-    assert len(box.messages) == 3
+    assert len(server.inbox.messages) == 3
     with restarted.transaction() as s:
         attempts = s.execute(select(DeliveryAttempt.outcome)).scalars().all()
         assert sorted(attempts) == ["sent"] * 3 + ["transient"] * 6
@@ -151,8 +113,9 @@ def test_smtp_down_then_up_delivers_once_across_restart(
 def test_retry_budget_ends_in_failed(
     database: Database, people: dict[str, User], three_isps: list[int], req_settings: Settings
 ) -> None:
-    _approve(database, people, "csam-gallery.test")
-    jobs.issue_pending(database, req_settings)
+    with database.transaction() as s:
+        approved(s, people["officer"], people["magistrate"], "csam-gallery.test")
+    jobs.issue_pending(JobContext.standalone(database, req_settings))
     moment = dt.datetime.now(dt.UTC)
     for _ in range(delivery.RETRY_BUDGET + 2):
         moment += dt.timedelta(days=1)
@@ -163,20 +126,22 @@ def test_retry_budget_ends_in_failed(
 
 
 def test_lifting_and_catch_up(
-    database: Database, people: dict[str, User], three_isps: list[int], mailbox: Mailbox, req_settings: Settings
+    database: Database, people: dict[str, User], three_isps: list[int], mailbox: Inbox, req_settings: Settings
 ) -> None:
-    _approve(database, people, "csam-gallery.test")
-    jobs.issue_pending(database, req_settings)
+    with database.transaction() as s:
+        approved(s, people["officer"], people["magistrate"], "csam-gallery.test")
+    jobs.issue_pending(JobContext.standalone(database, req_settings))
     with database.transaction() as s:
         workflow.lift(s, actor=people["magistrate2"], domain="csam-gallery.test", reason="content removed")
-    jobs.issue_pending(database, req_settings)
-    _approve(database, people, "second.test")
-    jobs.issue_pending(database, req_settings)
+    jobs.issue_pending(JobContext.standalone(database, req_settings))
+    with database.transaction() as s:
+        approved(s, people["officer"], people["magistrate"], "second.test")
+    jobs.issue_pending(JobContext.standalone(database, req_settings))
     with database.transaction() as s:
         newcomer, _ = isps.add_isp(s, actor="test", name="New Fibre", email="noc@new-fibre.example", language="nl")
         newcomer_id = newcomer.id
-    assert jobs.catch_up(database, req_settings) == 1
-    assert jobs.catch_up(database, req_settings) == 0
+    assert jobs.catch_up(JobContext.standalone(database, req_settings)) == 1
+    assert jobs.catch_up(JobContext.standalone(database, req_settings)) == 0
     with database.transaction() as s:
         kinds = sorted(r.kind for r in service.list_requisitions(s))
         assert kinds == ["blocking"] * 6 + ["catch_up"] + ["lifting"] * 3
@@ -201,8 +166,9 @@ def test_render_failure_fails_the_whole_order(
         return real(doc)  # type: ignore[arg-type]
 
     monkeypatch.setattr(service, "render", flaky)
-    order_id = _approve(database, people, "csam-gallery.test")
-    assert jobs.issue_pending(database, req_settings) == 0
+    with database.transaction() as s:
+        order_id = approved(s, people["officer"], people["magistrate"], "csam-gallery.test").id
+    assert jobs.issue_pending(JobContext.standalone(database, req_settings)) == 0
     with database.transaction() as s:
         assert service.list_requisitions(s) == []
         issue = service.order_issue(s, order_id)
@@ -210,10 +176,11 @@ def test_render_failure_fails_the_whole_order(
 
 
 def test_overdue_and_isolation_between_isps(
-    database: Database, people: dict[str, User], three_isps: list[int], mailbox: Mailbox, req_settings: Settings
+    database: Database, people: dict[str, User], three_isps: list[int], mailbox: Inbox, req_settings: Settings
 ) -> None:
-    _approve(database, people, "csam-gallery.test")
-    jobs.issue_pending(database, req_settings)
+    with database.transaction() as s:
+        approved(s, people["officer"], people["magistrate"], "csam-gallery.test")
+    jobs.issue_pending(JobContext.standalone(database, req_settings))
     delivery.deliver_due(database, req_settings)
     future = dt.datetime.now(dt.UTC) + dt.timedelta(hours=25)
     with database.transaction() as s:
@@ -234,12 +201,13 @@ def test_waits_for_the_feed_serial(
     database: Database, people: dict[str, User], three_isps: list[int], req_settings: Settings
 ) -> None:
     waiting = req_settings.model_copy(update={"requisitions_wait_for_feed": True})
-    order_id = _approve(database, people, "csam-gallery.test")
-    assert jobs.issue_pending(database, waiting) == 0
+    with database.transaction() as s:
+        order_id = approved(s, people["officer"], people["magistrate"], "csam-gallery.test").id
+    assert jobs.issue_pending(JobContext.standalone(database, waiting)) == 0
     with database.transaction() as s:
         order = s.get(Order, order_id)
         assert order is not None
         order.feed_serial = 42
-    assert jobs.issue_pending(database, waiting) == 3
+    assert jobs.issue_pending(JobContext.standalone(database, waiting)) == 3
     with database.transaction() as s:
         assert {r.feed_serial for r in s.execute(select(Requisition)).scalars()} == {42}

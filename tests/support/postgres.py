@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.support.ports import free_port
+
 
 def _pg_bin(name: str) -> str | None:
     found = shutil.which(name)
@@ -26,12 +28,6 @@ def _pg_bin(name: str) -> str | None:
 def available() -> bool:
     """Whether initdb and pg_ctl are installed."""
     return bool(_pg_bin("initdb") and _pg_bin("pg_ctl"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
@@ -47,7 +43,7 @@ def temporary_cluster() -> Iterator[str]:
         pw = pwd.getpwnam("postgres")
         os.chown(base, pw.pw_uid, pw.pw_gid)
         run_as = ["runuser", "-u", "postgres", "--"]
-    port = _free_port()
+    port = free_port()
     subprocess.run([*run_as, initdb, "-D", str(datadir), "-U", "postgres", "--auth=trust", "-E", "UTF8",
                     "--no-sync"], check=True, capture_output=True)
     options = f"-h 127.0.0.1 -p {port} -k {base} -F -c fsync=off -c synchronous_commit=off -c full_page_writes=off"

@@ -31,7 +31,7 @@ from tests.support.binaries import require_binary
 from tests.support.ports import free_port
 
 __all__ = ["EMPTY_RPZ", "RPZ_ZONE", "STOP_NAME", "STOP_V4", "STOP_V6", "TEST_INTERNET", "Resolver", "addresses",
-           "cnames", "free_port", "query", "start_bind", "start_internet", "start_unbound"]
+           "cnames", "query", "start_bind", "start_internet", "start_unbound"]
 
 STOP_NAME = "stop.blocklist.example"
 STOP_V4 = "192.0.2.80"

@@ -17,7 +17,7 @@ import uvicorn
 
 from api.app import create_app
 from api.runtime import Runtime
-from tests.support.resolvers import free_port
+from tests.support.ports import free_port
 
 
 @contextmanager

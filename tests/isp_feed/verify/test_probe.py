@@ -14,7 +14,7 @@ from api.runtime import Runtime
 from blocklist import isps, workflow
 from blocklist.models import User
 from blocklist.names import NamePolicy
-from isp_feed import probes, publish, signing
+from isp_feed import probes, signing, versions
 from isp_feed.jobs import publish_feed
 from isp_feed.models import VerificationResult
 from isp_feed.verify.probe_run import run_probe
@@ -29,11 +29,11 @@ def test_probe_round_and_signature_checks(rt: Runtime, people: dict[str, User], 
         sub = workflow.submit(s, actor=people["officer"], policy=NamePolicy.build(), data=submission())
     with rt.database.transaction() as s:
         workflow.approve(s, actor=people["magistrate"], submission_ids=[sub.id])
-    publish_feed(rt.database, rt.settings)
+    publish_feed(rt.job_context)
     rpz = tmp_path / "feed.rpz"
     key = signing.SecretKey.generate()
     with rt.database.transaction() as s:
-        rpz.write_bytes(publish.artifact_body(s, publish.latest_version(s), "rpz"))  # type: ignore[arg-type]
+        rpz.write_bytes(versions.artifact_body(s, versions.latest_version(s), "rpz"))  # type: ignore[arg-type]
         isp, _ = isps.add_isp(s, actor="test", name="ISP One", email="noc@isp-one.example", language="fr")
         _, token = probes.register(s, actor="test", isp=isp, name="probe-1", public_key=key.public_key().to_text())
         isp_id = isp.id

@@ -9,32 +9,27 @@ import pytest
 from sqlalchemy import select
 
 from api.runtime import Runtime
-from blocklist import isps, workflow
+from blocklist import isps
 from blocklist.models import User
-from blocklist.names import NamePolicy
-from isp_feed import compliance, publish, verification
+from isp_feed import compliance, verification, versions
 from isp_feed.jobs import publish_feed
 from isp_feed.models import VerificationResult
 from isp_feed.verify.querier import DestinationNotAllowed, Querier
-from tests.blocklist.helpers import submission
-from tests.support.resolvers import free_port, start_internet, start_unbound
-
-
-def _approve(rt: Runtime, people: dict[str, User], *domains: str) -> None:
-    with rt.database.transaction() as s:
-        ids = [workflow.submit(s, actor=people["officer"], policy=NamePolicy.build(), data=submission(d)).id
-               for d in domains]
-    with rt.database.transaction() as s:
-        workflow.approve(s, actor=people["magistrate"], submission_ids=ids)
+from tests.support.factories import approved
+from tests.support.ports import free_port
+from tests.support.resolvers import start_internet, start_unbound
+from tests.support.smtp import smtp_server
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_every_verdict(rt: Runtime, people: dict[str, User], tmp_path: Path) -> None:
-    _approve(rt, people, "csam-gallery.test", "second.test", "gone.test")  # gone.test exists nowhere
-    publish_feed(rt.database, rt.settings)
+    with rt.database.transaction() as s:
+        # gone.test exists nowhere
+        approved(s, people["officer"], people["magistrate"], "csam-gallery.test", "second.test", "gone.test")
+    publish_feed(rt.job_context)
     rpz = tmp_path / "feed.rpz"
     with rt.database.transaction() as s:
-        rpz.write_bytes(publish.artifact_body(s, publish.latest_version(s), "rpz"))  # type: ignore[arg-type]
+        rpz.write_bytes(versions.artifact_body(s, versions.latest_version(s), "rpz"))  # type: ignore[arg-type]
     dead_port = free_port()  # nothing listens here: timeouts
     with start_internet(tmp_path) as control, start_unbound(tmp_path, rpz, name="compliant") as compliant, \
             start_unbound(tmp_path, None, name="ignores") as ignores, \
@@ -91,36 +86,26 @@ def test_compliance_pages_and_regression_alert(rt: Runtime, people: dict[str, Us
     from api.app import create_app
     from blocklist import users
 
-    _approve(rt, people, "csam-gallery.test")
-    publish_feed(rt.database, rt.settings)
+    with rt.database.transaction() as s:
+        approved(s, people["officer"], people["magistrate"], "csam-gallery.test")
+    publish_feed(rt.job_context)
     rpz = tmp_path / "feed.rpz"
     with rt.database.transaction() as s:
-        rpz.write_bytes(publish.artifact_body(s, publish.latest_version(s), "rpz"))  # type: ignore[arg-type]
+        rpz.write_bytes(versions.artifact_body(s, versions.latest_version(s), "rpz"))  # type: ignore[arg-type]
         users.set_password(s, actor="test", user=users.get_user(s, "auditor"), password="correct horse battery")
     with start_internet(tmp_path) as control, start_unbound(tmp_path, rpz, name="isp") as isp:
         with rt.database.transaction() as s:
             isps.add_isp(s, actor="test", name="ISP", email="noc@isp.example", language="fr",
                          resolvers=[f"127.0.0.1:{isp.port}"])
-        mail_port = free_port()
-        received: list[bytes] = []
-
-        class Inbox:
-            async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
-                received.append(envelope.content)  # type: ignore[attr-defined]
-                return "250 OK"
-
-        from aiosmtpd.controller import Controller
-
-        smtp = Controller(Inbox(), hostname="127.0.0.1", port=mail_port)
-        smtp.start()
-        settings = rt.settings.model_copy(update={
-            "verify_control_resolver": f"127.0.0.1:{control.port}", "alert_email": "duty@prosecutor.example",
-            "smtp_host": "127.0.0.1", "smtp_port": mail_port})
-        verification.verify(rt.database, settings)
-        rpz.write_text(rpz.read_text().replace("csam-gallery.test", "other.test"))  # the ISP drops the name
-        isp.reload()
-        verification.verify(rt.database, settings)
-        smtp.stop()
+        with smtp_server() as smtp:
+            settings = rt.settings.model_copy(update={
+                "verify_control_resolver": f"127.0.0.1:{control.port}", "alert_email": "duty@prosecutor.example",
+                "smtp_host": "127.0.0.1", "smtp_port": smtp.port})
+            verification.verify(rt.database, settings)
+            rpz.write_text(rpz.read_text().replace("csam-gallery.test", "other.test"))  # the ISP drops the name
+            isp.reload()
+            verification.verify(rt.database, settings)
+    received = smtp.inbox.raw
     assert len(received) == 1 and b"ISP: csam-gallery.test" in received[0]
     with rt.database.transaction() as s:
         (figure,) = compliance.compliance(s)

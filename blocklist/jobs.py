@@ -1,0 +1,52 @@
+"""What every periodic job receives: the database, the settings and the name checks, built once per process.
+
+api/scheduler.py builds one context from the Runtime and hands it to every job on every tick, so a job run every
+2 s does not parse the shipped lists again (the Runtime's cache is the one the requests use). Packages extend it
+with what only their jobs need (isp_feed.jobs.FeedJobContext adds the signing keys).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from blocklist.db import Database
+from blocklist.isps import isp_own_domains
+from blocklist.names import NamePolicy
+from blocklist.settings import Settings
+from blocklist.workflow import name_policy
+
+PolicyProvider = Callable[[Session], NamePolicy]
+
+
+@dataclass
+class PolicyCache:
+    """The name checks with this deployment's extras and the ISPs' own domains, rebuilt only when those change."""
+
+    settings: Settings
+    _built: dict[tuple[str, ...], NamePolicy] = field(default_factory=dict, repr=False)
+
+    def __call__(self, session: Session) -> NamePolicy:
+        key = tuple(isp_own_domains(session))
+        cached = self._built.get(key)
+        if cached is None:
+            cached = name_policy(session, extra_protected=self.settings.protected_extra_names(),
+                                 extra_platforms=self.settings.platform_extra_names())
+            self._built = {key: cached}  # one entry: replaced, never mutated (read from several threads)
+        return cached
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """The database, the settings and the policy provider (a callable taking a session) a job runs with."""
+
+    database: Database
+    settings: Settings
+    policy: PolicyProvider
+
+    @classmethod
+    def standalone(cls, database: Database, settings: Settings) -> JobContext:
+        """A context for code that has no Runtime (tests, scripts): its own policy cache."""
+        return cls(database, settings, PolicyCache(settings))

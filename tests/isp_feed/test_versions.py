@@ -1,0 +1,88 @@
+"""The read side of versions (isp_feed/versions.py): what a stored version holds, renders to, and changed."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from blocklist import workflow
+from blocklist.db import Database
+from blocklist.errors import InvalidInput, NotFound
+from blocklist.models import User
+from blocklist.settings import Settings
+from isp_feed import checkpoints, formats, versions
+from isp_feed.jobs import FeedJobContext, publish_feed
+from tests.support.factories import approved
+
+
+@pytest.fixture
+def three(database: Database, people: dict[str, User], settings: Settings) -> None:
+    """Serial 1 empty; 2 adds two names; 3 lifts one of them."""
+    ctx = FeedJobContext.standalone(database, settings)
+    assert publish_feed(ctx) == 1
+    with database.transaction() as s:
+        approved(s, people["officer"], people["magistrate"], "gallery-one.test", "gallery-two.test")
+    assert publish_feed(ctx) == 2
+    with database.transaction() as s:
+        workflow.lift(s, actor=people["magistrate"], domain="gallery-one.test", reason="content removed")
+    assert publish_feed(ctx) == 3
+
+
+def test_nothing_published_yet(database: Database) -> None:
+    with database.reading() as s:
+        assert versions.latest_version(s) is None and versions.recent_versions(s) == []
+        with pytest.raises(NotFound):
+            versions.get_version(s, 1)
+        with pytest.raises(NotFound):
+            versions.diff(s, from_serial=1)
+
+
+@pytest.mark.usefixtures("three")
+def test_which_versions_exist(database: Database) -> None:
+    with database.reading() as s:
+        latest = versions.latest_version(s)
+        assert latest is not None and latest.serial == 3
+        assert versions.get_version(s, 2).serial == 2
+        with pytest.raises(NotFound):
+            versions.get_version(s, 4)
+        assert [r.serial for r in versions.recent_versions(s)] == [3, 2, 1]
+        assert [r.serial for r in versions.recent_versions(s, 2)] == [3, 2]
+        assert [r.serial for r in versions.recent_versions(s, 0)] == [3]  # at least one, at most 1000
+
+
+@pytest.mark.usefixtures("three")
+def test_entries_and_models_are_what_was_signed(database: Database) -> None:
+    with database.reading() as s:
+        rows = {serial: versions.get_version(s, serial) for serial in (1, 2, 3)}
+        names = {serial: [e.name for e in versions.entries_of(s, row)] for serial, row in rows.items()}
+        assert names == {1: [], 2: ["gallery-one.test", "gallery-two.test"], 3: ["gallery-two.test"]}
+        for row in rows.values():
+            entries = versions.entries_of(s, row)
+            assert hashlib.sha256(versions.canonical(entries)).hexdigest() == row.set_hash
+            model = versions.load_version_model(s, row)
+            assert model == versions.version_model(row, entries, checkpoints.of_version(s, row.serial))
+            assert model.checkpoint is not None
+            # the model renders to the signed bytes of every format
+            for ext, body in formats.render_all(model).items():
+                assert body == versions.artifact_body(s, row, ext)
+        with pytest.raises(NotFound):
+            versions.artifact_body(s, rows[3], "exe")
+
+
+@pytest.mark.usefixtures("three")
+def test_diffs_between_serials(database: Database) -> None:
+    with database.reading() as s:
+        everything = versions.diff(s, from_serial=1)
+        assert (everything.from_serial, everything.to_serial) == (1, 3)
+        assert [a["name"] for a in everything.added] == ["gallery-two.test"] and everything.removed == []
+        added = versions.diff(s, from_serial=1, to_serial=2)
+        assert [a["name"] for a in added.added] == ["gallery-one.test", "gallery-two.test"]
+        lifted = versions.diff(s, from_serial=2, to_serial=3)
+        assert lifted.added == [] and lifted.removed == [
+            {"name": "gallery-one.test", "unicode": "gallery-one.test", "scope": "domain_and_subdomains"}]
+        assert versions.diff(s, from_serial=3) == versions.Diff(3, 3, [], [])
+        with pytest.raises(InvalidInput):
+            versions.diff(s, from_serial=3, to_serial=2)
+        with pytest.raises(NotFound):
+            versions.diff(s, from_serial=1, to_serial=9)
