@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from blocklist import audit
+from blocklist import audit, queries
 from blocklist.errors import BlocklistError, Conflict, Duplicate, Forbidden, InvalidInput, NameRefused, NotFound
 from blocklist.isps import isp_own_domains
 from blocklist.models import AuditEvent, Order, ProtectedOverride, Submission, User, utcnow
@@ -285,7 +285,7 @@ def approved_submission(session: Session, domain: str) -> Submission:
     """The approved (blocked) record for a name, or NotFound."""
     a_label = normalize(domain).a_label
     sub = session.execute(
-        select(Submission).where(Submission.domain == a_label, Submission.status == "approved")
+        select(Submission).where(Submission.domain == a_label, queries.is_blocked())
     ).scalar_one_or_none()
     if sub is None:
         raise NotFound(f"{a_label} is not currently blocked")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from blocklist import queries
 from blocklist.models import Isp, Order, Submission
 from isp_feed.models import VerificationLatest, VerificationResult
 
@@ -21,7 +22,7 @@ def round_regressions(session: Session, round_id: int) -> dict[str, list[str]]:
     for isp_name, domain in session.execute(
             select(Isp.name, latest.domain).join(Isp, Isp.id == latest.isp_id).where(
                 latest.round_id == round_id, latest.verdict == "not_blocked", latest.last_blocked_round.is_not(None),
-                latest.domain.in_(select(Submission.domain).where(Submission.status == "approved")))):
+                latest.domain.in_(queries.blocked_names()))):
         found.setdefault(isp_name, set()).add(domain)
     return {isp: sorted(domains) for isp, domains in sorted(found.items())}
 
@@ -51,7 +52,7 @@ def compliance(session: Session) -> list[IspCompliance]:
     """
     latest = VerificationLatest
     # IN (subquery) rather than a join: SQLite's planner would walk the status index once per row.
-    active = latest.domain.in_(select(Submission.domain).where(Submission.status == "approved"))
+    active = latest.domain.in_(queries.blocked_names())
     counts = {isp_id: (checked, checked - unblocked) for isp_id, checked, unblocked in session.execute(
         select(latest.isp_id, func.count(latest.domain.distinct()),
                func.count(case((latest.verdict != "blocked", latest.domain), else_=None).distinct()))
@@ -65,7 +66,7 @@ def compliance(session: Session) -> list[IspCompliance]:
         if last_blocked is not None:
             regressed.setdefault(isp_id, set()).add(domain)
     figures = []
-    for isp in session.execute(select(Isp).where(Isp.active.is_(True)).order_by(Isp.name)).scalars():
+    for isp in queries.active_isps(session, order_by_name=True):
         checked, blocked = counts.get(isp.id, (0, 0))
         figures.append(IspCompliance(isp.id, isp.name, checked, blocked, blocked / checked if checked else None,
                                      sorted(not_blocked.get(isp.id, ())), sorted(regressed.get(isp.id, ()))))

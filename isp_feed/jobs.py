@@ -8,9 +8,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from blocklist import queries
 from blocklist.db import Database
 from blocklist.jobs import JobContext, PolicyCache
-from blocklist.models import Submission, utcnow
+from blocklist.models import utcnow
 from blocklist.settings import Settings
 from isp_feed import checkpoints, publish, verification, versions
 from isp_feed.keys import KeyStore
@@ -54,7 +55,7 @@ def verify_when_due(ctx: JobContext) -> int | None:
         if new_version and grace_over and not due and checked is not None and latest is not None:
             added = {a["name"] for a in versions.diff(session, from_serial=checked, to_serial=latest.serial).added}
             names = sorted(added & set(session.execute(
-                select(Submission.domain).where(Submission.status == "approved")).scalars()))
+                queries.blocked_names()).scalars()))
     if due:
         return verification.verify(database, settings, trigger="daily")
     if new_version and grace_over:

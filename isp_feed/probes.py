@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from blocklist import audit
+from blocklist import audit, queries
 from blocklist.errors import Conflict, Forbidden, InvalidInput, Unauthenticated
 from blocklist.models import Isp, Submission, User, utcnow
 from blocklist.roles import actor_label
@@ -53,7 +53,7 @@ def work(session: Session, *, probe: Probe, settings: Settings) -> dict[str, Any
     isp = session.get(Isp, probe.isp_id)
     assert isp is not None
     latest = latest_version(session)
-    names = list(session.execute(select(Submission.domain).where(Submission.status == "approved")
+    names = list(session.execute(queries.blocked_names()
                                  .order_by(Submission.domain)).scalars())
     return {"probe": probe.name, "isp": isp.name, "policy": isp.policy, "names": names,
             "feed_serial": latest.serial if latest else None,
@@ -81,7 +81,7 @@ def accept_results(session: Session, *, probe: Probe, body: bytes, signature: st
                             names=len(results), resolvers=1, trigger=f"probe:{probe.name}"[:20])
     session.add(rnd)
     session.flush()
-    listed = set(session.execute(select(Submission.domain).where(Submission.status == "approved")).scalars())
+    listed = set(session.execute(queries.blocked_names()).scalars())
     for item in results:
         if not isinstance(item, dict) or item.get("verdict") not in VERDICTS or not isinstance(item.get("name"), str):
             raise InvalidInput("every result needs a name and a known verdict")

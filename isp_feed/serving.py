@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from blocklist import audit
+from blocklist import audit, queries
 from blocklist.errors import InvalidInput
 from blocklist.models import Isp, utcnow
 from isp_feed.models import FeedApplied, FeedArtifact, FeedFetch
@@ -51,7 +51,7 @@ def feed_states(session: Session) -> list[IspFeedState]:
     """Every active ISP's applied serial against the latest (who is behind)."""
     latest = latest_version(session)
     states = []
-    for isp in session.execute(select(Isp).where(Isp.active.is_(True)).order_by(Isp.name)).scalars():
+    for isp in queries.active_isps(session, order_by_name=True):
         applied = session.execute(
             select(FeedApplied).where(FeedApplied.isp_id == isp.id).order_by(FeedApplied.id.desc()).limit(1)
         ).scalar_one_or_none()

@@ -13,7 +13,7 @@ import logging
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
-from blocklist import audit
+from blocklist import audit, queries
 from blocklist.db import Database
 from blocklist.errors import InvalidInput, MailError
 from blocklist.isps import parse_resolver
@@ -46,7 +46,7 @@ def verify(database: Database, settings: Settings, *, isp_name: str | None = Non
             raise InvalidInput(f"no active ISP named {isp_name!r}")
         targets = [Target(i.id, r.address, r.port, i.policy) for i in isps for r in i.resolvers]
         listed = names if names is not None else list(session.execute(
-            select(Submission.domain).where(Submission.status == "approved").order_by(Submission.domain)).scalars())
+            queries.blocked_names().order_by(Submission.domain)).scalars())
         latest = latest_version(session)
         serial = latest.serial if latest else None
         started = utcnow()

@@ -13,7 +13,7 @@ from email.utils import make_msgid
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
-from blocklist import audit
+from blocklist import audit, queries
 from blocklist.errors import InvalidInput, NotFound
 from blocklist.models import Isp, Order, Submission, User, utcnow
 from blocklist.settings import Settings
@@ -79,7 +79,7 @@ def draft_order(session: Session, *, order: Order, settings: Settings) -> list[D
     """One draft per ISP active now, for a blocking or lifting order."""
     column = Submission.order_id if order.kind == "block" else Submission.lift_order_id
     subs = list(session.execute(select(Submission).where(column == order.id)).scalars())
-    isps = list(session.execute(select(Isp).where(Isp.active.is_(True)).order_by(Isp.id)).scalars())
+    isps = queries.active_isps(session)
     magistrate = session.get(User, order.magistrate_id)
     return _drafts(kind="blocking" if order.kind == "block" else "lifting", order=order, subs=subs, isps=isps,
                    magistrate=magistrate.display_name if magistrate else "", settings=settings,

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from api.deps import session
 from api.params import DbId
 from api.web.common import needs, page
-from blocklist import permissions
+from blocklist import permissions, queries
 from blocklist.errors import NotFound
-from blocklist.models import Isp, Submission, User
+from blocklist.models import Submission, User
 from isp_feed import compliance
 from isp_feed.models import VerificationResult, VerificationRound
 
@@ -59,14 +59,14 @@ def compliance_page(request: Request, problems: bool = False, start: int = Query
     figures = compliance.compliance(db)
     rounds = list(db.execute(select(VerificationRound).order_by(VerificationRound.id.desc()).limit(30)).scalars())
     per_round = compliance.round_figures(db, [r.id for r in rounds])
-    isps = list(db.execute(select(Isp).where(Isp.active.is_(True)).order_by(Isp.name)).scalars())
+    isps = queries.active_isps(db, order_by_name=True)
     isp_names = {i.id: i.name for i in isps}
     by_round = {(f.round_id, f.isp_id): f for f in per_round}
     # The matrix pages over the blocked names (or only those some ISP does not block), a page at a time.
     if problems:
         everyone = sorted({d for f in figures for d in f.not_blocked})
     else:
-        everyone = list(db.execute(select(Submission.domain).where(Submission.status == "approved")
+        everyone = list(db.execute(queries.blocked_names()
                                    .order_by(Submission.domain)).scalars())
     domains = everyone[start:start + PAGE_SIZE]
     latest = compliance.latest_results(db, domains)

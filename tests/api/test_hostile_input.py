@@ -17,14 +17,15 @@ from sqlalchemy import func, select
 
 from api.app import create_app
 from api.runtime import Runtime
-from blocklist import users, workflow
+from blocklist import workflow
 from blocklist.models import AuditEvent, Isp, Submission, User
 from blocklist.names import NamePolicy
 from tests.api.conftest import bearer
 from tests.blocklist.helpers import submission
+from tests.support.web import give_passwords
+from tests.support.web import login as web_login
 
 HUGE = "99999999999999999999"  # beyond every backend's INTEGER (and int64): OverflowError on SQLite
-PASSWORD = "correct horse battery"
 CHARS = {"NUL": "\x00", "ESC": "\x1b", "CR": "\r", "LF": "\n", "RLO": "\u202e"}
 
 
@@ -84,17 +85,13 @@ def test_api_ids_and_searches_are_4xx_with_a_reason(raw: TestClient, tokens: dic
 
 @pytest.fixture
 def staff(rt: Runtime, people: dict[str, User]) -> dict[str, User]:
-    with rt.database.transaction() as s:
-        for name in ("officer", "magistrate", "auditor", "admin"):
-            users.set_password(s, actor="test", user=users.get_user(s, name), password=PASSWORD)
+    give_passwords(rt, "officer", "magistrate", "auditor", "admin")
     return people
 
 
 def login(client: TestClient, username: str) -> str:
     """Log in through the form; returns a CSRF token of the new session."""
-    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
-    assert token
-    client.post("/login", data={"username": username, "password": PASSWORD, "csrf": token.group(1)})
+    web_login(client, username)
     home = client.get({"officer": "/officer", "magistrate": "/magistrate", "admin": "/admin"}.get(username, "/auditor"))
     assert home.status_code == 200, home.text[:300]
     found = re.search(r'name="csrf" value="([^"]+)"', home.text)

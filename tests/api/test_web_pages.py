@@ -27,8 +27,8 @@ from blocklist.jobs import JobContext
 from blocklist.models import AuditEvent, Submission, User
 from blocklist.settings import Settings
 from requisitions import jobs
+from tests.support.web import PASSWORD, csrf, login
 
-PASSWORD = "correct horse battery"
 CASE = {"legal_basis": "art39bis", "case_number": "FCCU-9", "evidence_ref": "EVD-9", "verified_on": "2026-11-27",
         "scope": "domain_and_subdomains"}
 PAGES = ("/officer", "/magistrate", "/auditor", "/requisitions", "/compliance", "/admin")
@@ -62,19 +62,6 @@ def staff(web_rt: Runtime, people: dict[str, User]) -> dict[str, User]:
         users.get_user(s, "officer").language = "nl"
         isps.add_isp(s, actor="test", name="ISP One", email="noc@isp-one.example", language="fr")
     return people
-
-
-def csrf(html: str) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert match, html[:500]
-    return match.group(1)
-
-
-def login(client: TestClient, username: str, password: str = PASSWORD) -> httpx.Response:
-    token = csrf(client.get("/login").text)
-    response: httpx.Response = client.post("/login", data={"username": username, "password": password,
-                                                           "csrf": token}, follow_redirects=True)
-    return response
 
 
 def session_data(client: TestClient) -> dict[str, object]:

@@ -26,8 +26,8 @@ from blocklist.models import AuditEvent, User, utcnow
 from blocklist.settings import Settings
 from tests.support.ci import missing
 from tests.support.server import live_server
+from tests.support.web import PASSWORD, csrf, give_passwords, login
 
-PASSWORD = "correct horse battery"
 STRANGER = ("198.51.100.7", 40000)  # TEST-NET-2
 MAGISTRATE_DESK = ("192.0.2.10", 50000)  # TEST-NET-1
 HEADERS = ("content-security-policy", "x-frame-options", "x-content-type-options", "referrer-policy", "cache-control")
@@ -36,9 +36,7 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "api" / "web" / "templates"
 
 @pytest.fixture
 def staff(rt: Runtime, people: dict[str, User]) -> dict[str, User]:
-    with rt.database.transaction() as s:
-        for name in ("officer", "magistrate", "auditor", "admin"):
-            users.set_password(s, actor="test", user=users.get_user(s, name), password=PASSWORD)
+    give_passwords(rt, "officer", "magistrate", "auditor", "admin")
     return people
 
 
@@ -47,17 +45,6 @@ def browser(rt: Runtime, source: tuple[str, int] = ("testclient", 50000), **kwar
     return TestClient(create_app(rt), client=source, **kwargs)
 
 
-def csrf(html: str) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert match, html[:300]
-    return match.group(1)
-
-
-def login(client: TestClient, username: str, password: str = PASSWORD) -> httpx.Response:
-    token = csrf(client.get("/login").text)
-    response: httpx.Response = client.post("/login", data={"username": username, "password": password,
-                                                           "csrf": token}, follow_redirects=True)
-    return response
 
 
 def audit_count(rt: Runtime) -> int:

@@ -1,0 +1,24 @@
+"""One query per recurring question, so that "what is blocked" and "who must comply" are answered one way."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy.orm import Session
+
+from blocklist.models import Isp, Submission
+
+
+def is_blocked() -> ColumnElement[bool]:
+    """The condition of a submission whose name is blocked now (approved, not lifted)."""
+    return Submission.status == "approved"
+
+
+def blocked_names() -> Select[str]:
+    """The blocked names (A-labels), as a query to run or to use as a sub-query."""
+    return select(Submission.domain).where(is_blocked())
+
+
+def active_isps(session: Session, *, order_by_name: bool = False) -> list[Isp]:
+    """Every active ISP (the ones that receive requisitions and must block), by id or by name."""
+    query = select(Isp).where(Isp.active.is_(True)).order_by(Isp.name if order_by_name else Isp.id)
+    return list(session.execute(query).scalars())

@@ -1,0 +1,35 @@
+"""Shared helpers of the web page tests: staff passwords, the CSRF token of a form, logging in."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from fastapi.testclient import TestClient
+
+from api.runtime import Runtime
+from blocklist import users
+
+PASSWORD = "correct horse battery"
+
+
+def give_passwords(rt: Runtime, *names: str) -> None:
+    """Set PASSWORD on these accounts (the operator on the server does it)."""
+    with rt.database.transaction() as s:
+        for name in names:
+            users.set_password(s, actor="test", user=users.get_user(s, name), password=PASSWORD)
+
+
+def csrf(html: str) -> str:
+    """The CSRF token of the first form of a page."""
+    match = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert match, html[:500]
+    return match.group(1)
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD) -> httpx.Response:
+    """Log in through the login form; returns the page reached."""
+    token = csrf(client.get("/login").text)
+    response: httpx.Response = client.post("/login", data={"username": username, "password": password,
+                                                           "csrf": token}, follow_redirects=True)
+    return response
