@@ -55,7 +55,6 @@ from blocklist.names import ancestors
 from blocklist.vocab import LANGUAGE_NAMES, LANGUAGES, LEGAL_BASIS_TITLES
 
 log = logging.getLogger("api.stoppage")
-LANGS = LANGUAGES  # French, Dutch, German, English: the order of the switcher (blocklist/vocab.py)
 TEXT = {
     "fr": {"title": "Site bloqué", "lead": "Votre navigateur vous a conduit vers un site dont l'accès est bloqué en "
            "Belgique en raison de son contenu : du matériel d'abus sexuels d'enfants.",
@@ -117,7 +116,7 @@ def choose_language(query: str, accept_language: str) -> str:
     """?lang= first, then the most preferred supported language of Accept-Language (q-values), else French."""
     for part in query.split("&"):
         key, _, value = part.partition("=")
-        if key == "lang" and value in LANGS:
+        if key == "lang" and value in LANGUAGES:
             return value
     best, best_q = "fr", 0.0
     for position, item in enumerate(accept_language.split(",")[:20]):
@@ -132,7 +131,7 @@ def choose_language(query: str, accept_language: str) -> str:
                     q = 0.0
         code = code.lower()[:2]
         # Earlier entries win ties (a tiny penalty by position keeps the header's order).
-        if code in LANGS and q > 0 and q - position * 1e-6 > best_q:
+        if code in LANGUAGES and q > 0 and q - position * 1e-6 > best_q:
             best, best_q = code, q - position * 1e-6
     return best
 
@@ -160,13 +159,13 @@ def render(lang: str, domain: str | None, basis: str | None, phone: str) -> byte
     return _STOP.render(lang=lang, t=TEXT[lang], domain=domain, basis=basis_text, phone=phone).encode()
 
 
-@functools.lru_cache(maxsize=len(LANGS) * 2)
+@functools.lru_cache(maxsize=len(LANGUAGES) * 2)
 def render_appeal(lang: str, phone: str) -> bytes:
     """The placeholder of the appeal form (the form itself comes with its own issue): the phone meanwhile."""
     return _APPEAL.render(lang=lang, t=TEXT[lang], phone=phone).encode()
 
 
-@functools.lru_cache(maxsize=len(LANGS))
+@functools.lru_cache(maxsize=len(LANGUAGES))
 def render_limited(lang: str) -> bytes:
     """The answer to a source whose budget of unlisted names is spent: the same whatever name it asked about."""
     title, message = LIMITED[lang]

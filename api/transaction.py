@@ -221,15 +221,9 @@ class TransactionMiddleware:
         headers = start.get("headers", [])
         if any(k.lower() == b"idempotent-replayed" for k, _ in headers) or tx.failed or status >= 500:
             await anyio.to_thread.run_sync(tx.rollback)
-            if tx.keyed and status == 409:
-                # A twin with the same key may have committed while this one worked (PostgreSQL waits on the
-                # unique index, then refuses as a duplicate): answer as the twin did.
-                twin = await anyio.to_thread.run_sync(self._twin_answer, tx)
-                if twin is not None:
-                    await _reply(send, *twin, replayed=True)
-                    return
-            for message in messages:
-                await send(message)
+            if not (status == 409 and await self._replay_twin(send, tx)):
+                for message in messages:
+                    await send(message)
             return
         answer = None
         if tx.keyed and status < 400:
@@ -238,19 +232,22 @@ class TransactionMiddleware:
             answer = (status, content_type, b"".join(m.get("body", b"") for m in messages
                                                       if m["type"] == "http.response.body"))
         problem = await _commit(tx, answer)
-        if problem is _CONFLICT:
-            # The same key was committed by a parallel twin while this one worked: its answer wins.
-            twin = await anyio.to_thread.run_sync(self._twin_answer, tx)
-            problem = twin or _error(409, "Conflict", "a parallel request with this Idempotency-Key was answered "
-                                     "first; retry to get its answer")
-            if twin is not None:
-                await _reply(send, *twin, replayed=True)
-                return
-        if problem is not None:
+        if problem is None:
+            for message in messages:
+                await send(message)
+        elif not (problem[0] == 409 and await self._replay_twin(send, tx)):
             await _reply(send, *problem)
-            return
-        for message in messages:
-            await send(message)
+
+    async def _replay_twin(self, send: Send, tx: RequestTransaction) -> bool:
+        """A parallel twin with the same key may have committed while this one worked (PostgreSQL waits on the
+        unique index, then refuses this one as a duplicate or a key conflict): if so, answer as the twin did."""
+        if not tx.keyed:
+            return False
+        twin = await anyio.to_thread.run_sync(self._twin_answer, tx)
+        if twin is None:
+            return False
+        await _reply(send, *twin, replayed=True)
+        return True
 
     def _twin_answer(self, tx: RequestTransaction) -> tuple[int, str, bytes] | None:
         with self.runtime.database.reading() as session:
@@ -264,9 +261,6 @@ class _Abandoned(Exception):
     """The commit failed after the application answered: an error was sent instead of its response."""
 
 
-_CONFLICT = (409, "application/json", b"conflict")
-
-
 async def _commit(tx: RequestTransaction, answer: tuple[int, str, bytes] | None) -> tuple[int, str, bytes] | None:
     """Commit in a worker thread; None on success, otherwise the error response to send instead."""
     from api.errors import unavailable_answer
@@ -275,10 +269,9 @@ async def _commit(tx: RequestTransaction, answer: tuple[int, str, bytes] | None)
         await anyio.to_thread.run_sync(tx.commit, answer)
     except IntegrityError:
         await anyio.to_thread.run_sync(tx.rollback)
-        if answer is not None:
-            return _CONFLICT
-        log.exception("commit refused by the database")
-        return _error(409, "Conflict", "the change conflicts with another one; nothing was written, retry")
+        log.warning("commit refused by the database (a parallel change)", exc_info=True)
+        return _error(409, "Conflict", "the change conflicts with another one made at the same time; nothing was "
+                      "written, retry")
     except Exception as exc:
         await anyio.to_thread.run_sync(tx.rollback)
         busy = unavailable_answer(exc)

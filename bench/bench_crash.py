@@ -11,7 +11,6 @@ stuck keys (a retry still answered 409 "being processed"), 500s. Prints figures;
 
 from __future__ import annotations
 
-import asyncio
 import os
 import random
 import sys
@@ -20,46 +19,25 @@ import uuid
 from collections import Counter
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import httpx
 from sqlalchemy import create_engine, text
 
 from api.runtime import Runtime, upgrade_database
 from blocklist import users
 from blocklist.settings import Settings
 from tests.support import postgres
+from tests.support.crash import Request, case, fire
 from tests.support.ports import free_port
 from tests.support.server import ServerProcess
 
 STORM = 200
 
 
-def case(name: str) -> dict[str, Any]:
-    return {"domain": name, "legal_basis": "art39bis", "case_number": "BENCH/1", "evidence_ref": "EV-bench",
-            "verified_on": "2026-11-30"}
-
-
-async def fire(base: str, requests: list[tuple[str, str]], token: str, kill: ServerProcess | None = None,
-               after: float = 0.0) -> dict[int, tuple[int, str]]:
-    answers: dict[int, tuple[int, str]] = {}
-    limits = httpx.Limits(max_connections=len(requests) or 1, max_keepalive_connections=0)
-    async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
-        async def one(i: int, name: str, key: str) -> None:
-            try:
-                r = await client.post("/api/v1/submissions", json=case(name),
-                                      headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key})
-                answers[i] = (r.status_code, r.text)
-            except httpx.HTTPError:
-                pass
-        tasks = [asyncio.create_task(one(i, n, k)) for i, (n, k) in enumerate(requests)]
-        if kill is not None:
-            await asyncio.sleep(after)
-            kill.kill()
-        await asyncio.gather(*tasks)
-    return answers
+def requests_for(names: list[tuple[str, str]], token: str) -> list[Request]:
+    return [("/api/v1/submissions", case(name, "BENCH/1"), {"Authorization": f"Bearer {token}", "Idempotency-Key": key})
+            for name, key in names]
 
 
 def run(url: str, data_dir: Path, rounds: int) -> dict[str, int]:
@@ -74,25 +52,25 @@ def run(url: str, data_dir: Path, rounds: int) -> dict[str, int]:
     rng = random.Random(7)
     server.start()
     storm = [(f"s{i}.storm.bench.test", str(uuid.uuid4())) for i in range(STORM)]
-    answers = asyncio.run(fire(server.base, storm, token))
-    figures["storm_500"] = sum(1 for s, _ in answers.values() if s >= 500)
+    answers = fire(server.base, requests_for(storm, token))
+    figures["storm_500"] = sum(1 for s, _, _ in answers.values() if s >= 500)
     figures["storm_unanswered"] = STORM - len(answers)
     acknowledged: dict[str, int] = {}
     for r in range(rounds):
         batch = [(f"n{i}.r{r}.bench.test", str(uuid.uuid4())) for i in range(STORM)]
-        first = asyncio.run(fire(server.base, batch, token, kill=server, after=rng.uniform(0.05, 1.5)))
+        first = fire(server.base, requests_for(batch, token), kill=server, after=rng.uniform(0.05, 1.5))
         server.start()
         figures["killed_unanswered"] += STORM - len(first)
-        figures["500"] += sum(1 for s, _ in first.values() if s >= 500)
-        for i, (status, body) in first.items():
+        figures["500"] += sum(1 for s, _, _ in first.values() if s >= 500)
+        for i, (status, body, _) in first.items():
             if status == 201:
                 acknowledged[batch[i][0]] = int(body.split('"id":')[1].split(",")[0])
         missing = [i for i in range(STORM) if i not in first]
         for _attempt in range(3):
-            again = asyncio.run(fire(server.base, [batch[i] for i in missing], token))
+            again = fire(server.base, requests_for([batch[i] for i in missing], token))
             still = []
             for j, i in enumerate(missing):
-                status, body = again.get(j, (0, ""))
+                status, body, _ = again.get(j, (0, "", False))
                 if status == 201:
                     acknowledged[batch[i][0]] = int(body.split('"id":')[1].split(",")[0])
                 elif status == 409 and "being processed" in body:

@@ -144,13 +144,23 @@ def confirm(session: Session, *, actor: User | str, user: User) -> User:
     if not is_operator(actor):
         assert isinstance(actor, User)
         require_role(actor, "admin", action="confirm accounts")
-        if actor.id == user.id:
-            raise Forbidden("no one confirms their own account")
-        if actor_label(actor) == user.credentialed_by:
-            raise Forbidden(f"{actor.username!r} made this change to {user.username!r} and cannot also confirm it: "
-                            "another administrator (or the operator on the server) must")
+        refusal = second_person_refusal(actor, user)
+        if refusal is not None:
+            raise Forbidden(refusal)
     _confirmed(session, actor=actor, user=user)
     return user
+
+
+def second_person_refusal(actor: User, user: User) -> str | None:
+    """Why `actor` is not the second person who may confirm `user`'s pending change, or None if they are.
+
+    The pages ask it too, to offer the confirm button only to someone the rule admits."""
+    if actor.id == user.id:
+        return "no one confirms their own account"
+    if actor_label(actor) == user.credentialed_by:
+        return (f"{actor.username!r} made this change to {user.username!r} and cannot also confirm it: "
+                "another administrator (or the operator on the server) must")
+    return None
 
 
 def start_enrolment(session: Session, *, actor: User | str, user: User) -> str:

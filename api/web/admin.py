@@ -20,11 +20,11 @@ admin = needs(permissions.MANAGE)
 
 
 def _home(request: Request, db: Session, user: User, status_code: int = 200, **context: Any) -> HTMLResponse:
-    response = page(request, "admin.html", user, status_code=status_code, accounts=users.list_users(db),
-                    providers=isps.list_isps(db), **{"user_form": {}, "isp_form": {}, "secret": None, **context})
-    # A token or credential is shown in this answer only: it never goes into the session cookie or a cache.
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    accounts = users.list_users(db)
+    confirmable = {a.id for a in accounts if a.confirmed_at is None and users.second_person_refusal(user, a) is None}
+    # A credential shown here is in this answer only (never in the cookie; api/security_headers.py: no-store).
+    return page(request, "admin.html", user, status_code=status_code, accounts=accounts, confirmable=confirmable,
+                providers=isps.list_isps(db), **{"user_form": {}, "isp_form": {}, "secret": None, **context})
 
 
 def _action(action: str, allowed: tuple[str, ...]) -> str:

@@ -16,9 +16,10 @@ from blocklist import users
 router = APIRouter(include_in_schema=False)
 
 
-def _no_store(response: HTMLResponse) -> HTMLResponse:
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"  # the code is in the URL: never pass it on
+def _private(response: HTMLResponse) -> HTMLResponse:
+    # Cache-Control: no-store comes with every staff page (api/security_headers.py); the code is in the URL,
+    # so this page also never passes its address on.
+    response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
 
@@ -26,7 +27,7 @@ def _no_store(response: HTMLResponse) -> HTMLResponse:
 def enrol_form(request: Request, code: str, db: Session = Depends(session)) -> HTMLResponse:
     """The form, if the link is open (401 page otherwise)."""
     row = users.enrolment(db, code[:100])
-    return _no_store(page(request, "enrol.html", None, code=code, username=row.user.username))
+    return _private(page(request, "enrol.html", None, code=code, username=row.user.username))
 
 
 @router.post("/enrol/{code}", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
@@ -38,6 +39,6 @@ def enrol(request: Request, code: str, password: str = Form(max_length=200),
     with attempt(db) as outcome:
         _, token = users.enrol(db, code=code[:100], password=password)
     if outcome.error:
-        return _no_store(page(request, "enrol.html", None, status_code=outcome.error.status, code=code,
+        return _private(page(request, "enrol.html", None, status_code=outcome.error.status, code=code,
                               username=username, error=outcome.error.message))
-    return _no_store(page(request, "enrol.html", None, token=token))
+    return _private(page(request, "enrol.html", None, token=token))

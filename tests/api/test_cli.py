@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from api.cli import main
 from blocklist.settings import Settings
+from tests.support.insider import rehash_chain
 
 
 def run(settings: Settings, *args: str) -> Result:
@@ -190,7 +191,6 @@ def test_audit_checkpoint_refuses_a_broken_chain(settings: Settings, tmp_path: P
 
 
 def _rehash_all(settings: Settings, *statements: str) -> None:
-    from blocklist import audit
     from blocklist.db import make_engine
 
     _insider(settings, *statements)
@@ -198,15 +198,7 @@ def _rehash_all(settings: Settings, *statements: str) -> None:
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(text("SET session_replication_role = replica"))
-        rows = conn.execute(text("SELECT id, at, actor, action, object_type, object_id, domain, order_id, details "
-                                 "FROM audit_events ORDER BY id")).mappings().all()
-        prev = audit.GENESIS
-        for row in rows:
-            digest = audit.event_hash(seq=row["id"], **{k: v for k, v in row.items() if k != "id"}, prev_hash=prev)
-            conn.execute(text("UPDATE audit_events SET prev_hash = :p, hash = :h WHERE id = :i"),
-                         {"p": prev, "h": digest, "i": row["id"]})
-            prev = digest
-        conn.execute(text("UPDATE audit_head SET last_hash = :h"), {"h": prev})
+        rehash_chain(conn)
     engine.dispose()
 
 

@@ -9,7 +9,7 @@ Rounds: CRASH_ROUNDS_SQLITE (20) and CRASH_ROUNDS_POSTGRESQL (10).
 
 from __future__ import annotations
 
-import asyncio
+import json
 import os
 import random
 import uuid
@@ -17,7 +17,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -28,6 +27,7 @@ from isp_feed import jobs as feed_jobs
 from isp_feed.models import FeedVersionRow
 from requisitions import jobs as requisition_jobs
 from requisitions.models import Requisition
+from tests.support.crash import Request, case, fire
 from tests.support.factories import confirmed_token
 from tests.support.ports import free_port
 from tests.support.server import ServerProcess
@@ -41,47 +41,24 @@ def _rounds(backend: str) -> int:
     return int(os.environ.get(f"CRASH_ROUNDS_{backend.upper()}", {"sqlite": 20, "postgresql": 10}[backend]))
 
 
-def _case(name: str) -> dict[str, Any]:
-    return {"domain": name, "legal_basis": "art39bis", "case_number": "CRASH/2026/1",
-            "evidence_ref": "EV-crash", "verified_on": "2026-11-30"}
+def _json(answers: dict[int, tuple[int, str, bool]]) -> dict[int, Answer]:
+    return {i: (status, json.loads(text), replayed) for i, (status, text, replayed) in answers.items()}
 
 
-async def _fire(server: ServerProcess, requests: list[tuple[str, dict[str, Any], dict[str, str]]],
-                kill_after: float | None) -> dict[int, Answer]:
-    """Send every request at once; optionally SIGKILL the server after `kill_after` seconds."""
-    answers: dict[int, Answer] = {}
-    limits = httpx.Limits(max_connections=len(requests), max_keepalive_connections=0)
-    async with httpx.AsyncClient(base_url=server.base, timeout=60, limits=limits) as client:
-
-        async def one(i: int, path: str, body: dict[str, Any], headers: dict[str, str]) -> None:
-            try:
-                response = await client.post(path, json=body, headers=headers)
-            except httpx.HTTPError:
-                return  # unanswered: the client will retry it with its key
-            answers[i] = (response.status_code, response.json(), response.headers.get("idempotent-replayed") == "true")
-
-        tasks = [asyncio.create_task(one(i, *r)) for i, r in enumerate(requests)]
-        if kill_after is not None:
-            await asyncio.sleep(kill_after)
-            server.kill()
-        await asyncio.gather(*tasks)
-    return answers
-
-
-def _crash_and_retry(server: ServerProcess, requests: list[tuple[str, dict[str, Any], dict[str, str]]],
+def _crash_and_retry(server: ServerProcess, requests: list[Request],
                      rng: random.Random, ok: int) -> tuple[dict[int, Answer], dict[int, Answer], int]:
     """One kill: (answers before the kill, answers to the retries, how many went unanswered)."""
-    before = asyncio.run(_fire(server, requests, kill_after=rng.uniform(0.05, 1.5)))
+    before = _json(fire(server.base, requests, kill=server, after=rng.uniform(0.05, 1.5)))
     server.start()
     missing = [i for i in range(len(requests)) if i not in before]
-    retried = asyncio.run(_fire(server, [requests[i] for i in missing], kill_after=None))
+    retried = _json(fire(server.base, [requests[i] for i in missing]))
     retried = {missing[j]: answer for j, answer in retried.items()}
     for i, (status, body, _) in {**before, **retried}.items():
         assert status == ok, f"request {i}: {status} {body}"
     assert len(retried) == len(missing), "a retry went unanswered on a running server"
     # A request answered before the kill, sent again, gets the same answer back (replayed, not redone).
     sample = rng.sample(sorted(before), min(5, len(before)))
-    again = asyncio.run(_fire(server, [requests[i] for i in sample], kill_after=None))
+    again = _json(fire(server.base, [requests[i] for i in sample]))
     for j, i in enumerate(sample):
         assert again[j][0] == before[i][0] and again[j][1] == before[i][1] and again[j][2], (before[i], again[j])
     return before, retried, len(missing)
@@ -109,7 +86,7 @@ def test_kill_9_loses_nothing_acknowledged(rt: Runtime, db_url: str, tmp_path: P
     try:
         for round_no in range(_rounds(backend)):
             names = [f"n{i}.round{round_no}.crash.test" for i in range(SUBMISSIONS)]
-            submits = [("/api/v1/submissions", _case(n), {**officer, "Idempotency-Key": str(uuid.uuid4())})
+            submits = [("/api/v1/submissions", case(n), {**officer, "Idempotency-Key": str(uuid.uuid4())})
                        for n in names]
             before, retried, lost = _crash_and_retry(server, submits, rng, ok=201)
             unanswered += lost

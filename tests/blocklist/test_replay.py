@@ -13,6 +13,7 @@ from blocklist.names import NamePolicy
 from blocklist.replay import TRANSITIONS
 from tests.blocklist.helpers import submission
 from tests.blocklist.test_audit import attacker
+from tests.support.insider import rehash_chain
 
 POLICY = NamePolicy.build()
 
@@ -116,15 +117,7 @@ def test_chains_without_the_order_column_still_replay(database: Database, cases:
     # Events written before core_0002 carry their order only in the details; replay reads it from there.
     with attacker(database) as conn:
         conn.execute(text("UPDATE audit_events SET order_id = NULL"))
-        rows = conn.execute(text("SELECT id, at, actor, action, object_type, object_id, domain, order_id, details "
-                                 "FROM audit_events ORDER BY id")).mappings().all()
-        prev = audit.GENESIS
-        for row in rows:
-            digest = audit.event_hash(seq=row["id"], **{k: v for k, v in row.items() if k != "id"}, prev_hash=prev)
-            conn.execute(text("UPDATE audit_events SET prev_hash = :p, hash = :h WHERE id = :i"),
-                         {"p": prev, "h": digest, "i": row["id"]})
-            prev = digest
-        conn.execute(text("UPDATE audit_head SET last_hash = :h"), {"h": prev})
+        rehash_chain(conn)
     assert _verify(database).intact
 
 

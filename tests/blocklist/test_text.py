@@ -115,7 +115,7 @@ def test_reasons_are_checked_by_every_decision(database: Database, people: dict[
         lambda s: workflow.withdraw(s, actor=people["officer"], submission_id=pending, reason=reason),
         lambda s: workflow.lift(s, actor=people["magistrate"], domain="blocked.test", reason=reason),
         lambda s: workflow.renew(s, actor=people["magistrate"], domain="blocked.test", reason=reason),
-        lambda s: workflow.create_override(s, actor=people["magistrate"], domain="google.com", reason=reason),
+        lambda s: workflow.create_override(s, actor=people["magistrate"], domain="pending.test", reason=reason),
     ]
     for attempt in attempts:
         with database.transaction() as s, pytest.raises(InvalidInput) as refused:
