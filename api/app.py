@@ -7,11 +7,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Security
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from api import errors, scheduler, stoppage, web
+from api.deps import BEARER
 from api.routes import router as api_router
 from api.routes.feed import router as feed_router
 from api.runtime import Runtime
@@ -43,6 +44,9 @@ def create_app(rt: Runtime) -> FastAPI:
         finally:
             if running is not None:
                 running.shutdown(wait=False)
+            # The feed requests logged since the last batch (a database already gone: the flush logged it).
+            with suppress(Exception):
+                rt.job_context.fetch_log.flush(rt.database)
 
     app = FastAPI(title="Belgian domain blocking", version="0.1.0", lifespan=lifespan,
                   description="Submissions, four-eyes decisions, requisitions, signed ISP feed, DNS verification.")
@@ -54,7 +58,7 @@ def create_app(rt: Runtime) -> FastAPI:
         return {"status": "ok"}
 
     app.include_router(api_router)
-    app.include_router(feed_router)
+    app.include_router(feed_router, dependencies=[Security(BEARER)])  # the ISP's credential, for the schema
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=str(Path(web.__file__).parent / "static")), name="static")
     # Outermost last: the stop page answers before anything else; sessions are innermost.

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from api.runtime import Runtime
-from blocklist import audit, isps, users
+from blocklist import audit, isps, partners, users
 from blocklist.errors import BlocklistError
 from blocklist.settings import Settings
 from blocklist.vocab import ISP_POLICIES, LANGUAGES, ROLES, SCOPES
@@ -239,6 +239,61 @@ def isp_list(rt: Runtime) -> None:
             resolvers = ",".join(f"{r.address}:{r.port}" for r in row.resolvers) or "-"
             state = "active" if row.active else "inactive"
             click.echo(f"{row.id}\t{row.name}\t{row.email}\t{row.language}\t{row.policy}\t{resolvers}\t{state}")
+
+
+@main.group()
+def partner() -> None:
+    """Partner hotlines that forward reports (e.g. the national INHOPE member)."""
+
+
+@partner.command("add")
+@click.argument("name")
+@click.pass_obj
+@refusals_exit_2
+def partner_add(rt: Runtime, name: str) -> None:
+    """Register a partner hotline; its credential (for POST /api/v1/reports) is printed on the last line."""
+    rt.ensure_schema()
+    with rt.database.transaction() as session:
+        created, token = partners.add_partner(session, actor=CLI_ACTOR, name=name)
+        click.echo(f"registered partner {created.name!r} (id {created.id}); credential (shown once):")
+    click.echo(token)
+
+
+@partner.command("enable")
+@click.argument("name")
+@click.pass_obj
+@refusals_exit_2
+def partner_enable(rt: Runtime, name: str) -> None:
+    """Let a partner send reports again."""
+    rt.ensure_schema()
+    with rt.database.transaction() as session:
+        partners.set_active(session, actor=CLI_ACTOR, partner=partners.get_partner(session, name), active=True)
+    click.echo(f"partner {name!r} enabled")
+
+
+@partner.command("disable")
+@click.argument("name")
+@click.pass_obj
+@refusals_exit_2
+def partner_disable(rt: Runtime, name: str) -> None:
+    """Stop a partner's credential (its reports stay)."""
+    rt.ensure_schema()
+    with rt.database.transaction() as session:
+        partners.set_active(session, actor=CLI_ACTOR, partner=partners.get_partner(session, name), active=False)
+    click.echo(f"partner {name!r} disabled")
+
+
+@partner.command("list")
+@click.pass_obj
+def partner_list(rt: Runtime) -> None:
+    """List every partner with its credential's prefix and state."""
+    rt.ensure_schema()
+    with rt.database.reading() as session:
+        rows = partners.list_partners(session)
+        if not rows:
+            click.echo("no partner registered")
+        for row in rows:
+            click.echo(f"{row.id}\t{row.name}\t{row.token_prefix}...\t{'active' if row.active else 'inactive'}")
 
 
 @main.group()

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPBearer
 from sqlalchemy.orm import Session
 
 from api import transaction
 from api.runtime import Runtime
-from blocklist import isps, users
+from blocklist import isps, partners, users
 from blocklist.errors import Forbidden, Unauthenticated
-from blocklist.models import Isp, User
+from blocklist.models import Isp, Partner, User
 from blocklist.permissions import Permission, require
 
 
@@ -21,12 +22,9 @@ def runtime(request: Request) -> Runtime:
     return rt
 
 
-# GET requests under these paths write (the feed's fetch log): they get a write transaction like any POST.
-WRITING_GETS = ("/feed/",)
-
-
 def _reads_only(request: Request) -> bool:
-    return request.method in ("GET", "HEAD") and not request.url.path.startswith(WRITING_GETS)
+    # The feed's GETs read only too: their fetch log is written in batches (isp_feed.serving.FetchLog).
+    return request.method in ("GET", "HEAD")
 
 
 async def session(request: Request, rt: Runtime = Depends(runtime)) -> AsyncIterator[Session]:
@@ -42,6 +40,14 @@ async def session(request: Request, rt: Runtime = Depends(runtime)) -> AsyncIter
                 yield reader
         return
     yield await transaction.current(request.scope).session()
+
+
+# The credential every JSON route and the feed take, declared for the OpenAPI schema (`bearer`): a user's API token,
+# an ISP's feed credential or a probe's credential. It only documents the header and never refuses: `bearer_token`
+# reads it, and the route's own dependency decides whose it is (401 or 403, api/errors.py).
+BEARER = HTTPBearer(scheme_name="bearer", auto_error=False,
+                    description="A user's API token, an ISP's feed credential or a probe's credential, as each "
+                                "route says")
 
 
 def bearer_token(request: Request) -> str:
@@ -78,3 +84,12 @@ def current_isp(request: Request, db: Session = Depends(session)) -> Isp:
         raise Forbidden(f"ISP {isp.name!r} is disabled")
     transaction.bind_principal(request.scope, db, f"isp:{isp.id}")
     return isp
+
+
+def current_partner(request: Request, db: Session = Depends(session)) -> Partner:
+    """The active partner hotline behind a partner credential (401 without, 403 when the partner is disabled)."""
+    partner = partners.partner_by_token(db, bearer_token(request))
+    if not partner.active:
+        raise Forbidden(f"partner {partner.name!r} is disabled")
+    transaction.bind_principal(request.scope, db, f"partner:{partner.id}")
+    return partner

@@ -32,6 +32,8 @@ def scheduled_jobs() -> list[ScheduledJob]:
     """The one explicit list of periodic jobs (packages expose plain functions; only api knows them all)."""
     return [
         ScheduledJob("feed.publish", feed_jobs.publish_feed, every_seconds=2),
+        ScheduledJob("feed.fetch_log", feed_jobs.flush_fetch_log, every_seconds=5),
+        ScheduledJob("feed.reconcile", feed_jobs.reconcile_feed, every_seconds=3600),
         ScheduledJob("feed.verify", feed_jobs.verify_when_due, every_seconds=60),
         ScheduledJob("audit.checkpoint", feed_jobs.checkpoint_audit, every_seconds=60),
         ScheduledJob("requisitions.issue", requisitions_jobs.issue_pending, every_seconds=5),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import datetime as dt
+import json
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -10,11 +12,15 @@ from annotated_types import GroupedMetadata, MaxLen
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, ValidationInfo
 from pydantic_core import PydanticCustomError
 
+from blocklist.audit import ChainStatus
 from blocklist.errors import InvalidInput
-from blocklist.models import AuditEvent, Submission, User
+from blocklist.models import AuditEvent, Isp, Submission, User
 from blocklist.text import MAX_ID, clean_text
-from blocklist.vocab import Role, Scope
+from blocklist.vocab import IspPolicy, Language, LegalBasis, Role, Scope, Status
+from blocklist.workflow import BulkResult
 from isp_feed.models import VerificationResult
+from requisitions import service as requisitions
+from requisitions.models import Requisition
 
 # What clean_text accepts, for the OpenAPI schema only (its own check gives the 422 its reason): no control
 # character (C0 but LF, DEL, C1), line or paragraph separator, or text-direction control; a paragraph keeps LF
@@ -175,43 +181,530 @@ class NamesIn(BaseModel):
     scope: Scope = "domain_and_subdomains"
 
 
-def submission_out(sub: Submission, usernames: dict[int, str] | None = None) -> dict[str, Any]:
-    """A submission as the API shows it."""
-    names = usernames or {}
-    return {
-        "id": sub.id, "domain": sub.domain, "unicode": sub.unicode, "typed": sub.typed, "scope": sub.scope,
-        "flags": sub.flag_list, "legal_basis": sub.legal_basis, "case_number": sub.case_number,
-        "evidence_ref": sub.evidence_ref, "verified_on": sub.verified_on,
-        "court_order": ({"court": sub.court, "date": sub.court_date, "reference": sub.court_reference}
-                        if sub.legal_basis == "court_order" else None),
-        "note": sub.note, "status": sub.status,
-        "submitted_by": names.get(sub.submitted_by, sub.submitted_by), "submitted_at": sub.submitted_at,
-        "decided_by": names.get(sub.decided_by, sub.decided_by) if sub.decided_by else None,
-        "decided_at": sub.decided_at, "decision_reason": sub.decision_reason, "order_id": sub.order_id,
-        "review_due": sub.review_due, "lifted_at": sub.lifted_at, "lift_reason": sub.lift_reason,
-    }
+# Answers. Each route declares one as its `response_model`, so that the OpenAPI schema documents what it returns
+# (and schemathesis checks every answer against it). Times are ISO 8601 in UTC ("...Z"), dates YYYY-MM-DD.
 
 
-def event_out(event: AuditEvent) -> dict[str, Any]:
-    """An audit event as the API shows it."""
-    import json
+class UserOut(BaseModel):
+    """An account as the API shows it (never its password hash, its tokens or its e-mail address)."""
 
-    return {"seq": event.id, "at": event.at, "actor": event.actor, "action": event.action,
-            "object_type": event.object_type, "object_id": event.object_id, "domain": event.domain,
-            "order_id": event.order_id, "details": json.loads(event.details), "hash": event.hash}
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    language: Language
+    active: bool = Field(description="A disabled account cannot log in or use its tokens")
+    created_at: dt.datetime
+    credentialed_by: str = Field(description="Who made the account, or last replaced its credential or role")
+    confirmed: bool = Field(description="Whether a second administrator confirmed that; until then the account "
+                                        "can do nothing")
+    confirmed_by: str | None = Field(description="The administrator who confirmed it")
+    confirmed_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(id=user.id, username=user.username, display_name=user.display_name, role=user.role,
+                   language=user.language, active=user.active, created_at=user.created_at,
+                   credentialed_by=user.credentialed_by, confirmed=user.confirmed_at is not None,
+                   confirmed_by=user.confirmed_by, confirmed_at=user.confirmed_at)
 
 
-def check_out(result: VerificationResult, isp_name: str) -> dict[str, Any]:
-    """One DNS check of a name at one ISP resolver, with its evidence, as the API shows it."""
+class IspOut(BaseModel):
+    """An ISP as the API shows it (never its feed credential)."""
 
-    return {"id": result.id, "round_id": result.round_id, "at": result.at, "isp_id": result.isp_id, "isp": isp_name,
-            "resolver": result.resolver, "verdict": result.verdict, "reason": result.reason,
-            "feed_serial": result.feed_serial, "evidence": result.evidence_data}
+    id: int
+    name: str
+    operator_id: str = Field(description="The ISP's identifier at the regulator, if any")
+    email: str = Field(description="Where its requisitions are sent")
+    language: Language = Field(description="The language of its requisitions")
+    policy: IspPolicy = Field(description="The answer it agreed to give for a blocked name")
+    active: bool = Field(description="An inactive ISP gets no requisitions and cannot pull the feed")
+    resolvers: list[str] = Field(description="Its resolvers that verification queries, each `address:port`")
+    credential_prefix: str = Field(description="The first characters of its feed credential, to tell which one "
+                                               "it holds")
+
+    @classmethod
+    def of(cls, isp: Isp) -> IspOut:
+        return cls(id=isp.id, name=isp.name, operator_id=isp.operator_id, email=isp.email, language=isp.language,
+                   policy=isp.policy, active=isp.active, resolvers=[f"{r.address}:{r.port}" for r in isp.resolvers],
+                   credential_prefix=isp.feed_token_prefix)
 
 
-def user_out(user: User) -> dict[str, Any]:
-    """An account as the API shows it (never its password hash)."""
-    return {"id": user.id, "username": user.username, "display_name": user.display_name, "role": user.role,
-            "language": user.language, "active": user.active, "created_at": user.created_at,
-            "credentialed_by": user.credentialed_by, "confirmed": user.confirmed_at is not None,
-            "confirmed_by": user.confirmed_by, "confirmed_at": user.confirmed_at}
+class IspCreatedOut(IspOut):
+    """A new ISP, with its feed credential: shown this once, never stored in clear."""
+
+    credential: str
+
+    @classmethod
+    def created(cls, isp: Isp, credential: str) -> IspCreatedOut:
+        return cls(**IspOut.of(isp).model_dump(), credential=credential)
+
+
+class CredentialOut(BaseModel):
+    """An ISP's new feed credential: shown this once, the old one no longer works."""
+
+    isp_id: int
+    credential: str
+
+
+class CourtOrderOut(BaseModel):
+    """The court decision a `court_order` submission rests on."""
+
+    court: str | None
+    date: dt.date | None
+    reference: str | None
+
+
+class SubmissionOut(BaseModel):
+    """A listed domain as the API shows it: the name, its legal record, and where its decision stands."""
+
+    id: int
+    domain: str = Field(description="The name as listed: its A-label")
+    unicode: str = Field(description="The same name in Unicode (its U-label)")
+    typed: str = Field(description="What the officer typed")
+    scope: Scope
+    flags: list[str] = Field(description="The warnings raised when the name was checked")
+    legal_basis: LegalBasis
+    case_number: str
+    evidence_ref: str = Field(description="Where the evidence of the verification is kept")
+    verified_on: dt.date = Field(description="When the officer verified the content")
+    court_order: CourtOrderOut | None = Field(description="For the legal basis `court_order` only")
+    note: str
+    status: Status
+    # Under /domains, the accounts' ids: the usernames are looked up only for the submissions' own routes.
+    submitted_by: str | int = Field(description="The submitting officer's username (its account id under "
+                                                "/domains)")
+    submitted_at: dt.datetime
+    decided_by: str | int | None = Field(description="The deciding magistrate's username (its account id under "
+                                                     "/domains)")
+    decided_at: dt.datetime | None
+    decision_reason: str | None
+    order_id: int | None = Field(description="The blocking order that approved it")
+    review_due: dt.date | None = Field(description="When the block comes up for review (renew or lift)")
+    lifted_at: dt.datetime | None
+    lift_reason: str | None
+
+    @classmethod
+    def of(cls, sub: Submission, usernames: Mapping[int, str] | None = None) -> SubmissionOut:
+        """`usernames`: account id -> username, to show who submitted and decided by name."""
+        names = usernames or {}
+        court_order = (CourtOrderOut(court=sub.court, date=sub.court_date, reference=sub.court_reference)
+                       if sub.legal_basis == "court_order" else None)
+        return cls(
+            id=sub.id, domain=sub.domain, unicode=sub.unicode, typed=sub.typed, scope=sub.scope,
+            flags=sub.flag_list, legal_basis=sub.legal_basis, case_number=sub.case_number,
+            evidence_ref=sub.evidence_ref, verified_on=sub.verified_on, court_order=court_order, note=sub.note,
+            status=sub.status, submitted_by=names.get(sub.submitted_by, sub.submitted_by),
+            submitted_at=sub.submitted_at,
+            decided_by=names.get(sub.decided_by, sub.decided_by) if sub.decided_by else None,
+            decided_at=sub.decided_at, decision_reason=sub.decision_reason, order_id=sub.order_id,
+            review_due=sub.review_due, lifted_at=sub.lifted_at, lift_reason=sub.lift_reason)
+
+
+class BulkAcceptedOut(BaseModel):
+    """A name of a bulk submission that was recorded."""
+
+    domain: str = Field(description="The name as typed")
+    accepted: Literal[True]
+    id: int = Field(description="The new submission")
+    a_label: str = Field(description="The name as listed")
+    flags: list[str] = Field(description="The warnings raised when the name was checked")
+
+
+class BulkRefusedOut(BaseModel):
+    """A name of a bulk submission that was refused (nothing was recorded for it)."""
+
+    domain: str = Field(description="The name as typed")
+    accepted: Literal[False]
+    reason: str
+
+
+class BulkOut(BaseModel):
+    """What became of each name of a bulk submission, in the order sent."""
+
+    accepted: int = Field(description="How many names were recorded")
+    refused: int = Field(description="How many names were refused")
+    results: list[BulkAcceptedOut | BulkRefusedOut]
+
+    @classmethod
+    def of(cls, results: Sequence[BulkResult]) -> BulkOut:
+        out: list[BulkAcceptedOut | BulkRefusedOut] = [
+            BulkAcceptedOut(domain=r.typed, accepted=True, id=r.submission.id, a_label=r.submission.domain,
+                            flags=r.submission.flag_list) if r.submission is not None
+            else BulkRefusedOut(domain=r.typed, accepted=False, reason=r.reason or "") for r in results]
+        accepted = sum(1 for r in out if r.accepted)
+        return cls(accepted=accepted, refused=len(out) - accepted, results=out)
+
+
+class BatchApprovedOut(BaseModel):
+    """Submissions approved together: the order that blocks them."""
+
+    order_id: int
+    approved: list[int] = Field(description="The submissions approved")
+
+
+class LiftedOut(BaseModel):
+    """A lifted block: the lifting order that takes the name out of the next feed version."""
+
+    domain: str = Field(description="The name as given in the path")
+    status: Literal["lifted"]
+    order_id: int = Field(description="The lifting order")
+
+
+class EventOut(BaseModel):
+    """One link of the hash-chained audit log."""
+
+    seq: int = Field(description="Its sequence number in the chain")
+    at: str = Field(description="When, ISO 8601 UTC text exactly as hashed")
+    actor: str = Field(description="Who: `user:<username>`, `isp:<id>`, `probe:<name>`, or a job")
+    action: str
+    object_type: str
+    object_id: str
+    domain: str | None
+    order_id: int | None
+    details: dict[str, Any] = Field(description="What the action recorded (its canonical JSON)")
+    hash: str = Field(description="SHA-256 over the previous hash and this event")
+
+    @classmethod
+    def of(cls, event: AuditEvent) -> EventOut:
+        return cls(seq=event.id, at=event.at, actor=event.actor, action=event.action, object_type=event.object_type,
+                   object_id=event.object_id, domain=event.domain, order_id=event.order_id,
+                   details=json.loads(event.details), hash=event.hash)
+
+
+class CheckOut(BaseModel):
+    """One DNS check of a name at one ISP resolver, with its evidence."""
+
+    id: int
+    round_id: int = Field(description="The verification round")
+    at: dt.datetime
+    isp_id: int
+    isp: str = Field(description="The ISP's name")
+    resolver: str
+    verdict: str = Field(description="blocked, blocked_other_way, not_blocked, domain_dead or inconclusive")
+    reason: str = Field(description="Why that verdict")
+    feed_serial: int | None = Field(description="The feed version current when it was checked")
+    evidence: dict[str, Any] = Field(description="Every question and raw answer behind the verdict")
+
+    @classmethod
+    def of(cls, result: VerificationResult, isp_name: str) -> CheckOut:
+        return cls(id=result.id, round_id=result.round_id, at=result.at, isp_id=result.isp_id, isp=isp_name,
+                   resolver=result.resolver, verdict=result.verdict, reason=result.reason,
+                   feed_serial=result.feed_serial, evidence=result.evidence_data)
+
+
+class HistoryOut(BaseModel):
+    """Everything about one name: its audit events in order, then its newest DNS checks."""
+
+    domain: str = Field(description="The name as given in the path")
+    events: list[EventOut]
+    checks: list[CheckOut] = Field(description="Newest first")
+
+
+class ChainStatusOut(BaseModel):
+    """The outcome of recomputing the whole audit chain."""
+
+    intact: bool
+    events: int = Field(description="How many events were checked")
+    head_hash: str = Field(description="The hash of the last event checked")
+    broken_at: int | None = Field(description="The first event that does not verify")
+    problem: str | None = Field(description="Why the chain is broken")
+    summary: str = Field(description="One line for operators")
+
+    @classmethod
+    def of(cls, status: ChainStatus) -> ChainStatusOut:
+        return cls(intact=status.intact, events=status.events, head_hash=status.head_hash,
+                   broken_at=status.broken_at, problem=status.problem, summary=status.describe())
+
+
+class IspComplianceOut(BaseModel):
+    """Where one ISP stands, on the newest verdict of each blocked name at its resolvers."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    isp_id: int
+    isp_name: str
+    checked: int = Field(description="Blocked names with a verdict at this ISP")
+    blocked: int = Field(description="Of those, the names every resolver blocks")
+    share_blocked: float | None = Field(description="blocked / checked; null when nothing was checked")
+    not_blocked: list[str] = Field(description="Names a resolver does not block")
+    regressions: list[str] = Field(description="Names once seen blocked, no longer")
+
+
+class ComplianceOut(BaseModel):
+    """Compliance per ISP, and an alert for each regression."""
+
+    isps: list[IspComplianceOut]
+    alerts: list[str]
+
+
+class OverrideOut(BaseModel):
+    """A magistrate's permission to submit one protected name."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    domain: str
+    reason: str
+
+
+class NameVerdictOut(BaseModel):
+    """One name checked against the name policy: accepted (with its flags) or refused (with a reason)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    typed: str = Field(description="The name as sent")
+    accepted: bool
+    a_label: str | None = Field(description="The normalised name (null when it cannot be normalised)")
+    u_label: str | None = Field(description="The normalised name in Unicode")
+    flags: list[str] = Field(description="The warnings an accepted name raises")
+    reason: str | None = Field(description="Why a refused name is refused")
+    code: str | None = Field(description="The kind of refusal, for programs")
+
+
+class IspRefOut(BaseModel):
+    """An ISP named in another answer."""
+
+    id: int
+    name: str
+
+
+class RequisitionNameOut(BaseModel):
+    """A name a requisition lists."""
+
+    a_label: str
+    scope: Scope
+    unicode: str
+
+
+class RequisitionOut(BaseModel):
+    """A requisition addressed to one ISP, and where its delivery stands."""
+
+    id: int
+    reference: str
+    kind: str = Field(description="blocking, lifting or catch_up")
+    order_id: int | None = Field(description="The order it carries out (none for a catch-up)")
+    isp: IspRefOut
+    language: Language
+    names: list[RequisitionNameOut]
+    feed_serial: int | None = Field(description="The feed version that carries it out")
+    status: str = Field(description="pending, sent, acknowledged or failed")
+    overdue: bool = Field(description="Not acknowledged after its deadline")
+    created_at: dt.datetime
+    deadline: dt.datetime
+    attempts: int = Field(description="Delivery attempts so far")
+    sent_at: dt.datetime | None
+    message_id: str = Field(description="The e-mail's Message-ID")
+    smtp_response: str | None = Field(description="What the mail server answered")
+    acknowledged_at: dt.datetime | None
+    failed_at: dt.datetime | None
+    last_error: str | None
+    pdf_sha256: str = Field(description="SHA-256 of the PDF as sent")
+    document: str = Field(description="The path of its PDF")
+
+    @classmethod
+    def of(cls, req: Requisition) -> RequisitionOut:
+        return cls(
+            id=req.id, reference=req.reference, kind=req.kind, order_id=req.order_id,
+            isp=IspRefOut(id=req.isp_id, name=req.isp.name), language=req.language,
+            names=[RequisitionNameOut.model_validate(n) for n in requisitions.names_of(req)],
+            feed_serial=req.feed_serial, status=req.status, overdue=requisitions.is_overdue(req),
+            created_at=req.created_at, deadline=req.deadline, attempts=req.attempts, sent_at=req.sent_at,
+            message_id=req.message_id, smtp_response=req.smtp_response, acknowledged_at=req.acknowledged_at,
+            failed_at=req.failed_at, last_error=req.last_error, pdf_sha256=req.pdf_sha256,
+            document=f"/api/v1/requisitions/{req.id}/document.pdf")
+
+
+class StopPageOut(BaseModel):
+    """The stop page a blocked name leads to."""
+
+    name: str
+    ipv4: str
+    ipv6: str | None
+
+
+class ProbeWorkOut(BaseModel):
+    """What a probe must check now."""
+
+    probe: str = Field(description="The probe's name")
+    isp: str = Field(description="Its ISP's name")
+    policy: IspPolicy = Field(description="The answer the ISP agreed to give for a blocked name")
+    names: list[str] = Field(description="Every blocked name")
+    feed_serial: int | None = Field(description="The latest feed version")
+    stop_page: StopPageOut
+
+
+class ProbeRoundOut(BaseModel):
+    """The verification round a probe's results were kept as."""
+
+    round_id: int
+
+
+# --- the feed -----------------------------------------------------------------------------------------------------
+
+
+class AppliedIn(BaseModel):
+    """What the reference client reports after loading a version."""
+
+    serial: int = Field(ge=1, le=MAX_ID, description="The serial (of the manifest) the client applied")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the file it installed")
+    format: str = Field(default="", max_length=20, description="The format of that file (rpz, a.rpz, ...)")
+
+
+class AppliedOut(BaseModel):
+    """The acknowledgement as recorded."""
+
+    isp: str
+    serial: int
+    recorded_at: str
+
+
+class PublishedKeyOut(BaseModel):
+    """One public key of the feed, in minisign format."""
+
+    key_id: str
+    minisign: str = Field(description="The minisign public key file")
+    active: bool = Field(description="Whether it signs what is published now (else it is in its transition)")
+    valid_until: str | None = Field(default=None, description="End of the transition of a retired key")
+
+
+class FeedKeysOut(BaseModel):
+    """The keys an ISP may pin: the active one first, then those in transition."""
+
+    keys: list[PublishedKeyOut]
+
+
+class FeedVersionOut(BaseModel):
+    """One published version, as the feed's own pages list it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    serial: int
+    content_serial: int | None = Field(description="The serial whose files it carries (a re-issue: an earlier one)")
+    count: int
+    added: int
+    removed: int
+    generated_at: dt.datetime
+    expires_at: dt.datetime
+    sha256: str = Field(validation_alias="envelope_sha256", description="SHA-256 of its JSON file")
+    manifest_sha256: str | None = Field(description="SHA-256 of its signed manifest (None before manifests)")
+    key_id: str
+
+
+class FeedHoldOut(BaseModel):
+    """A change the publication gate holds until a magistrate confirms it a second time."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    reasons: str
+    added: int
+    removed: int
+    created_at: dt.datetime
+
+
+class HoldConfirmedOut(BaseModel):
+    """A hold as confirmed: the next tick publishes it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    confirmed_at: dt.datetime | None
+    reasons: str
+
+
+class IspFeedStateOut(BaseModel):
+    """Where one ISP stands: the last serial it applied and fetched, and how far behind it is."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    isp_id: int
+    isp_name: str
+    applied_serial: int | None
+    applied_at: dt.datetime | None
+    last_fetch_at: dt.datetime | None
+    behind: int | None
+
+
+class ReportIn(BaseModel):
+    """One report a partner hotline forwards: the address seen and what it knows of it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    address: Annotated[str, Text(2048), Field(min_length=1, json_schema_extra={"pattern": NON_BLANK_LINE_PATTERN})] = (
+        Field(description="The address seen (a URL or a host name); it is never fetched"))
+    found_at: Annotated[str, Text(2048)] = Field(default="", description="Where it was found (a page, an app...)")
+    description: Annotated[str, Text(2000, multiline=True)] = ""
+    contact: Annotated[str, Text(254)] = Field(default="", description="The reporter's contact, only if they left one")
+    reference: Annotated[str, Text(100)] = Field(default="", description="The partner's own reference")
+
+
+class ReportsIn(BaseModel):
+    """1 to 1,000 reports: all stored, or (any one refused) none."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reports: list[ReportIn] = Field(min_length=1, max_length=1000)
+
+
+class ReceiptOut(BaseModel):
+    """A stored report: its receipt number and the host it was filed under."""
+
+    receipt: str = Field(description="`R-` and 10 random base32 characters")
+    reference: str | None = Field(description="The partner's own reference")
+    host: str = Field(description="The normalised host (A-label) it is grouped under")
+    merged: bool = Field(description="The name was already blocked: the report was merged into the block")
+
+
+class ReceiptsOut(BaseModel):
+    """The receipts, in the order the reports were sent."""
+
+    accepted: int
+    receipts: list[ReceiptOut]
+
+
+class ReportOut(BaseModel):
+    """One open report in the triage queue."""
+
+    id: int
+    receipt: str
+    source: Literal["public", "partner"]
+    partner: str | None
+    partner_reference: str | None
+    address: str = Field(description="As the reporter typed it (never fetched)")
+    found_at: str
+    description: str
+    contact: str | None
+    received_at: dt.datetime
+
+
+class ReportGroupOut(BaseModel):
+    """The open reports of one normalised host."""
+
+    host: str
+    unicode: str
+    count: int
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+    status: Status | None = Field(description="The name's latest submission: pending (submitted), blocked "
+                                              "(approved), lifted...; null when never submitted")
+    submission_id: int | None
+    blockable: bool = Field(description="False: not a blockable name (a TLD, a public suffix, a protected name)")
+    refusal: str | None = Field(description="Why the name cannot be blocked")
+    reports: list[ReportOut]
+
+
+class TriageOut(BaseModel):
+    """One page of the triage queue."""
+
+    total: int = Field(description="How many hosts have open reports")
+    page: int
+    per_page: int
+    groups: list[ReportGroupOut]
+
+
+class DismissedOut(BaseModel):
+    """The reports of a host dismissed together."""
+
+    host: str
+    dismissed: list[int] = Field(description="The ids of the reports dismissed")

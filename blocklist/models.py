@@ -245,3 +245,59 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_id: Mapped[int] = mapped_column(Integer)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Partner(Base):
+    """A partner hotline (e.g. the national INHOPE member) that forwards reports through the API.
+
+    Not a user account: it holds one bearer credential (only its SHA-256 is kept) and can do nothing but send
+    reports, so it takes no part in any decision (the four-eyes rule concerns accounts only).
+    """
+
+    __tablename__ = "partners"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_prefix: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Report(Base):
+    """A report of an address, from the public or a partner, as received (append-only: evidence).
+
+    No IP address, user agent or cookie is ever stored; `contact` only when the reporter left one.
+    """
+
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    receipt: Mapped[str] = mapped_column(String(16), unique=True)
+    host: Mapped[str] = mapped_column(String(253), index=True)  # the normalised host (A-label)
+    unicode: Mapped[str] = mapped_column(String(253))
+    address: Mapped[str] = mapped_column(Text)  # as typed
+    found_at: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    contact: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    source: Mapped[str] = mapped_column(String(10))  # "public" | "partner"
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"), nullable=True)
+    partner_reference: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    partner: Mapped[Partner | None] = relationship(lazy="selectin")
+
+
+class ReportOutcome(Base):
+    """What triage made of a report (at most one per report; append-only): dismissed, linked or merged."""
+
+    __tablename__ = "report_outcomes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), unique=True)
+    outcome: Mapped[str] = mapped_column(String(10))  # "dismissed" | "linked" | "merged"
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), nullable=True, index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -31,6 +31,8 @@ CHECK_CHAIN = Permission(("auditor", "magistrate", "admin"), "check the audit ch
 READ_COMPLIANCE = Permission(("magistrate", "auditor", "admin"), "read compliance")
 READ_FEED_STATE = Permission(("magistrate", "auditor", "admin"), "read the feed's state")
 READ_REQUISITIONS = Permission(("magistrate", "auditor"), "read requisitions")
+# Reports from the public and partner hotlines: the triage queue, its dismissals and the submissions it opens.
+TRIAGE = Permission(("officer",), "triage reports")
 MANAGE = Permission(("admin",), "manage accounts and ISPs")
 
 

@@ -69,40 +69,12 @@ class SubmissionCreate(CaseDetails):
     """What an officer records for one verified domain."""
 
     domain: str = Field(min_length=1, max_length=2048)
+    # The reports (of this name, still open in the triage queue) that led to it: linked to the new submission.
+    report_ids: list[Annotated[int, Field(ge=1, le=2_147_483_647)]] = Field(
+        default_factory=list, max_length=1000, json_schema_extra={"uniqueItems": True})
 
 
 class BulkSubmissionCreate(CaseDetails):
     """Many names under one case and legal basis."""
 
     domains: list[str] = Field(min_length=1, max_length=10_000)
-
-
-class SubmissionOut(BaseModel):
-    """A listed domain as the API shows it."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    domain: str
-    unicode: str
-    typed: str
-    scope: str
-    flags: list[str]
-    legal_basis: str
-    case_number: str
-    evidence_ref: str
-    verified_on: dt.date
-    court: str | None
-    court_date: dt.date | None
-    court_reference: str | None
-    note: str
-    status: str
-    submitted_by: str
-    submitted_at: dt.datetime
-    decided_by: str | None
-    decided_at: dt.datetime | None
-    decision_reason: str | None
-    order_id: int | None
-    review_due: dt.date | None
-    lifted_at: dt.datetime | None
-    lift_reason: str | None

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     smtp_cafile: str = ""
     feed_expiry_hours: int = 6
     feed_reissue_minutes: int = 60
+    # How many of the latest lists keep their format files on disk (each is every format in full: about 640 MB at
+    # 1,000,000 names). Older ones are pruned hourly; the database keeps their deltas, snapshots and hashes.
+    feed_keep_files: int = Field(default=24, ge=2)
     # Publication gate: hold a version that adds + removes more than this share of the list...
     feed_gate_share: float = 0.10
     # ...unless it changes at most this many names (so that a small list can grow one name at a time).

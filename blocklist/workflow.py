@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from blocklist import audit, queries
+from blocklist import audit, queries, reports
 from blocklist.errors import BlocklistError, Conflict, Duplicate, Forbidden, InvalidInput, NameRefused, NotFound
 from blocklist.isps import isp_own_domains
 from blocklist.models import AuditEvent, Order, ProtectedOverride, Submission, User, utcnow
@@ -118,6 +118,7 @@ def submit(session: Session, *, actor: User, data: SubmissionCreate, policy: Nam
         raise Duplicate(f"{a_label} was just submitted by someone else", existing_id=raced.id if raced else 0) from None
     audit.record(session, actor=actor_label(actor), action="submission.created", object_type="submission",
                  object_id=sub.id, domain=a_label, details=submission_details(sub))
+    reports.link(session, actor=actor, submission=sub, report_ids=data.report_ids)
     return sub
 
 
@@ -249,6 +250,7 @@ def approve(
     audit.record(session, actor=actor_label(actor), action="order.created", object_type="order", object_id=order.id,
                  order_id=order.id, details={"kind": "block", "submissions": list(submission_ids),
                           "domains": [s.domain for s in subs], "reason": order.reason})
+    reports.merge_into_blocks(session, actor=actor, subs=subs)  # nothing reported of these names is lost
     return order
 
 

@@ -70,7 +70,7 @@ class FeedRefused(FeedError):
 
 
 class FileRefused(FeedRefused):
-    """A refusal of one downloaded file: `what` names it (its format, or empty for the envelope), `reason` says why."""
+    """A refusal of one downloaded file: `what` names it (`manifest`, a format, or `list`), `reason` says why."""
 
     def __init__(self, what: str, reason: str) -> None:
         super().__init__(f"{what}: {reason}" if what else reason)
@@ -78,7 +78,8 @@ class FileRefused(FeedRefused):
 
 
 class MalformedFeed(FileRefused):
-    """A document is not in the feed's format (garbled envelope or trusted comment, unsupported format version)."""
+    """A document is not in the feed's format (a garbled manifest, list or trusted comment, an unsupported format
+    version)."""
 
     default_hint = ("the server sent a document this client cannot read: update isp-feed if the feed format changed, "
                     "otherwise report it to the authority")
@@ -112,7 +113,8 @@ class SignedFactsMismatch(FileRefused):
 
 
 class LengthOrHashMismatch(FeedRefused):
-    """The downloaded body's SHA-256 is not the one its signature states: tampered or truncated."""
+    """A downloaded body's SHA-256 or size is not the one the signed manifest (or its signature) states: tampered,
+    truncated, or a file of another version."""
 
     default_hint = "a transfer was cut or altered on the way; the next pull downloads it again"
 
@@ -139,9 +141,24 @@ class SameSerialOtherContent(FeedRefused):
                     "next serial will apply")
 
     def __init__(self, serial: int, *, applied_sha256: str | None, offered_sha256: str) -> None:
-        super().__init__(f"serial {serial} arrived with a different content than the one applied (envelope SHA-256 "
+        super().__init__(f"serial {serial} arrived with a different content than the one applied (manifest SHA-256 "
                          f"applied {_short(applied_sha256)}, offered {_short(offered_sha256)})")
         self.serial, self.applied_sha256, self.offered_sha256 = serial, applied_sha256, offered_sha256
+
+
+class ChainBroken(FeedRefused):
+    """The manifest is the direct successor of the applied one (serial + 1) but names another manifest as its
+    predecessor: two histories were signed (a fork), or a version was swapped in on the way."""
+
+    default_hint = ("the server's versions no longer form one chain: keep the state dir as evidence and tell the "
+                    "authority; a later serial applies again")
+
+    def __init__(self, serial: int, *, applied: int, applied_sha256: str, stated_sha256: str | None) -> None:
+        super().__init__(f"manifest {serial} does not follow the applied serial {applied}: it names "
+                         f"{_short(stated_sha256)} as its predecessor, the applied manifest is "
+                         f"{_short(applied_sha256)}")
+        self.serial, self.applied = serial, applied
+        self.applied_sha256, self.stated_sha256 = applied_sha256, stated_sha256
 
 
 class Freeze(FeedRefused):
@@ -178,10 +195,13 @@ class ChangeTooLarge(FeedRefused):
     default_hint = ("if the authority confirms this change, pull once with a higher --max-change-share or "
                     "--max-change-min")
 
-    def __init__(self, serial: int, *, added: int, removed: int, before: int, limit: int) -> None:
-        super().__init__(f"version {serial} changes {added + removed} of {before} names (+{added} -{removed}), above "
+    def __init__(self, serial: int, *, added: int, removed: int, before: int, limit: int, changed: int = 0) -> None:
+        # `changed`: names kept with another scope or Unicode form, each counted once
+        detail = f"+{added} -{removed}" + (f" ~{changed}" if changed else "")
+        super().__init__(f"version {serial} changes {added + removed + changed} of {before} names ({detail}), above "
                          f"the limit of {limit}")
         self.serial, self.added, self.removed, self.before, self.limit = serial, added, removed, before, limit
+        self.changed = changed
 
 
 class InitialTooLarge(ChangeTooLarge):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import NamedTuple
 
-FEED_FORMAT_VERSION = 1
+FEED_FORMAT_VERSION = 2  # 2: files carry no expiry, previous hash or checkpoint (the manifest does)
 SCOPES = ("domain_and_subdomains", "exact")
 # A name of two or more A-labels as zone files and resolvers take it: nothing that could break a line of RPZ, hosts
 # or dnsmasq, and never a bare TLD.
@@ -126,17 +126,19 @@ def parse_checkpoint_line(line: str) -> tuple[AuditCheckpoint, int | None]:
 
 @dataclass(frozen=True)
 class FeedVersion:
-    """One version of the list: what every format is rendered from."""
+    """One content version of the list: what every format file is rendered from.
+
+    No expiry, no previous hash, no checkpoint: those belong to the signed manifest (isp_feed/manifest.py), so that
+    the hourly re-issue is a new manifest pointing at the same files. `serial` is the serial that introduced this
+    content (the RPZ SOA serial).
+    """
 
     serial: int
     generated_at: dt.datetime
-    expires_at: dt.datetime
-    previous_sha256: str | None
     entries: tuple[FeedEntry, ...]
     stop_page_name: str
     stop_page_ipv4: str
     stop_page_ipv6: str | None = None
-    checkpoint: AuditCheckpoint | None = None
 
     @property
     def count(self) -> int:
@@ -146,6 +148,16 @@ class FeedVersion:
 
 def _time(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def format_time(value: dt.datetime) -> str:
+    """A time as every feed document writes it (UTC, seconds)."""
+    return _time(value)
+
+
+def parse_time(value: object, field: str) -> dt.datetime:
+    """A feed document's time field; FeedFormatError names the field when it is not `YYYY-MM-DDTHH:MM:SSZ`."""
+    return _parse_time(value, field)
 
 
 def _parse_time(value: object, field: str) -> dt.datetime:
@@ -164,70 +176,80 @@ def _sorted(entries: tuple[FeedEntry, ...]) -> list[FeedEntry]:
     return sorted(entries, key=attrgetter("name"))  # already-sorted input (the usual case) costs one pass
 
 
-def _header(version: FeedVersion, comment: str) -> str:
-    return (f"{comment} be-blocklist feed serial {version.serial}, generated {_time(version.generated_at)}, "
-            f"expires {_time(version.expires_at)}, {version.count} names")
+def _header(version: FeedVersion, comment: str, count: int) -> str:
+    generated = _time(version.generated_at)
+    return f"{comment} be-blocklist feed serial {version.serial}, generated {generated}, {count} names"
 
 
-def _finish(lines: list[str]) -> bytes:
-    return ("\n".join(lines) + "\n").encode()
+# The renderers below build bytes directly, entry by entry, with as few operations per entry as possible
+# (1,000,000 names are a target), each producing exactly the bytes of the straightforward version. Every format is
+# line-based: a fixed number of header lines, the lines of each entry in name order, and (JSON only) one footer
+# line; isp_feed/splice.py relies on this to edit a file in place of re-rendering it. `count` is the number of
+# names of the whole version (the body may be a few entries only).
 
 
-# The renderers below are hand-written loops (1,000,000 names are a target), each producing exactly the bytes of
-# the straightforward version: stored versions are re-rendered on serving and must match their signed hash.
+@dataclass(frozen=True)
+class _Names:
+    """A sorted list prepared once for every format: its entries, their names as bytes (A-labels are ASCII), and
+    whether each covers its subdomains."""
 
-def _json(version: FeedVersion, entries: list[FeedEntry]) -> bytes:
+    entries: list[FeedEntry]
+    names: list[bytes]
+    subs: list[bool]
+
+
+def _prepare(entries: list[FeedEntry]) -> _Names:
+    return _Names(entries, [e.name.encode("ascii") for e in entries], [e.scope == _SUBDOMAINS for e in entries])
+
+
+def _lines(*lines: str) -> bytes:
+    return "".join(line + "\n" for line in lines).encode()
+
+
+def _json(version: FeedVersion, prep: _Names, count: int) -> bytes:
     quote = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses for strings
-    scopes = {scope: quote(scope) for scope in SCOPES}
-    items = [f'{{"name":{quote(e.name)},"scope":{scopes.get(e.scope) or quote(e.scope)},'
-             f'"unicode":{quote(e.unicode)}}}' for e in entries]
-    # Keys are sorted: "audit_checkpoint" < "count" < "entries" < every other key, so the entries are spliced in.
+    scopes = {scope: f'","scope":{quote(scope)},"unicode":'.encode() for scope in SCOPES}
+    items = [b'{"name":"' + n + (scopes.get(e.scope) or f'","scope":{quote(e.scope)},"unicode":'.encode())
+             + (b'"' + n + b'"}' if e.unicode == e.name else quote(e.unicode).encode() + b"}")
+             for n, e in zip(prep.names, prep.entries, strict=True)]
+    # Keys are sorted: "count" < "entries" < every other key, so the entries are spliced in, one per line, every
+    # line but the first opening with its comma.
     rest = {
         "feed": "be-blocklist",
         "format": FEED_FORMAT_VERSION,
         "serial": version.serial,
         "generated_at": _time(version.generated_at),
-        "expires_at": _time(version.expires_at),
-        "previous_sha256": version.previous_sha256,
         "stop_page": {"name": version.stop_page_name, "ipv4": version.stop_page_ipv4, "ipv6": version.stop_page_ipv6},
     }
     tail = json.dumps(rest, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    head = ""
-    if version.checkpoint is not None:  # "audit_checkpoint" sorts first; absent, the bytes are as before it existed
-        cp = version.checkpoint
-        fields = {"at": _time(cp.at), "events": cp.events, "head": cp.head, "signature": cp.signature}
-        head = '"audit_checkpoint":' + json.dumps(fields, sort_keys=True, separators=(",", ":")) + ","
-    return f'{{{head}"count":{len(entries)},"entries":[{",".join(items)}],{tail[1:]}\n'.encode()
+    body = b"\n,".join(items) + b"\n" if items else b""
+    return f'{{"count":{count},"entries":[\n'.encode() + body + f"],{tail[1:]}\n".encode()
 
 
-def _owner_records(records: list[str]) -> Callable[[str], str]:
-    """A function giving the lines `<owner> <record>` for each record (specialised: it runs per owner)."""
-    tails = [f" {record}" for record in records]
-    if len(tails) == 1:
-        (one,) = tails
-        return lambda owner: owner + one
-    if len(tails) == 2:
-        first, second = tails
-        return lambda owner: f"{owner}{first}\n{owner}{second}"
-    return lambda owner: "\n".join(owner + tail for tail in tails)
+def _owned(prep: _Names, records: list[bytes], *, wildcards: bool = True) -> bytes:
+    """For each entry `<name><record>` lines (and `*.<name><record>` when it covers subdomains and `wildcards`)."""
+    names, subs = prep.names, prep.subs
+    if len(records) == 1:
+        (a,) = records
+        if wildcards:
+            return b"".join([n + a + b"*." + n + a if s else n + a for n, s in zip(names, subs, strict=True)])
+        return b"".join([n + a for n in names])
+    if len(records) == 2:
+        a, b = records
+        if wildcards:
+            return b"".join([n + a + n + b + b"*." + n + a + b"*." + n + b if s else n + a + n + b
+                             for n, s in zip(names, subs, strict=True)])
+        return b"".join([n + a + n + b for n in names])
+    return b"".join(b"".join(n + r for r in records) + (b"".join(b"*." + n + r for r in records) if s else b"")
+                    for n, s in zip(names, subs, strict=True))
 
 
-def _rpz(version: FeedVersion, entries: list[FeedEntry], records: list[str]) -> bytes:
-    # SOA serial = feed serial, so a resolver (and an operator) sees which version is loaded.
-    lines = [
-        _header(version, ";"),
-        "$TTL 300",
-        f"@ IN SOA localhost. hostmaster.blocklist.invalid. {version.serial} 3600 600 604800 300",
-        "@ IN NS localhost.",
-    ]
-    owner_lines = _owner_records(records)
-    append = lines.append
-    for e in entries:
-        name = e.name
-        append(owner_lines(name))
-        if e.scope == _SUBDOMAINS:
-            append(owner_lines("*." + name))
-    return _finish(lines)
+def _rpz(version: FeedVersion, prep: _Names, count: int, records: list[str]) -> bytes:
+    # SOA serial = the serial of this content, so a resolver (and an operator) sees which version is loaded.
+    header = _lines(_header(version, ";", count), "$TTL 300",
+                    f"@ IN SOA localhost. hostmaster.blocklist.invalid. {version.serial} 3600 600 604800 300",
+                    "@ IN NS localhost.")
+    return header + _owned(prep, [f" {record}\n".encode() for record in records])
 
 
 def _addresses(version: FeedVersion) -> list[str]:
@@ -237,84 +259,134 @@ def _addresses(version: FeedVersion) -> list[str]:
     return records
 
 
-def _rpz_cname(version: FeedVersion, entries: list[FeedEntry]) -> bytes:
-    return _rpz(version, entries, [f"CNAME {version.stop_page_name.rstrip('.')}."])
+def _rpz_cname(version: FeedVersion, prep: _Names, count: int) -> bytes:
+    return _rpz(version, prep, count, [f"CNAME {version.stop_page_name.rstrip('.')}."])
 
 
-def _rpz_a(version: FeedVersion, entries: list[FeedEntry]) -> bytes:
-    return _rpz(version, entries, _addresses(version))
+def _rpz_a(version: FeedVersion, prep: _Names, count: int) -> bytes:
+    return _rpz(version, prep, count, _addresses(version))
 
 
-def _plain(version: FeedVersion, entries: list[FeedEntry]) -> bytes:
-    lines = [_header(version, "#")]
-    append = lines.append
-    for e in entries:
-        append(f"{e.name}\n*.{e.name}" if e.scope == _SUBDOMAINS else e.name)
-    return _finish(lines)
+def _plain(version: FeedVersion, prep: _Names, count: int) -> bytes:
+    return _lines(_header(version, "#", count)) + _owned(prep, [b"\n"])
 
 
-def _hosts(version: FeedVersion, entries: list[FeedEntry]) -> bytes:
-    lines = [_header(version, "#"), "# hosts files block exact names only; prefer the RPZ feed"]
-    v4, v6 = version.stop_page_ipv4, version.stop_page_ipv6
-    if v6:
-        lines.extend(f"{v4} {e.name}\n{v6} {e.name}" for e in entries)
+def _hosts(version: FeedVersion, prep: _Names, count: int) -> bytes:
+    header = _lines(_header(version, "#", count), "# hosts files block exact names only; prefer the RPZ feed")
+    prefixes = [f"{address} ".encode() for address in (version.stop_page_ipv4, version.stop_page_ipv6) if address]
+    if len(prefixes) == 1:
+        (v4,) = prefixes
+        return header + b"".join([v4 + n + b"\n" for n in prep.names])
+    v4, v6 = prefixes
+    return header + b"".join([v4 + n + b"\n" + v6 + n + b"\n" for n in prep.names])
+
+
+def _dnsmasq(version: FeedVersion, prep: _Names, count: int) -> bytes:
+    header = _lines(_header(version, "#", count))
+    tails = [f"/{address}\n".encode() for address in (version.stop_page_ipv4, version.stop_page_ipv6) if address]
+    if len(tails) == 1:
+        (v4,) = tails
+        return header + b"".join([b"address=/" + n + v4 for n in prep.names])
+    v4, v6 = tails
+    return header + b"".join([b"address=/" + n + v4 + b"address=/" + n + v6 for n in prep.names])
+
+
+def _unbound(version: FeedVersion, prep: _Names, count: int) -> bytes:
+    header = _lines(_header(version, "#", count), "server:")
+    records = [f'. 300 IN {record}"\n'.encode() for record in _addresses(version)]
+    zone, redirect, transparent = b'    local-zone: "', b'." redirect\n', b'." transparent\n'
+    local = b'    local-data: "'
+    if len(records) == 1:
+        (a,) = records
+        body = [zone + n + (redirect if s else transparent) + local + n + a
+                for n, s in zip(prep.names, prep.subs, strict=True)]
+    elif len(records) == 2:
+        a, b = records
+        body = [zone + n + (redirect if s else transparent) + local + n + a + local + n + b
+                for n, s in zip(prep.names, prep.subs, strict=True)]
     else:
-        lines.extend(f"{v4} {e.name}" for e in entries)
-    return _finish(lines)
+        body = [zone + n + (redirect if s else transparent) + b"".join(local + n + r for r in records)
+                for n, s in zip(prep.names, prep.subs, strict=True)]
+    return header + b"".join(body)
 
 
-def _dnsmasq(version: FeedVersion, entries: list[FeedEntry]) -> bytes:
-    lines = [_header(version, "#")]
-    v4, v6 = version.stop_page_ipv4, version.stop_page_ipv6
-    if v6:
-        lines.extend(f"address=/{e.name}/{v4}\naddress=/{e.name}/{v6}" for e in entries)
-    else:
-        lines.extend(f"address=/{e.name}/{v4}" for e in entries)
-    return _finish(lines)
+def _list(version: FeedVersion, prep: _Names, count: int) -> bytes:
+    # The canonical list: no header, so that its SHA-256 identifies the set whatever the serial.
+    scopes = {scope: f"\t{scope}\t".encode() for scope in SCOPES}
+    return b"".join([n + (scopes.get(e.scope) or f"\t{e.scope}\t".encode())
+                     + (n if e.unicode == e.name else e.unicode.encode()) + b"\n"
+                     for n, e in zip(prep.names, prep.entries, strict=True)])
 
 
-def _unbound(version: FeedVersion, entries: list[FeedEntry]) -> bytes:
-    lines = [_header(version, "#"), "server:"]
-    data = _owner_records([f'300 IN {record}"' for record in _addresses(version)])
-    kinds = {_SUBDOMAINS: "redirect"}
-    lines.extend(f'    local-zone: "{e.name}." {kinds.get(e.scope, "transparent")}\n'
-                 + data(f'    local-data: "{e.name}.') for e in entries)
-    return _finish(lines)
+def canonical_list(entries: Iterable[FeedEntry]) -> bytes:
+    """The canonical bytes of a set of names (sorted `name TAB scope TAB unicode` lines): its SHA-256 identifies the
+    set, the manifest signs it, and a client rebuilds it from a delta."""
+    return "".join(f"{e.name}\t{e.scope}\t{e.unicode}\n" for e in sorted(entries, key=attrgetter("name"))).encode()
+
+
+def in_order(entries: Iterable[tuple[str, FeedEntry]]) -> tuple[FeedEntry, ...]:
+    """Entries, each with where it was read, that must come in strictly increasing name order (sorted, unique: the
+    canonical form); FeedFormatError names the first that does not."""
+    found: list[FeedEntry] = []
+    previous = ""
+    for where, entry in entries:
+        if entry.name <= previous:
+            raise FeedFormatError(f"{where}: {entry.name!r} is out of order or listed twice")
+        previous = entry.name
+        found.append(entry)
+    return tuple(found)
+
+
+def parse_list(data: bytes) -> tuple[FeedEntry, ...]:
+    """Read a canonical list strictly (sorted, unique, known scopes, valid names)."""
+    def read() -> Iterator[tuple[str, FeedEntry]]:
+        for number, raw in enumerate(data.decode("utf-8").splitlines(), 1):
+            parts = raw.split("\t")
+            if len(parts) != 3:
+                raise FeedFormatError(f"list line {number} is not name<TAB>scope<TAB>unicode")
+            yield f"list line {number}", check_entry(parts[0], parts[2], parts[1], f"list line {number}")
+
+    return in_order(read())
 
 
 def render_json(version: FeedVersion) -> bytes:
     """The JSON envelope: every field of the version and every name with its scope."""
-    return _json(version, _sorted(version.entries))
+    return _json(version, _prepare(_sorted(version.entries)), version.count)
 
 
 def render_rpz_cname(version: FeedVersion) -> bytes:
     """RPZ: `d CNAME <stop-page-name>.` (and `*.d` when subdomains are in scope)."""
-    return _rpz_cname(version, _sorted(version.entries))
+    return _rpz_cname(version, _prepare(_sorted(version.entries)), version.count)
 
 
 def render_rpz_a(version: FeedVersion) -> bytes:
     """RPZ with the stop page's addresses (works in every resolver, Knot Resolver included)."""
-    return _rpz_a(version, _sorted(version.entries))
+    return _rpz_a(version, _prepare(_sorted(version.entries)), version.count)
 
 
 def render_plain(version: FeedVersion) -> bytes:
     """One name per line; `*.d` follows `d` when subdomains are in scope."""
-    return _plain(version, _sorted(version.entries))
+    return _plain(version, _prepare(_sorted(version.entries)), version.count)
 
 
 def render_hosts(version: FeedVersion) -> bytes:
     """hosts file: exact names only (a hosts file cannot block subdomains: weaker than RPZ)."""
-    return _hosts(version, _sorted(version.entries))
+    return _hosts(version, _prepare(_sorted(version.entries)), version.count)
 
 
 def render_dnsmasq(version: FeedVersion) -> bytes:
     """dnsmasq `address=/d/ip` (dnsmasq always includes subdomains, whatever the scope)."""
-    return _dnsmasq(version, _sorted(version.entries))
+    return _dnsmasq(version, _prepare(_sorted(version.entries)), version.count)
 
 
 def render_unbound(version: FeedVersion) -> bytes:
     """Unbound configuration: `redirect` zones for names with subdomains, `transparent` for exact names."""
-    return _unbound(version, _sorted(version.entries))
+    return _unbound(version, _prepare(_sorted(version.entries)), version.count)
+
+
+def render_list(version: FeedVersion) -> bytes:
+    """The canonical list (what the manifest's `list` hash covers)."""
+    return _list(version, _prepare(_sorted(version.entries)), version.count)
 
 
 RENDERERS: dict[str, tuple[Callable[[FeedVersion], bytes], str]] = {
@@ -325,10 +397,11 @@ RENDERERS: dict[str, tuple[Callable[[FeedVersion], bytes], str]] = {
     "hosts": (render_hosts, "text/plain; charset=utf-8"),
     "dnsmasq.conf": (render_dnsmasq, "text/plain; charset=utf-8"),
     "unbound.conf": (render_unbound, "text/plain; charset=utf-8"),
+    "list": (render_list, "text/tab-separated-values; charset=utf-8"),
 }
-_ON_SORTED: dict[str, Callable[[FeedVersion, list[FeedEntry]], bytes]] = {
+_ON_SORTED: dict[str, Callable[[FeedVersion, _Names, int], bytes]] = {
     "json": _json, "rpz": _rpz_cname, "a.rpz": _rpz_a, "txt": _plain, "hosts": _hosts, "dnsmasq.conf": _dnsmasq,
-    "unbound.conf": _unbound,
+    "unbound.conf": _unbound, "list": _list,
 }
 EXTENSIONS = tuple(RENDERERS)
 MEDIA_TYPES = {ext: media for ext, (_, media) in RENDERERS.items()}
@@ -338,9 +411,19 @@ def render_each(version: FeedVersion, only: str | None = None) -> Iterator[tuple
     """Every format of the version (or just `only`) one at a time: only one body is held in memory at once."""
     if only is not None and only not in RENDERERS:
         raise FeedFormatError(f"unknown feed format {only!r}; formats: {', '.join(EXTENSIONS)}")
-    entries = _sorted(version.entries)  # sorted once for all formats
+    prepared = _prepare(_sorted(version.entries))  # sorted and encoded once for all formats
     for ext in [only] if only is not None else EXTENSIONS:
-        yield ext, _ON_SORTED[ext](version, entries)
+        yield ext, _ON_SORTED[ext](version, prepared, len(prepared.entries))
+
+
+def prepare(version: FeedVersion) -> _Names:
+    """A version's names sorted and encoded once, for rendering several formats (`render_prepared`)."""
+    return _prepare(_sorted(version.entries))
+
+
+def render_prepared(version: FeedVersion, prepared: _Names, ext: str) -> bytes:
+    """One format of a version whose names were prepared (`prepare`)."""
+    return _ON_SORTED[ext](version, prepared, len(prepared.entries))
 
 
 def render_all(version: FeedVersion, only: str | None = None) -> dict[str, bytes]:
@@ -348,9 +431,63 @@ def render_all(version: FeedVersion, only: str | None = None) -> dict[str, bytes
     return dict(render_each(version, only))
 
 
-def trusted_comment(*, feed: str, serial: int, expires_at: dt.datetime, sha256: str, fmt: str) -> str:
-    """The one-line signed comment: the client checks every field against what it downloaded."""
-    return f"feed={feed} serial={serial} expires={_time(expires_at)} sha256={sha256} format={fmt}"
+# --- the line structure the splicer edits ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineLayout:
+    """How a format's file is laid out in lines: header and footer line counts, and whose entry a body line is."""
+
+    header: int
+    footer: int
+    owner: Callable[[bytes], bytes]  # a body line (no newline) -> the A-label of the entry it belongs to
+    separator: bytes = b""  # opens every entry line but the first (JSON's comma)
+
+
+def _rpz_owner(line: bytes) -> bytes:
+    owner = line[:line.index(b" ")]
+    return owner[2:] if owner.startswith(b"*.") else owner
+
+
+def _json_owner(line: bytes) -> bytes:
+    start = line.index(b'{"name":"') + 9
+    return line[start:line.index(b'"', start)]
+
+
+LAYOUTS: dict[str, LineLayout] = {
+    "json": LineLayout(1, 1, _json_owner, b","),
+    "rpz": LineLayout(4, 0, _rpz_owner),
+    "a.rpz": LineLayout(4, 0, _rpz_owner),
+    "txt": LineLayout(1, 0, lambda line: line[2:] if line.startswith(b"*.") else line),
+    "hosts": LineLayout(2, 0, lambda line: line[line.index(b" ") + 1:]),
+    "dnsmasq.conf": LineLayout(1, 0, lambda line: line.split(b"/", 2)[1]),
+    "unbound.conf": LineLayout(2, 0, lambda line: line.split(b'"', 2)[1].split(b" ", 1)[0][:-1]),
+    "list": LineLayout(0, 0, lambda line: line[:line.index(b"\t")]),
+}
+
+
+def render_frame(version: FeedVersion, ext: str, count: int) -> tuple[bytes, bytes]:
+    """The header and footer lines of one format for a version of `count` names (its entries are not read)."""
+    layout = LAYOUTS[ext]
+    lines = _ON_SORTED[ext](version, _prepare([]), count).splitlines(keepends=True)
+    return b"".join(lines[:layout.header]), b"".join(lines[layout.header:])
+
+
+def render_block(version: FeedVersion, ext: str, entry: FeedEntry) -> bytes:
+    """The body lines of one entry in one format, as they stand anywhere but first (JSON: with the comma)."""
+    layout = LAYOUTS[ext]
+    lines = _ON_SORTED[ext](version, _prepare([entry]), 1).splitlines(keepends=True)
+    body = lines[layout.header:len(lines) - layout.footer]
+    return layout.separator + b"".join(body)
+
+
+def trusted_comment(*, feed: str, serial: int, sha256: str, fmt: str, expires_at: dt.datetime | None = None) -> str:
+    """The one-line signed comment: the client checks every field against what it downloaded.
+
+    Format files carry no expiry (they outlive re-issues); the manifest's signature carries it.
+    """
+    expires = f" expires={_time(expires_at)}" if expires_at is not None else ""
+    return f"feed={feed} serial={serial}{expires} sha256={sha256} format={fmt}"
 
 
 @dataclass(frozen=True)
@@ -359,7 +496,7 @@ class SignedFacts:
 
     feed: str
     serial: int
-    expires_at: dt.datetime
+    expires_at: dt.datetime | None
     sha256: str
     fmt: str
 
@@ -369,8 +506,8 @@ def parse_trusted_comment(comment: str) -> SignedFacts:
     fields = dict(part.split("=", 1) for part in comment.split() if "=" in part)
     try:
         serial = int(fields["serial"])
-        return SignedFacts(fields["feed"], serial, _parse_time(fields["expires"], "expires"), fields["sha256"],
-                           fields["format"])
+        expires = _parse_time(fields["expires"], "expires") if "expires" in fields else None
+        return SignedFacts(fields["feed"], serial, expires, fields["sha256"], fields["format"])
     except (KeyError, ValueError) as exc:
         raise FeedFormatError(f"trusted comment lacks or garbles {exc}: {comment!r}") from None
 
@@ -393,6 +530,18 @@ def _check_address(value: object, version: int, field: str) -> None:
 
 _ENTRY_KEYS = frozenset(("name", "unicode", "scope"))
 _INTERNED_SCOPES = {scope: scope for scope in SCOPES}
+
+
+def check_entry(name: object, unicode: object, scope: object, field: str) -> FeedEntry:
+    """One entry of a feed document, each field checked; FeedFormatError names the field."""
+    if not isinstance(name, str) or not isinstance(unicode, str) or not isinstance(scope, str):
+        raise FeedFormatError(f"{field} must give string name, unicode and scope")
+    _check_name(name, f"{field}.name")
+    if scope not in _INTERNED_SCOPES:
+        raise FeedFormatError(f"{field} has unknown scope {scope!r}")
+    if not unicode or len(unicode) > 253 or any(c in unicode for c in "\t\n\r\"\\"):
+        raise FeedFormatError(f"{field}.unicode {unicode[:80]!r} is not a domain name")
+    return FeedEntry(name, name if unicode == name else unicode, _INTERNED_SCOPES[scope])
 
 
 def _entry_hook(item: dict[str, object]) -> object:
@@ -438,6 +587,20 @@ def _check_entries(raw: object) -> tuple[FeedEntry, ...]:
     return tuple(raw)
 
 
+def parse_stop_page(stop: object) -> tuple[str, str, str | None]:
+    """The `stop_page` object of a feed document: host name, IPv4 and optional IPv6, each checked."""
+    if not isinstance(stop, dict) or not isinstance(stop.get("name"), str) or not isinstance(stop.get("ipv4"), str):
+        raise FeedFormatError("stop_page must give name and ipv4")
+    # The stop page is a host name the server operator chose (any case, a single label allowed), not a listed name.
+    if not re.fullmatch(rf"(?:{_LABEL}\.)*{_LABEL}\.?", stop["name"].lower()):
+        raise FeedFormatError(f"stop_page.name {stop['name'][:80]!r} is not a host name")
+    _check_address(stop["ipv4"], 4, "stop_page.ipv4")
+    if stop.get("ipv6") is not None:
+        _check_address(stop["ipv6"], 6, "stop_page.ipv6")
+    ipv6 = stop.get("ipv6")
+    return stop["name"], stop["ipv4"], ipv6 if isinstance(ipv6, str) else None
+
+
 def parse_envelope(data: bytes) -> FeedVersion:
     """Read a JSON envelope strictly; FeedFormatError names the first wrong field."""
     body = _decode(data)
@@ -448,31 +611,25 @@ def parse_envelope(data: bytes) -> FeedVersion:
     serial = body.get("serial")
     if not isinstance(serial, int) or isinstance(serial, bool) or serial < 1:
         raise FeedFormatError("serial must be a positive integer")
-    stop = body.get("stop_page")
-    if not isinstance(stop, dict) or not isinstance(stop.get("name"), str) or not isinstance(stop.get("ipv4"), str):
-        raise FeedFormatError("stop_page must give name and ipv4")
-    # The stop page is a host name the server operator chose (any case, a single label allowed), not a listed name.
-    if not re.fullmatch(rf"(?:{_LABEL}\.)*{_LABEL}\.?", stop["name"].lower()):
-        raise FeedFormatError(f"stop_page.name {stop['name'][:80]!r} is not a host name")
-    _check_address(stop["ipv4"], 4, "stop_page.ipv4")
-    if stop.get("ipv6") is not None:
-        _check_address(stop["ipv6"], 6, "stop_page.ipv6")
+    stop_name, stop_v4, stop_v6 = parse_stop_page(body.get("stop_page"))
     entries = _check_entries(body.get("entries"))
     if body.get("count") != len(entries):
         raise FeedFormatError(f"count {body.get('count')!r} does not match the {len(entries)} entries (truncated?)")
-    previous = body.get("previous_sha256")
-    if previous is not None and not (isinstance(previous, str) and re.fullmatch(r"[0-9a-f]{64}", previous)):
-        raise FeedFormatError("previous_sha256 must be 64 lower-case hex digits or null")
-    generated_at = _parse_time(body.get("generated_at"), "generated_at")
-    expires_at = _parse_time(body.get("expires_at"), "expires_at")
-    if expires_at <= generated_at:
-        raise FeedFormatError(f"expires_at {_time(expires_at)} is not after generated_at {_time(generated_at)}")
     return FeedVersion(
-        serial=serial, generated_at=generated_at, expires_at=expires_at, previous_sha256=previous,
-        entries=entries, stop_page_name=stop["name"], stop_page_ipv4=stop["ipv4"],
-        stop_page_ipv6=stop.get("ipv6") if isinstance(stop.get("ipv6"), str) else None,
-        checkpoint=_envelope_checkpoint(body.get("audit_checkpoint")),
+        serial=serial, generated_at=_parse_time(body.get("generated_at"), "generated_at"), entries=entries,
+        stop_page_name=stop_name, stop_page_ipv4=stop_v4, stop_page_ipv6=stop_v6,
     )
+
+
+def parse_embedded_checkpoint(raw: object) -> AuditCheckpoint | None:
+    """The `audit_checkpoint` object of a manifest (None when absent); FeedFormatError when malformed."""
+    return _envelope_checkpoint(raw)
+
+
+def checkpoint_fields(checkpoint: AuditCheckpoint) -> dict[str, object]:
+    """A checkpoint as a manifest embeds it."""
+    return {"at": _time(checkpoint.at), "events": checkpoint.events, "head": checkpoint.head,
+            "signature": checkpoint.signature}
 
 
 def _envelope_checkpoint(raw: object) -> AuditCheckpoint | None:

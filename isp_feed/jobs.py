@@ -3,26 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from blocklist import queries
 from blocklist.db import Database
+from blocklist.errors import NotFound
 from blocklist.jobs import JobContext, PolicyCache
 from blocklist.models import utcnow
 from blocklist.settings import Settings
-from isp_feed import checkpoints, publish, verification, versions
+from isp_feed import checkpoints, publish, serving, verification, versions
 from isp_feed.keys import KeyStore
 from isp_feed.models import VerificationRound
 
 
 @dataclass(frozen=True)
 class FeedJobContext(JobContext):
-    """A job's context plus the feed's signing keys (the process's one KeyStore)."""
+    """A job's context plus what the feed's jobs share in this process: the signing keys (one KeyStore), what the
+    publisher saw last (so that an idle tick costs O(1)) and the fetch log the feed endpoints fill."""
 
     keys: KeyStore
+    memo: publish.Memo = field(default_factory=publish.Memo)
+    fetch_log: serving.FetchLog = field(default_factory=serving.FetchLog)
 
     @classmethod
     def standalone(cls, database: Database, settings: Settings) -> FeedJobContext:
@@ -30,11 +34,24 @@ class FeedJobContext(JobContext):
         return cls(database, settings, PolicyCache(settings), KeyStore(settings.data_dir / "keys"))
 
 
-def publish_feed(ctx: FeedJobContext, *, force: bool = False) -> int | None:
-    """Publish a version when the approved set changed (gate permitting) or the last one is due a re-issue."""
-    with ctx.database.transaction() as session:
-        row = publish.build(session, settings=ctx.settings, keys=ctx.keys, policy=ctx.policy(session), force=force)
-        return row.serial if row is not None else None
+def publish_feed(ctx: FeedJobContext, *, force: bool = False, now: dt.datetime | None = None) -> int | None:
+    """Publish a version when the list changed (gate permitting) or the last one is due a re-issue."""
+    row = publish.build(ctx.database, settings=ctx.settings, keys=ctx.keys, policy=ctx.policy, force=force, now=now,
+                        memo=ctx.memo)
+    return row.serial if row is not None else None
+
+
+def reconcile_feed(ctx: FeedJobContext) -> list[str]:
+    """Hourly: the published list against a whole rebuild from the tables (see publish.reconcile), and the files
+    of older lists pruned (publish.prune_files)."""
+    findings = publish.reconcile(ctx.database, ctx.settings.data_dir)
+    publish.prune_files(ctx.database, ctx.settings.data_dir, ctx.settings.feed_keep_files)
+    return findings
+
+
+def flush_fetch_log(ctx: FeedJobContext) -> int:
+    """Write the feed requests logged in memory since the last flush."""
+    return ctx.fetch_log.flush(ctx.database)
 
 
 def verify_when_due(ctx: JobContext) -> int | None:
@@ -53,9 +70,12 @@ def verify_when_due(ctx: JobContext) -> int | None:
         due = verification.round_due(session, every=dt.timedelta(days=1))
         names: list[str] | None = None  # None: every blocked name
         if new_version and grace_over and not due and checked is not None and latest is not None:
-            added = {a["name"] for a in versions.diff(session, from_serial=checked, to_serial=latest.serial).added}
-            names = sorted(added & set(session.execute(
-                queries.blocked_names()).scalars()))
+            try:
+                added = {e.name for e in versions.diff(session, from_serial=checked, to_serial=latest.serial).added}
+            except NotFound:  # a serial from before deltas: check every name
+                added = None
+            if added is not None:
+                names = sorted(added & set(session.execute(queries.blocked_names()).scalars()))
     if due:
         return verification.verify(database, settings, trigger="daily")
     if new_version and grace_over:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from blocklist.files import write_secret_file
-from isp_feed.signing import PublicKey, SecretKey, parse_public_key, sign
+from isp_feed.signing import PublicKey, SecretKey, parse_public_key, sign, sign_prehashed
 
 
 def write_secret_key(path: Path, key: SecretKey, *, minisign_format: bool = False, exclusive: bool = True) -> None:
@@ -55,6 +55,10 @@ class KeyStore:
     def sign(self, data: bytes, trusted_comment: str) -> str:
         """Sign with the active key (minisign format)."""
         return sign(data, trusted_comment, self._active())
+
+    def sign_prehashed(self, digest: bytes, trusted_comment: str) -> str:
+        """Sign a BLAKE2b-512 prehash with the active key (a file hashed as it was written)."""
+        return sign_prehashed(digest, trusted_comment, self._active())
 
     def rotate(self, *, transition_days: int, now: dt.datetime | None = None) -> str:
         """Make a new key active; the old public key stays published until the transition ends."""

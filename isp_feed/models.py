@@ -14,7 +14,7 @@ from blocklist.models import Base, UtcDateTime, utcnow
 
 
 class FeedEntrySet(Base):
-    """One distinct set of blocked names (zlib-compressed canonical JSON); re-issues share it."""
+    """One distinct set of blocked names (zlib-compressed canonical JSON) of a version from before feed_0008."""
 
     __tablename__ = "feed_entry_sets"
 
@@ -24,12 +24,17 @@ class FeedEntrySet(Base):
 
 
 class FeedVersionRow(Base):
-    """One published, signed, immutable version of the feed."""
+    """One published, signed, immutable version of the feed: its manifest, and what the list was.
+
+    `content_serial` is the serial whose files it carries (its own when the list changed, an earlier one for a
+    re-issue); `set_hash` is the SHA-256 of the canonical list; `events_through` the audit event up to which
+    approvals and lifts are in it. NULL manifest: a version from before feed_0008.
+    """
 
     __tablename__ = "feed_versions"
 
     serial: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    set_hash: Mapped[str] = mapped_column(ForeignKey("feed_entry_sets.set_hash"))
+    set_hash: Mapped[str] = mapped_column(String(64))
     count: Mapped[int] = mapped_column(Integer)
     generated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
@@ -41,10 +46,17 @@ class FeedVersionRow(Base):
     key_id: Mapped[str] = mapped_column(String(16))
     added: Mapped[int] = mapped_column(Integer, default=0)
     removed: Mapped[int] = mapped_column(Integer, default=0)
+    content_serial: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    content_generated_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    manifest: Mapped[str | None] = mapped_column(Text, nullable=True)
+    manifest_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    manifest_signature: Mapped[str | None] = mapped_column(Text, nullable=True)
+    events_through: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class FeedArtifact(Base):
-    """One format of one version: its SHA-256 and minisign signature (the bytes are re-rendered on demand)."""
+    """One format file of one content version: its SHA-256, size, minisign signature and where it lies under the
+    data dir (`path`, content-addressed; written once at publication, served as a file)."""
 
     __tablename__ = "feed_artifacts"
 
@@ -53,6 +65,32 @@ class FeedArtifact(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
     signature: Mapped[str] = mapped_column(Text)
+    path: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class FeedDelta(Base):
+    """What one content version changed from the previous one (canonical delta JSON, zlib-compressed)."""
+
+    __tablename__ = "feed_deltas"
+
+    serial: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    from_serial: Mapped[int] = mapped_column(Integer)
+    added: Mapped[int] = mapped_column(Integer)
+    removed: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))  # of the uncompressed canonical bytes, as the manifest says
+    size: Mapped[int] = mapped_column(Integer)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class FeedSnapshot(Base):
+    """The whole list of one content version (canonical list, zlib-compressed): where rebuilding a list starts."""
+
+    __tablename__ = "feed_snapshots"
+
+    serial: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    sha256: Mapped[str] = mapped_column(String(64))
+    count: Mapped[int] = mapped_column(Integer)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class FeedHold(Base):
@@ -68,6 +106,16 @@ class FeedHold(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     confirmed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     confirmed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # A later publication supersedes a hold nobody confirmed: closed, with why (it never stays "pending").
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    closed_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    from_serial: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the content the change starts from
+    names: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON: up to 200 names added and removed
+
+    def listed(self, side: str) -> list[str]:
+        """The names (at most 200) the held change adds (`side` "added") or removes ("removed")."""
+        found = json.loads(self.names or "{}").get(side, [])
+        return [str(name) for name in found] if isinstance(found, list) else []
 
 
 class FeedFetch(Base):

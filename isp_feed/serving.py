@@ -3,28 +3,65 @@ acknowledgements of applied serials, and where each ISP stands."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+import logging
+import threading
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from blocklist import audit, queries
+from blocklist.db import Database
 from blocklist.errors import InvalidInput
 from blocklist.models import Isp, utcnow
-from isp_feed.models import FeedApplied, FeedArtifact, FeedFetch
-from isp_feed.versions import get_version, latest_version
+from isp_feed.models import FeedApplied, FeedFetch
+from isp_feed.versions import artifacts_of, get_version, latest_version
+
+log = logging.getLogger("isp_feed.serving")
 
 
-def record_fetch(session: Session, *, isp: Isp, serial: int | None, ext: str, status: int) -> None:
-    """Log one feed request (ISP, serial, format, time, status)."""
-    session.add(FeedFetch(isp_id=isp.id, serial=serial, ext=ext[:40], status=status, at=utcnow()))
-    session.flush()
+@dataclass
+class FetchLog:
+    """Feed requests, kept in memory and written in batches (every few seconds, by a job): a feed GET never waits
+    for, nor holds, the database's write lock. A failed write keeps the batch for the next attempt."""
+
+    max_pending: int = 100_000  # beyond this (a database down for long), the oldest are dropped and counted
+    _pending: list[FeedFetch] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    dropped: int = 0
+
+    def add(self, *, isp_id: int, serial: int | None, ext: str, status: int, at: dt.datetime | None = None) -> None:
+        """Log one feed request (ISP, serial, format, time, status) for the next batch."""
+        row = FeedFetch(isp_id=isp_id, serial=serial, ext=ext[:40], status=status, at=at or utcnow())
+        with self._lock:
+            self._pending.append(row)
+            if len(self._pending) > self.max_pending:
+                del self._pending[0]
+                self.dropped += 1
+
+    def flush(self, database: Database) -> int:
+        """Write what is pending in one transaction; how many rows were written."""
+        with self._lock:
+            batch, self._pending = self._pending, []
+        if not batch:
+            return 0
+        try:
+            with database.transaction() as session:
+                session.add_all(batch)
+        except Exception:
+            with self._lock:
+                self._pending[:0] = [FeedFetch(isp_id=r.isp_id, serial=r.serial, ext=r.ext, status=r.status, at=r.at)
+                                     for r in batch]
+            log.exception("feed: could not write %d fetch log rows; kept for the next attempt", len(batch))
+            raise
+        return len(batch)
 
 
 def record_applied(session: Session, *, isp: Isp, serial: int, sha256: str, fmt: str = "") -> FeedApplied:
-    """An ISP client reports the serial it applied; the hash must be that of a format of that serial."""
-    get_version(session, serial)  # NotFound for a serial never published
-    known = set(session.execute(select(FeedArtifact.sha256).where(FeedArtifact.serial == serial)).scalars())
+    """An ISP client reports the serial it applied; the hash must be that of a format file of that serial."""
+    version = get_version(session, serial)  # NotFound for a serial never published
+    known = {a.sha256 for a in artifacts_of(session, version)}
     if sha256 not in known:
         raise InvalidInput(f"sha256 does not match any format of feed version {serial}", field="sha256")
     row = FeedApplied(isp_id=isp.id, serial=serial, sha256=sha256, format=fmt[:20], at=utcnow())
@@ -42,8 +79,8 @@ class IspFeedState:
     isp_id: int
     isp_name: str
     applied_serial: int | None
-    applied_at: object
-    last_fetch_at: object
+    applied_at: dt.datetime | None
+    last_fetch_at: dt.datetime | None
     behind: int | None
 
 

@@ -151,10 +151,18 @@ def _prehash(data: bytes) -> bytes:
 
 def sign(data: bytes, trusted_comment: str, key: SecretKey, untrusted_comment: str = "be-blocklist feed") -> str:
     """A minisign signature file over `data`, carrying `trusted_comment` (one line)."""
+    return sign_prehashed(_prehash(data), trusted_comment, key, untrusted_comment)
+
+
+def sign_prehashed(digest: bytes, trusted_comment: str, key: SecretKey,
+                   untrusted_comment: str = "be-blocklist feed") -> str:
+    """`sign` for data hashed as it was written (`prehasher().digest()`): a large file is never read back."""
     if "\n" in trusted_comment or "\r" in trusted_comment:
         raise SignatureError("a trusted comment is one line")
+    if len(digest) != 64:
+        raise SignatureError("a prehash is the 64-byte BLAKE2b-512 digest of the data")
     private = key._private()
-    signature = private.sign(_prehash(data))
+    signature = private.sign(digest)
     global_signature = private.sign(signature + trusted_comment.encode())
     line = base64.b64encode(b"ED" + key.key_id + signature).decode()
     return (f"untrusted comment: {untrusted_comment}\n{line}\ntrusted comment: {trusted_comment}\n"

@@ -1,10 +1,10 @@
 """The read side of published feed versions: one function per question.
 
-How a version's list is stored (`canonical`, `entries_of`), which versions exist (`latest_version`, `get_version`,
-`recent_versions`), the format-independent object every format is rendered from (`version_model` from parts at hand,
-`load_version_model` from storage), the exact bytes of one format (`artifact_body`) and what changed between two
-serials (`diff`). Writing versions (the candidate, the gate, holds, signing) is isp_feed/publish.py; fetch logging
-and the ISPs' acknowledgements are isp_feed/serving.py.
+Which versions exist (`latest_version`, `get_version`, `recent_versions`), whose files a version carries
+(`content_row`, `artifacts_of`, `artifact_of`, `file_path`), its signed manifest (`manifest_of`), what changed
+between two serials from the stored deltas (`diff`: O(changes)), the whole list of a version (`entries_of`: the
+nearest snapshot plus the deltas after it) and putting a content's files back on disk from the database
+(`restore_files`). Writing versions is isp_feed/publish.py; fetch logging and acknowledgements isp_feed/serving.py.
 """
 
 from __future__ import annotations
@@ -12,21 +12,16 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from blocklist.errors import Conflict, InvalidInput, NotFound
-from isp_feed import checkpoints, formats
-from isp_feed.models import FeedArtifact, FeedEntrySet, FeedVersionRow
-
-
-def canonical(entries: tuple[formats.FeedEntry, ...]) -> bytes:
-    """The canonical bytes of a list of names: its SHA-256 identifies the set, and it is what a set row stores."""
-    return json.dumps([[e.name, e.unicode, e.scope] for e in entries], separators=(",", ":"),
-                      ensure_ascii=False).encode()
+from isp_feed import formats, manifest, splice
+from isp_feed.delta import Delta, compose, parse_delta
+from isp_feed.delta import apply as apply_delta
+from isp_feed.models import FeedArtifact, FeedDelta, FeedEntrySet, FeedSnapshot, FeedVersionRow
 
 
 def latest_version(session: Session) -> FeedVersionRow | None:
@@ -48,8 +43,45 @@ def recent_versions(session: Session, limit: int = 50) -> list[FeedVersionRow]:
     return list(session.execute(query).scalars())
 
 
-def entries_of(session: Session, row: FeedVersionRow) -> tuple[formats.FeedEntry, ...]:
-    """The names a version carries, sorted."""
+def content_row(session: Session, row: FeedVersionRow) -> FeedVersionRow:
+    """The version that introduced the list `row` carries (itself unless `row` is a re-issue)."""
+    if row.content_serial is None or row.content_serial == row.serial:
+        return row
+    return get_version(session, row.content_serial)
+
+
+def artifacts_of(session: Session, row: FeedVersionRow) -> list[FeedArtifact]:
+    """The format files of a version's content."""
+    serial = content_row(session, row).serial
+    return list(session.execute(select(FeedArtifact).where(FeedArtifact.serial == serial)
+                                .order_by(FeedArtifact.ext)).scalars())
+
+
+def artifact_of(session: Session, row: FeedVersionRow, ext: str) -> FeedArtifact:
+    """One format file of a version's content, or NotFound."""
+    artifact = session.get(FeedArtifact, (content_row(session, row).serial, ext))
+    if artifact is None or artifact.path is None:
+        raise NotFound(f"feed version {row.serial} has no {ext!r} file (versions from before manifests are kept in "
+                       "the audit, not served)" if artifact is not None else f"feed version {row.serial} has no "
+                       f"format {ext!r}")
+    return artifact
+
+
+def file_path(session: Session, row: FeedVersionRow, ext: str, data_dir: Path) -> Path:
+    """Where one format file of a version lies on disk."""
+    artifact = artifact_of(session, row, ext)
+    assert artifact.path is not None
+    return data_dir / artifact.path
+
+
+def manifest_of(row: FeedVersionRow) -> manifest.Manifest:
+    """The signed manifest of a version (NotFound for versions from before manifests)."""
+    if row.manifest is None:
+        raise NotFound(f"feed version {row.serial} predates manifests")
+    return manifest.parse_manifest(row.manifest.encode())
+
+
+def _legacy_entries(session: Session, row: FeedVersionRow) -> tuple[formats.FeedEntry, ...]:
     stored = session.get(FeedEntrySet, row.set_hash)
     if stored is None:
         raise NotFound(f"no feed entry set {row.set_hash[:12]}")
@@ -57,63 +89,104 @@ def entries_of(session: Session, row: FeedVersionRow) -> tuple[formats.FeedEntry
                  for n, u, s in json.loads(zlib.decompress(stored.entries)))
 
 
-def version_model(row: FeedVersionRow, entries: tuple[formats.FeedEntry, ...],
-                  checkpoint: formats.AuditCheckpoint | None = None) -> formats.FeedVersion:
-    """The pure feed-format object of a version whose names (and checkpoint) are at hand."""
-    return formats.FeedVersion(
-        serial=row.serial, generated_at=row.generated_at, expires_at=row.expires_at,
-        previous_sha256=row.previous_sha256, entries=entries, stop_page_name=row.stop_page_name,
-        stop_page_ipv4=row.stop_page_ipv4, stop_page_ipv6=row.stop_page_ipv6, checkpoint=checkpoint,
-    )
+def _deltas(session: Session, after: int, through: int) -> list[Delta]:
+    """The stored deltas of the content versions in (after, through], in order."""
+    rows = session.execute(select(FeedDelta).where(FeedDelta.serial > after, FeedDelta.serial <= through)
+                           .order_by(FeedDelta.serial)).scalars()
+    return [parse_delta(zlib.decompress(r.body)) for r in rows]
+
+
+def entries_of(session: Session, row: FeedVersionRow) -> tuple[formats.FeedEntry, ...]:
+    """The names a version carries, sorted: the nearest snapshot, then the deltas after it."""
+    if row.manifest is None:
+        return _legacy_entries(session, row)
+    serial = content_row(session, row).serial
+    snapshot = session.execute(select(FeedSnapshot).where(FeedSnapshot.serial <= serial)
+                               .order_by(FeedSnapshot.serial.desc()).limit(1)).scalar_one_or_none()
+    if snapshot is None:
+        raise NotFound(f"no snapshot of the list before serial {serial}")
+    entries = formats.parse_list(zlib.decompress(snapshot.body))
+    for step in _deltas(session, snapshot.serial, serial):
+        entries = apply_delta(entries, step)
+    return entries
 
 
 def load_version_model(session: Session, row: FeedVersionRow) -> formats.FeedVersion:
-    """The feed-format object of a stored version: its names and the checkpoint it carries, from the database."""
-    return version_model(row, entries_of(session, row), checkpoints.of_version(session, row.serial))
+    """The format-level version a stored version's files were rendered from (its content, with every name)."""
+    content = content_row(session, row)
+    if content.content_generated_at is None:
+        return formats.FeedVersion(row.serial, row.generated_at, entries_of(session, row), row.stop_page_name,
+                                   row.stop_page_ipv4, row.stop_page_ipv6)
+    return formats.FeedVersion(content.serial, content.content_generated_at, entries_of(session, content),
+                               content.stop_page_name, content.stop_page_ipv4, content.stop_page_ipv6)
 
 
-def artifact_body(session: Session, row: FeedVersionRow, ext: str, cache_dir: Path | None = None) -> bytes:
-    """The exact bytes of one format of one version (re-rendered deterministically, checked against its hash)."""
-    artifact = session.get(FeedArtifact, (row.serial, ext))
-    if artifact is None:
-        raise NotFound(f"feed version {row.serial} has no format {ext!r}")
-    cached = cache_dir / f"{row.serial}.{ext}" if cache_dir is not None else None
-    if cached is not None and cached.exists():
-        body = cached.read_bytes()
-        if hashlib.sha256(body).hexdigest() == artifact.sha256:
-            return body
-    body = formats.render_all(load_version_model(session, row), only=ext)[ext]
-    if hashlib.sha256(body).hexdigest() != artifact.sha256:
-        raise Conflict(f"feed version {row.serial}.{ext} no longer renders to its signed bytes")
-    if cached is not None:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(cached.suffix + ".tmp")
-        tmp.write_bytes(body)
-        tmp.replace(cached)
-    return body
+def _intact(path: Path, artifact: FeedArtifact, check_hash: bool) -> bool:
+    try:
+        if path.stat().st_size != artifact.size:
+            return False
+    except FileNotFoundError:
+        return False
+    if not check_hash:
+        return True
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest() == artifact.sha256
 
 
-@dataclass(frozen=True)
-class Diff:
-    """Names added and removed between two serials."""
+def restore_files(session: Session, row: FeedVersionRow, data_dir: Path, *, check_hashes: bool = False) -> list[str]:
+    """Put back any missing, torn (or, with `check_hashes`, altered) file of a content version by rendering it again
+    (rendering is deterministic: the bytes must hash as signed, or Conflict). Returns the formats restored; a data
+    dir that kept its files costs a stat per format (and a read of each with `check_hashes`)."""
+    artifacts = [a for a in artifacts_of(session, row) if a.path is not None]
+    missing = [a for a in artifacts if not _intact(data_dir / a.path, a, check_hashes)]  # type: ignore[operator]
+    if not missing:
+        return []
+    version = load_version_model(session, row)
+    for artifact in missing:
+        target = data_dir / artifact.path  # type: ignore[operator]
+        incoming = target.with_name(f".restore-{artifact.ext}")
+        written = splice.render_file(incoming, version, artifact.ext)
+        if written.sha256 != artifact.sha256:
+            incoming.unlink(missing_ok=True)
+            raise Conflict(f"feed version {row.serial}.{artifact.ext} no longer renders to its signed bytes")
+        incoming.replace(target)
+    return [a.ext for a in missing]
 
-    from_serial: int
-    to_serial: int
-    added: list[dict[str, str]]
-    removed: list[dict[str, str]]
 
-
-def diff(session: Session, *, from_serial: int, to_serial: int | None = None) -> Diff:
-    """What changed from one version to another (default: to the latest)."""
+def diff(session: Session, *, from_serial: int, to_serial: int | None = None) -> Delta:
+    """What changed from the list of one version to that of another (default: the latest), from stored deltas:
+    O(changes since `from_serial`). Its serials are content serials (a re-issue carries its content's)."""
     target = get_version(session, to_serial) if to_serial is not None else latest_version(session)
     if target is None:
         raise NotFound("no feed version has been published yet")
     if from_serial > target.serial:
-        raise InvalidInput(f"from={from_serial} is newer than the latest serial {target.serial}", field="from")
-    old = {e.name: e for e in entries_of(session, get_version(session, from_serial))}
-    new = {e.name: e for e in entries_of(session, target)}
-    added = [{"name": e.name, "unicode": e.unicode, "scope": e.scope}
-             for name, e in sorted(new.items()) if name not in old or old[name].scope != e.scope]
-    removed = [{"name": e.name, "unicode": e.unicode, "scope": e.scope}
-               for name, e in sorted(old.items()) if name not in new or new[name].scope != e.scope]
-    return Diff(from_serial, target.serial, added, removed)
+        raise InvalidInput(f"from={from_serial} is newer than serial {target.serial}", field="from")
+    start = get_version(session, from_serial)
+    if start.manifest is None or target.manifest is None:
+        raise NotFound(f"no deltas from serial {from_serial} (it predates manifests): download the list in full")
+    first, last = content_row(session, start).serial, content_row(session, target).serial
+    if first == last:
+        return Delta(first, last, (), ())
+    steps = _deltas(session, first, last)
+    if not steps or steps[0].from_serial != first:
+        raise NotFound(f"no deltas from serial {from_serial}: download the list in full")
+    return compose(steps)
+
+
+def delta_file(session: Session, row: FeedVersionRow) -> bytes:
+    """The canonical bytes of the delta a version's manifest signs (from the previous content to its own)."""
+    stored = session.get(FeedDelta, content_row(session, row).serial)
+    if stored is None:
+        raise NotFound(f"feed version {row.serial} has no delta (the first list, or from before manifests)")
+    body = zlib.decompress(stored.body)
+    if hashlib.sha256(body).hexdigest() != stored.sha256:
+        raise Conflict(f"the stored delta of feed version {row.serial} does not match its hash")
+    return body
+
+
+def file_bytes(session: Session, row: FeedVersionRow, ext: str, data_dir: Path) -> bytes:
+    """The exact bytes of one format file of a version, as served (read from the data dir, never rendered)."""
+    return file_path(session, row, ext, data_dir).read_bytes()

@@ -1,20 +1,22 @@
 """The JSON API under /api/v1: one module per resource, collected in `router`.
 
-Every route answers the errors of `responses.COMMON`; each declares its others on its decorator.
+Every route answers the errors of `responses.COMMON`, takes a bearer credential (`deps.BEARER`, for the schema)
+and declares its answer (`response_model`, api/schemas.py) and its other errors on its decorator.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Security
 from fastapi.routing import APIRoute
 
+from api.deps import BEARER
 from api.errors import HTTP_METHODS, method_not_allowed
-from api.routes import admin, domains, feed_admin, oversight, probe, requisitions, submissions
+from api.routes import admin, domains, feed_admin, oversight, probe, reports, requisitions, submissions
 from api.routes.responses import COMMON
 
-MODULES = (submissions, domains, oversight, admin, requisitions, feed_admin, probe)
+MODULES = (submissions, domains, oversight, admin, requisitions, feed_admin, probe, reports)
 
-router = APIRouter(prefix="/api/v1", responses=COMMON)
+router = APIRouter(prefix="/api/v1", responses=COMMON, dependencies=[Security(BEARER)])
 
 
 def _guard_literal_paths(routes: list[APIRoute]) -> None:

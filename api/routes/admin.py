@@ -2,105 +2,101 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends
 from sqlalchemy.orm import Session
 
 from api.deps import allowed, current_user, session
 from api.params import DbId
 from api.routes.responses import write
-from api.schemas import ActiveIn, IspIn, RoleIn, UserIn, user_out
+from api.schemas import ActiveIn, CredentialOut, IspCreatedOut, IspIn, IspOut, RoleIn, UserIn, UserOut
 from blocklist import isps, permissions, users
-from blocklist.models import Isp, User
+from blocklist.models import User
 
 router = APIRouter(tags=["administration"])
 admin = allowed(permissions.MANAGE)
 
 
-def isp_out(isp: Isp) -> dict[str, Any]:
-    """An ISP as the API shows it (never its credential)."""
-    return {"id": isp.id, "name": isp.name, "operator_id": isp.operator_id, "email": isp.email,
-            "language": isp.language, "policy": isp.policy, "active": isp.active,
-            "resolvers": [f"{r.address}:{r.port}" for r in isp.resolvers], "credential_prefix": isp.feed_token_prefix}
-
-
-@router.get("/me", summary="Who am I")
-def me(user: User = Depends(current_user)) -> dict[str, Any]:
+@router.get("/me", response_model=UserOut, summary="Who am I")
+def me(user: User = Depends(current_user)) -> UserOut:
     """The account behind the token."""
-    return user_out(user)
+    return UserOut.of(user)
 
 
-@router.get("/users", summary="Every account")
-def list_users(db: Session = Depends(session), _: User = Depends(admin)) -> list[dict[str, Any]]:
+@router.get("/users", response_model=list[UserOut], summary="Every account")
+def list_users(db: Session = Depends(session), _: User = Depends(admin)) -> list[UserOut]:
     """Accounts are never deleted, only disabled."""
-    return [user_out(u) for u in users.list_users(db)]
+    return [UserOut.of(u) for u in users.list_users(db)]
 
 
-@router.post("/users", status_code=201, summary="Create an account (to be confirmed by a second administrator)",
-             responses=write(201))
-def create_user(body: UserIn, db: Session = Depends(session), actor: User = Depends(admin)) -> dict[str, Any]:
+@router.post("/users", status_code=201, response_model=UserOut,
+             summary="Create an account (to be confirmed by a second administrator)", responses=write(201))
+def create_user(body: UserIn, db: Session = Depends(session), actor: User = Depends(admin)) -> UserOut:
     """201 with the account, which holds no credential and can do nothing until another administrator confirms
     it; the person enrols with a one-time link that the operator on the server gives them."""
     user = users.create_account(db, actor=actor, username=body.username, role=body.role,
                                 display_name=body.display_name, language=body.language, email=body.email)
-    return user_out(user)
+    return UserOut.of(user)
 
 
-@router.post("/users/{username}/confirm", summary="Confirm an account another administrator made or changed",
+@router.post("/users/{username}/confirm", response_model=UserOut,
+             summary="Confirm an account another administrator made or changed",
              responses=write(200, 404, body=False))
-def confirm_user(username: str, db: Session = Depends(session), actor: User = Depends(admin)) -> dict[str, Any]:
+def confirm_user(username: str, db: Session = Depends(session), actor: User = Depends(admin)) -> UserOut:
     """403 for the administrator who made the change (four eyes), 409 when already confirmed."""
-    return user_out(users.confirm(db, actor=actor, user=users.get_user(db, username)))
+    return UserOut.of(users.confirm(db, actor=actor, user=users.get_user(db, username)))
 
 
-@router.post("/users/{username}/role", summary="Give an account another role (to be confirmed)",
-             responses=write(200, 404))
+@router.post("/users/{username}/role", response_model=UserOut,
+             summary="Give an account another role (to be confirmed)", responses=write(200, 404))
 def set_user_role(username: str, body: RoleIn, db: Session = Depends(session),
-                  actor: User = Depends(admin)) -> dict[str, Any]:
+                  actor: User = Depends(admin)) -> UserOut:
     """The account can do nothing until a second administrator confirms the new role."""
-    return user_out(users.set_role(db, actor=actor, user=users.get_user(db, username), role=body.role))
+    return UserOut.of(users.set_role(db, actor=actor, user=users.get_user(db, username), role=body.role))
 
 
-@router.post("/users/{username}/active", summary="Disable or re-enable an account", responses=write(200, 404))
+@router.post("/users/{username}/active", response_model=UserOut, summary="Disable or re-enable an account",
+             responses=write(200, 404))
 def set_user_active(username: str, body: ActiveIn, db: Session = Depends(session),
-                    actor: User = Depends(admin)) -> dict[str, Any]:
+                    actor: User = Depends(admin)) -> UserOut:
     """Disabled accounts cannot log in or use tokens."""
-    return user_out(users.set_active(db, actor=actor, user=users.get_user(db, username), active=body.active))
+    return UserOut.of(users.set_active(db, actor=actor, user=users.get_user(db, username), active=body.active))
 
 
-@router.post("/users/{username}/token", summary="Revoke the account's tokens and password (the person re-enrols)",
+@router.post("/users/{username}/token", response_model=UserOut,
+             summary="Revoke the account's tokens and password (the person re-enrols)",
              responses=write(200, 404, body=False))
-def reset_token(username: str, db: Session = Depends(session), actor: User = Depends(admin)) -> dict[str, Any]:
+def reset_token(username: str, db: Session = Depends(session), actor: User = Depends(admin)) -> UserOut:
     """No new credential is returned: an administrator never holds another person's. The person re-enrols with
     a link from the operator, and the account waits for a second administrator's confirmation."""
-    return user_out(users.revoke_credentials(db, actor=actor, user=users.get_user(db, username)))
+    return UserOut.of(users.revoke_credentials(db, actor=actor, user=users.get_user(db, username)))
 
 
-@router.get("/isps", summary="Every ISP")
-def list_isps(db: Session = Depends(session), _: User = Depends(admin)) -> list[dict[str, Any]]:
+@router.get("/isps", response_model=list[IspOut], summary="Every ISP")
+def list_isps(db: Session = Depends(session), _: User = Depends(admin)) -> list[IspOut]:
     """Active and inactive."""
-    return [isp_out(i) for i in isps.list_isps(db)]
+    return [IspOut.of(i) for i in isps.list_isps(db)]
 
 
-@router.post("/isps", status_code=201, summary="Register an ISP (its feed credential is shown once)",
-             responses=write(201))
-def create_isp(body: IspIn, db: Session = Depends(session), actor: User = Depends(admin)) -> dict[str, Any]:
+@router.post("/isps", status_code=201, response_model=IspCreatedOut,
+             summary="Register an ISP (its feed credential is shown once)", responses=write(201))
+def create_isp(body: IspIn, db: Session = Depends(session), actor: User = Depends(admin)) -> IspCreatedOut:
     """An invalid e-mail address or resolver is refused (422)."""
     isp, credential = isps.add_isp(db, actor=actor, name=body.name, email=body.email, language=body.language,
                                    resolvers=body.resolvers, policy=body.policy, operator_id=body.operator_id)
-    return {**isp_out(isp), "credential": credential}
+    return IspCreatedOut.created(isp, credential)
 
 
-@router.post("/isps/{isp_id}/active", summary="Activate or deactivate an ISP", responses=write(200, 404))
+@router.post("/isps/{isp_id}/active", response_model=IspOut, summary="Activate or deactivate an ISP",
+             responses=write(200, 404))
 def set_isp_active(isp_id: DbId, body: ActiveIn, db: Session = Depends(session),
-                   actor: User = Depends(admin)) -> dict[str, Any]:
+                   actor: User = Depends(admin)) -> IspOut:
     """An inactive ISP gets no requisitions and cannot pull the feed."""
-    return isp_out(isps.set_active(db, actor=actor, isp=isps.get_isp(db, isp_id), active=body.active))
+    return IspOut.of(isps.set_active(db, actor=actor, isp=isps.get_isp(db, isp_id), active=body.active))
 
 
-@router.post("/isps/{isp_id}/credential", summary="Replace the ISP's feed credential",
+@router.post("/isps/{isp_id}/credential", response_model=CredentialOut, summary="Replace the ISP's feed credential",
              responses=write(200, 404, body=False))
-def rotate_credential(isp_id: DbId, db: Session = Depends(session), actor: User = Depends(admin)) -> dict[str, Any]:
+def rotate_credential(isp_id: DbId, db: Session = Depends(session), actor: User = Depends(admin)) -> CredentialOut:
     """The old credential stops working at once; the new one is shown once."""
-    return {"isp_id": isp_id, "credential": isps.rotate_credential(db, actor=actor, isp=isps.get_isp(db, isp_id))}
+    credential = isps.rotate_credential(db, actor=actor, isp=isps.get_isp(db, isp_id))
+    return CredentialOut(isp_id=isp_id, credential=credential)

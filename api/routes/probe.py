@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
@@ -13,6 +12,7 @@ from api import transaction
 from api.deps import bearer_token, runtime, session
 from api.routes.responses import write
 from api.runtime import Runtime
+from api.schemas import ProbeRoundOut, ProbeWorkOut
 from blocklist.errors import InvalidInput
 from isp_feed import probes
 from isp_feed.models import Probe
@@ -27,20 +27,21 @@ def current_probe(request: Request, db: Session = Depends(session)) -> Probe:
     return probe
 
 
-@router.get("/work", summary="What the probe must check now")
+@router.get("/work", response_model=ProbeWorkOut, summary="What the probe must check now")
 def work(db: Session = Depends(session), rt: Runtime = Depends(runtime),
-         probe: Probe = Depends(current_probe)) -> dict[str, Any]:
+         probe: Probe = Depends(current_probe)) -> ProbeWorkOut:
     """Blocked names, the ISP's agreed block answer and the stop page."""
-    return probes.work(db, probe=probe, settings=rt.settings)
+    return ProbeWorkOut.model_validate(probes.work(db, probe=probe, settings=rt.settings))
 
 
-@router.post("/results", status_code=201, summary="Signed results of a probe round", responses=write(201, body=False))
+@router.post("/results", status_code=201, response_model=ProbeRoundOut, summary="Signed results of a probe round",
+             responses=write(201, body=False))
 async def results(request: Request, db: Session = Depends(session),
-                  probe: Probe = Depends(current_probe)) -> dict[str, Any]:
+                  probe: Probe = Depends(current_probe)) -> ProbeRoundOut:
     """The body must be signed (minisign, base64 in X-Signature) with the key registered for the probe."""
     try:
         signature = base64.b64decode(request.headers.get("x-signature", ""), validate=True).decode()
     except (binascii.Error, UnicodeDecodeError):
         raise InvalidInput("X-Signature must be a base64-encoded minisign signature", field="X-Signature") from None
     body = await request.body()
-    return {"round_id": probes.accept_results(db, probe=probe, body=body, signature=signature)}
+    return ProbeRoundOut(round_id=probes.accept_results(db, probe=probe, body=body, signature=signature))

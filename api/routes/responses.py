@@ -31,6 +31,11 @@ _HEADERS: dict[int, dict[str, Any]] = {
     401: {"WWW-Authenticate": {"description": "`Bearer`", "schema": {"type": "string"}}},
     503: {"Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}}},
 }
+# Documented in words rather than as a header parameter: a key is good only once per request, which a schema cannot
+# say, so a schema-driven client (schemathesis) would send the same generated key with other requests and be refused.
+IDEMPOTENT = ("Done. With an `Idempotency-Key` header (at most 200 characters; a caller with a credential), a retry "
+              "with the same key and the same request gets this answer again, marked `idempotent-replayed: true`, "
+              "and nothing is done twice; the same key with another request is refused (422)")
 REPLAYED = {"idempotent-replayed": {
     "description": "`true` when this is the stored answer to an earlier request with the same Idempotency-Key "
                    "(nothing was done again)",
@@ -50,7 +55,8 @@ def write(success: int, *also: int, body: bool = True) -> Responses:
     """A POST: it accepts an Idempotency-Key (a replay gets the stored `success` answer, marked as replayed), may
     meet a conflict (409), and with a JSON body (`body`) may get text that is not JSON (400); `also`: its other
     errors (404 when it names an object)."""
-    return {success: {"headers": REPLAYED}, **errors(*((400,) if body else ()), 409, *also)}
+    return {success: {"description": IDEMPOTENT, "headers": REPLAYED},
+            **errors(*((400,) if body else ()), 409, *also)}
 
 
 _FEED_HEADERS = {

@@ -6,11 +6,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.stoppage import choose_language, headers, render_appeal
-from api.web import admin, auditor, auth, compliance, enrol, magistrate, officer
+from api.web import admin, auditor, auth, compliance, enrol, magistrate, officer, report, triage
 from api.web.common import HOME
 
 router = APIRouter(include_in_schema=False)
-for module in (auth, enrol, officer, magistrate, auditor, admin, compliance):
+for module in (auth, enrol, officer, magistrate, auditor, admin, compliance, report, triage):
     router.include_router(module.router)
 
 

@@ -277,6 +277,133 @@ CATALOG: dict[str, dict[str, str]] = {
                    "fr": "Votre mot de passe est enregistré. Votre jeton API (affiché une seule fois) :",
                    "nl": "Uw wachtwoord is ingesteld. Uw API-token (eenmalig getoond):",
                    "de": "Ihr Passwort ist gesetzt. Ihr API-Token (nur einmal angezeigt):"},
+    # The public report form (/report) and the officers' triage queue (/triage).
+    "report_title": {"en": "Report a website", "fr": "Signaler un site", "nl": "Een website melden",
+                     "de": "Eine Website melden"},
+    "report_lead": {
+        "en": "Tell us the address of a website where you saw images of child sexual abuse. Give the address only: "
+              "never copy or send the material itself.",
+        "fr": "Indiquez-nous l'adresse d'un site où vous avez vu des images d'abus sexuels d'enfants. Donnez "
+              "uniquement l'adresse : ne copiez ni n'envoyez jamais le contenu lui-même.",
+        "nl": "Geef ons het adres van een website waar u beelden van seksueel misbruik van kinderen zag. Geef enkel "
+              "het adres: kopieer of verstuur nooit het materiaal zelf.",
+        "de": "Nennen Sie uns die Adresse einer Website, auf der Sie Darstellungen sexuellen Kindesmissbrauchs "
+              "gesehen haben. Geben Sie nur die Adresse an: kopieren oder senden Sie niemals das Material selbst."},
+    "report_address": {"en": "Address seen (for example site.example/page)",
+                       "fr": "Adresse vue (par exemple site.example/page)",
+                       "nl": "Gezien adres (bijvoorbeeld site.example/pagina)",
+                       "de": "Gesehene Adresse (zum Beispiel site.example/seite)"},
+    "report_found_at": {"en": "Where you found it (optional)", "fr": "Où vous l'avez trouvée (facultatif)",
+                        "nl": "Waar u het vond (optioneel)", "de": "Wo Sie sie gefunden haben (optional)"},
+    "report_description": {"en": "Short description (optional)", "fr": "Brève description (facultatif)",
+                           "nl": "Korte beschrijving (optioneel)", "de": "Kurze Beschreibung (optional)"},
+    "report_contact": {"en": "Your contact (optional, only if you want us to be able to reach you)",
+                       "fr": "Votre contact (facultatif, uniquement si vous souhaitez que nous puissions vous joindre)",
+                       "nl": "Uw contactgegevens (optioneel, enkel als u wilt dat wij u kunnen bereiken)",
+                       "de": "Ihr Kontakt (optional, nur wenn wir Sie erreichen können sollen)"},
+    "report_honeypot": {"en": "Leave this field empty", "fr": "Laissez ce champ vide", "nl": "Laat dit veld leeg",
+                        "de": "Lassen Sie dieses Feld leer"},
+    "report_privacy": {
+        "en": "We do not keep your IP address, your browser or any cookie with your report; your contact only if "
+              "you leave one.",
+        "fr": "Nous ne conservons ni votre adresse IP, ni votre navigateur, ni aucun cookie avec votre "
+              "signalement ; votre contact seulement si vous le laissez.",
+        "nl": "Wij bewaren uw IP-adres, uw browser of cookies niet bij uw melding; uw contactgegevens enkel als u "
+              "ze achterlaat.",
+        "de": "Wir speichern weder Ihre IP-Adresse noch Ihren Browser noch ein Cookie mit Ihrer Meldung; Ihren "
+              "Kontakt nur, wenn Sie ihn angeben."},
+    "report_send": {"en": "Send the report", "fr": "Envoyer le signalement", "nl": "Melding versturen",
+                    "de": "Meldung senden"},
+    "report_thanks": {"en": "Thank you: your report has been received.",
+                      "fr": "Merci : votre signalement a été reçu.", "nl": "Dank u: uw melding is ontvangen.",
+                      "de": "Danke: Ihre Meldung ist eingegangen."},
+    "report_receipt": {"en": "Receipt number", "fr": "Numéro de réception", "nl": "Ontvangstnummer",
+                       "de": "Eingangsnummer"},
+    "report_next": {
+        "en": "What happens next: officers of the Federal Computer Crime Unit examine every report. You will not be "
+              "told the outcome; if you left a contact, they may contact you. Quote the receipt number if you "
+              "refer to this report.",
+        "fr": "La suite : des agents de la Federal Computer Crime Unit examinent chaque signalement. Le résultat ne "
+              "vous sera pas communiqué ; si vous avez laissé un contact, ils pourront vous joindre. Citez le "
+              "numéro de réception si vous faites référence à ce signalement.",
+        "nl": "Wat er nu gebeurt: agenten van de Federal Computer Crime Unit onderzoeken elke melding. U krijgt de "
+              "uitkomst niet te horen; als u contactgegevens achterliet, kunnen zij u contacteren. Vermeld het "
+              "ontvangstnummer als u naar deze melding verwijst.",
+        "de": "Wie es weitergeht: Beamte der Federal Computer Crime Unit prüfen jede Meldung. Das Ergebnis wird "
+              "Ihnen nicht mitgeteilt; wenn Sie einen Kontakt angegeben haben, können sie Sie erreichen. Nennen Sie "
+              "die Eingangsnummer, wenn Sie sich auf diese Meldung beziehen."},
+    "report_another": {"en": "Report another address", "fr": "Signaler une autre adresse",
+                       "nl": "Nog een adres melden", "de": "Eine weitere Adresse melden"},
+    "report_refused": {"en": "Report not sent", "fr": "Signalement non envoyé", "nl": "Melding niet verstuurd",
+                       "de": "Meldung nicht gesendet"},
+    "report_err_address_missing": {"en": "Give the address you saw.", "fr": "Indiquez l'adresse que vous avez vue.",
+                                   "nl": "Geef het adres dat u zag.", "de": "Geben Sie die gesehene Adresse an."},
+    "report_err_not_a_host": {
+        "en": "This is not a web address with a site name (for example site.example/page); check what you typed.",
+        "fr": "Ce n'est pas une adresse web avec un nom de site (par exemple site.example/page) ; vérifiez votre "
+              "saisie.",
+        "nl": "Dit is geen webadres met een sitenaam (bijvoorbeeld site.example/pagina); controleer wat u typte.",
+        "de": "Das ist keine Webadresse mit einem Seitennamen (zum Beispiel site.example/seite); prüfen Sie Ihre "
+              "Eingabe."},
+    "report_err_too_long": {"en": "“{field}” is too long: at most {limit} characters.",
+                            "fr": "« {field} » est trop long : {limit} caractères au plus.",
+                            "nl": "„{field}” is te lang: hoogstens {limit} tekens.",
+                            "de": "„{field}“ ist zu lang: höchstens {limit} Zeichen."},
+    "report_err_bad_characters": {"en": "“{field}” contains a control character that is not allowed.",
+                                  "fr": "« {field} » contient un caractère de contrôle non autorisé.",
+                                  "nl": "„{field}” bevat een niet toegelaten stuurteken.",
+                                  "de": "„{field}“ enthält ein nicht erlaubtes Steuerzeichen."},
+    "report_err_honeypot": {
+        "en": "The report was refused: a field meant to stay empty was filled in (this happens with automatic "
+              "form fillers). Nothing was stored; send the form again with that field empty.",
+        "fr": "Le signalement a été refusé : un champ qui doit rester vide a été rempli (cela arrive avec le "
+              "remplissage automatique). Rien n'a été enregistré ; renvoyez le formulaire avec ce champ vide.",
+        "nl": "De melding werd geweigerd: een veld dat leeg moet blijven, was ingevuld (dat gebeurt bij automatisch "
+              "invullen). Er werd niets bewaard; verstuur het formulier opnieuw met dat veld leeg.",
+        "de": "Die Meldung wurde abgelehnt: ein Feld, das leer bleiben muss, war ausgefüllt (das passiert beim "
+              "automatischen Ausfüllen). Nichts wurde gespeichert; senden Sie das Formular mit leerem Feld erneut."},
+    "report_err_limited": {
+        "en": "Too many reports came from your address. Nothing was stored; try again in {minutes} minutes.",
+        "fr": "Trop de signalements sont venus de votre adresse. Rien n'a été enregistré ; réessayez dans "
+              "{minutes} minutes.",
+        "nl": "Er kwamen te veel meldingen van uw adres. Er werd niets bewaard; probeer het over {minutes} minuten "
+              "opnieuw.",
+        "de": "Von Ihrer Adresse kamen zu viele Meldungen. Nichts wurde gespeichert; versuchen Sie es in {minutes} "
+              "Minuten erneut."},
+    "report_err_too_large": {"en": "The form is far too large. Nothing was stored.",
+                             "fr": "Le formulaire est beaucoup trop volumineux. Rien n'a été enregistré.",
+                             "nl": "Het formulier is veel te groot. Er werd niets bewaard.",
+                             "de": "Das Formular ist viel zu groß. Nichts wurde gespeichert."},
+    "triage": {"en": "Triage", "fr": "Tri", "nl": "Triage", "de": "Sichtung"},
+    "triage_title": {"en": "Reports to triage, by name", "fr": "Signalements à trier, par nom",
+                     "nl": "Te sorteren meldingen, per naam", "de": "Zu sichtende Meldungen, nach Name"},
+    "triage_count": {"en": "Reports", "fr": "Signalements", "nl": "Meldingen", "de": "Meldungen"},
+    "triage_first": {"en": "First seen", "fr": "Premier signalement", "nl": "Eerste melding",
+                     "de": "Erste Meldung"},
+    "triage_last": {"en": "Last seen", "fr": "Dernier signalement", "nl": "Laatste melding",
+                    "de": "Letzte Meldung"},
+    "triage_sort_count": {"en": "most reported first", "fr": "les plus signalés d'abord",
+                          "nl": "meest gemeld eerst", "de": "meistgemeldete zuerst"},
+    "triage_sort_age": {"en": "oldest first", "fr": "les plus anciens d'abord", "nl": "oudste eerst",
+                        "de": "älteste zuerst"},
+    "triage_not_listed": {"en": "never submitted", "fr": "jamais soumis", "nl": "nooit ingediend",
+                          "de": "nie eingereicht"},
+    "triage_not_blockable": {"en": "not a blockable name", "fr": "nom non blocable", "nl": "geen blokkeerbare naam",
+                             "de": "kein sperrbarer Name"},
+    "triage_open": {"en": "Open a submission", "fr": "Ouvrir une soumission", "nl": "Een indiening openen",
+                    "de": "Eine Einreichung öffnen"},
+    "triage_dismiss": {"en": "Dismiss", "fr": "Écarter", "nl": "Afwijzen", "de": "Verwerfen"},
+    "triage_empty": {"en": "No report waits for triage.", "fr": "Aucun signalement n'attend d'être trié.",
+                     "nl": "Er wachten geen meldingen op triage.", "de": "Keine Meldung wartet auf Sichtung."},
+    "triage_page": {"en": "Page {page} of {pages}", "fr": "Page {page} sur {pages}", "nl": "Pagina {page} van {pages}",
+                    "de": "Seite {page} von {pages}"},
+    "triage_prev": {"en": "Previous", "fr": "Précédente", "nl": "Vorige", "de": "Vorherige"},
+    "triage_next": {"en": "Next", "fr": "Suivante", "nl": "Volgende", "de": "Nächste"},
+    "msg_dismissed": {"en": "{host}: {count} report(s) dismissed", "fr": "{host} : {count} signalement(s) écarté(s)",
+                      "nl": "{host}: {count} melding(en) afgewezen", "de": "{host}: {count} Meldung(en) verworfen"},
+    "linked_reports": {"en": "Reports linked to this submission", "fr": "Signalements liés à cette soumission",
+                       "nl": "Meldingen gekoppeld aan deze indiening",
+                       "de": "Mit dieser Einreichung verknüpfte Meldungen"},
 }
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 import io
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -21,6 +21,7 @@ from blocklist import permissions, workflow
 from blocklist.errors import InvalidInput
 from blocklist.models import User
 from blocklist.schemas import CaseDetails, SubmissionCreate
+from blocklist.text import parse_id
 
 router = APIRouter(include_in_schema=False)
 officer = needs(permissions.SUBMIT)
@@ -52,26 +53,35 @@ def _home(request: Request, db: Session, user: User, status_code: int = 200, **c
 
 
 @router.get("/officer", response_class=HTMLResponse)
-def home(request: Request, db: Session = Depends(session), user: User = Depends(officer)) -> HTMLResponse:
-    """The submission forms and the officer's own submissions."""
-    return _home(request, db, user)
+def home(request: Request, domain: str = Query("", max_length=2048), reports: str = Query("", max_length=12_000),
+         db: Session = Depends(session), user: User = Depends(officer)) -> HTMLResponse:
+    """The submission forms and the officer's own submissions; from the triage queue, the form comes pre-filled
+    with the reported host and the reports it will link."""
+    return _home(request, db, user, form={"domain": domain, "report_ids": reports} if domain else {})
+
+
+def _report_ids(text: str) -> list[int]:
+    """The report ids of the form's hidden field (comma separated), or InvalidInput."""
+    return [parse_id(part.strip(), field="report_ids") for part in text.split(",") if part.strip()]
 
 
 @router.post("/officer/submit", dependencies=[Depends(check_csrf)])
 def submit(request: Request, domain: str = Form(""), legal_basis: str = Form(""), case_number: str = Form(""),
            evidence_ref: str = Form(""), verified_on: str = Form(""), scope: str = Form("domain_and_subdomains"),
            court: str = Form(""), court_date: str = Form(""), court_reference: str = Form(""), note: str = Form(""),
-           db: Session = Depends(session), rt: Runtime = Depends(runtime), user: User = Depends(officer)) -> Response:
-    """One name; a refusal is shown on the form, which keeps what was typed."""
+           report_ids: str = Form(""), db: Session = Depends(session), rt: Runtime = Depends(runtime),
+           user: User = Depends(officer)) -> Response:
+    """One name (with the reports it answers, from the triage queue); a refusal is shown on the form, which keeps
+    what was typed."""
     typed = {"domain": domain, "legal_basis": legal_basis, "case_number": case_number, "evidence_ref": evidence_ref,
              "verified_on": verified_on, "scope": scope, "court": court, "court_date": court_date,
-             "court_reference": court_reference, "note": note}
+             "court_reference": court_reference, "note": note, "report_ids": report_ids}
     try:
         with attempt(db, also=(ValidationError,)) as outcome:
             data = SubmissionCreate(domain=domain, legal_basis=legal_basis, case_number=case_number,
                                     evidence_ref=evidence_ref, verified_on=verified_on, scope=scope,
                                     court_order=_court(legal_basis, court, court_date, court_reference),
-                                    note=note)
+                                    note=note, report_ids=_report_ids(report_ids))
             sub = workflow.submit(db, actor=user, data=data, policy=rt.name_policy(db))
     except ValidationError as exc:
         flash(request, _problem(exc), "error")

@@ -17,30 +17,42 @@ __all__ = ["EXIT_FETCH", "EXIT_NOT_AUTHORISED", "EXIT_OK", "EXIT_REFUSED", "EXIT
            "run_once"]
 
 
-_EPILOG = """checks, each refusing the version and keeping the last good file in force:
-  signature by a pinned key (--pubkey, repeatable during a key rotation); feed, serial, expiry, format and SHA-256
-  in the signed comment match the download; serial never lower than the applied one (rollback) and never the same
-  with other content; not expired (freeze); no protected name (a built-in list of major platforms and government
-  domains, plus --protected-file) nor a name under one; no change of more than --max-change-share of the list
-  (changes of up to --max-change-min names always pass, so a list growing from empty takes at most that many
-  names per version). The first load (empty --state-dir) has no list to compare with: it takes any size unless
-  --max-initial is given.
+_EPILOG = """what a pull fetches: latest.manifest.json (conditionally: 304 when nothing is new) and its signature;
+  then, when a list is already applied, only diff?from=<applied serial> (a delta, spliced into the kept list and the
+  --out file, both results checked against the hashes the manifest signs); a re-issue (same list, new expiry)
+  downloads nothing. The first load, or a delta that does not fit, downloads the list and the --format file whole,
+  each checked against its signed SHA-256 and size. Nothing is written over --out before every check passed.
 
-audit checkpoints: each version carries a signed checkpoint of the server's audit chain (event count, head hash,
+checks, each refusing the version and keeping the last good file in force:
+  manifest signed by a pinned key (--pubkey, repeatable during a key rotation), stating the serial, expiry and
+  SHA-256 its signed comment states; serial never lower than the applied one (rollback) and never the same with
+  another manifest; the direct successor of the applied manifest names it as its predecessor (a chain); not expired
+  (freeze); every file is the one the manifest names (SHA-256 and size); no protected name (a built-in list of major
+  platforms and government domains, plus --protected-file) nor a name under one; no change of more than
+  --max-change-share of the list (changes of up to --max-change-min names always pass, so a list growing from empty
+  takes at most that many names per version; a name whose scope or Unicode form changed counts once). The first
+  load (empty --state-dir) has no list to compare with: it takes any size unless --max-initial is given.
+
+audit checkpoints: each manifest carries a signed checkpoint of the server's audit chain (event count, head hash,
   time); the client appends every new one to <state-dir>/checkpoints.jsonl. Keep that file: it is this ISP's
   witness of the history (`blocklist audit verify --checkpoints DIR` reads it). A checkpoint not signed by a
   pinned key, or showing fewer events than one kept before (or other hashes at the same count), refuses the version.
 
 formats: rpz (CNAME to the stop page), a.rpz (the stop page's A/AAAA; use it for Knot Resolver), json, txt,
-  hosts (exact names only: a hosts file cannot block subdomains, so it is weaker), dnsmasq.conf, unbound.conf.
+  hosts (exact names only: a hosts file cannot block subdomains, so it is weaker), dnsmasq.conf, unbound.conf,
+  list (the canonical list: name TAB scope TAB unicode).
+
+state dir: state.json (the applied serial, manifest hash and expiry, the installed file's hash), list-<serial>.txt
+  (the applied list, which deltas are applied to), checkpoints.jsonl, lock. One pull at a time per state dir.
 
 exit codes (each failure prints one line: what it means, why, and a hint what to do):
-  0  applied, or already current
+  0  applied, re-issued (new expiry), or already current
   2  bad command line (or an unreadable --pubkey / --protected-file)
   3  refused: nothing written, the last good file stays in force. BadSignature, UnknownKey (a key not pinned with
-     --pubkey), LengthOrHashMismatch (tampered or truncated), SignedFactsMismatch (a file of another version or
-     format), Rollback, SameSerialOtherContent, Freeze (expired), ProtectedName, ChangeTooLarge / InitialTooLarge,
-     BadCheckpoint / HistoryRewritten, MalformedFeed; also StateUnreadable and PullRunning (the state dir)
+     --pubkey), LengthOrHashMismatch (tampered, truncated, or not the file the manifest names), SignedFactsMismatch
+     (the manifest differs from its signed comment), Rollback, SameSerialOtherContent, ChainBroken (a fork of the
+     manifest chain), Freeze (expired), ProtectedName, ChangeTooLarge / InitialTooLarge, BadCheckpoint /
+     HistoryRewritten, MalformedFeed; also StateUnreadable and PullRunning (the state dir)
   4  FeedUnreachable: server unreachable, transfer broken off, or an HTTP error other than 401/403
   5  ReloadFailed: the reload command failed (the previous file was put back)
   6  NotAuthorised: the server refused --token (401: wrong, replaced or revoked) or this ISP (403: disabled)"""

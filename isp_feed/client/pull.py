@@ -1,17 +1,36 @@
-"""One pull of the feed: fetch, verify everything, write atomically, reload, remember, acknowledge.
+"""One pull of the feed: fetch the signed manifest, verify everything, write atomically, reload, remember, acknowledge.
 
-On any refusal the last good file stays exactly as it was and the resolver keeps enforcing it. This module does
-the I/O; whether a version may be applied is decided by the pure checks in `isp_feed.client.trust`, and every way a
-pull fails is a class of `isp_feed.errors` (with its exit code and a hint). Imports nothing of the server: only the
-standard library, `isp_feed.formats`, `isp_feed.signing` and `isp_feed.errors`.
+On any refusal the last good file stays exactly as it was, the state is not advanced, and the resolver keeps
+enforcing the last good list. This module does the I/O; whether a version may be applied is decided by the pure
+checks in `isp_feed.client.trust`, and every way a pull fails is a class of `isp_feed.errors` (with its exit code and
+a hint). Imports nothing of the server: only the standard library and the pure feed modules (`formats`, `manifest`,
+`delta`, `splice`, `signing`, `errors`).
 
-Each version carries a signed checkpoint of the server's audit chain; the client appends every new one to
-`checkpoints.jsonl` in its state dir, so that every ISP holds a copy of the history's hashes that no one at the
-server can take back (`blocklist audit verify --checkpoints DIR` reads that file).
+A pull, in order:
 
-Memory stays modest for a million names: the chosen format streams to a temporary file while it is hashed (the
-signature covers its BLAKE2b prehash), the previous list is compared as a sorted file, line by line, and the
-previous resolver file is kept by a hard link, not read back.
+1. `latest.manifest.json`, conditionally on the stored ETag: 304 means nothing new (an expired version still refuses:
+   a freeze).
+2. Its signature by a pinned key; the manifest read strictly, and stating the serial, expiry and SHA-256 its signed
+   comment states. Serial never lower than the applied one (rollback), the applied serial only with the very same
+   manifest, the direct successor naming the applied manifest as its predecessor (a chain: ChainBroken), not expired
+   (freeze). Its signed audit checkpoint is witnessed in `checkpoints.jsonl`.
+3. The cheapest way to the files the manifest names:
+   - a re-issue (the list and format file already installed): nothing is downloaded, the state takes the new serial
+     and expiry;
+   - the delta: `diff?from=<applied serial>&to=<serial>` is spliced into the kept list and into the installed file
+     (isp_feed/splice.py). The delta is not signed: it is believed only once the list it gives hashes to the
+     manifest's `list`, and the file it gives to the manifest's format file. If anything does not fit, the pull says
+     so and falls back to
+   - the download: the list and the format file stream to disk, hashed as they come, and must be the ones the
+     manifest names.
+   The content checks (protected names, the size of the change) read the proven delta, or the whole list line by
+   line beside the previous one (never a million entries held at once).
+4. Install atomically, run the reload command (the previous file is put back if it fails), save the state
+   atomically, keep the list as `list-<content serial>.txt`, acknowledge with `POST applied`.
+
+Every audit checkpoint a manifest carries is appended to `checkpoints.jsonl` in the state dir, so that every ISP
+holds a copy of the history's hashes that no one at the server can take back (`blocklist audit verify --checkpoints
+DIR` reads that file).
 """
 
 from __future__ import annotations
@@ -32,13 +51,19 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from isp_feed import errors, formats, signing
+from isp_feed import errors, formats, manifest, signing, splice
 from isp_feed.client import trust
 from isp_feed.client.trust import BUILTIN_PROTECTED
 
 CHECKPOINTS_FILE = "checkpoints.jsonl"  # append-only: every audit checkpoint this client was shown
+STATE_FILE = "state.json"
+FEED_PATH = "/feed/v1"
+MANIFEST_PATH = f"{FEED_PATH}/latest.{manifest.MANIFEST_EXT}"
 _CHUNK = 1 << 20
 _NOT_AUTHORISED = (401, 403)  # a credential or ISP the server refuses: not a network problem
+_MAX_SIGNATURE = 4096  # a minisign signature file is about 300 bytes
+_DELTA_ENTRY_BYTES = 2048  # the most one entry of a delta takes in canonical JSON (two names of 253 characters)
+_STAGED_LIST = ".list.tmp"
 
 
 @dataclass
@@ -63,11 +88,14 @@ class Options:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a pull did."""
+    """What a pull did: `applied` when the state advanced to `serial` (a new file, or a re-issue's new expiry)."""
 
     applied: bool
     serial: int
     message: str
+
+
+# --- HTTP -------------------------------------------------------------------------------------------------------
 
 
 def _request(opts: Options, path: str, etag: str | None = None) -> urllib.request.Request:
@@ -86,10 +114,22 @@ def _fetch_error(path: str, opts: Options, exc: Exception) -> errors.FeedError:
     return errors.FeedUnreachable(f"GET {path}: cannot reach {opts.server} or the transfer broke off ({exc!r})")
 
 
-def _get(opts: Options, path: str, etag: str | None = None) -> tuple[int, bytes, str | None]:
+def _read_body(response: http.client.HTTPResponse, limit: int) -> bytes:
+    """The body, or its first `limit + 1` bytes when it is longer (the caller refuses it unread)."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := response.read(min(_CHUNK, limit + 1 - size)):
+        chunks.append(chunk)
+        size += len(chunk)
+    if size <= limit and response.length:  # read(n) returns b"" on a short body instead of raising
+        raise http.client.IncompleteRead(b"", response.length)
+    return b"".join(chunks)
+
+
+def _get(opts: Options, path: str, *, limit: int, etag: str | None = None) -> tuple[int, bytes, str | None]:
     try:
         with urllib.request.urlopen(_request(opts, path, etag), timeout=opts.timeout) as response:
-            return response.status, response.read(), response.headers.get("ETag")
+            return response.status, _read_body(response, limit), response.headers.get("ETag")
     except urllib.error.HTTPError as exc:
         if exc.code == 304:
             return 304, b"", etag
@@ -98,23 +138,27 @@ def _get(opts: Options, path: str, etag: str | None = None) -> tuple[int, bytes,
         raise _fetch_error(path, opts, exc) from None
 
 
-def _download(opts: Options, path: str, target: Path) -> tuple[str, bytes]:
-    """Stream a body into `target` (fsynced); return its SHA-256 (hex) and BLAKE2b-512 prehash."""
-    sha256, prehash = hashlib.sha256(), signing.prehasher()
+def _download(opts: Options, path: str, target: Path, ref: manifest.FileRef, *, what: str) -> None:
+    """Stream a body into `target` (fsynced), hashing it as it comes; it must be the file `ref` names (never more
+    bytes than it states are read)."""
+    sha256 = hashlib.sha256()
+    size = 0
     with target.open("wb") as handle:
         try:
             with urllib.request.urlopen(_request(opts, path), timeout=opts.timeout) as response:
                 while chunk := response.read(_CHUNK):
+                    size += len(chunk)
                     sha256.update(chunk)
-                    prehash.update(chunk)
+                    if size > ref.size:  # longer than signed: not the file, whatever follows
+                        raise errors.LengthOrHashMismatch(what, signed=ref.sha256, received=sha256.hexdigest())
                     handle.write(chunk)
-                if response.length:  # read(n) returns b"" on a short body instead of raising
+                if response.length:
                     raise http.client.IncompleteRead(b"", response.length)
         except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
             raise _fetch_error(path, opts, exc) from None
         handle.flush()
         os.fsync(handle.fileno())
-    return sha256.hexdigest(), prehash.digest()
+    trust.check_file(what, ref, sha256=sha256.hexdigest(), size=size)
 
 
 def _post(opts: Options, path: str, body: dict[str, object]) -> None:
@@ -125,37 +169,127 @@ def _post(opts: Options, path: str, body: dict[str, object]) -> None:
         pass
 
 
-def _load_state(folder: Path) -> dict[str, object]:
-    path = folder / "state.json"
-    if not path.exists():
-        return {}
+def _acknowledge(opts: Options, serial: int, sha256: str) -> str:
+    """POST applied; a failure is only a warning (the next pull reports again)."""
     try:
-        value = json.loads(path.read_text())
-        if not isinstance(value, dict) or not isinstance(value.get("serial"), int):
-            raise ValueError("no serial")
-        names_file = value.get("names_file")
-        if isinstance(names_file, str) and not (folder / names_file).is_file():
-            raise ValueError(f"{names_file} is missing")
-    except (OSError, ValueError) as exc:
-        # Without the stored serial there is no rollback protection: stop rather than guess.
-        raise errors.StateUnreadable(str(path), str(exc)) from None
+        _post(opts, f"{FEED_PATH}/applied", {"serial": serial, "sha256": sha256, "format": opts.fmt})
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+        return f"; warning: could not report it to the server ({exc})"
+    return ""
+
+
+# --- the state dir ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _State:
+    """What the state dir says was applied. State from a client before manifests has `serial` and `legacy` (its
+    names file, or its names) only: it is followed by a whole download."""
+
+    serial: int
+    manifest_sha256: str | None = None
+    etag: str | None = None
+    expires_at: dt.datetime | None = None
+    content_serial: int = 0
+    list_file: Path | None = None
+    list_sha256: str = ""
+    fmt: str = ""
+    file_sha256: str = ""
+    count: int = 0
+    protected: str | None = None  # trust.protected_fingerprint of the protected names the list was checked with
+    legacy: Path | list[str] | None = None
+
+
+def _str(raw: dict[str, object], key: str) -> str:
+    value = raw.get(key)
+    if not isinstance(value, str):
+        raise ValueError(f"{key} is missing or malformed")
     return value
 
 
-def _previous_names(folder: Path, state: dict[str, object]) -> Iterator[str] | None:
-    """The applied names in sorted order (streamed from the state dir), or None before the first load."""
-    if isinstance(state.get("names_file"), str):
-        return _lines(folder / str(state["names_file"]))
-    legacy = state.get("names")  # state written by an older client
-    if isinstance(legacy, list):
-        return iter(sorted(str(n) for n in legacy))
-    return None
+def _int(raw: dict[str, object], key: str) -> int:
+    value = raw.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{key} is missing or malformed")
+    return value
 
 
-def _lines(path: Path) -> Iterator[str]:
-    with path.open() as handle:
-        for line in handle:
-            yield line.rstrip("\n")
+def _own_file(folder: Path, raw: dict[str, object], key: str) -> Path:
+    name = _str(raw, key)
+    path = folder / name
+    if path.name != name or not path.is_file():
+        raise ValueError(f"{name} is missing")
+    return path
+
+
+def _load_state(folder: Path) -> _State | None:
+    path = folder / STATE_FILE
+    if not path.exists():
+        return None
+    try:
+        raw = json.loads(path.read_text())
+        if not isinstance(raw, dict) or not isinstance(raw.get("serial"), int):
+            raise ValueError("no serial")
+        if "manifest_sha256" not in raw:  # written by a client before manifests
+            legacy: Path | list[str] | None = None
+            if raw.get("names_file") is not None:
+                legacy = _own_file(folder, raw, "names_file")
+            elif isinstance(raw.get("names"), list):
+                legacy = [str(n) for n in raw["names"]]
+            return _State(serial=raw["serial"], legacy=legacy)
+        etag, protected = raw.get("etag"), raw.get("protected_sha256")
+        return _State(
+            serial=raw["serial"], manifest_sha256=_str(raw, "manifest_sha256"),
+            etag=etag if isinstance(etag, str) else None,
+            expires_at=dt.datetime.fromisoformat(_str(raw, "expires_at")),
+            content_serial=_int(raw, "content_serial"), list_file=_own_file(folder, raw, "list_file"),
+            list_sha256=_str(raw, "list_sha256"), fmt=_str(raw, "format"), file_sha256=_str(raw, "file_sha256"),
+            count=_int(raw, "count"), protected=protected if isinstance(protected, str) else None)
+    except (OSError, ValueError) as exc:
+        # Without the stored serial there is no rollback protection: stop rather than guess.
+        raise errors.StateUnreadable(str(path), str(exc)) from None
+
+
+@dataclass(frozen=True)
+class _Offer:
+    """The verified manifest on offer, and how it came."""
+
+    manifest: manifest.Manifest
+    sha256: str
+    etag: str | None
+    now: dt.datetime
+
+
+def _save_state(opts: Options, offer: _Offer, *, list_file: Path, file_sha256: str) -> None:
+    m = offer.manifest
+    state = {"serial": m.serial, "manifest_sha256": offer.sha256, "etag": offer.etag,
+             "expires_at": m.expires_at.isoformat(), "content_serial": m.content_serial, "list_file": list_file.name,
+             "list_sha256": m.list_sha256, "format": opts.fmt, "file_sha256": file_sha256, "count": m.count,
+             "protected_sha256": trust.protected_fingerprint(opts.protected), "applied_at": offer.now.isoformat()}
+    _write_atomically(opts.state_dir / STATE_FILE, json.dumps(state, indent=1).encode())
+
+
+def _drop_old_lists(opts: Options, keep: str) -> None:
+    """Delete the client's own earlier copies of the list (and the names files of older clients)."""
+    for pattern in ("list-*.txt", "names-*.txt"):
+        for old in opts.state_dir.glob(pattern):
+            if old.name != keep:
+                old.unlink(missing_ok=True)
+
+
+@contextmanager
+def _previous(state: _State | None) -> Iterator[Iterable[tuple[str, str | None]] | None]:
+    """The applied list in name order, streamed from the state dir (None before the first load)."""
+    if state is None or (state.list_file is None and state.legacy is None):
+        yield None
+    elif state.list_file is not None:
+        with state.list_file.open(encoding="utf-8", newline="\n") as handle:
+            yield ((line[:line.find("\t")], line) for line in handle)
+    elif isinstance(state.legacy, Path):
+        with state.legacy.open(encoding="utf-8", newline="\n") as handle:
+            yield trust.legacy_names(line.rstrip("\n") for line in handle)
+    else:
+        yield trust.legacy_names(sorted(state.legacy or ()))
 
 
 @contextmanager
@@ -173,27 +307,26 @@ def _locked(folder: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _fsync_dir(folder: Path) -> None:
-    directory = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
-
-
-def _write_atomically(path: Path, data: bytes | Iterable[str]) -> None:
+def _write_atomically(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     with tmp.open("wb") as handle:
-        if isinstance(data, bytes):
-            handle.write(data)
-        else:
-            for text in data:
-                handle.write(text.encode())
+        handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
     tmp.replace(path)
-    _fsync_dir(path.parent)
+    splice.fsync_dir(path.parent)
+
+
+def _file_sha256(path: Path) -> str:
+    sha256 = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            sha256.update(chunk)
+    return sha256.hexdigest()
+
+
+# --- audit checkpoints ------------------------------------------------------------------------------------------
 
 
 def _last_checkpoint(path: Path) -> formats.AuditCheckpoint | None:
@@ -211,19 +344,18 @@ def _last_checkpoint(path: Path) -> formats.AuditCheckpoint | None:
     return None
 
 
-def _witness(opts: Options, version: formats.FeedVersion, now: dt.datetime) -> None:
-    """Keep the signed audit checkpoint the version carries, so that this ISP can later attest what the server's
+def _witness(opts: Options, checkpoint: formats.AuditCheckpoint | None, serial: int, now: dt.datetime) -> None:
+    """Keep the signed audit checkpoint the manifest carries, so that this ISP can later attest what the server's
     history was: refuse one that is not signed, or that contradicts a checkpoint kept before (a cut history)."""
-    checkpoint = version.checkpoint
     if checkpoint is None:
         return  # a server from before checkpoints
-    trust.verify_checkpoint(checkpoint, opts.pubkeys, serial=version.serial)
+    trust.verify_checkpoint(checkpoint, opts.pubkeys, serial=serial)
     path = opts.state_dir / CHECKPOINTS_FILE
-    if not trust.checkpoint_is_new(checkpoint, _last_checkpoint(path), serial=version.serial, kept_in=str(path)):
+    if not trust.checkpoint_is_new(checkpoint, _last_checkpoint(path), serial=serial, kept_in=str(path)):
         return
     _drop_torn_tail(path)
     with path.open("ab") as handle:
-        handle.write(formats.checkpoint_line(checkpoint, serial=version.serial, received_at=now).encode())
+        handle.write(formats.checkpoint_line(checkpoint, serial=serial, received_at=now).encode())
         handle.flush()
         os.fsync(handle.fileno())
 
@@ -252,10 +384,173 @@ def _drop_torn_tail(path: Path) -> None:
             os.fsync(handle.fileno())
 
 
+# --- the pull ---------------------------------------------------------------------------------------------------
+
+
 def pull(opts: Options) -> Outcome:
     """Apply the latest version if it passes every check; raise an `isp_feed.errors.FeedError` otherwise."""
     with _locked(opts.state_dir):
         return _pull(opts)
+
+
+def _pull(opts: Options) -> Outcome:
+    now = opts.now or dt.datetime.now(dt.UTC)
+    state = _load_state(opts.state_dir)
+    applied = state.serial if state is not None else 0
+    # A current state holds the very file installed in this format: only then is "nothing new" (304) enough.
+    installed = (state is not None and state.list_file is not None and state.fmt == opts.fmt
+                 and opts.out.exists())
+    etag = state.etag if installed and state is not None else None
+    status, data, etag = _get(opts, MANIFEST_PATH, etag=etag, limit=manifest.MAX_MANIFEST_BYTES)
+    if status == 304:
+        assert state is not None and state.expires_at is not None
+        trust.check_not_expired(applied, state.expires_at, now, applied=True)
+        return Outcome(False, applied, f"already current (serial {applied})")
+    _, signature, _ = _get(opts, f"{MANIFEST_PATH}.minisig", limit=_MAX_SIGNATURE)
+    m, sha256 = trust.verify_manifest(data, signature, opts.pubkeys)
+    known = state.manifest_sha256 if state is not None else None
+    trust.check_serial(m.serial, applied)
+    # State from before manifests knows no manifest hash: the same serial must then bring the same names (below).
+    legacy_same_serial = state is not None and known is None and m.serial == applied
+    if not legacy_same_serial:
+        trust.check_same_serial_same_content(m.serial, sha256, applied, known)
+    trust.check_chain(m.serial, m.previous_sha256, applied, known)
+    _witness(opts, m.checkpoint, m.serial, now)
+    trust.check_not_expired(m.serial, m.expires_at, now)
+    if installed and m.serial == applied:
+        return Outcome(False, applied, f"already current (serial {applied})")
+    offer = _Offer(m, sha256, etag, now)
+    if installed and state is not None and _is_reissue(opts, state, m):
+        return _move_on(opts, state, offer)
+
+    opts.out.parent.mkdir(parents=True, exist_ok=True)
+    staged = _Staged(opts.state_dir / _STAGED_LIST, opts.out.with_name(f".{opts.out.name}.tmp"))
+    try:
+        if installed and state is not None:
+            why_not = _by_delta(opts, state, m, staged)
+            if why_not is not None:
+                whole = f"the {opts.fmt} file" if staged.list_ready else "the whole list"
+                staged.how = f"; the delta did not fit ({why_not}), so {whole} was downloaded"
+        if not staged.out_ready:
+            _by_download(opts, state, offer, staged, same_names=legacy_same_serial)
+        return _apply(opts, offer, staged)
+    finally:  # a refused or broken pull leaves nothing behind
+        staged.list_path.unlink(missing_ok=True)
+        staged.out_path.unlink(missing_ok=True)
+
+
+@dataclass
+class _Staged:
+    """The new list and resolver file, written beside their final places until the pull commits."""
+
+    list_path: Path
+    out_path: Path
+    list_ready: bool = False  # the list is verified and its content checks passed
+    out_ready: bool = False  # the resolver file is verified
+    how: str = ""  # how it came, for the outcome message
+
+
+def _is_reissue(opts: Options, state: _State, m: manifest.Manifest) -> bool:
+    """The manifest carries the very list and file installed (a re-issue: only the serial and expiry are new)."""
+    return (m.list_sha256 == state.list_sha256 and m.files[opts.fmt].sha256 == state.file_sha256
+            and _file_sha256(opts.out) == state.file_sha256)
+
+
+def _move_on(opts: Options, state: _State, offer: _Offer) -> Outcome:
+    """A re-issue: nothing is downloaded or installed; the state takes the new serial and expiry."""
+    m = offer.manifest
+    assert state.list_file is not None
+    _recheck_protected(opts, state, state.list_file, m.serial)
+    list_file = opts.state_dir / f"list-{m.content_serial}.txt"
+    if list_file != state.list_file:  # the same list under another content serial (the `list` format has no header)
+        list_file.unlink(missing_ok=True)
+        try:
+            os.link(state.list_file, list_file)
+        except OSError:  # no hard links here
+            shutil.copyfile(state.list_file, list_file)
+    _save_state(opts, offer, list_file=list_file, file_sha256=state.file_sha256)
+    _drop_old_lists(opts, keep=list_file.name)
+    message = (f"serial {m.serial} (re-issue of the list of serial {m.content_serial}): expiry moves on to "
+               f"{formats.format_time(m.expires_at)}")
+    return Outcome(True, m.serial, message + _acknowledge(opts, m.serial, state.file_sha256))
+
+
+def _recheck_protected(opts: Options, state: _State, list_path: Path, serial: int) -> None:
+    """A delta or a re-issue shows only what is new: when the protected names changed since the applied list was
+    checked (another --protected-file), check the whole list against them again."""
+    if state.protected == trust.protected_fingerprint(opts.protected):
+        return
+    with list_path.open(encoding="utf-8", newline="\n") as handle:
+        trust.check_protected(serial, (line[:line.find("\t")] for line in handle), opts.protected)
+
+
+def _delta_limit(opts: Options, before: int) -> int:
+    """The largest `diff` answer worth reading: one for the largest change this client accepts."""
+    changes = trust.change_limit(before, max_share=opts.max_change_share, min_changes=opts.max_change_min)
+    return 1024 + 2 * (changes + 1) * _DELTA_ENTRY_BYTES
+
+
+def _by_delta(opts: Options, state: _State, m: manifest.Manifest, staged: _Staged) -> str | None:
+    """Stage the new list and resolver file from the delta; None when both are verified, else why not (the pull
+    then downloads what is missing). Refuses (raises) only on what a verified delta shows."""
+    assert state.list_file is not None
+    path = f"{FEED_PATH}/diff?from={state.serial}&to={m.serial}"
+    limit = _delta_limit(opts, state.count)
+    try:
+        _, body, _ = _get(opts, path, limit=limit)
+    except errors.FeedUnreachable as exc:  # e.g. 404: the applied serial is older than the server keeps deltas
+        return str(exc)
+    if len(body) > limit:
+        return f"GET {path}: more than {limit} bytes, a larger change than this client accepts"
+    try:
+        d = trust.parse_delta(body, from_serial=state.content_serial, to_serial=m.content_serial,
+                              before=state.count, after=m.count)
+        written = splice.splice_file(state.list_file, staged.list_path, m.content(), "list", m.count, d)
+    except formats.FeedFormatError as exc:  # DeltaMismatch included
+        return f"GET {path}: {exc}"
+    ref = m.files["list"]
+    if (written.sha256, written.size) != (ref.sha256, ref.size):
+        return f"GET {path}: it does not give the list the manifest signs"
+    # The delta is proven: applied to the list checked before, it gives the signed list. Check what it changes.
+    changes = trust.check_delta_content(m.serial, d, before=state.count, protected=opts.protected,
+                                        max_share=opts.max_change_share, min_changes=opts.max_change_min)
+    _recheck_protected(opts, state, staged.list_path, m.serial)
+    staged.list_ready = True
+    try:
+        written = splice.splice_file(opts.out, staged.out_path, m.content(), opts.fmt, m.count, d)
+    except formats.FeedFormatError as exc:
+        return f"{opts.out} does not take it: {exc}"
+    ref = m.files[opts.fmt]
+    if (written.sha256, written.size) != (ref.sha256, ref.size):
+        return f"{opts.out} with the delta is not the {opts.fmt} file the manifest signs (changed locally?)"
+    staged.out_ready = True
+    detail = f"+{changes.added} -{changes.removed}" + (f" ~{changes.changed}" if changes.changed else "")
+    staged.how = f" by the delta from serial {state.serial} ({detail})"
+    return None
+
+
+def _by_download(opts: Options, state: _State | None, offer: _Offer, staged: _Staged, *,
+                 same_names: bool) -> None:
+    """Stage the new list and resolver file by downloading them whole (the list unless the delta gave it)."""
+    m = offer.manifest
+    if not staged.list_ready:
+        _download(opts, f"{FEED_PATH}/versions/{m.serial}.list", staged.list_path, m.files["list"], what="list")
+        with staged.list_path.open(encoding="utf-8", newline="\n") as handle, _previous(state) as previous:
+            changes = trust.check_content(m.serial, trust.list_entries(handle), previous, protected=opts.protected,
+                                          max_share=opts.max_change_share, min_changes=opts.max_change_min,
+                                          max_initial=opts.max_initial, count=m.count)
+        if same_names and (changes is None or changes.added or changes.removed):
+            # the applied serial again (state before manifests): only with the very names applied
+            raise errors.SameSerialOtherContent(m.serial, applied_sha256=None, offered_sha256=offer.sha256)
+        staged.list_ready = True
+    if opts.fmt == "list":
+        shutil.copyfile(staged.list_path, staged.out_path)
+        with staged.out_path.open("rb+") as handle:
+            os.fsync(handle.fileno())
+    else:
+        _download(opts, f"{FEED_PATH}/versions/{m.serial}.{opts.fmt}", staged.out_path, m.files[opts.fmt],
+                  what=opts.fmt)
+    staged.out_ready = True
 
 
 def _install(opts: Options, staged: Path) -> Path | None:
@@ -269,7 +564,7 @@ def _install(opts: Options, staged: Path) -> Path | None:
         except OSError:  # no hard links here: a streamed copy does as well
             shutil.copyfile(opts.out, backup)
     staged.replace(opts.out)
-    _fsync_dir(opts.out.parent)
+    splice.fsync_dir(opts.out.parent)
     return backup
 
 
@@ -283,78 +578,25 @@ def _reload(opts: Options, backup: Path | None) -> None:
     if failure is not None:
         if backup is not None:
             backup.replace(opts.out)
-            _fsync_dir(opts.out.parent)
+            splice.fsync_dir(opts.out.parent)
         raise errors.ReloadFailed(f"reload command {failure}; the previous file was put back and the state not "
                                   "advanced")
 
 
-def _save_state(opts: Options, version: formats.FeedVersion, *, envelope_sha: str, body_sha: str,
-                etag: str | None, now: dt.datetime) -> None:
-    names_file = f"names-{version.serial}.txt"
-    _write_atomically(opts.state_dir / names_file, (f"{e.name}\n" for e in version.entries))
-    state = {"serial": version.serial, "envelope_sha256": envelope_sha, "sha256": body_sha, "etag": etag,
-             "expires_at": version.expires_at.isoformat(), "format": opts.fmt, "applied_at": now.isoformat(),
-             "count": version.count, "names_file": names_file}
-    _write_atomically(opts.state_dir / "state.json", json.dumps(state, indent=1).encode())
-    for old in opts.state_dir.glob("names-*.txt"):  # the client's own cache of earlier lists
-        if old.name != names_file:
-            old.unlink(missing_ok=True)
-
-
-def _pull(opts: Options) -> Outcome:
-    now = opts.now or dt.datetime.now(dt.UTC)
-    state = _load_state(opts.state_dir)
-    stored_serial = int(state.get("serial", 0))  # type: ignore[call-overload]
-    status, envelope, etag = _get(opts, "/feed/v1/latest.json", etag=state.get("etag") if opts.out.exists() else None)  # type: ignore[arg-type]
-    if status == 304:
-        trust.check_not_expired(stored_serial, dt.datetime.fromisoformat(str(state["expires_at"])), now, applied=True)
-        return Outcome(False, stored_serial, f"already current (serial {stored_serial})")
-    _, envelope_sig, _ = _get(opts, "/feed/v1/latest.json.minisig")
-    envelope_sha = hashlib.sha256(envelope).hexdigest()
-    prehash = signing.prehasher()
-    prehash.update(envelope)
-    facts = trust.verify_file(prehash.digest(), envelope_sig, opts.pubkeys, fmt="json", sha256=envelope_sha,
-                              serial=None)
-    version = trust.parse_envelope(envelope)
-    trust.check_envelope_matches(facts, version)
-    applied_sha = state.get("envelope_sha256")
-    trust.check_serial(version.serial, stored_serial)
-    trust.check_same_serial_same_content(version.serial, envelope_sha, stored_serial,
-                                         applied_sha if isinstance(applied_sha, str) else None)
-    _witness(opts, version, now)
-    trust.check_not_expired(version.serial, version.expires_at, now)
-    if version.serial == stored_serial and opts.out.exists():
-        return Outcome(False, stored_serial, f"already current (serial {stored_serial})")
-    trust.check_content(version.serial, [e.name for e in version.entries],  # sorted: parse_envelope refuses others
-                        _previous_names(opts.state_dir, state), protected=opts.protected,
-                        max_share=opts.max_change_share, min_changes=opts.max_change_min,
-                        max_initial=opts.max_initial)
-
-    opts.out.parent.mkdir(parents=True, exist_ok=True)
-    staged = opts.out.with_name(f".{opts.out.name}.tmp")
-    try:
-        if opts.fmt == "json":
-            _write_atomically(staged, envelope)
-            body_sha = envelope_sha
-        else:
-            del envelope  # the envelope may be large; the body streams to disk
-            path = f"/feed/v1/versions/{version.serial}.{opts.fmt}"
-            _, body_sig, _ = _get(opts, f"{path}.minisig")
-            body_sha, body_prehash = _download(opts, path, staged)
-            trust.verify_file(body_prehash, body_sig, opts.pubkeys, fmt=opts.fmt, sha256=body_sha,
-                              serial=version.serial)
-        backup = _install(opts, staged)
-    finally:
-        staged.unlink(missing_ok=True)  # a refused or broken download never lingers
+def _apply(opts: Options, offer: _Offer, staged: _Staged) -> Outcome:
+    """Install the staged file, reload, then commit: keep the list, save the state, acknowledge."""
+    m = offer.manifest
+    file_sha256 = m.files[opts.fmt].sha256
+    backup = _install(opts, staged.out_path)
     if opts.reload:
         _reload(opts, backup)
     if backup is not None:
         with suppress(OSError):
             backup.unlink()
-    _save_state(opts, version, envelope_sha=envelope_sha, body_sha=body_sha, etag=etag, now=now)
-    message = f"applied serial {version.serial} ({version.count} names) to {opts.out}"
-    try:
-        _post(opts, "/feed/v1/applied", {"serial": version.serial, "sha256": body_sha, "format": opts.fmt})
-    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
-        message += f"; warning: could not report it to the server ({exc})"
-    return Outcome(True, version.serial, message)
+    list_file = opts.state_dir / f"list-{m.content_serial}.txt"
+    staged.list_path.replace(list_file)
+    splice.fsync_dir(opts.state_dir)
+    _save_state(opts, offer, list_file=list_file, file_sha256=file_sha256)
+    _drop_old_lists(opts, keep=list_file.name)
+    message = f"applied serial {m.serial} ({m.count} names) to {opts.out}{staged.how}"
+    return Outcome(True, m.serial, message + _acknowledge(opts, m.serial, file_sha256))

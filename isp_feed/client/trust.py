@@ -2,7 +2,13 @@
 
 No I/O here: `pull.py` fetches, streams and stores, and asks these functions whether what it holds may be applied.
 Each raises one class of `isp_feed.errors` (python-tuf's pattern: one error per refusal), so a test can craft the
-exact input of each attack. Signature arithmetic is `isp_feed.signing`'s, document parsing `isp_feed.formats`'s.
+exact input of each attack. Signature arithmetic is `isp_feed.signing`'s, document parsing that of
+`isp_feed.formats`, `isp_feed.manifest` and `isp_feed.delta`.
+
+What is trusted, and why: the manifest is signed (minisign, a pinned key); every file it names is trusted through the
+SHA-256 and size it states, and a delta (never signed itself: the server composes it on request) only once the list
+it gives hashes to the manifest's `list`. The content checks (protected names, size of the change) therefore read
+either the whole verified list, or a delta proven by the list it produced.
 """
 
 from __future__ import annotations
@@ -10,17 +16,29 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-from collections.abc import Collection, Iterable, Sequence
+import hashlib
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 
-from isp_feed import errors, formats, signing
+from isp_feed import errors, formats, manifest, signing
+from isp_feed.delta import Delta, DeltaMismatch
+from isp_feed.delta import parse_delta as _parse_delta
 
 FEED = "be-blocklist"
 # Names no version may ever contain (a built-in floor; --protected-file adds more). Denmark 2012.
 BUILTIN_PROTECTED = ("google.com", "google.be", "youtube.com", "facebook.com", "wikipedia.org", "microsoft.com",
                      "apple.com", "amazon.com", "gov.be", "fgov.be", "belgium.be", "europa.eu")
+MANIFEST = "manifest"  # what the manifest is called in messages and in its signed comment's format=
 
 
 # --- signatures -------------------------------------------------------------------------------------------------
+
+
+def prehash(data: bytes) -> bytes:
+    """The BLAKE2b-512 a prehashed minisign signature covers."""
+    digest = signing.prehasher()
+    digest.update(data)
+    return digest.digest()
 
 
 def _signer(signature_text: str) -> bytes | None:
@@ -62,37 +80,54 @@ def signed_facts(comment: str, *, what: str) -> formats.SignedFacts:
 def check_signed_file(facts: formats.SignedFacts, *, fmt: str, sha256: str, serial: int | None, what: str) -> None:
     """The signed comment describes this very file: our feed, this format, this body, this serial (when known)."""
     if facts.feed != FEED or facts.fmt != fmt:
-        raise errors.SignedFactsMismatch("", f"signature is for {facts.feed}/{facts.fmt}, not {FEED}/{fmt}")
+        raise errors.SignedFactsMismatch(what, f"signature is for {facts.feed}/{facts.fmt}, not {FEED}/{fmt}")
     if facts.sha256 != sha256:
         raise errors.LengthOrHashMismatch(what, signed=facts.sha256, received=sha256)
     if serial is not None and facts.serial != serial:
         raise errors.SignedFactsMismatch(
-            what, f"signed serial {facts.serial} differs from {serial} (formats of different versions)")
+            what, f"signed serial {facts.serial} differs from {serial} (files of different versions)")
 
 
 def verify_file(prehash: bytes, signature: bytes | str, keys: Sequence[signing.PublicKey], *, fmt: str, sha256: str,
                 serial: int | None) -> formats.SignedFacts:
-    """Every check on one downloaded file and its signature; the signed facts when all pass."""
+    """Every check on one file and its own signature (what `minisign -V` checks by hand); the signed facts."""
     facts = signed_facts(verify_signature(prehash, signature, keys, what=fmt), what=fmt)
     check_signed_file(facts, fmt=fmt, sha256=sha256, serial=serial, what=fmt)
     return facts
 
 
-# --- the envelope -----------------------------------------------------------------------------------------------
+# --- the manifest -----------------------------------------------------------------------------------------------
 
 
-def parse_envelope(data: bytes) -> formats.FeedVersion:
-    """The version a verified JSON envelope holds; MalformedFeed names the first wrong field."""
+def parse_manifest(data: bytes) -> manifest.Manifest:
+    """The manifest in these bytes, read strictly (canonical form only); MalformedFeed names the first wrong field."""
     try:
-        return formats.parse_envelope(data)
+        return manifest.parse_manifest(data)
     except formats.FeedFormatError as exc:
-        raise errors.MalformedFeed("", str(exc)) from None
+        raise errors.MalformedFeed(MANIFEST, str(exc)) from None
 
 
-def check_envelope_matches(facts: formats.SignedFacts, version: formats.FeedVersion) -> None:
-    """The envelope states the serial and expiry its signature asserts."""
-    if facts.serial != version.serial or facts.expires_at != version.expires_at:
-        raise errors.SignedFactsMismatch("", "the envelope's serial or expiry differs from what its signature asserts")
+def check_manifest_matches(facts: formats.SignedFacts, m: manifest.Manifest) -> None:
+    """The manifest states the serial and expiry its signature asserts."""
+    if facts.serial != m.serial or facts.expires_at != m.expires_at:
+        raise errors.SignedFactsMismatch(
+            MANIFEST, f"the manifest says serial {m.serial} until {formats.format_time(m.expires_at)}, its signature "
+                      f"serial {facts.serial} until "
+                      f"{'(no expiry)' if facts.expires_at is None else formats.format_time(facts.expires_at)}: it "
+                      "differs from what its signature asserts")
+
+
+def verify_manifest(data: bytes, signature: bytes | str,
+                    keys: Sequence[signing.PublicKey]) -> tuple[manifest.Manifest, str]:
+    """Every check on the manifest and its signature: the manifest and its SHA-256 (what the next one chains to)."""
+    if len(data) > manifest.MAX_MANIFEST_BYTES:
+        raise errors.MalformedFeed(MANIFEST, f"more than {manifest.MAX_MANIFEST_BYTES} bytes: not a manifest")
+    sha256 = manifest.manifest_sha256(data)
+    facts = signed_facts(verify_signature(prehash(data), signature, keys, what=MANIFEST), what=MANIFEST)
+    check_signed_file(facts, fmt=MANIFEST, sha256=sha256, serial=None, what=MANIFEST)
+    m = parse_manifest(data)
+    check_manifest_matches(facts, m)
+    return m, sha256
 
 
 def check_serial(offered: int, applied: int) -> None:
@@ -103,15 +138,83 @@ def check_serial(offered: int, applied: int) -> None:
 
 def check_same_serial_same_content(offered: int, offered_sha256: str, applied: int,
                                    applied_sha256: str | None) -> None:
-    """The applied serial again only with the very same envelope."""
+    """The applied serial again only with the very same manifest."""
     if offered == applied and offered_sha256 != applied_sha256:
         raise errors.SameSerialOtherContent(offered, applied_sha256=applied_sha256, offered_sha256=offered_sha256)
+
+
+def check_chain(offered: int, previous_sha256: str | None, applied: int, applied_sha256: str | None) -> None:
+    """The manifest right after the applied one names the applied one as its predecessor (ChainBroken: a fork).
+
+    Only the direct successor can be checked without the manifests in between; `applied_sha256` None (no applied
+    manifest: a first load, or state from a client before manifests) checks nothing.
+    """
+    if applied_sha256 is not None and offered == applied + 1 and previous_sha256 != applied_sha256:
+        raise errors.ChainBroken(offered, applied=applied, applied_sha256=applied_sha256,
+                                 stated_sha256=previous_sha256)
 
 
 def check_not_expired(serial: int, expires_at: dt.datetime, now: dt.datetime, *, applied: bool = False) -> None:
     """Not past its expiry (freeze). `applied`: the version is the one already in force (the server said 304)."""
     if expires_at < now:
         raise errors.Freeze(serial, expires_at, applied=applied)
+
+
+def check_file(what: str, ref: manifest.FileRef, *, sha256: str, size: int) -> None:
+    """A downloaded file is the one the manifest names: its SHA-256 and size (LengthOrHashMismatch otherwise)."""
+    if sha256 != ref.sha256 or size != ref.size:
+        raise errors.LengthOrHashMismatch(what, signed=ref.sha256, received=sha256)
+
+
+# --- the delta --------------------------------------------------------------------------------------------------
+
+
+def parse_delta(data: bytes, *, from_serial: int, to_serial: int, before: int, after: int) -> Delta:
+    """The delta in a `diff` answer, if it is one from content `from_serial` to `to_serial` that turns `before`
+    names into `after`. Raises DeltaMismatch (a FeedFormatError), never a refusal: an unsigned delta that does not
+    fit only means downloading the whole list instead."""
+    found = _parse_delta(data)
+    if (found.from_serial, found.to_serial) != (from_serial, to_serial):
+        raise DeltaMismatch(f"it goes from content {found.from_serial} to {found.to_serial}, not from {from_serial} "
+                            f"to {to_serial}")
+    removed, added = {e.name for e in found.removed}, {e.name for e in found.added}
+    if before - len(removed - added) + len(added - removed) != after:
+        raise DeltaMismatch(f"it turns {before} names into {before - len(removed - added) + len(added - removed)}, "
+                            f"not the manifest's {after}")
+    return found
+
+
+@dataclass(frozen=True)
+class Changes:
+    """How a list changed: names added, removed, and kept with another scope or Unicode form (counted once)."""
+
+    added: int
+    removed: int
+    changed: int
+    before: int
+
+    @property
+    def total(self) -> int:
+        """Every name that differs, each once."""
+        return self.added + self.removed + self.changed
+
+
+def delta_changes(d: Delta, *, before: int) -> Changes:
+    """The change a (verified) delta makes to a list of `before` names; a name in both halves changed scope or
+    Unicode form and counts once."""
+    removed, added = {e.name for e in d.removed}, {e.name for e in d.added}
+    both = len(removed & added)
+    return Changes(added=len(added) - both, removed=len(removed) - both, changed=both, before=before)
+
+
+def check_delta_content(serial: int, d: Delta, *, before: int, protected: Collection[str], max_share: float,
+                        min_changes: int) -> Changes:
+    """The content checks on a delta proven by the list it gave: no protected name among what it adds (the rest of
+    the list passed when it was applied), and not too large a change."""
+    check_protected(serial, [e.name for e in d.added], protected)
+    changes = delta_changes(d, before=before)
+    check_change(serial, changes, max_share=max_share, min_changes=min_changes)
+    return changes
 
 
 # --- the list ---------------------------------------------------------------------------------------------------
@@ -135,28 +238,101 @@ def check_protected(serial: int, names: Iterable[str], protected: Collection[str
         raise errors.ProtectedName(serial, hits)
 
 
-def count_changes(before: Iterable[str], after: Sequence[str]) -> tuple[int, int, int]:
-    """Added, removed, and the previous count, merging two sorted sequences (`before` is read once, in order)."""
-    added = removed = count = 0
-    position, total = 0, len(after)
-    for old in before:
+def list_entries(lines: Iterable[str], *, what: str = "list") -> Iterator[tuple[str, str]]:
+    """(name, line) for each line of a canonical list (`name TAB scope TAB unicode`), read strictly as it streams
+    by: every name a valid A-label name, a known scope, sorted and unique. MalformedFeed names the first bad line."""
+    previous = ""
+    numbered = enumerate(lines, 1)
+    while True:
+        try:
+            number, line = next(numbered)
+        except StopIteration:
+            return
+        except UnicodeDecodeError as exc:  # a file read as text decodes as it streams
+            raise errors.MalformedFeed(what, f"not UTF-8 ({exc})") from None
+        parts = line[:-1].split("\t") if line.endswith("\n") else ()
+        if len(parts) != 3:
+            raise errors.MalformedFeed(what, f"line {number} is not name<TAB>scope<TAB>unicode<LF>")
+        name = parts[0]
+        try:
+            formats.check_entry(name, parts[2], parts[1], f"line {number}")
+        except formats.FeedFormatError as exc:
+            raise errors.MalformedFeed(what, str(exc)) from None
+        if name <= previous:
+            raise errors.MalformedFeed(what, f"line {number}: {name!r} is out of order or listed twice")
+        previous = name
+        yield name, line
+
+
+def legacy_names(names: Iterable[str]) -> Iterator[tuple[str, None]]:
+    """A list of names alone, as clients before manifests kept it (scope changes cannot be seen in it)."""
+    return ((name, None) for name in names)
+
+
+def compare_lists(serial: int, entries: Iterable[tuple[str, str | None]],
+                  previous: Iterable[tuple[str, str | None]] | None, *,
+                  protected: Collection[str]) -> tuple[int, Changes | None]:
+    """One pass over the new list and, beside it, the previous one (both sorted by name): how many names, how they
+    changed (None before the first load), and ProtectedName for any protected name (or one under a protected name).
+
+    Entries are (name, anything equal when scope and Unicode form are); a previous entry of None (a names-only list
+    from an older client) never counts as changed.
+    """
+    hits: list[str] = []
+    count = added = removed = changed = before = 0
+    old_entries = iter(previous if previous is not None else ())
+    old = next(old_entries, None)
+    for name, rest in entries:
         count += 1
-        while position < total and after[position] < old:
-            added += 1
-            position += 1
-        if position < total and after[position] == old:
-            position += 1
-        else:
+        if under_protected(name, protected):
+            hits.append(name)
+        while old is not None and old[0] < name:
             removed += 1
-    return added + total - position, removed, count
+            before += 1
+            old = next(old_entries, None)
+        if old is not None and old[0] == name:
+            before += 1
+            if old[1] is not None and old[1] != rest:
+                changed += 1
+            old = next(old_entries, None)
+        else:
+            added += 1
+    while old is not None:
+        removed += 1
+        before += 1
+        old = next(old_entries, None)
+    if hits:
+        raise errors.ProtectedName(serial, hits)
+    if previous is None:
+        return count, None
+    return count, Changes(added=added, removed=removed, changed=changed, before=before)
+
+
+def count_changes(before: Iterable[str], after: Iterable[str]) -> tuple[int, int, int]:
+    """Added, removed, and the previous count of two sorted lists of names (each read once, in order)."""
+    _, changes = compare_lists(0, legacy_names(after), legacy_names(before), protected=())
+    assert changes is not None
+    return changes.added, changes.removed, changes.before
 
 
 def check_change_size(serial: int, *, added: int, removed: int, before: int, max_share: float,
-                      min_changes: int) -> None:
+                      min_changes: int, changed: int = 0) -> None:
     """At most `max_share` of the previous list changes; up to `min_changes` names always pass."""
     limit = max(min_changes, max_share * before)
-    if added + removed > limit:
-        raise errors.ChangeTooLarge(serial, added=added, removed=removed, before=before, limit=int(limit))
+    if added + removed + changed > limit:
+        raise errors.ChangeTooLarge(serial, added=added, removed=removed, before=before, limit=int(limit),
+                                    changed=changed)
+
+
+def check_change(serial: int, changes: Changes, *, max_share: float, min_changes: int) -> None:
+    """`check_change_size` on a Changes."""
+    check_change_size(serial, added=changes.added, removed=changes.removed, changed=changes.changed,
+                      before=changes.before, max_share=max_share, min_changes=min_changes)
+
+
+def change_limit(before: int, *, max_share: float, min_changes: int) -> int:
+    """The most names a version may change in a list of `before` names."""
+    return int(max(min_changes, max_share * before))
 
 
 def check_initial_size(serial: int, count: int, max_initial: int | None) -> None:
@@ -165,26 +341,34 @@ def check_initial_size(serial: int, count: int, max_initial: int | None) -> None
         raise errors.InitialTooLarge(serial, count=count, max_initial=max_initial)
 
 
-def check_content(serial: int, names: Sequence[str], previous: Iterable[str] | None, *, protected: Collection[str],
-                  max_share: float, min_changes: int, max_initial: int | None) -> None:
-    """Every check on the list itself: protected names, then the size of the change (or of a first load).
+def check_content(serial: int, entries: Iterable[tuple[str, str | None]],
+                  previous: Iterable[tuple[str, str | None]] | None, *, protected: Collection[str],
+                  max_share: float, min_changes: int, max_initial: int | None,
+                  count: int | None = None) -> Changes | None:
+    """Every check on a whole list, in one pass: it holds the `count` names the manifest states, no protected name,
+    then the size of the change (or of a first load: `previous` None). `entries` and `previous` are sorted
+    (`list_entries` reads a list file so)."""
+    found, changes = compare_lists(serial, entries, previous, protected=protected)
+    if count is not None and found != count:
+        raise errors.MalformedFeed("list", f"it holds {found} names, the manifest says {count}")
+    if changes is None:
+        check_initial_size(serial, found, max_initial)
+    else:
+        check_change(serial, changes, max_share=max_share, min_changes=min_changes)
+    return changes
 
-    `names` and `previous` are sorted; `previous` is None before the first load (nothing to compare with).
-    """
-    check_protected(serial, names, protected)
-    if previous is None:
-        check_initial_size(serial, len(names), max_initial)
-        return
-    added, removed, before = count_changes(previous, names)
-    check_change_size(serial, added=added, removed=removed, before=before, max_share=max_share,
-                      min_changes=min_changes)
+
+def protected_fingerprint(protected: Collection[str]) -> str:
+    """A hash of the protected names in force: when it changes, the whole applied list is checked against them
+    again (a delta only shows what it adds)."""
+    return hashlib.sha256("\n".join(sorted(protected)).encode()).hexdigest()
 
 
 # --- audit checkpoints ------------------------------------------------------------------------------------------
 
 
 def verify_checkpoint(checkpoint: formats.AuditCheckpoint, keys: Sequence[signing.PublicKey], *, serial: int) -> None:
-    """The checkpoint a version carries is signed by a pinned key and says what its signature states."""
+    """The checkpoint a manifest carries is signed by a pinned key and says what its signature states."""
     body = formats.checkpoint_body(checkpoint.events, checkpoint.head, checkpoint.at)
     try:
         comment = signing.verify(body, checkpoint.signature, list(keys))

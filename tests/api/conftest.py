@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.runtime import Runtime
-from blocklist import isps, users
+from blocklist import isps, partners, users
 from blocklist.models import User
 
 
@@ -18,12 +18,14 @@ def client(rt: Runtime) -> TestClient:
 
 @pytest.fixture
 def tokens(rt: Runtime, people: dict[str, User]) -> dict[str, str]:
-    """Authorization headers' tokens: one per account in `people`, plus `isp` (a feed credential)."""
+    """Authorization headers' tokens: one per account in `people`, plus `isp` (a feed credential) and `partner` (a
+    partner hotline's credential)."""
     found = {}
     with rt.database.transaction() as s:
         for name, user in people.items():
             found[name] = users.issue_token(s, actor="test", user=user)
         found["isp"] = isps.add_isp(s, actor="test", name="ISP One", email="noc@isp-one.example", language="fr")[1]
+        found["partner"] = partners.add_partner(s, actor="test", name="Hotline One")[1]
     return found
 
 

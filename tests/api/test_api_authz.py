@@ -1,6 +1,7 @@
 """Authorisation matrix: every route x every role, anonymous and an ISP credential -> exactly the grants expected.
 
-A route missing from EXPECTED fails the test, so each new route must state who may call it.
+A route missing from EXPECTED fails the test, so each new route must state who may call it. A partner hotline's
+credential is tried on every route too: it may only send reports.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from api.runtime import Runtime
 from blocklist import isps
 from tests.api.conftest import bearer
 
-CALLERS = ("anonymous", "officer", "magistrate", "auditor", "admin", "isp")
-OF, M, A, AD, ISP = "officer", "magistrate", "auditor", "admin", "isp"
+CALLERS = ("anonymous", "officer", "magistrate", "auditor", "admin", "isp", "partner")
+OF, M, A, AD, ISP, PARTNER = "officer", "magistrate", "auditor", "admin", "isp", "partner"
 USERS = {OF, M, A, AD}
 EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/submissions"): {OF},
@@ -56,6 +57,9 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/feed/holds"): {M, A, AD},
     ("POST", "/api/v1/feed/holds/{hold_id}/confirm"): {M},
     ("GET", "/api/v1/feed/isps"): {M, A, AD},
+    ("POST", "/api/v1/reports"): {PARTNER},
+    ("GET", "/api/v1/reports"): {OF},
+    ("POST", "/api/v1/reports/{host}/dismiss"): {OF},
     ("GET", "/feed/v1/latest.{filename}"): {ISP},
     ("GET", "/feed/v1/versions/{name}"): {ISP},
     ("GET", "/feed/v1/diff"): {ISP},
@@ -64,7 +68,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
 }
 # Mutations aim at objects no caller of the matrix depends on (officer2, the second ISP).
 PARAMS = {"submission_id": "1", "name": "csam-gallery.test", "username": "officer2", "isp_id": "2",
-          "requisition_id": "1", "hold_id": "1", "filename": "json"}
+          "requisition_id": "1", "hold_id": "1", "filename": "json", "host": "reported.test"}
 BODIES = {
     "/api/v1/submissions": {"domain": "x.test", "legal_basis": "art39bis", "case_number": "C", "evidence_ref": "E",
                             "verified_on": dt.date.today().isoformat()},
@@ -76,6 +80,7 @@ BODIES = {
     "/api/v1/users": {"username": "zed", "role": "auditor"},
     "/api/v1/isps": {"name": "Z", "email": "noc@z.example", "language": "fr"},
     "/feed/v1/applied": {"serial": 1, "sha256": "0" * 64},
+    "/api/v1/reports": {"reports": [{"address": "reported.test", "reference": "P-1"}]},
 }
 
 

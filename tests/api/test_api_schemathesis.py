@@ -42,7 +42,7 @@ EXAMPLES_PER_OPERATION = 15
 def test_no_server_errors(rt: Runtime, tokens: dict[str, str]) -> None:
     app = create_app(rt)
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
-    callers = [{}] + [bearer(tokens[who]) for who in ("officer", "magistrate", "auditor", "admin", "isp")]
+    callers = [{}] + [bearer(tokens[who]) for who in ("officer", "magistrate", "auditor", "admin", "isp", "partner")]
     failures: list[str] = []
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) > 30
@@ -68,7 +68,7 @@ CONFORMANCE_SEED = int(os.environ.get("BLOCKLIST_SCHEMATHESIS_SEED", "20260101")
 # as the 401s and 403s of the others are the same documented answers, which test_api_authz checks route by route.
 # The administrator runs last (it rotates the ISP's credential), and its actions on accounts are pointed at a
 # spare account: revoking its own token or role half-way would leave the rest of its run answering 401.
-CALLERS = ("anonymous", "officer", "magistrate", "auditor", "isp", "admin")
+CALLERS = ("anonymous", "officer", "magistrate", "auditor", "isp", "partner", "admin")
 SPARE_ACCOUNT = "officer2"
 
 

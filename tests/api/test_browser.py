@@ -143,3 +143,35 @@ def test_officer_magistrate_auditor_and_the_stop_page(chromium: tuple[Any, str])
     assert stop.inner_text("h1") == "Site bloqué"
     assert visitor.cookies() == [] and hosts == {"mirror-one.test", "stop.blocklist.example"}
     visitor.close()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_report_form_in_each_language(chromium: tuple[Any, str]) -> None:
+    """The public form without JavaScript (disabled here): a receipt, no cookie, no request to the address."""
+    browser, port = chromium
+    url = f"http://127.0.0.1:{port}"
+    titles = {"fr": "Signaler un site", "nl": "Een website melden", "de": "Eine Website melden",
+              "en": "Report a website"}
+    for lang, title in titles.items():
+        visitor = browser.new_context(locale=lang, java_script_enabled=False)
+        hosts = _record_hosts(visitor)
+        page = visitor.new_page()
+        page.goto(f"{url}/report")
+        assert page.inner_text("h1") == title and page.get_attribute("html", "lang") == lang
+        box = page.locator("input[name=website]").bounding_box()
+        assert box is not None and box["x"] + box["width"] < 0  # the honeypot is off screen: not for people
+        page.screenshot(path=str(ARTIFACTS / f"report-{lang}.png"), full_page=True)
+        page.fill("input[name=address]", f"https://reported-{lang}.test/gallery")
+        page.fill("textarea[name=description]", "seen on a forum")
+        page.click("button[type=submit]")
+        receipt = page.inner_text(".receipt")
+        assert receipt.startswith("R-") and len(receipt) == 12 and "reported-" not in page.inner_text("main")
+        page.screenshot(path=str(ARTIFACTS / f"report-receipt-{lang}.png"), full_page=True)
+        assert visitor.cookies() == [] and hosts == {"127.0.0.1"}
+        visitor.close()
+    visitor = browser.new_context(locale="en-GB", java_script_enabled=False)
+    page = visitor.new_page()
+    page.goto(f"{url}/report")
+    page.click("text=Deutsch")  # the switcher
+    assert page.inner_text("h1") == titles["de"]
+    visitor.close()

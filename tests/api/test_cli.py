@@ -236,3 +236,17 @@ def test_user_commands_of_the_operator(settings: Settings) -> None:
     fresh = run(settings, "user", "reset-password", "carla")
     assert fresh.exit_code == 0 and fresh.output.strip().splitlines()[-1].startswith("bl_")
     assert run(settings, "user", "disable", "nobody").exit_code == 2
+
+
+def test_partner_add_prints_its_credential_once_and_is_audited(settings: Settings) -> None:
+    result = run(settings, "partner", "add", "Child Focus")
+    assert result.exit_code == 0, result.output
+    token = result.output.strip().splitlines()[-1]
+    assert token.startswith("partner_") and len(token) > 40
+    assert run(settings, "partner", "add", "Child Focus").exit_code == 2
+    listing = run(settings, "partner", "list")
+    assert "Child Focus" in listing.output and token not in listing.output and "active" in listing.output
+    assert run(settings, "partner", "disable", "Child Focus").exit_code == 0
+    assert "inactive" in run(settings, "partner", "list").output
+    assert run(settings, "partner", "disable", "Nobody").exit_code == 2
+    assert run(settings, "audit", "verify").exit_code == 0

@@ -63,7 +63,7 @@ def test_latest_versions_signature_and_etag(rt: Runtime, feed: dict[str, str]) -
     assert b"csam-gallery.test A 192.0.2.80" in rpz_a.content
     assert client.get("/feed/v1/versions/9.rpz", headers=auth).status_code == 404
     unknown = client.get("/feed/v1/latest.exe", headers=auth)
-    assert unknown.status_code == 404 and "unknown feed format" in unknown.json()["reason"]
+    assert unknown.status_code == 404 and "unknown feed file" in unknown.json()["reason"]
 
 
 def test_diff_applied_and_fetch_log(rt: Runtime, feed: dict[str, str]) -> None:
@@ -80,6 +80,9 @@ def test_diff_applied_and_fetch_log(rt: Runtime, feed: dict[str, str]) -> None:
     assert ok.status_code == 201
     wrong = client.post("/feed/v1/applied", headers=auth, json={"serial": 2, "sha256": "0" * 64})
     assert wrong.status_code == 422 and "does not match" in wrong.json()["reason"]
+    with rt.database.reading() as s:  # feed GETs wrote nothing: their log waits in memory for the next batch
+        assert s.execute(select(FeedFetch.id)).first() is None
+    assert rt.job_context.fetch_log.flush(rt.database) >= 2
     with rt.database.transaction() as s:
         fetches = s.execute(select(FeedFetch.ext, FeedFetch.serial, FeedFetch.status)).all()
         assert ("diff:1", 2, 200) in fetches and ("rpz", 2, 200) in fetches
@@ -141,3 +144,43 @@ def test_feed_state_for_magistrates(rt: Runtime, feed: dict[str, str], people: d
     states = client.get("/api/v1/feed/isps", headers={"Authorization": f"Bearer {magistrate}"}).json()
     assert [s["isp_name"] for s in states] == ["ISP One"]
     assert client.get("/api/v1/feed/holds", headers={"Authorization": f"Bearer {magistrate}"}).json() == []
+
+
+def test_manifest_signs_every_file_and_reissue_points_at_the_same_files(rt: Runtime, feed: dict[str, str]) -> None:
+    import datetime as dt
+    import hashlib
+
+    from isp_feed import manifest
+    from isp_feed.models import FeedArtifact
+
+    client = TestClient(create_app(rt))
+    auth = {"Authorization": f"Bearer {feed['one']}"}
+    got = client.get("/feed/v1/latest.manifest.json", headers=auth)
+    signature = client.get("/feed/v1/latest.manifest.json.minisig", headers=auth).text
+    facts = formats.parse_trusted_comment(signing.verify(got.content, signature, [rt.keys.active_public_key()]))
+    signed = manifest.parse_manifest(got.content)
+    assert (facts.fmt, facts.serial, facts.sha256) == ("manifest", 2, hashlib.sha256(got.content).hexdigest())
+    assert facts.expires_at == signed.expires_at and signed.content_serial == 2 and signed.count == 1
+    for ext, ref in signed.files.items():
+        body = client.get(f"/feed/v1/versions/2.{ext}", headers=auth).content
+        assert (hashlib.sha256(body).hexdigest(), len(body)) == (ref.sha256, ref.size)
+    assert client.get("/feed/v1/latest.manifest.json", headers={**auth, "If-None-Match": got.headers["etag"]}
+                      ).status_code == 304
+    delta = client.get("/feed/v1/versions/2.delta", headers=auth).content
+    assert signed.delta is not None and hashlib.sha256(delta).hexdigest() == signed.delta.sha256
+    assert client.get("/feed/v1/diff?from=1&to=2", headers=auth).content == delta  # one step: the signed bytes
+    ranged = client.get("/feed/v1/versions/2.rpz", headers={**auth, "Range": "bytes=0-9"})
+    assert ranged.status_code == 206 and ranged.content == client.get("/feed/v1/versions/2.rpz", headers=auth
+                                                                      ).content[:10]
+    with rt.database.reading() as s:
+        files_before = s.execute(select(FeedArtifact.serial)).all()
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=61)
+    assert publish_feed(rt.job_context, now=later) == 3  # the hourly re-issue
+    with rt.database.reading() as s:
+        assert s.execute(select(FeedArtifact.serial)).all() == files_before  # no file rendered nor stored
+    again = manifest.parse_manifest(client.get("/feed/v1/latest.manifest.json", headers=auth).content)
+    assert (again.serial, again.content_serial, again.files) == (3, 2, signed.files)
+    assert again.expires_at > signed.expires_at and again.previous_sha256 == hashlib.sha256(got.content).hexdigest()
+    assert client.get("/feed/v1/versions/3.rpz", headers=auth).content == client.get(
+        "/feed/v1/versions/2.rpz", headers=auth).content
+    assert client.get("/feed/v1/diff?from=2", headers=auth).json()["added"] == []

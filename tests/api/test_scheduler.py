@@ -31,9 +31,14 @@ def builds(monkeypatch: pytest.MonkeyPatch) -> list[tuple[KeyStore, NamePolicy]]
     seen: list[tuple[KeyStore, NamePolicy]] = []
     real = publish.build
 
-    def build(session: Session, *, keys: KeyStore, policy: NamePolicy, **kwargs: Any) -> FeedVersionRow | None:
-        seen.append((keys, policy))
-        return real(session, keys=keys, policy=policy, **kwargs)
+    def build(database: Any, *, keys: KeyStore, policy: Callable[[Session], NamePolicy],
+              **kwargs: Any) -> FeedVersionRow | None:
+        def recording(session: Session) -> NamePolicy:  # the policy is asked for only when a change needs it
+            made = policy(session)
+            seen.append((keys, made))
+            return made
+
+        return real(database, keys=keys, policy=recording, **kwargs)
 
     monkeypatch.setattr(publish, "build", build)
     return seen
@@ -60,10 +65,13 @@ def test_publish_ticks_reuse_the_runtimes_policy_and_key_store(
     tick()  # serial 1: empty
     with rt.database.transaction() as s:
         approved(s, people["officer"], people["magistrate"], "csam-gallery.test")
-    tick()  # serial 2: the new name passed the gate with the same policy
+    tick()  # serial 2: the new name passed the gate (the first version, empty, had no gate to ask)
+    with rt.database.transaction() as s:
+        approved(s, people["officer"], people["magistrate"], "second-gallery.test")
+    tick()  # serial 3: the same policy again
     with rt.database.reading() as s:
         latest = versions.latest_version(s)
-        assert latest is not None and latest.serial == 2 and latest.count == 1  # both ticks really ran
+        assert latest is not None and latest.serial == 3 and latest.count == 2  # every tick really ran
         assert rt.name_policy(s) is builds[0][1]  # the requests' cache is the jobs' cache
     (keys1, policy1), (keys2, policy2) = builds
     assert keys1 is keys2 is rt.keys
@@ -72,12 +80,19 @@ def test_publish_ticks_reuse_the_runtimes_policy_and_key_store(
 
 
 def test_the_policy_is_rebuilt_only_when_the_isps_domains_change(
-        rt: Runtime, builds: list[tuple[KeyStore, NamePolicy]], policies_built: list[NamePolicy]) -> None:
+        rt: Runtime, people: dict[str, User], builds: list[tuple[KeyStore, NamePolicy]],
+        policies_built: list[NamePolicy]) -> None:
     tick = _tick(rt, "feed.publish")
+    tick()  # the first version, empty: no gate to ask
+    with rt.database.transaction() as s:
+        approved(s, people["officer"], people["magistrate"], "first-gallery.test")
     tick()
     with rt.database.transaction() as s:
         isps.add_isp(s, actor="test", name="ISP One", email="noc@isp-one.example", language="fr")
+        approved(s, people["officer"], people["magistrate"], "second-gallery.test")
     tick()
+    with rt.database.transaction() as s:
+        approved(s, people["officer"], people["magistrate"], "third-gallery.test")
     tick()
     assert len(builds) == 3 and len(policies_built) == 2
     (_, before), (_, after), (_, again) = builds

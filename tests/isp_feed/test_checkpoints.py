@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import subprocess
@@ -27,11 +26,11 @@ from blocklist.db import Database
 from blocklist.models import AuditEvent, User
 from blocklist.names import NamePolicy
 from blocklist.settings import Settings
-from isp_feed import checkpoints, formats, publish, signing, versions
+from isp_feed import checkpoints, formats, manifest, publish, signing, versions
 from isp_feed.client.cli import EXIT_OK, EXIT_REFUSED
 from isp_feed.client.cli import main as isp_feed_main
 from isp_feed.client.pull import CHECKPOINTS_FILE
-from isp_feed.jobs import FeedJobContext, checkpoint_audit, publish_feed
+from isp_feed.jobs import FeedJobContext, checkpoint_audit, publish_feed, reconcile_feed
 from isp_feed.keys import KeyStore
 from tests.blocklist.test_audit import _rewrite_from
 from tests.support.binaries import require_binary
@@ -47,11 +46,18 @@ def keys(settings: Settings) -> KeyStore:
     return KeyStore(settings.data_dir / "keys")
 
 
-def _envelope(database: Database, serial: int | None = None) -> formats.FeedVersion:
-    with database.transaction() as s:
-        row = versions.get_version(s, serial) if serial is not None else versions.latest_version(s)
+def _names(database: Database, settings: Settings) -> list[str]:
+    """The names the latest version's JSON file carries."""
+    with database.reading() as s:
+        row = versions.latest_version(s)
         assert row is not None
-        return formats.parse_envelope(versions.artifact_body(s, row, "json"))
+        return [e.name for e in formats.parse_envelope(versions.file_bytes(s, row, "json", settings.data_dir)).entries]
+
+
+def _checkpoint(database: Database, serial: int) -> formats.AuditCheckpoint | None:
+    """The checkpoint a version's signed manifest carries."""
+    with database.reading() as s:
+        return versions.manifest_of(versions.get_version(s, serial)).checkpoint
 
 
 def _verify(database: Database, witnesses: list[audit.Witness] | None = None) -> audit.ChainStatus:
@@ -72,13 +78,15 @@ def test_status_set_in_sql_is_left_out_of_the_feed_and_recorded(
     with database.engine.begin() as conn:  # an insider, or a bug: the status without the magistrate's decision
         conn.execute(text("UPDATE submissions SET status = 'approved' WHERE id = :i"), {"i": pending})
     assert publish_feed(ctx, force=True) == 2
-    assert [e.name for e in _envelope(database).entries] == ["csam-gallery.test"]
+    assert _names(database, settings) == ["csam-gallery.test"]
+    # The hourly reconciliation rebuilds the list from the tables and records what it had to leave out.
+    assert "pending.test" in reconcile_feed(ctx)[0]
     with database.reading() as s:
         found = list(s.execute(select(AuditEvent.details).where(AuditEvent.action == publish.UNAPPROVED)).scalars())
     assert len(found) == 1
     details = json.loads(found[0])
     assert details["submissions"] == [pending] and details["domains"] == ["pending.test"]
-    publish_feed(ctx, force=True)  # the same rows again: recorded once, not at every build
+    reconcile_feed(ctx)  # the same rows again: recorded once, not at every run
     with database.reading() as s:
         assert len(s.execute(select(AuditEvent.id).where(AuditEvent.action == publish.UNAPPROVED)).all()) == 1
 
@@ -98,8 +106,9 @@ def test_edited_approved_rows_are_left_out(database: Database, people: dict[str,
     with database.engine.begin() as conn:
         conn.execute(text(change))
     publish_feed(ctx, force=True)
-    names = [e.name for e in _envelope(database).entries]
+    names = _names(database, settings)
     assert "kept.test" in names and "lifted.test" not in names and "victim.test" not in names
+    assert reconcile_feed(ctx)  # and the hourly rebuild from the tables reports the edited rows
 
 
 # --- checkpoints in every version ----------------------------------------------------------------------------------
@@ -112,7 +121,7 @@ def test_every_version_carries_a_signed_checkpoint(database: Database, people: d
     with database.reading() as s:
         before = audit.current_head(s)
     assert publish_feed(ctx) == 1
-    checkpoint = _envelope(database, 1).checkpoint
+    checkpoint = _checkpoint(database, 1)
     assert checkpoint is not None and (checkpoint.events, checkpoint.head) == before
     body = formats.checkpoint_body(checkpoint.events, checkpoint.head, checkpoint.at)
     comment = signing.verify(body, checkpoint.signature, [keys.active_public_key()])
@@ -122,11 +131,10 @@ def test_every_version_carries_a_signed_checkpoint(database: Database, people: d
         published = s.execute(select(AuditEvent.details).where(AuditEvent.action == "feed.published")).scalar_one()
     assert json.loads(published)["checkpoint"] == {"events": before[0], "head": before[1]}
     later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=61)
-    with database.transaction() as s:
-        publish.build(s, settings=settings, keys=keys, policy=POLICY, now=later)
-    again = _envelope(database, 2).checkpoint
+    assert publish_feed(ctx, now=later) == 2
+    again = _checkpoint(database, 2)
     assert again is not None and again.events > checkpoint.events and again.at > checkpoint.at
-    assert _envelope(database, 1).checkpoint == checkpoint  # a stored version re-renders to its signed bytes
+    assert _checkpoint(database, 1) == checkpoint  # a stored manifest is immutable
     assert _verify(database).intact
 
 
@@ -194,11 +202,11 @@ def test_client_appends_every_checkpoint_it_is_shown(tmp_path: Path) -> None:
 
         now = dt.datetime.now(dt.UTC)
         first = _signed(feed, 10, "a" * 64, now)
-        feed.publish(dataclasses.replace(make_version(1, ["csam-gallery.test"]), checkpoint=first))
+        feed.publish(make_version(1, ["csam-gallery.test"]), checkpoint=first)
         assert pull() == EXIT_OK
         assert pull() == EXIT_OK  # already current: nothing appended twice
         second = _signed(feed, 14, "b" * 64, now + dt.timedelta(minutes=1))
-        feed.publish(dataclasses.replace(make_version(2, ["csam-gallery.test"]), checkpoint=second))
+        feed.publish(make_version(2, ["csam-gallery.test"]), checkpoint=second)
         assert pull() == EXIT_OK
         lines = (state / CHECKPOINTS_FILE).read_text().splitlines()
         assert [formats.parse_checkpoint_line(line) for line in lines] == [(first, 1), (second, 2)]
@@ -206,19 +214,19 @@ def test_client_appends_every_checkpoint_it_is_shown(tmp_path: Path) -> None:
 
         # the server's history went back (a cut) or was rewritten at a length already witnessed: refused
         for events, head in ((12, "c" * 64), (14, "d" * 64)):
-            feed.publish(dataclasses.replace(make_version(3, ["csam-gallery.test"]),
-                                             checkpoint=_signed(feed, events, head, now + dt.timedelta(minutes=2))))
+            feed.publish(make_version(3, ["csam-gallery.test"]),
+                         checkpoint=_signed(feed, events, head, now + dt.timedelta(minutes=2)))
             assert pull() == EXIT_REFUSED
             assert (state / CHECKPOINTS_FILE).read_bytes() == kept
-        # a checkpoint signed by another key, in an envelope signed by the right one: refused
+        # a checkpoint signed by another key, in a manifest signed by the right one: refused
         forged = _signed(FeedServer(key=signing.SecretKey.generate(), token=""), 20, "e" * 64, now)
-        feed.publish(dataclasses.replace(make_version(3, ["csam-gallery.test"]), checkpoint=forged))
+        feed.publish(make_version(3, ["csam-gallery.test"]), checkpoint=forged)
         assert pull() == EXIT_REFUSED
         # a torn last line (crash while appending) is not glued onto
         with (state / CHECKPOINTS_FILE).open("ab") as handle:
             handle.write(b'{"at":"20')
         third = _signed(feed, 30, "f" * 64, now + dt.timedelta(minutes=3))
-        feed.publish(dataclasses.replace(make_version(3, ["csam-gallery.test"]), checkpoint=third))
+        feed.publish(make_version(3, ["csam-gallery.test"]), checkpoint=third)
         assert pull() == EXIT_OK
         found = checkpoints.load([state], [feed.key.public_key()])
         assert [w.events for w in found.witnesses] == [10, 14, 30] and not found.problems
@@ -268,22 +276,26 @@ def test_rewritten_history_fails_against_the_checkpoints_isps_kept(
 
 # --- formats and files ---------------------------------------------------------------------------------------------
 
-def test_envelope_carries_the_checkpoint_and_parses_it_strictly() -> None:
+def test_manifest_carries_the_checkpoint_and_parses_it_strictly() -> None:
     key = signing.SecretKey.generate()
     at = dt.datetime(2026, 12, 1, 12, 0, 5, tzinfo=dt.UTC)
     body, comment = formats.checkpoint_body(7, "ab" * 32, at), formats.checkpoint_comment(7, "ab" * 32, at)
     checkpoint = formats.AuditCheckpoint(7, "ab" * 32, at, signing.sign(body, comment, key))
-    version = dataclasses.replace(make_version(3, ["csam-gallery.test"]), checkpoint=checkpoint)
-    rendered = formats.render_json(version)
+    ref = manifest.FileRef("cd" * 32, 10)
+    signed = manifest.Manifest(
+        serial=3, content_serial=3, content_generated_at=at, generated_at=at, expires_at=at + dt.timedelta(hours=6),
+        previous_sha256=None, count=1, files=dict.fromkeys(formats.EXTENSIONS, ref), delta=None,
+        stop_page_name="stop.blocklist.example", stop_page_ipv4="192.0.2.80", stop_page_ipv6=None,
+        checkpoint=checkpoint)
+    rendered = manifest.manifest_bytes(signed)
     assert rendered.startswith(b'{"audit_checkpoint":{"at":"2026-12-01T12:00:05Z","events":7,')
-    assert formats.parse_envelope(rendered).checkpoint == checkpoint
-    assert formats.render_json(formats.parse_envelope(rendered)) == rendered
+    assert manifest.parse_manifest(rendered) == signed
     assert formats.parse_checkpoint_body(body) == (7, "ab" * 32, at)
     for bad in ({"events": -1}, {"head": "AB" * 32}, {"at": "yesterday"}, {"signature": 5}, {"extra": 1}):
         raw = json.loads(rendered)
         raw["audit_checkpoint"].update(bad)
         with pytest.raises(formats.FeedFormatError, match="audit_checkpoint"):
-            formats.parse_envelope(json.dumps(raw).encode())
+            manifest.parse_manifest(json.dumps(raw, sort_keys=True, separators=(",", ":")).encode() + b"\n")
     with pytest.raises(formats.FeedFormatError, match="canonical"):
         formats.parse_checkpoint_body(body.replace(b",", b", "))
 

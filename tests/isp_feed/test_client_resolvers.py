@@ -1,136 +1,124 @@
-"""The reference client against the real server, applying the feed to real Unbound and BIND resolvers.
-
-Every assertion that a name is blocked comes with the positive control: `good.test` still resolves to its
-real address (an NXDOMAIN-everything resolver would otherwise pass).
-"""
+"""The reference client's files loaded by REAL resolvers (Unbound, BIND) on loopback, fed by the stand-in feed
+server: the first load (whole download), then the deltas the client splices into its own files, a lift, a changed
+scope and a re-issue, each followed by what the resolver answers. Every "blocked" comes with the positive control
+`good.test` still resolving (an NXDOMAIN-everything resolver would otherwise pass)."""
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from api.runtime import Runtime
-from blocklist import isps, workflow
-from blocklist.models import User
-from blocklist.names import NamePolicy
-from isp_feed import signing
-from isp_feed.client.cli import main as isp_feed_main
-from isp_feed.jobs import publish_feed
-from tests.blocklist.helpers import submission
+from isp_feed import formats
+from isp_feed.client.cli import EXIT_OK, main
+from tests.support.feed_server import FeedServer, make_version
 from tests.support.resolvers import (
     Resolver,
     assert_resolves,
     assert_stop_page,
+    assert_stop_page_address,
     eventually,
     start_bind,
     start_internet,
     start_unbound,
 )
-from tests.support.server import live_server
 
-POLICY = NamePolicy.build()
+BLOCKED = formats.FeedEntry("csam-gallery.test", "csam-gallery.test", "domain_and_subdomains")
+EXACT = formats.FeedEntry("exact-only.test", "exact-only.test", "exact")
+SECOND = formats.FeedEntry("second.test", "second.test", "domain_and_subdomains")
 
 
 @dataclass
-class Chain:
-    """A server, an ISP's credential and pinned key, and a client command line."""
+class Client:
+    """`isp-feed pull` for one resolver."""
 
-    rt: Runtime
-    url: str
-    token: str
-    pubkey: Path
+    feed: FeedServer
     folder: Path
-    people: dict[str, User]
+    out: Path
+    fmt: str
+    resolver: Resolver | None = None
 
-    def pull(self, out: Path, reload: str, *extra: str, fmt: str = "rpz") -> int:
-        return isp_feed_main(["pull", "--server", self.url, "--token", self.token, "--pubkey", str(self.pubkey),
-                              "--state-dir", str(out.parent / "state"), "--format", fmt, "--out", str(out),
-                              "--reload", reload, *extra])
-
-    def approve(self, *domains: str, scope: str = "domain_and_subdomains") -> None:
-        with self.rt.database.transaction() as s:
-            ids = [workflow.submit(s, actor=self.people["officer"], policy=POLICY,
-                                   data=submission(d, scope=scope)).id for d in domains]
-        with self.rt.database.transaction() as s:
-            workflow.approve(s, actor=self.people["magistrate"], submission_ids=ids)
-        publish_feed(self.rt.job_context)
-
-    def lift(self, domain: str) -> None:
-        with self.rt.database.transaction() as s:
-            workflow.lift(s, actor=self.people["magistrate2"], domain=domain, reason="content gone")
-        publish_feed(self.rt.job_context)
+    def pull(self) -> list[str]:
+        """Pull (it must apply); the paths it fetched."""
+        start = len(self.feed.fetches)
+        argv = ["pull", "--server", self.feed.url, "--token", self.feed.token, "--pubkey",
+                str(self.folder / "feed.pub"), "--state-dir", str(self.folder / "state"), "--format", self.fmt,
+                "--out", str(self.out)]
+        if self.resolver is not None:
+            argv += ["--reload", " ".join(self.resolver.reload_command)]
+        assert main(argv) == EXIT_OK
+        assert self.out.read_bytes() == self.feed.files[f"versions/{self.feed.latest}.{self.fmt}"]
+        return self.feed.paths()[start:]
 
 
-@pytest.fixture
-def chain(rt: Runtime, people: dict[str, User], tmp_path: Path) -> Iterator[Chain]:
-    with rt.database.transaction() as s:
-        _, token = isps.add_isp(s, actor="test", name="ISP One", email="noc@isp-one.example", language="fr")
-    pubkey = tmp_path / "feed.pub"
-    pubkey.write_text(rt.keys.active_public_key().to_text())
-    publish_feed(rt.job_context)
-    with live_server(rt) as url:
-        yield Chain(rt, url, token, pubkey, tmp_path, people)
 
 
-def _reload_cmd(resolver: Resolver) -> str:
-    return " ".join(resolver.reload_command)
+
+def _walk(client: Client, blocked: Callable[[Resolver, str], None], settle: Callable[[Callable[[], None]], None]
+          ) -> None:
+    """First load, +1 by delta, a changed scope by delta, a lift by delta, a re-issue: the resolver follows."""
+    resolver, feed = client.resolver, client.feed
+    assert resolver is not None
+
+    feed.publish(make_version(1, [BLOCKED, EXACT]))
+    assert "versions/1.list" in client.pull()
+    settle(lambda: blocked(resolver, "a.b.csam-gallery.test"))
+    blocked(resolver, "csam-gallery.test")
+    blocked(resolver, "exact-only.test")
+    assert_resolves(resolver, "sub.exact-only.test")  # exact scope: its subdomain is not blocked
+    assert_resolves(resolver, "second.test")
+    assert_resolves(resolver, "good.test")
+
+    feed.publish(make_version(2, [BLOCKED, EXACT, SECOND]))
+    assert client.pull() == ["latest.manifest.json", "latest.manifest.json.minisig", "diff?from=1&to=2", "applied"]
+    settle(lambda: blocked(resolver, "second.test"))
+    blocked(resolver, "csam-gallery.test")
+    assert_resolves(resolver, "good.test")
+
+    feed.publish(make_version(3, [BLOCKED, EXACT._replace(scope="domain_and_subdomains"), SECOND]))
+    assert "diff?from=2&to=3" in client.pull()
+    settle(lambda: blocked(resolver, "sub.exact-only.test"))  # now with its subdomains
+    blocked(resolver, "exact-only.test")
+
+    feed.publish(make_version(4, [EXACT, SECOND]))  # the lift
+    assert "diff?from=3&to=4" in client.pull()
+    settle(lambda: assert_resolves(resolver, "csam-gallery.test"))
+    assert_resolves(resolver, "a.b.csam-gallery.test")
+    blocked(resolver, "second.test")
+    assert_resolves(resolver, "good.test")
+
+    feed.reissue()  # serial 5: a new expiry, the same files: nothing downloaded, the resolver is unchanged
+    assert client.pull() == ["latest.manifest.json", "latest.manifest.json.minisig", "applied"]
+    blocked(resolver, "second.test")
+    assert_resolves(resolver, "csam-gallery.test")
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_unbound_blocks_after_pull_and_unblocks_after_lift(chain: Chain, tmp_path: Path) -> None:
-    rpz = tmp_path / "isp" / "feed.rpz"
+def _at_once(check: Callable[[], None]) -> None:
+    check()  # Unbound's reload returns once the zone is loaded
+
+
+@pytest.mark.parametrize(("fmt", "blocked"), [("rpz", assert_stop_page), ("a.rpz", assert_stop_page_address)])
+def test_unbound_follows_whole_then_spliced_files(feed: FeedServer, tmp_path: Path, fmt: str,
+                                                  blocked: Callable[[Resolver, str], None]) -> None:
+    rpz = tmp_path / "isp" / f"feed.{fmt}"
     rpz.parent.mkdir()
     with start_unbound(tmp_path, rpz) as unbound:
-        started = time.monotonic()
-        chain.approve("csam-gallery.test")
-        chain.approve("exact-only.test", scope="exact")
-        assert chain.pull(rpz, _reload_cmd(unbound)) == 0
-        elapsed = time.monotonic() - started
-        assert_stop_page(unbound, "csam-gallery.test")
-        assert_stop_page(unbound, "a.b.csam-gallery.test")
-        assert_stop_page(unbound, "exact-only.test")
-        assert_resolves(unbound, "sub.exact-only.test")  # exact scope: its subdomain is not blocked
-        assert_resolves(unbound, "good.test")  # the positive control
-        assert chain.pull(rpz, _reload_cmd(unbound)) == 0  # already current
-        chain.lift("csam-gallery.test")
-        assert chain.pull(rpz, _reload_cmd(unbound)) == 0
-        assert_resolves(unbound, "csam-gallery.test")
-        assert_stop_page(unbound, "exact-only.test")
-        print(f"approval -> pulled -> Unbound answers the stop page: {elapsed:.2f} s")
+        _walk(Client(feed, tmp_path, rpz, fmt, unbound), blocked, _at_once)
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_bind_applies_the_same_rpz(chain: Chain, tmp_path: Path) -> None:
+def test_unbound_local_zones_follow_spliced_configuration(feed: FeedServer, tmp_path: Path) -> None:
+    conf = tmp_path / "isp" / "blocklist.unbound.conf"
+    conf.parent.mkdir()
+    conf.write_text("server:\n")  # Unbound includes it from the start; the client replaces it
+    with start_unbound(tmp_path, None, extra_config=f'include: "{conf}"\n') as unbound:
+        _walk(Client(feed, tmp_path, conf, "unbound.conf", unbound), assert_stop_page_address, _at_once)
+
+
+def test_bind_follows_whole_then_spliced_files(feed: FeedServer, tmp_path: Path) -> None:
     rpz = tmp_path / "isp" / "feed.rpz"
     rpz.parent.mkdir()
     with start_internet(tmp_path) as internet, start_bind(tmp_path, rpz, internet) as bind:
-        chain.approve("csam-gallery.test")
-        assert chain.pull(rpz, _reload_cmd(bind)) == 0
-        eventually(lambda: assert_stop_page(bind, "csam-gallery.test"))  # rndc reload returns before the load
-
-        assert_stop_page(bind, "a.b.csam-gallery.test")
-        assert_resolves(bind, "good.test")
-        chain.lift("csam-gallery.test")
-        assert chain.pull(rpz, _reload_cmd(bind)) == 0
-        eventually(lambda: assert_resolves(bind, "csam-gallery.test"))
-
-
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_the_server_sees_the_applied_serial(chain: Chain, tmp_path: Path) -> None:
-    from isp_feed.serving import feed_states
-
-    out = tmp_path / "isp" / "feed.json"
-    chain.approve("csam-gallery.test")
-    assert chain.pull(out, "true", fmt="json") == 0
-    with chain.rt.database.transaction() as s:
-        (state,) = feed_states(s)
-        assert state.applied_serial == 2 and state.behind == 0
-    assert hashlib.sha256(out.read_bytes()).hexdigest()
-    assert signing  # the client verified with the pinned key (see the attack tests for refusals)
-    assert dt.datetime.now(dt.UTC)
+        # `rndc reload` returns before the zone is loaded
+        _walk(Client(feed, tmp_path, rpz, "rpz", bind), assert_stop_page, eventually)

@@ -1,5 +1,6 @@
-"""The feed formats: deterministic bytes, the content each resolver needs, a strict envelope parser, diffs.
-(That resolvers really load them is proven in test_resolvers_e2e.py.)"""
+"""The feed formats: deterministic bytes, the content each resolver needs, a strict envelope parser, the canonical
+list, the line layout the splicer edits, diffs. Files carry no expiry, previous hash or checkpoint: the manifest
+does (test_trust.py). (That resolvers really load them is proven in test_client_resolvers.py.)"""
 
 from __future__ import annotations
 
@@ -26,8 +27,7 @@ ENTRIES = (
 
 
 def version(entries: tuple[FeedEntry, ...] = ENTRIES, **changes: object) -> formats.FeedVersion:
-    base = formats.FeedVersion(serial=42, generated_at=T0, expires_at=T0 + dt.timedelta(hours=6),
-                               previous_sha256="ab" * 32, entries=entries, stop_page_name="stop.blocklist.example",
+    base = formats.FeedVersion(serial=42, generated_at=T0, entries=entries, stop_page_name="stop.blocklist.example",
                                stop_page_ipv4="192.0.2.80", stop_page_ipv6="2001:db8::80")
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
@@ -36,16 +36,19 @@ def lines(data: bytes) -> list[str]:
     return data.decode().splitlines()
 
 
-# Stored versions are re-rendered when served and must match the hash that was signed: a renderer change that
-# alters a single byte breaks every stored version. Change these only with a migration plan.
+# Stored versions are re-rendered when served and must match the hash that was signed, and a client splices its
+# files with its own renderer (a byte of difference sends every client to the whole download): a renderer change that
+# alters a single byte breaks every stored version. Change these only with a migration plan. (Issue #12 was one:
+# format 2, no expiry in files, JSON one entry per line, the canonical list.)
 GOLDEN_SHA256 = {
-    "json": "e0fd316e53f6aa529a9a01ea9a8d7548a152c06bed643ac0197744c57af9b315",
-    "rpz": "76f580f27cd1dbbfe9966a94456f38af16bbb12402e75d15dc76ad58e2e848d8",
-    "a.rpz": "719fc236be9d01b9ba490de99af197e856ea9102628af5dcd4063d885b837600",
-    "txt": "ac126d077fee382b0673299dbef9b1b8aae6d625e0f732d51702be7b2f0abde4",
-    "hosts": "1d1e137ca14aca35abeb0357ee23e6d1a9d07b3a4e4ad2c300ec9872bb363a23",
-    "dnsmasq.conf": "4197a471cce0fc4e2941b47b8cf0a0bb48665f94a65ec983d9899d3b325577aa",
-    "unbound.conf": "87068b0aa6d4f54b73a9ba74d58da8517f1ba61aeb27668734e7dca7e9180650",
+    "json": "b9452c01c6435a78281330fcebdbad339f9e80291e6e05cf44d5abee8436a143",
+    "rpz": "496763729472976ba8a647ca2c9a51bd0105496afa319efb9a38799138422b3a",
+    "a.rpz": "8361115e5bc809ec127784fbb5175f47a96f872e47a01a1716ed0acddde1c69e",
+    "txt": "be4f74bd353d9ebbe325c9eac13a940649882099fd76c70e5f5fbffce0b25aff",
+    "hosts": "61b2f7ba1f0d63c777c7331a0836068bdcab92da6e81308e9e9a775955a00117",
+    "dnsmasq.conf": "9cbe9a7fb4e2fbca12b8b637c3d574467b671d8f66ad8b8d19a45e524a9bd7fe",
+    "unbound.conf": "75617f02dc2e15b306468eec41c73036bb563e34906fa133108a1772775278ac",
+    "list": "a2ef70bdcdee463ce851cc5f74c11629ff753ca80824c458301350f6c3375ba3",
 }
 
 
@@ -66,16 +69,17 @@ def test_every_format_is_deterministic_whatever_the_entry_order() -> None:
     random.Random(7).shuffle(shuffled)
     assert formats.render_all(version()) == formats.render_all(version(tuple(shuffled)))
     assert set(formats.render_all(version())) == {"json", "rpz", "a.rpz", "txt", "hosts", "dnsmasq.conf",
-                                                   "unbound.conf"}
+                                                   "unbound.conf", "list"} == set(formats.EXTENSIONS)
     for ext, (renderer, media) in formats.RENDERERS.items():
         assert isinstance(renderer(version()), bytes) and media == formats.MEDIA_TYPES[ext]
 
 
 def test_json_envelope_carries_every_field_and_round_trips() -> None:
-    body = json.loads(formats.render_json(version()))
-    assert body["feed"] == "be-blocklist" and body["serial"] == 42 and body["count"] == 3
-    assert body["generated_at"] == "2026-11-28T12:00:00Z" and body["expires_at"] == "2026-11-28T18:00:00Z"
-    assert body["previous_sha256"] == "ab" * 32
+    rendered = formats.render_json(version())
+    body = json.loads(rendered)
+    assert body["feed"] == "be-blocklist" and body["serial"] == 42 and body["count"] == 3 and body["format"] == 2
+    assert body["generated_at"] == "2026-11-28T12:00:00Z"
+    assert set(body) == {"count", "entries", "feed", "format", "generated_at", "serial", "stop_page"}
     assert body["stop_page"] == {"name": "stop.blocklist.example", "ipv4": "192.0.2.80", "ipv6": "2001:db8::80"}
     assert [e["name"] for e in body["entries"]] == sorted(e.name for e in ENTRIES)
     assert {"name": "xn--bcher-kva.example", "unicode": "bücher.example", "scope": "domain_and_subdomains"} in \
@@ -83,6 +87,66 @@ def test_json_envelope_carries_every_field_and_round_trips() -> None:
     parsed = formats.parse_envelope(formats.render_json(version()))
     assert parsed == version(tuple(sorted(ENTRIES, key=lambda e: e.name)))
     assert formats.render_json(parsed) == formats.render_json(version())
+    # format 2: one entry per line (every one but the first opening with its comma), so a delta splices into it
+    assert lines(rendered) == [
+        '{"count":3,"entries":[',
+        '{"name":"csam-gallery.test","scope":"domain_and_subdomains","unicode":"csam-gallery.test"}',
+        ',{"name":"exact-only.test","scope":"exact","unicode":"exact-only.test"}',
+        ',{"name":"xn--bcher-kva.example","scope":"domain_and_subdomains","unicode":"bücher.example"}',
+        '],"feed":"be-blocklist","format":2,"generated_at":"2026-11-28T12:00:00Z","serial":42,"stop_page":{"ipv4":'
+        '"192.0.2.80","ipv6":"2001:db8::80","name":"stop.blocklist.example"}}']
+    assert lines(formats.render_json(version(()))) == [
+        '{"count":0,"entries":[', '],"feed":"be-blocklist","format":2,"generated_at":"2026-11-28T12:00:00Z",'
+        '"serial":42,"stop_page":{"ipv4":"192.0.2.80","ipv6":"2001:db8::80","name":"stop.blocklist.example"}}']
+
+
+def test_no_file_carries_an_expiry_or_a_previous_hash() -> None:
+    """Files outlive the hourly re-issue: expiry, chain and checkpoint are the manifest's."""
+    for ext, body in formats.render_each(version()):
+        assert b"expires" not in body and b"previous" not in body and b"checkpoint" not in body, ext
+        assert b"18:00" not in body, ext
+    # and a file's signed comment has no expiry either (the manifest's has)
+    assert "expires" not in formats.trusted_comment(feed="be-blocklist", serial=42, sha256="ab" * 32, fmt="rpz")
+
+
+def test_the_canonical_list_identifies_the_set() -> None:
+    listed = formats.render_list(version())
+    assert lines(listed) == ["csam-gallery.test\tdomain_and_subdomains\tcsam-gallery.test",
+                             "exact-only.test\texact\texact-only.test",
+                             "xn--bcher-kva.example\tdomain_and_subdomains\tbücher.example"]
+    # no header: the same set gives the same bytes whatever its serial and time
+    assert formats.render_list(version(serial=7, generated_at=T0 + dt.timedelta(days=3))) == listed
+    assert formats.canonical_list(reversed(ENTRIES)) == listed
+    assert formats.parse_list(listed) == tuple(sorted(ENTRIES, key=lambda e: e.name))
+    assert formats.render_list(version(())) == b"" and formats.parse_list(b"") == ()
+    assert formats.MEDIA_TYPES["list"].startswith("text/tab-separated-values")
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"a.test\texact\n", "list line 1 is not name<TAB>scope<TAB>unicode"),
+    (b"b.test\texact\tb.test\na.test\texact\ta.test\n", "out of order or listed twice"),
+    (b"a.test\texact\ta.test\na.test\texact\ta.test\n", "out of order or listed twice"),
+    (b"A.test\texact\tA.test\n", "not a lower-case A-label"),
+    (b"a.test\tall\ta.test\n", "unknown scope 'all'"),
+])
+def test_parse_list_is_strict(data: bytes, message: str) -> None:
+    with pytest.raises(FeedFormatError, match=message):
+        formats.parse_list(data)
+
+
+@pytest.mark.parametrize("ext", formats.EXTENSIONS)
+def test_every_format_is_header_entry_blocks_and_footer(ext: str) -> None:
+    """The line layout isp_feed/splice.py relies on: the file is its frame around each entry's block, in order."""
+    whole = formats.render_all(version(), only=ext)[ext]
+    header, footer = formats.render_frame(version(()), ext, 3)
+    blocks = [formats.render_block(version(()), ext, e) for e in sorted(ENTRIES, key=lambda e: e.name)]
+    separator = formats.LAYOUTS[ext].separator
+    assert header + blocks[0][len(separator):] + b"".join(blocks[1:]) + footer == whole
+    layout = formats.LAYOUTS[ext]
+    body = whole.splitlines()[layout.header:len(whole.splitlines()) - layout.footer]
+    owners = [layout.owner(line[len(separator):] if separator and line.startswith(separator) else line)
+              for line in body]
+    assert sorted(set(owners)) == sorted(e.name.encode() for e in ENTRIES) and owners == sorted(owners)
 
 
 def test_rpz_cname_variant() -> None:
@@ -122,7 +186,7 @@ def test_plain_hosts_dnsmasq_unbound() -> None:
 
 def test_an_empty_version_renders_every_format() -> None:
     for ext, body in formats.render_all(version(())).items():
-        assert b"serial 42" in body or b'"serial":42' in body, ext
+        assert b"serial 42" in body or b'"serial":42' in body or (ext == "list" and body == b""), ext
     assert formats.parse_envelope(formats.render_json(version(()))).count == 0
 
 
@@ -152,7 +216,7 @@ def test_unknown_format_refused() -> None:
 def _envelope(**changes: object) -> bytes:
     body = json.loads(formats.render_json(version()))
     for key, value in changes.items():
-        if value is None and key != "previous_sha256":
+        if value is None:
             body.pop(key)
         else:
             body[key] = value
@@ -169,7 +233,8 @@ def _entries(*names: str) -> list[dict[str, str]]:
     (formats.render_json(version())[:-40], "not valid JSON"),  # truncated
     (b"[]", "not a be-blocklist feed envelope"),
     (_envelope(feed="other"), "not a be-blocklist feed envelope"),
-    (_envelope(format=2), "unsupported envelope format 2"),
+    (_envelope(format=1), "unsupported envelope format 1"),
+    (_envelope(format=None), "unsupported envelope format None"),
     (_envelope(serial=0), "serial must be a positive integer"),
     (_envelope(serial="7"), "serial must be a positive integer"),
     (_envelope(serial=True), "serial must be a positive integer"),
@@ -196,20 +261,17 @@ def _entries(*names: str) -> list[dict[str, str]]:
     (_envelope(stop_page={"name": "stop.blocklist.example", "ipv4": "192.0.2.80", "ipv6": "x"}), "not an IPv6"),
     (_envelope(stop_page={"name": "stop page", "ipv4": "192.0.2.80"}), "stop_page.name 'stop page' is not a host"),
     (_envelope(stop_page={"name": "stop..example", "ipv4": "192.0.2.80"}), "is not a host name"),
-    (_envelope(previous_sha256=5), "previous_sha256 must be"),
-    (_envelope(previous_sha256="zz"), "previous_sha256 must be"),
     (_envelope(generated_at="2026-11-28 12:00"), "generated_at '2026-11-28 12:00' is not YYYY-MM-DDTHH:MM:SSZ"),
-    (_envelope(expires_at=None), "expires_at must be a timestamp string"),
-    (_envelope(expires_at="2026-11-28T11:00:00Z"), "is not after generated_at"),
+    (_envelope(generated_at=None), "generated_at must be a timestamp string"),
 ])
 def test_parse_envelope_is_strict(data: bytes, message: str) -> None:
     with pytest.raises(FeedFormatError, match=message):
         formats.parse_envelope(data)
 
 
-def test_parse_envelope_accepts_a_null_previous_hash_and_no_ipv6() -> None:
-    parsed = formats.parse_envelope(formats.render_json(version(previous_sha256=None, stop_page_ipv6=None)))
-    assert parsed.previous_sha256 is None and parsed.stop_page_ipv6 is None
+def test_parse_envelope_accepts_no_ipv6() -> None:
+    parsed = formats.parse_envelope(formats.render_json(version(stop_page_ipv6=None)))
+    assert parsed.stop_page_ipv6 is None
 
 
 @pytest.mark.parametrize("stop", ["Stop.Blocklist.Example", "stop.blocklist.example.", "stoppage"])
@@ -218,10 +280,13 @@ def test_any_host_name_serves_as_stop_page(stop: str) -> None:
 
 
 def test_trusted_comment_round_trip_and_refusals() -> None:
-    comment = formats.trusted_comment(feed="be-blocklist", serial=42, expires_at=T0, sha256="cd" * 32, fmt="rpz")
-    assert comment == f"feed=be-blocklist serial=42 expires=2026-11-28T12:00:00Z sha256={'cd' * 32} format=rpz"
+    comment = formats.trusted_comment(feed="be-blocklist", serial=42, sha256="cd" * 32, fmt="rpz")
+    assert comment == f"feed=be-blocklist serial=42 sha256={'cd' * 32} format=rpz"  # a file: no expiry
     facts = formats.parse_trusted_comment(comment)
-    assert (facts.feed, facts.serial, facts.expires_at, facts.fmt) == ("be-blocklist", 42, T0, "rpz")
+    assert (facts.feed, facts.serial, facts.expires_at, facts.fmt) == ("be-blocklist", 42, None, "rpz")
+    signed = formats.trusted_comment(feed="be-blocklist", serial=43, expires_at=T0, sha256="cd" * 32, fmt="manifest")
+    assert signed == f"feed=be-blocklist serial=43 expires=2026-11-28T12:00:00Z sha256={'cd' * 32} format=manifest"
+    assert formats.parse_trusted_comment(signed).expires_at == T0
     for broken in ("serial=42", comment.replace("serial=42", "serial=x"), "timestamp:1 file:feed.rpz"):
         with pytest.raises(FeedFormatError, match="trusted comment"):
             formats.parse_trusted_comment(broken)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 import pytest
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from blocklist import audit, workflow
 from blocklist.db import Database
 from blocklist.errors import Forbidden
+from blocklist.jobs import PolicyCache
 from blocklist.models import Order, User
 from blocklist.names import NamePolicy
 from blocklist.settings import Settings
@@ -22,10 +24,8 @@ POLICY = NamePolicy.build(extra_protected=["portal.gov.example"])
 
 
 def _build(database: Database, settings: Settings, keys: KeyStore, **kw: object) -> int | None:
-    with database.transaction() as s:
-        policy = workflow.name_policy(s, extra_protected=settings.protected_extra_names())
-        row = publish.build(s, settings=settings, keys=keys, policy=policy, **kw)  # type: ignore[arg-type]
-        return row.serial if row else None
+    row = publish.build(database, settings=settings, keys=keys, policy=PolicyCache(settings), **kw)  # type: ignore[arg-type]
+    return row.serial if row else None
 
 
 @pytest.fixture
@@ -45,16 +45,17 @@ def test_version_per_change_signed_and_linked(
     with database.transaction() as s:
         row = versions.get_version(s, 2)
         assert (row.count, row.added, row.removed) == (2, 2, 0)
-        assert row.previous_sha256 == versions.get_version(s, 1).envelope_sha256
+        assert row.previous_sha256 == versions.get_version(s, 1).manifest_sha256
+        assert versions.manifest_of(row).previous_sha256 == versions.get_version(s, 1).manifest_sha256
         order = s.get(Order, order_id)
         assert order is not None and order.feed_serial == 2
-        envelope = versions.artifact_body(s, row, "json")
+        envelope = versions.file_bytes(s, row, "json", settings.data_dir)
         version = formats.parse_envelope(envelope)
         assert version.serial == 2 and [e.name for e in version.entries] == [
             "csam-gallery.test", "xn--bcher-verboten-gsb.example"]
         artifact = s.get(FeedArtifact, (2, "rpz"))
         assert artifact is not None
-        rpz = versions.artifact_body(s, row, "rpz")
+        rpz = versions.file_bytes(s, row, "rpz", settings.data_dir)
         comment = signing.verify(rpz, artifact.signature, [keys.active_public_key()])
         facts = formats.parse_trusted_comment(comment)
         assert (facts.serial, facts.fmt, facts.sha256) == (2, "rpz", artifact.sha256)
@@ -78,7 +79,7 @@ def test_reissue_moves_expiry_and_serial_only_grows(
         assert one.set_hash == two.set_hash and two.expires_at > one.expires_at and two.added == 0
 
 
-def test_artifacts_are_immutable_and_rerender_identically(
+def test_files_are_written_once_immutable_and_restorable(
     database: Database, people: dict[str, User], settings: Settings, keys: KeyStore
 ) -> None:
     with database.transaction() as s:
@@ -89,14 +90,19 @@ def test_artifacts_are_immutable_and_rerender_identically(
     with database.transaction() as s:
         approved(s, people["officer"], people["magistrate"], "second.test")
     _build(database, settings, keys)
-    with database.transaction() as s:
+    with database.reading() as s:
         row = versions.get_version(s, 1)
         for ext, (sha, sig) in before.items():
             artifact = s.get(FeedArtifact, (1, ext))
             assert artifact is not None and (artifact.sha256, artifact.signature) == (sha, sig)
-            body = versions.artifact_body(s, row, ext, settings.data_dir / "cache")  # renders, then caches
-            assert versions.artifact_body(s, row, ext, settings.data_dir / "cache") == body
+            assert hashlib.sha256(versions.file_bytes(s, row, ext, settings.data_dir)).hexdigest() == sha
         assert set(before) == set(formats.EXTENSIONS)
+        # A data dir restored without its files: they are rendered again, byte for byte as signed.
+        lost = versions.file_path(s, row, "rpz", settings.data_dir)
+        kept = lost.read_bytes()
+        lost.unlink()
+        assert versions.restore_files(s, row, settings.data_dir) == ["rpz"]
+        assert lost.read_bytes() == kept
 
 
 def test_gate_holds_a_large_change_until_a_magistrate_confirms(

@@ -4,14 +4,15 @@ input, passes a good one, and explains itself in one line with a hint and the ex
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import hashlib
 
 import pytest
 
-from isp_feed import errors, formats, signing
+from isp_feed import delta, errors, formats, manifest, signing
 from isp_feed.client import trust
-from tests.support.feed_server import make_version, signed_files
+from tests.support.feed_server import make_version, manifest_for, sign_manifest, signed_files
 
 KEY = signing.SecretKey.generate()
 OTHER = signing.SecretKey.generate()
@@ -20,14 +21,12 @@ NOW = dt.datetime(2030, 1, 1, 12, tzinfo=dt.UTC)
 
 
 def _prehash(data: bytes) -> bytes:
-    digest = signing.prehasher()
-    digest.update(data)
-    return digest.digest()
+    return trust.prehash(data)
 
 
 def _signed(body: bytes, *, key: signing.SecretKey = KEY, fmt: str = "rpz", serial: int = 2,
             sha256: str | None = None, feed: str = "be-blocklist") -> bytes:
-    comment = formats.trusted_comment(feed=feed, serial=serial, expires_at=NOW, fmt=fmt,
+    comment = formats.trusted_comment(feed=feed, serial=serial, fmt=fmt,  # files carry no expiry
                                       sha256=sha256 or hashlib.sha256(body).hexdigest())
     return signing.sign(body, comment, key).encode()
 
@@ -46,7 +45,7 @@ BODY = b"; a zone\ncsam-gallery.test CNAME stop.blocklist.example.\n"
 def test_a_good_file_passes_and_its_facts_come_back() -> None:
     facts = trust.verify_file(_prehash(BODY), _signed(BODY), PINNED, fmt="rpz",
                               sha256=hashlib.sha256(BODY).hexdigest(), serial=2)
-    assert (facts.feed, facts.serial, facts.fmt, facts.expires_at) == ("be-blocklist", 2, "rpz", NOW)
+    assert (facts.feed, facts.serial, facts.fmt, facts.expires_at) == ("be-blocklist", 2, "rpz", None)
 
 
 def test_a_key_not_pinned_is_unknown_key() -> None:
@@ -103,35 +102,65 @@ def test_a_file_of_another_version_or_format_is_signed_facts_mismatch() -> None:
     facts = formats.SignedFacts("be-blocklist", 1, NOW, "a" * 64, "txt")
     with pytest.raises(errors.SignedFactsMismatch, match="signature is for be-blocklist/txt, not be-blocklist/rpz"):
         trust.check_signed_file(facts, fmt="rpz", sha256="a" * 64, serial=1, what="rpz")
-    with pytest.raises(errors.SignedFactsMismatch, match="signed serial 1 differs from 2"):
+    with pytest.raises(errors.SignedFactsMismatch, match="txt: signed serial 1 differs from 2"):
         trust.check_signed_file(facts, fmt="txt", sha256="a" * 64, serial=2, what="txt")
     other_feed = formats.SignedFacts("another-feed", 1, NOW, "a" * 64, "txt")
     with pytest.raises(errors.SignedFactsMismatch, match="another-feed/txt"):
         trust.check_signed_file(other_feed, fmt="txt", sha256="a" * 64, serial=None, what="txt")
 
 
-# --- the envelope -----------------------------------------------------------------------------------------------
+# --- the manifest -----------------------------------------------------------------------------------------------
 
 
-def test_the_envelope_parses_or_is_malformed_feed() -> None:
-    version = make_version(4, ["csam-gallery.test"])
-    envelope = signed_files(version, KEY)["json"]
-    assert trust.parse_envelope(envelope).serial == 4
-    with pytest.raises(errors.MalformedFeed, match="not valid JSON"):
-        trust.parse_envelope(envelope[:-30])
-    with pytest.raises(errors.MalformedFeed, match="count 1 does not match the 0 entries"):
-        trust.parse_envelope(envelope.replace(b'{"name":"csam-gallery.test","scope":"domain_and_subdomains",'
-                                              b'"unicode":"csam-gallery.test"}', b""))
+def _manifest(serial: int = 4, names: tuple[str, ...] = ("csam-gallery.test",), **changes: object) -> manifest.Manifest:
+    version = make_version(serial, names, generated_at=NOW - dt.timedelta(hours=1))
+    m = manifest_for(version, signed_files(version, KEY), generated_at=NOW - dt.timedelta(hours=1),
+                     previous_sha256="cd" * 32)
+    return dataclasses.replace(m, **changes)  # type: ignore[arg-type]
 
 
-def test_the_envelope_must_state_what_its_signature_asserts() -> None:
-    version = make_version(4, ["csam-gallery.test"])
-    good = formats.SignedFacts("be-blocklist", 4, version.expires_at, "a" * 64, "json")
-    trust.check_envelope_matches(good, version)
-    for lying in (formats.SignedFacts("be-blocklist", 7, version.expires_at, "a" * 64, "json"),
-                  formats.SignedFacts("be-blocklist", 4, version.expires_at + dt.timedelta(days=9), "a" * 64, "json")):
+def test_a_good_manifest_passes_and_comes_back_with_its_hash() -> None:
+    m = _manifest()
+    data, signature = sign_manifest(m, KEY)
+    parsed, sha256 = trust.verify_manifest(data, signature, PINNED)
+    assert parsed == m and sha256 == hashlib.sha256(data).hexdigest()
+    with pytest.raises(errors.UnknownKey, match="manifest: signed with key"):
+        trust.verify_manifest(*sign_manifest(m, OTHER), PINNED)
+
+
+def test_a_manifest_altered_after_signing_is_bad_signature() -> None:
+    data, signature = sign_manifest(_manifest(), KEY)
+    with pytest.raises(errors.BadSignature, match="manifest: signature does not match the data"):
+        trust.verify_manifest(data.replace(b'"count":1', b'"count":2'), signature, PINNED)
+
+
+def test_the_manifest_parses_strictly_or_is_malformed_feed() -> None:
+    data = manifest.manifest_bytes(_manifest())
+    assert trust.parse_manifest(data).serial == 4
+    with pytest.raises(errors.MalformedFeed, match="manifest: the manifest is not valid JSON"):
+        trust.parse_manifest(data[:-30])
+    with pytest.raises(errors.MalformedFeed, match="recursion"):
+        trust.parse_manifest(b"[" * 60_000)
+    with pytest.raises(errors.MalformedFeed, match="canonical form"):
+        trust.parse_manifest(data.replace(b',"count"', b', "count"'))
+    # a manifest that would be valid when signed, but is too large to be one: refused before anything else
+    with pytest.raises(errors.MalformedFeed, match="more than 65536 bytes"):
+        trust.verify_manifest(b" " * 65537, _signed(b"", fmt="manifest"), PINNED)
+
+
+def test_the_manifest_must_state_what_its_signature_asserts() -> None:
+    m = _manifest()
+    good = formats.SignedFacts("be-blocklist", 4, m.expires_at, "a" * 64, "manifest")
+    trust.check_manifest_matches(good, m)
+    for lying in (dataclasses.replace(good, serial=7), dataclasses.replace(good, expires_at=NOW + dt.timedelta(days=9)),
+                  dataclasses.replace(good, expires_at=None)):
         with pytest.raises(errors.SignedFactsMismatch, match="differs from what its signature asserts"):
-            trust.check_envelope_matches(lying, version)
+            trust.check_manifest_matches(lying, m)
+    data = manifest.manifest_bytes(m)
+    as_file = signing.sign(data, formats.trusted_comment(feed="be-blocklist", serial=4, sha256=hashlib.sha256(
+        data).hexdigest(), fmt="json"), KEY)
+    with pytest.raises(errors.SignedFactsMismatch, match="not be-blocklist/manifest"):
+        trust.verify_manifest(data, as_file, PINNED)
 
 
 def test_a_lower_serial_is_rollback() -> None:
@@ -145,16 +174,31 @@ def test_a_lower_serial_is_rollback() -> None:
     assert "rollback: offered serial 4 is older than the applied 5" in line and "a serial above 5" in line
 
 
-def test_the_same_serial_with_other_content_is_refused() -> None:
+def test_the_same_serial_with_another_manifest_is_refused() -> None:
     trust.check_same_serial_same_content(5, "a" * 64, 5, "a" * 64)
     trust.check_same_serial_same_content(6, "b" * 64, 5, "a" * 64)
     with pytest.raises(errors.SameSerialOtherContent) as info:
         trust.check_same_serial_same_content(5, "b" * 64, 5, "a" * 64)
     line = _explained(info.value)
     assert "serial 5 arrived with a different content than the one applied" in line
-    assert f"applied {'a' * 16}, offered {'b' * 16}" in line
+    assert f"manifest SHA-256 applied {'a' * 16}, offered {'b' * 16}" in line
     with pytest.raises(errors.SameSerialOtherContent, match="applied none"):  # a state without the hash
         trust.check_same_serial_same_content(5, "b" * 64, 5, None)
+
+
+def test_the_direct_successor_must_chain_to_the_applied_manifest() -> None:
+    trust.check_chain(6, "a" * 64, 5, "a" * 64)
+    trust.check_chain(7, "b" * 64, 5, "a" * 64)  # further on: the manifests in between are not at hand
+    trust.check_chain(6, "b" * 64, 5, None)  # nothing applied, or state from before manifests
+    trust.check_chain(5, "b" * 64, 5, "a" * 64)  # the same serial: the same-serial check decides
+    for stated in ("b" * 64, None):
+        with pytest.raises(errors.ChainBroken) as info:
+            trust.check_chain(6, stated, 5, "a" * 64)
+        assert isinstance(info.value, errors.FeedRefused) and info.value.exit_code == errors.EXIT_REFUSED
+        line = _explained(info.value)
+        assert f"manifest 6 does not follow the applied serial 5: it names {(stated or 'none')[:16]} as its " \
+               f"predecessor, the applied manifest is {'a' * 16}" in line
+        assert "keep the state dir as evidence" in line
 
 
 def test_an_expired_version_is_freeze() -> None:
@@ -166,6 +210,58 @@ def test_an_expired_version_is_freeze() -> None:
     with pytest.raises(errors.Freeze, match="the feed is frozen: serial 3 expired at 2030-01-01 12:00 UTC and the "
                                             "server offers nothing newer"):
         trust.check_not_expired(3, NOW, NOW + dt.timedelta(hours=1), applied=True)
+
+
+def test_a_file_other_than_the_manifest_names_is_length_or_hash_mismatch() -> None:
+    ref = manifest.FileRef("a" * 64, 10)
+    trust.check_file("rpz", ref, sha256="a" * 64, size=10)
+    for sha256, size in (("b" * 64, 10), ("a" * 64, 9)):
+        with pytest.raises(errors.LengthOrHashMismatch, match="rpz: body does not match the signed SHA-256"):
+            trust.check_file("rpz", ref, sha256=sha256, size=size)
+
+
+# --- the delta --------------------------------------------------------------------------------------------------
+
+A, B, C = (formats.FeedEntry(f"{n}.test", f"{n}.test", "domain_and_subdomains") for n in "abc")
+
+
+def test_a_delta_must_go_between_the_right_contents() -> None:
+    step = delta.Delta(3, 5, (C,), (A,))
+    data = delta.delta_bytes(step)
+    assert trust.parse_delta(data, from_serial=3, to_serial=5, before=2, after=2) == step
+    for kwargs, message in (({"from_serial": 2}, "from content 3 to 5, not from 2 to 5"),
+                            ({"to_serial": 6}, "not from 3 to 6"),
+                            ({"after": 3}, "turns 2 names into 2, not the manifest's 3")):
+        with pytest.raises(delta.DeltaMismatch, match=message):
+            trust.parse_delta(data, **{"from_serial": 3, "to_serial": 5, "before": 2, "after": 2, **kwargs})
+    for garbage in (b"{}", b"[" * 100_000, b"\xff"):  # garbage: never a refusal (nor a crash): the client downloads
+        with pytest.raises(formats.FeedFormatError):
+            trust.parse_delta(garbage, from_serial=3, to_serial=5, before=2, after=2)
+
+
+def test_a_delta_counts_a_changed_scope_once() -> None:
+    changed = A._replace(scope="exact")
+    step = delta.Delta(1, 2, (changed, C), (A, B))
+    assert trust.delta_changes(step, before=40) == trust.Changes(added=1, removed=1, changed=1, before=40)
+    assert trust.delta_changes(step, before=40).total == 3
+
+
+def test_a_verified_deltas_content_is_checked() -> None:
+    protected = set(trust.BUILTIN_PROTECTED)
+    step = delta.Delta(1, 2, (C,), (A,))
+    assert trust.check_delta_content(2, step, before=100, protected=protected, max_share=0.1, min_changes=10).total == 2
+    google = formats.FeedEntry("mail.google.com", "mail.google.com", "exact")
+    with pytest.raises(errors.ProtectedName, match=r"mail\.google\.com"):
+        trust.check_delta_content(2, delta.Delta(1, 2, (google,), ()), before=100, protected=protected,
+                                  max_share=0.1, min_changes=10)
+    many = tuple(formats.FeedEntry(f"n{i:02d}.test", f"n{i:02d}.test", "exact") for i in range(11))
+    with pytest.raises(errors.ChangeTooLarge, match=r"changes 11 of 100 names \(\+0 -11\)"):
+        trust.check_delta_content(2, delta.Delta(1, 2, (), many), before=100, protected=protected, max_share=0.1,
+                                  min_changes=10)
+    with pytest.raises(errors.ChangeTooLarge, match=r"changes 11 of 100 names \(\+0 -0 ~11\)"):
+        trust.check_delta_content(2, delta.Delta(1, 2, tuple(e._replace(scope="domain_and_subdomains") for e in many),
+                                                 many), before=100, protected=protected, max_share=0.1,
+                                  min_changes=10)
 
 
 # --- the list ---------------------------------------------------------------------------------------------------
@@ -184,7 +280,48 @@ def test_protected_names_and_names_under_them() -> None:
         trust.check_protected(2, many, protected)
 
 
-def test_count_changes_merges_two_sorted_lists() -> None:
+def _lines(*entries: tuple[str, str, str]) -> list[str]:
+    return [f"{name}\t{scope}\t{unicode}\n" for name, scope, unicode in entries]
+
+
+def test_a_list_is_read_strictly_as_it_streams() -> None:
+    good = _lines(("a.test", "exact", "a.test"), ("xn--bcher-kva.test", "domain_and_subdomains", "bücher.test"))
+    assert [name for name, _ in trust.list_entries(good)] == ["a.test", "xn--bcher-kva.test"]
+    for lines, message in (
+        (["a.test\texact\n"], "line 1 is not name<TAB>scope<TAB>unicode"),
+        ([*good, "z.test\texact\tz.test"], "line 3 is not"),  # not terminated: cut
+        (_lines(("b.test", "exact", "b.test"), ("a.test", "exact", "a.test")), "line 2: 'a.test' is out of order"),
+        (_lines(("a.test", "exact", "a.test"), ("a.test", "exact", "a.test")), "listed twice"),
+        (_lines(("Google.com", "exact", "Google.com")), "not a lower-case A-label"),
+        (_lines(("com", "exact", "com")), "top-level domain"),
+        (_lines(("a.test", "everything", "a.test")), "unknown scope 'everything'"),
+        (_lines(("a.test", "exact", 'a"b')), "is not a domain name"),
+    ):
+        with pytest.raises(errors.MalformedFeed, match=message) as info:
+            list(trust.list_entries(lines))
+        assert info.value.what == "list"
+
+    def undecodable() -> object:
+        yield good[0]
+        raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+
+    with pytest.raises(errors.MalformedFeed, match="not UTF-8"):
+        list(trust.list_entries(undecodable()))  # type: ignore[arg-type]
+
+
+def _entries(*names: str, scope: str = "domain_and_subdomains") -> list[tuple[str, str]]:
+    return [(name, f"{name}\t{scope}\t{name}\n") for name in names]
+
+
+def test_compare_lists_merges_two_sorted_lists_in_one_pass() -> None:
+    before = _entries("a.test", "b.test", "d.test")
+    after = [*_entries("b.test"), *_entries("c.test"), *_entries("d.test", scope="exact"), *_entries("e.test")]
+    count, changes = trust.compare_lists(2, iter(after), iter(before), protected=())
+    assert count == 4 and changes == trust.Changes(added=2, removed=1, changed=1, before=3)
+    assert trust.compare_lists(2, iter(after), None, protected=()) == (4, None)
+    # a names-only list of an older client sees no scope change
+    _, legacy = trust.compare_lists(2, iter(after), trust.legacy_names(["a.test", "b.test", "d.test"]), protected=())
+    assert legacy == trust.Changes(added=2, removed=1, changed=0, before=3)
     assert trust.count_changes(iter(["a.test", "b.test", "d.test"]), ["b.test", "c.test", "e.test", "f.test"]) == (
         3, 2, 3)
     assert trust.count_changes(iter([]), ["a.test"]) == (1, 0, 0)
@@ -202,6 +339,11 @@ def test_a_change_above_the_share_is_change_too_large() -> None:
     assert "--max-change-share" in line
     with pytest.raises(errors.ChangeTooLarge, match="changes 11 of 0 names"):
         trust.check_change_size(2, added=11, removed=0, before=0, max_share=0.10, min_changes=10)
+    with pytest.raises(errors.ChangeTooLarge, match=r"changes 21 of 200 names \(\+1 -0 ~20\)") as info:
+        trust.check_change_size(2, added=1, removed=0, changed=20, before=200, max_share=0.10, min_changes=10)
+    assert info.value.changed == 20
+    assert trust.change_limit(200, max_share=0.10, min_changes=10) == 20
+    assert trust.change_limit(5, max_share=0.10, min_changes=10) == 10
 
 
 def test_a_first_load_is_capped_only_when_asked() -> None:
@@ -213,22 +355,31 @@ def test_a_first_load_is_capped_only_when_asked() -> None:
     assert "first load: version 1 has 200 names, above --max-initial 100" in _explained(info.value)
 
 
-def _content(serial: int, names: list[str], previous: list[str] | None, max_initial: int | None = None) -> None:
-    trust.check_content(serial, names, None if previous is None else iter(previous),
-                        protected=set(trust.BUILTIN_PROTECTED), max_share=0.10, min_changes=10,
-                        max_initial=max_initial)
+def _content(serial: int, names: list[str], previous: list[str] | None, max_initial: int | None = None,
+             count: int | None = None) -> trust.Changes | None:
+    return trust.check_content(serial, iter(_entries(*names)), None if previous is None else iter(_entries(*previous)),
+                               protected=set(trust.BUILTIN_PROTECTED), max_share=0.10, min_changes=10,
+                               max_initial=max_initial, count=count)
 
 
-def test_check_content_combines_protected_and_size() -> None:
+def test_check_content_combines_count_protected_and_size() -> None:
     names = [f"n{i:03d}.test" for i in range(200)]
-    _content(1, names, None)
+    assert _content(1, names, None, count=200) is None
     with pytest.raises(errors.InitialTooLarge):
         _content(1, names, None, max_initial=100)
-    _content(2, names[:180], names)
+    assert _content(2, names[:180], names) == trust.Changes(added=0, removed=20, changed=0, before=200)
     with pytest.raises(errors.ChangeTooLarge, match=r"\(\+0 -30\)"):
         _content(2, names[:170], names)
     with pytest.raises(errors.ProtectedName):  # before any size check, even on a first load
-        _content(2, ["youtube.com"], None)
+        _content(2, ["youtube.com"], None, max_initial=0)
+    with pytest.raises(errors.MalformedFeed, match="list: it holds 200 names, the manifest says 201"):
+        _content(1, names, None, count=201)
+
+
+def test_the_protected_fingerprint_follows_the_set() -> None:
+    builtin = trust.protected_fingerprint(trust.BUILTIN_PROTECTED)
+    assert builtin == trust.protected_fingerprint(set(reversed(trust.BUILTIN_PROTECTED)))
+    assert builtin != trust.protected_fingerprint({*trust.BUILTIN_PROTECTED, "isp-own.example"})
 
 
 # --- audit checkpoints ------------------------------------------------------------------------------------------
@@ -277,7 +428,7 @@ def test_every_class_has_its_exit_code_and_a_hint() -> None:
                 if isinstance(cls, type) and issubclass(cls, errors.FeedRefused) and cls is not errors.FeedRefused]
     assert {c.__name__ for c in refusals} >= {
         "BadSignature", "UnknownKey", "Rollback", "Freeze", "SameSerialOtherContent", "LengthOrHashMismatch",
-        "ProtectedName", "ChangeTooLarge", "BadCheckpoint", "MalformedFeed"}
+        "ProtectedName", "ChangeTooLarge", "BadCheckpoint", "MalformedFeed", "ChainBroken"}
     assert all(c.exit_code == errors.EXIT_REFUSED for c in refusals)
     assert errors.FeedUnreachable("GET /x: HTTP 500").exit_code == errors.EXIT_FETCH
     assert errors.ReloadFailed("reload command exited 1").exit_code == errors.EXIT_RELOAD

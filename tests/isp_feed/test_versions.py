@@ -12,6 +12,7 @@ from blocklist.errors import InvalidInput, NotFound
 from blocklist.models import User
 from blocklist.settings import Settings
 from isp_feed import checkpoints, formats, versions
+from isp_feed.delta import Delta, parse_delta
 from isp_feed.jobs import FeedJobContext, publish_feed
 from tests.support.factories import approved
 
@@ -52,22 +53,23 @@ def test_which_versions_exist(database: Database) -> None:
 
 
 @pytest.mark.usefixtures("three")
-def test_entries_and_models_are_what_was_signed(database: Database) -> None:
+def test_entries_and_models_are_what_was_signed(database: Database, settings: Settings) -> None:
     with database.reading() as s:
         rows = {serial: versions.get_version(s, serial) for serial in (1, 2, 3)}
         names = {serial: [e.name for e in versions.entries_of(s, row)] for serial, row in rows.items()}
         assert names == {1: [], 2: ["gallery-one.test", "gallery-two.test"], 3: ["gallery-two.test"]}
         for row in rows.values():
             entries = versions.entries_of(s, row)
-            assert hashlib.sha256(versions.canonical(entries)).hexdigest() == row.set_hash
-            model = versions.load_version_model(s, row)
-            assert model == versions.version_model(row, entries, checkpoints.of_version(s, row.serial))
-            assert model.checkpoint is not None
-            # the model renders to the signed bytes of every format
-            for ext, body in formats.render_all(model).items():
-                assert body == versions.artifact_body(s, row, ext)
+            assert hashlib.sha256(formats.canonical_list(entries)).hexdigest() == row.set_hash
+            signed = versions.manifest_of(row)
+            assert signed.checkpoint == checkpoints.of_version(s, row.serial) and signed.checkpoint is not None
+            assert signed.list_sha256 == row.set_hash and signed.count == len(entries)
+            # the model renders to the signed bytes of every format, and those are the files served
+            for ext, body in formats.render_all(versions.load_version_model(s, row)).items():
+                assert hashlib.sha256(body).hexdigest() == signed.files[ext].sha256
+                assert body == versions.file_bytes(s, row, ext, settings.data_dir)
         with pytest.raises(NotFound):
-            versions.artifact_body(s, rows[3], "exe")
+            versions.file_bytes(s, rows[3], "exe", settings.data_dir)
 
 
 @pytest.mark.usefixtures("three")
@@ -75,13 +77,17 @@ def test_diffs_between_serials(database: Database) -> None:
     with database.reading() as s:
         everything = versions.diff(s, from_serial=1)
         assert (everything.from_serial, everything.to_serial) == (1, 3)
-        assert [a["name"] for a in everything.added] == ["gallery-two.test"] and everything.removed == []
+        assert [a.name for a in everything.added] == ["gallery-two.test"] and everything.removed == ()
         added = versions.diff(s, from_serial=1, to_serial=2)
-        assert [a["name"] for a in added.added] == ["gallery-one.test", "gallery-two.test"]
+        assert [a.name for a in added.added] == ["gallery-one.test", "gallery-two.test"]
         lifted = versions.diff(s, from_serial=2, to_serial=3)
-        assert lifted.added == [] and lifted.removed == [
-            {"name": "gallery-one.test", "unicode": "gallery-one.test", "scope": "domain_and_subdomains"}]
-        assert versions.diff(s, from_serial=3) == versions.Diff(3, 3, [], [])
+        assert lifted.added == () and lifted.removed == (
+            formats.FeedEntry("gallery-one.test", "gallery-one.test", "domain_and_subdomains"),)
+        assert versions.diff(s, from_serial=3) == Delta(3, 3, (), ())
+        # the stored one-step delta is the one the manifest signs
+        body = versions.delta_file(s, versions.get_version(s, 3))
+        assert hashlib.sha256(body).hexdigest() == versions.manifest_of(versions.get_version(s, 3)).delta.sha256  # type: ignore[union-attr]
+        assert parse_delta(body) == lifted
         with pytest.raises(InvalidInput):
             versions.diff(s, from_serial=3, to_serial=2)
         with pytest.raises(NotFound):

@@ -310,6 +310,13 @@ def assert_stop_page(resolver: Resolver, name: str) -> None:
     assert STOP_NAME + "." in cnames(answer) and STOP_V4 in addresses(answer), (name, answer.to_text())
 
 
+def assert_stop_page_address(resolver: Resolver, name: str) -> None:
+    """Blocked with the stop page's own addresses, no CNAME (the a.rpz and unbound.conf formats)."""
+    answer = query(resolver, name)
+    assert addresses(answer) == {STOP_V4} and not cnames(answer), (name, answer.to_text())
+    assert addresses(query(resolver, name, "AAAA")) == {STOP_V6}
+
+
 def assert_resolves(resolver: Resolver, name: str) -> None:
     """The resolver answers `name` normally, with its address on the test internet."""
     answer = query(resolver, name)

@@ -1,5 +1,9 @@
 """A man-in-the-middle between the ISP client and the real server, on loopback: it passes everything
-through unless told to replace a path's response body (to play the attacks the client must refuse)."""
+through unless told to replace a path's response body (to play the attacks the client must refuse).
+
+Paths are as the client asks them (`/feed/v1/latest.manifest.json`, `/feed/v1/versions/3.rpz`,
+`/feed/v1/diff?from=2&to=3`); a rewrite keyed by a path without its query (`/feed/v1/diff`) applies whatever the
+query."""
 
 from __future__ import annotations
 
@@ -14,7 +18,8 @@ Rewrite = Callable[[bytes], bytes]
 
 
 class TamperProxy:
-    """Forwards to `upstream`; `rewrites[path]` changes the body the client receives for that path."""
+    """Forwards to `upstream`; `rewrites[path]` changes the body the client receives for that path (the path with
+    its query first, then without)."""
 
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream
@@ -29,7 +34,7 @@ class TamperProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
                 headers = {k: v for k, v in self.headers.items() if k.lower() in ("authorization", "content-type")}
-                rewrite = proxy.rewrites.get(self.path.split("?")[0])
+                rewrite = proxy.rewrites.get(self.path) or proxy.rewrites.get(self.path.split("?")[0])
                 if rewrite is None and self.headers.get("If-None-Match"):
                     headers["If-None-Match"] = self.headers["If-None-Match"]
                 upstream = httpx.request(method, proxy.upstream + self.path, headers=headers, content=body, timeout=30)

@@ -33,7 +33,7 @@ def test_probe_round_and_signature_checks(rt: Runtime, people: dict[str, User], 
     rpz = tmp_path / "feed.rpz"
     key = signing.SecretKey.generate()
     with rt.database.transaction() as s:
-        rpz.write_bytes(versions.artifact_body(s, versions.latest_version(s), "rpz"))  # type: ignore[arg-type]
+        rpz.write_bytes(versions.file_bytes(s, versions.latest_version(s), "rpz", rt.settings.data_dir))  # type: ignore[arg-type]
         isp, _ = isps.add_isp(s, actor="test", name="ISP One", email="noc@isp-one.example", language="fr")
         _, token = probes.register(s, actor="test", isp=isp, name="probe-1", public_key=key.public_key().to_text())
         isp_id = isp.id

@@ -29,7 +29,7 @@ def test_every_verdict(rt: Runtime, people: dict[str, User], tmp_path: Path) -> 
     publish_feed(rt.job_context)
     rpz = tmp_path / "feed.rpz"
     with rt.database.transaction() as s:
-        rpz.write_bytes(versions.artifact_body(s, versions.latest_version(s), "rpz"))  # type: ignore[arg-type]
+        rpz.write_bytes(versions.file_bytes(s, versions.latest_version(s), "rpz", rt.settings.data_dir))  # type: ignore[arg-type]
     dead_port = free_port()  # nothing listens here: timeouts
     with start_internet(tmp_path) as control, start_unbound(tmp_path, rpz, name="compliant") as compliant, \
             start_unbound(tmp_path, None, name="ignores") as ignores, \
@@ -91,7 +91,7 @@ def test_compliance_pages_and_regression_alert(rt: Runtime, people: dict[str, Us
     publish_feed(rt.job_context)
     rpz = tmp_path / "feed.rpz"
     with rt.database.transaction() as s:
-        rpz.write_bytes(versions.artifact_body(s, versions.latest_version(s), "rpz"))  # type: ignore[arg-type]
+        rpz.write_bytes(versions.file_bytes(s, versions.latest_version(s), "rpz", rt.settings.data_dir))  # type: ignore[arg-type]
         users.set_password(s, actor="test", user=users.get_user(s, "auditor"), password="correct horse battery")
     with start_internet(tmp_path) as control, start_unbound(tmp_path, rpz, name="isp") as isp:
         with rt.database.transaction() as s:

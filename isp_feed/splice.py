@@ -1,0 +1,283 @@
+"""Writing format files: whole (first version, fallback) or by splicing a delta into the previous file.
+
+Every format is line-based (`formats.LAYOUTS`): header lines, the lines of each entry in name order, footer lines.
+A new version's file is therefore the new header, the old body with the delta's entries cut out or rendered in at
+the places a binary search over the old file finds, and the new footer. The unchanged stretches are copied as
+bytes, never parsed, so a one-name change to a 1,000,000-name file costs a few dozen seeks and one sequential copy,
+and it is hashed as it is written. The server builds every version's files this way; the reference client rebuilds
+its own list and resolver file the same way from a delta, and checks the result against the signed manifest.
+
+Used on both sides: imports only the standard library and the pure feed modules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mmap
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from isp_feed import formats
+from isp_feed.delta import Delta, DeltaMismatch
+
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Written:
+    """A file as written: its SHA-256 (hex), BLAKE2b-512 prehash (what a minisign signature covers) and size."""
+
+    sha256: str
+    prehash: bytes
+    size: int
+
+
+class _Sink:
+    """Writes to a temporary file beside the target, hashing as it goes; `commit` renames it into place (after an
+    fsync when `durable`: the client's files are its only copy; the server's are derived data it can render again
+    from the database, so they skip it)."""
+
+    def __init__(self, target: Path, durable: bool = True) -> None:
+        self.target = target
+        self.durable = durable
+        self.tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        self.handle = self.tmp.open("wb")
+        self.sha256 = hashlib.sha256()
+        self.prehash = hashlib.blake2b(digest_size=64)
+        self.size = 0
+
+    def write(self, data: bytes | memoryview) -> None:
+        self.sha256.update(data)
+        self.prehash.update(data)
+        self.handle.write(data)
+        self.size += len(data)
+
+    def copy(self, source: int, view: memoryview, start: int, end: int) -> None:
+        """Append bytes [start, end) of the file open as `source` (mapped as `view`): the kernel copies them
+        (copy_file_range: no trip through this process), and they are hashed as read into one reused buffer (not
+        through the mapping, whose pages would count as this process's memory)."""
+        self.handle.flush()
+        out = self.handle.fileno()
+        position = start
+        while position < end:
+            copied = os.copy_file_range(source, out, end - position, position)
+            if copied <= 0:  # a file system that cannot: write them ourselves
+                self.handle.write(view[position:end])
+                self.handle.flush()
+                break
+            position += copied
+        self.handle.seek(0, os.SEEK_END)
+        buffer = memoryview(bytearray(min(8 * _CHUNK, max(end - start, 1))))
+        at = start
+        while at < end:
+            read = os.preadv(source, [buffer[:min(len(buffer), end - at)]], at)
+            if read <= 0:
+                raise OSError(f"the old file ended at byte {at}, before {end}")
+            chunk = buffer[:read]
+            self.sha256.update(chunk)
+            self.prehash.update(chunk)
+            at += read
+        self.size += end - start
+
+    def commit(self) -> Written:
+        self.handle.flush()
+        if self.durable:
+            os.fsync(self.handle.fileno())
+        self.handle.close()
+        self.tmp.replace(self.target)
+        if self.durable:
+            fsync_dir(self.target.parent)
+        return Written(self.sha256.hexdigest(), self.prehash.digest(), self.size)
+
+    def abort(self) -> None:
+        self.handle.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename in `folder` durable."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_chunks(target: Path, chunks: Iterable[bytes | memoryview], *, durable: bool = True) -> Written:
+    """Write `chunks` to `target` atomically (temporary file, fsync unless not `durable`, rename), hashing them."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    sink = _Sink(target, durable)
+    try:
+        for chunk in chunks:
+            sink.write(chunk)
+    except BaseException:
+        sink.abort()
+        raise
+    return sink.commit()
+
+
+def render_file(target: Path, version: formats.FeedVersion, ext: str, *, durable: bool = True) -> Written:
+    """Render one format of a whole version into `target`."""
+    (_, body), = formats.render_each(version, only=ext)
+    return write_body(target, body, durable=durable)
+
+
+def write_body(target: Path, body: bytes, *, durable: bool = True) -> Written:
+    """Write rendered bytes to `target` atomically, hashing them (in 1 MiB pieces: hashing releases the GIL)."""
+    # Large pieces: each needs the GIL back between two (long) C calls, which a rendering thread holds meanwhile.
+    view, piece = memoryview(body), 16 * _CHUNK
+    return write_chunks(target, (view[i:i + piece] for i in range(0, len(view), piece)), durable=durable)
+
+
+def _line_end(buf: mmap.mmap | bytes, start: int, hi: int) -> int:
+    newline = buf.find(b"\n", start, hi)
+    return hi if newline < 0 else newline + 1
+
+
+def _lower_bound(buf: mmap.mmap | bytes, lo: int, hi: int, name: bytes, layout: formats.LineLayout) -> int:
+    """The start of the first line in [lo, hi) whose entry name is >= `name` (lo is a line start)."""
+    owner = layout.owner
+    while lo < hi:
+        mid = max(lo, buf.rfind(b"\n", lo, (lo + hi) // 2) + 1)  # the start of the line holding the midpoint
+        end = _line_end(buf, mid, hi)
+        line = buf[mid:end].rstrip(b"\n")
+        if layout.separator and line.startswith(layout.separator):
+            line = line[len(layout.separator):]
+        if owner(line) < name:
+            lo = end
+        else:
+            hi = mid
+    return lo
+
+
+def _block_end(buf: mmap.mmap | bytes, start: int, hi: int, name: bytes, layout: formats.LineLayout) -> int:
+    """The end of the consecutive lines from `start` that belong to entry `name` (start itself if none do)."""
+    position = start
+    while position < hi:
+        end = _line_end(buf, position, hi)
+        line = buf[position:end].rstrip(b"\n")
+        if layout.separator and line.startswith(layout.separator):
+            line = line[len(layout.separator):]
+        if layout.owner(line) != name:
+            break
+        position = end
+    return position
+
+
+def _frame_bounds(buf: mmap.mmap | bytes, size: int, layout: formats.LineLayout) -> tuple[int, int]:
+    """Where the old file's body starts and ends (after its header lines, before its footer lines)."""
+    start = 0
+    for _ in range(layout.header):
+        start = _line_end(buf, start, size)
+    end = size
+    for _ in range(layout.footer):
+        end = max(start, buf.rfind(b"\n", start, end - 1) + 1)
+    return start, end
+
+
+def splice_file(old: Path, target: Path, version: formats.FeedVersion, ext: str, count: int, delta: Delta, *,
+                durable: bool = True) -> Written:
+    """`target` := the file `old` (one format of the list before `delta`) with the delta applied, for `version`
+    (whose entries are not read: header and footer come from its serial, time and stop page, and `count`).
+
+    DeltaMismatch when the delta removes a name the old file lacks or adds one it has: the caller falls back to a
+    whole render or download. Anything else wrong (a damaged old file) shows in the hash, which the caller checks.
+    """
+    layout = formats.LAYOUTS[ext]
+    header, footer = formats.render_frame(version, ext, count)
+    removed = {e.name.encode() for e in delta.removed}
+    added = {e.name.encode(): e for e in delta.added}
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with old.open("rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        buf: mmap.mmap | bytes = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+        try:
+            return _splice(buf, size, handle.fileno(), target, layout, header, footer, version, ext, removed, added,
+                           durable)
+        finally:
+            if isinstance(buf, mmap.mmap):
+                buf.close()
+
+
+def _splice(buf: mmap.mmap | bytes, size: int, source: int, target: Path, layout: formats.LineLayout, header: bytes,
+            footer: bytes, version: formats.FeedVersion, ext: str, removed: set[bytes],
+            added: dict[bytes, formats.FeedEntry], durable: bool) -> Written:
+    body_start, body_end = _frame_bounds(buf, size, layout)
+    # The body as pieces: ("old", start, end) ranges of the old file and new blocks, in order.
+    pieces: list[tuple[int, int] | bytes] = []
+    cursor = body_start
+    for name in sorted(removed | set(added)):
+        at = _lower_bound(buf, cursor, body_end, name, layout)
+        end = _block_end(buf, at, body_end, name, layout)
+        present = end > at
+        if present and name not in removed:
+            raise DeltaMismatch(f"the delta adds {name.decode()!r}, which the {ext} file already holds")
+        if not present and name in removed:
+            raise DeltaMismatch(f"the delta removes {name.decode()!r}, which the {ext} file does not hold")
+        if at > cursor:
+            pieces.append((cursor, at))
+        if name in added:
+            pieces.append(formats.render_block(version, ext, added[name]))
+        cursor = end
+    if body_end > cursor:
+        pieces.append((cursor, body_end))
+    if layout.separator:
+        pieces = _fix_separators(buf, pieces, body_start, layout.separator)
+    sink = _Sink(target, durable)
+    try:
+        sink.write(header)
+        view = memoryview(buf)
+        try:
+            for piece in pieces:
+                if isinstance(piece, bytes):
+                    sink.write(piece)
+                    continue
+                sink.copy(source, view, piece[0], piece[1])
+        finally:
+            view.release()
+        sink.write(footer)
+    except BaseException:
+        sink.abort()
+        raise
+    return sink.commit()
+
+
+def _fix_separators(buf: mmap.mmap | bytes, pieces: list[tuple[int, int] | bytes], body_start: int,
+                    separator: bytes) -> list[tuple[int, int] | bytes]:
+    """Every entry line but the first opens with the separator: new blocks carry it, and so does every old line but
+    the old first one. Give the old first line its separator when something now precedes it, and take it off
+    whatever now comes first."""
+    fixed: list[tuple[int, int] | bytes] = []
+    for piece in pieces:
+        if isinstance(piece, tuple) and piece[0] == body_start and fixed:
+            fixed.append(separator)
+        fixed.append(piece)
+    if fixed:
+        first = fixed[0]
+        if isinstance(first, bytes):
+            if first.startswith(separator):
+                fixed[0] = first[len(separator):]
+        elif buf[first[0]:first[0] + len(separator)] == separator:
+            fixed[0] = (first[0] + len(separator), first[1])
+    return fixed
+
+
+def lookup(path: Path, names: Iterable[str]) -> dict[str, formats.FeedEntry]:
+    """The entries of a canonical list file for `names` (those it holds), by binary search: O(k log n)."""
+    layout = formats.LAYOUTS["list"]
+    found: dict[str, formats.FeedEntry] = {}
+    with path.open("rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if not size:
+            return found
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+            for name in names:
+                key = name.encode()
+                at = _lower_bound(buf, 0, size, key, layout)
+                end = _line_end(buf, at, size)
+                parts = buf[at:end].rstrip(b"\n").decode().split("\t")
+                if at < size and parts[0] == name and len(parts) == 3:
+                    found[name] = formats.FeedEntry(parts[0], parts[2], parts[1])
+    return found
