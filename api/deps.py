@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from typing import Protocol, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPBearer
@@ -77,19 +78,29 @@ def allowed(permission: Permission) -> Callable[..., User]:
     return dependency
 
 
+class _Holder(Protocol):
+    id: int
+    name: str
+    active: bool
+
+
+HolderT = TypeVar("HolderT", bound=_Holder)
+
+
+def _holder(request: Request, db: Session, lookup: Callable[[Session, str], HolderT], kind: str) -> HolderT:
+    """The active organisation behind a bearer credential of `kind` (401 without, 403 when it is disabled)."""
+    holder = lookup(db, bearer_token(request))
+    if not holder.active:
+        raise Forbidden(f"{'ISP' if kind == 'isp' else kind} {holder.name!r} is disabled")
+    transaction.bind_principal(request.scope, db, f"{kind}:{holder.id}")
+    return holder
+
+
 def current_isp(request: Request, db: Session = Depends(session)) -> Isp:
     """The active ISP behind an ISP feed credential (401 without, 403 when the ISP is disabled)."""
-    isp = isps.isp_by_token(db, bearer_token(request))
-    if not isp.active:
-        raise Forbidden(f"ISP {isp.name!r} is disabled")
-    transaction.bind_principal(request.scope, db, f"isp:{isp.id}")
-    return isp
+    return _holder(request, db, isps.isp_by_token, "isp")
 
 
 def current_partner(request: Request, db: Session = Depends(session)) -> Partner:
     """The active partner hotline behind a partner credential (401 without, 403 when the partner is disabled)."""
-    partner = partners.partner_by_token(db, bearer_token(request))
-    if not partner.active:
-        raise Forbidden(f"partner {partner.name!r} is disabled")
-    transaction.bind_principal(request.scope, db, f"partner:{partner.id}")
-    return partner
+    return _holder(request, db, partners.partner_by_token, "partner")

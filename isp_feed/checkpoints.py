@@ -13,7 +13,6 @@ one by hand), and the clients' append-only `checkpoints.jsonl` (one checkpoint p
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from blocklist import audit
 from blocklist.models import Base, UtcDateTime, utcnow
-from isp_feed import formats, signing
+from isp_feed import formats, signing, splice
 from isp_feed.keys import KeyStore
 
 # The design's "at least hourly"; feed versions (re-issued hourly) usually make one sooner.
@@ -93,22 +92,13 @@ def file_name(checkpoint: formats.AuditCheckpoint) -> str:
     return f"{FILE_PREFIX}{checkpoint.events:012d}-{checkpoint.at.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}.json"
 
 
-def _write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    tmp.replace(path)
-
-
 def write_file(folder: Path, checkpoint: formats.AuditCheckpoint) -> Path:
     """Write the checkpoint and its `.minisig` into `folder`; returns the checkpoint's path."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / file_name(checkpoint)
     # The signature first: a checkpoint file is never seen without it.
-    _write(path.with_name(path.name + ".minisig"), checkpoint.signature.encode())
-    _write(path, formats.checkpoint_body(checkpoint.events, checkpoint.head, checkpoint.at))
+    splice.write_chunks(path.with_name(path.name + ".minisig"), [checkpoint.signature.encode()])
+    splice.write_chunks(path, [formats.checkpoint_body(checkpoint.events, checkpoint.head, checkpoint.at)])
     return path
 
 

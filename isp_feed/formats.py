@@ -349,67 +349,34 @@ def parse_list(data: bytes) -> tuple[FeedEntry, ...]:
     return in_order(read())
 
 
-def render_json(version: FeedVersion) -> bytes:
-    """The JSON envelope: every field of the version and every name with its scope."""
-    return _json(version, _prepare(_sorted(version.entries)), version.count)
-
-
-def render_rpz_cname(version: FeedVersion) -> bytes:
-    """RPZ: `d CNAME <stop-page-name>.` (and `*.d` when subdomains are in scope)."""
-    return _rpz_cname(version, _prepare(_sorted(version.entries)), version.count)
-
-
-def render_rpz_a(version: FeedVersion) -> bytes:
-    """RPZ with the stop page's addresses (works in every resolver, Knot Resolver included)."""
-    return _rpz_a(version, _prepare(_sorted(version.entries)), version.count)
-
-
-def render_plain(version: FeedVersion) -> bytes:
-    """One name per line; `*.d` follows `d` when subdomains are in scope."""
-    return _plain(version, _prepare(_sorted(version.entries)), version.count)
-
-
-def render_hosts(version: FeedVersion) -> bytes:
-    """hosts file: exact names only (a hosts file cannot block subdomains: weaker than RPZ)."""
-    return _hosts(version, _prepare(_sorted(version.entries)), version.count)
-
-
-def render_dnsmasq(version: FeedVersion) -> bytes:
-    """dnsmasq `address=/d/ip` (dnsmasq always includes subdomains, whatever the scope)."""
-    return _dnsmasq(version, _prepare(_sorted(version.entries)), version.count)
-
-
-def render_unbound(version: FeedVersion) -> bytes:
-    """Unbound configuration: `redirect` zones for names with subdomains, `transparent` for exact names."""
-    return _unbound(version, _prepare(_sorted(version.entries)), version.count)
-
-
-def render_list(version: FeedVersion) -> bytes:
-    """The canonical list (what the manifest's `list` hash covers)."""
-    return _list(version, _prepare(_sorted(version.entries)), version.count)
-
-
-RENDERERS: dict[str, tuple[Callable[[FeedVersion], bytes], str]] = {
-    "json": (render_json, "application/json"),
-    "rpz": (render_rpz_cname, "text/dns; charset=utf-8"),
-    "a.rpz": (render_rpz_a, "text/dns; charset=utf-8"),
-    "txt": (render_plain, "text/plain; charset=utf-8"),
-    "hosts": (render_hosts, "text/plain; charset=utf-8"),
-    "dnsmasq.conf": (render_dnsmasq, "text/plain; charset=utf-8"),
-    "unbound.conf": (render_unbound, "text/plain; charset=utf-8"),
-    "list": (render_list, "text/tab-separated-values; charset=utf-8"),
+# Each format: how it is rendered from a sorted, prepared list, its media type, and what it is for.
+_FORMATS: dict[str, tuple[Callable[[FeedVersion, _Names, int], bytes], str]] = {
+    "json": (_json, "application/json"),  # every field of the version and every name with its scope
+    "rpz": (_rpz_cname, "text/dns; charset=utf-8"),  # `d CNAME <stop page>.` (and `*.d` with subdomains)
+    "a.rpz": (_rpz_a, "text/dns; charset=utf-8"),  # the stop page's A/AAAA: every resolver, Knot Resolver included
+    "txt": (_plain, "text/plain; charset=utf-8"),  # one name per line; `*.d` follows `d` with subdomains
+    "hosts": (_hosts, "text/plain; charset=utf-8"),  # exact names only: a hosts file cannot block subdomains
+    "dnsmasq.conf": (_dnsmasq, "text/plain; charset=utf-8"),  # `address=/d/ip`: always with subdomains
+    "unbound.conf": (_unbound, "text/plain; charset=utf-8"),  # `redirect` zones, `transparent` for exact names
+    "list": (_list, "text/tab-separated-values; charset=utf-8"),  # the canonical list the manifest's hash covers
 }
-_ON_SORTED: dict[str, Callable[[FeedVersion, _Names, int], bytes]] = {
-    "json": _json, "rpz": _rpz_cname, "a.rpz": _rpz_a, "txt": _plain, "hosts": _hosts, "dnsmasq.conf": _dnsmasq,
-    "unbound.conf": _unbound, "list": _list,
-}
-EXTENSIONS = tuple(RENDERERS)
-MEDIA_TYPES = {ext: media for ext, (_, media) in RENDERERS.items()}
+_ON_SORTED = {ext: renderer for ext, (renderer, _) in _FORMATS.items()}
+
+
+def render(version: FeedVersion, ext: str) -> bytes:
+    """One format of a version (its entries in any order)."""
+    if ext not in _FORMATS:
+        raise FeedFormatError(f"unknown feed format {ext!r}; formats: {', '.join(EXTENSIONS)}")
+    return _ON_SORTED[ext](version, _prepare(_sorted(version.entries)), version.count)
+
+
+EXTENSIONS = tuple(_FORMATS)
+MEDIA_TYPES = {ext: media for ext, (_, media) in _FORMATS.items()}
 
 
 def render_each(version: FeedVersion, only: str | None = None) -> Iterator[tuple[str, bytes]]:
     """Every format of the version (or just `only`) one at a time: only one body is held in memory at once."""
-    if only is not None and only not in RENDERERS:
+    if only is not None and only not in _FORMATS:
         raise FeedFormatError(f"unknown feed format {only!r}; formats: {', '.join(EXTENSIONS)}")
     prepared = _prepare(_sorted(version.entries))  # sorted and encoded once for all formats
     for ext in [only] if only is not None else EXTENSIONS:

@@ -266,7 +266,7 @@ def _save_state(opts: Options, offer: _Offer, *, list_file: Path, file_sha256: s
              "expires_at": m.expires_at.isoformat(), "content_serial": m.content_serial, "list_file": list_file.name,
              "list_sha256": m.list_sha256, "format": opts.fmt, "file_sha256": file_sha256, "count": m.count,
              "protected_sha256": trust.protected_fingerprint(opts.protected), "applied_at": offer.now.isoformat()}
-    _write_atomically(opts.state_dir / STATE_FILE, json.dumps(state, indent=1).encode())
+    splice.write_chunks(opts.state_dir / STATE_FILE, [json.dumps(state, indent=1).encode()])
 
 
 def _drop_old_lists(opts: Options, keep: str) -> None:
@@ -305,17 +305,6 @@ def _locked(folder: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    tmp.replace(path)
-    splice.fsync_dir(path.parent)
 
 
 def _file_sha256(path: Path) -> str:

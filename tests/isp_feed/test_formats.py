@@ -26,6 +26,14 @@ ENTRIES = (
 )
 
 
+
+def _json(v: formats.FeedVersion) -> bytes:
+    return formats.render(v, "json")
+
+
+def _list(v: formats.FeedVersion) -> bytes:
+    return formats.render(v, "list")
+
 def version(entries: tuple[FeedEntry, ...] = ENTRIES, **changes: object) -> formats.FeedVersion:
     base = formats.FeedVersion(serial=42, generated_at=T0, entries=entries, stop_page_name="stop.blocklist.example",
                                stop_page_ipv4="192.0.2.80", stop_page_ipv6="2001:db8::80")
@@ -59,9 +67,9 @@ def test_rendered_bytes_never_change() -> None:
 
 def test_json_escapes_unicode_forms_like_json_dumps() -> None:
     odd = (FeedEntry("odd.test", 'quote" back\\ tab\t nl\n \x01 😀 \u2028', "exact"),)
-    body = json.loads(formats.render_json(version(odd)))
+    body = json.loads(_json(version(odd)))
     assert body["entries"][0]["unicode"] == odd[0].unicode
-    assert formats.parse_envelope(formats.render_json(version(odd))).entries == odd
+    assert formats.parse_envelope(_json(version(odd))).entries == odd
 
 
 def test_every_format_is_deterministic_whatever_the_entry_order() -> None:
@@ -70,12 +78,14 @@ def test_every_format_is_deterministic_whatever_the_entry_order() -> None:
     assert formats.render_all(version()) == formats.render_all(version(tuple(shuffled)))
     assert set(formats.render_all(version())) == {"json", "rpz", "a.rpz", "txt", "hosts", "dnsmasq.conf",
                                                    "unbound.conf", "list"} == set(formats.EXTENSIONS)
-    for ext, (renderer, media) in formats.RENDERERS.items():
-        assert isinstance(renderer(version()), bytes) and media == formats.MEDIA_TYPES[ext]
+    for ext in formats.EXTENSIONS:
+        assert formats.render(version(), ext) == formats.render_all(version())[ext] and formats.MEDIA_TYPES[ext]
+    with pytest.raises(formats.FeedFormatError, match="unknown feed format"):
+        formats.render(version(), "exe")
 
 
 def test_json_envelope_carries_every_field_and_round_trips() -> None:
-    rendered = formats.render_json(version())
+    rendered = _json(version())
     body = json.loads(rendered)
     assert body["feed"] == "be-blocklist" and body["serial"] == 42 and body["count"] == 3 and body["format"] == 2
     assert body["generated_at"] == "2026-11-28T12:00:00Z"
@@ -84,9 +94,9 @@ def test_json_envelope_carries_every_field_and_round_trips() -> None:
     assert [e["name"] for e in body["entries"]] == sorted(e.name for e in ENTRIES)
     assert {"name": "xn--bcher-kva.example", "unicode": "bücher.example", "scope": "domain_and_subdomains"} in \
         body["entries"]
-    parsed = formats.parse_envelope(formats.render_json(version()))
+    parsed = formats.parse_envelope(_json(version()))
     assert parsed == version(tuple(sorted(ENTRIES, key=lambda e: e.name)))
-    assert formats.render_json(parsed) == formats.render_json(version())
+    assert _json(parsed) == _json(version())
     # format 2: one entry per line (every one but the first opening with its comma), so a delta splices into it
     assert lines(rendered) == [
         '{"count":3,"entries":[',
@@ -95,7 +105,7 @@ def test_json_envelope_carries_every_field_and_round_trips() -> None:
         ',{"name":"xn--bcher-kva.example","scope":"domain_and_subdomains","unicode":"bücher.example"}',
         '],"feed":"be-blocklist","format":2,"generated_at":"2026-11-28T12:00:00Z","serial":42,"stop_page":{"ipv4":'
         '"192.0.2.80","ipv6":"2001:db8::80","name":"stop.blocklist.example"}}']
-    assert lines(formats.render_json(version(()))) == [
+    assert lines(_json(version(()))) == [
         '{"count":0,"entries":[', '],"feed":"be-blocklist","format":2,"generated_at":"2026-11-28T12:00:00Z",'
         '"serial":42,"stop_page":{"ipv4":"192.0.2.80","ipv6":"2001:db8::80","name":"stop.blocklist.example"}}']
 
@@ -110,15 +120,15 @@ def test_no_file_carries_an_expiry_or_a_previous_hash() -> None:
 
 
 def test_the_canonical_list_identifies_the_set() -> None:
-    listed = formats.render_list(version())
+    listed = _list(version())
     assert lines(listed) == ["csam-gallery.test\tdomain_and_subdomains\tcsam-gallery.test",
                              "exact-only.test\texact\texact-only.test",
                              "xn--bcher-kva.example\tdomain_and_subdomains\tbücher.example"]
     # no header: the same set gives the same bytes whatever its serial and time
-    assert formats.render_list(version(serial=7, generated_at=T0 + dt.timedelta(days=3))) == listed
+    assert _list(version(serial=7, generated_at=T0 + dt.timedelta(days=3))) == listed
     assert formats.canonical_list(reversed(ENTRIES)) == listed
     assert formats.parse_list(listed) == tuple(sorted(ENTRIES, key=lambda e: e.name))
-    assert formats.render_list(version(())) == b"" and formats.parse_list(b"") == ()
+    assert _list(version(())) == b"" and formats.parse_list(b"") == ()
     assert formats.MEDIA_TYPES["list"].startswith("text/tab-separated-values")
 
 
@@ -150,7 +160,7 @@ def test_every_format_is_header_entry_blocks_and_footer(ext: str) -> None:
 
 
 def test_rpz_cname_variant() -> None:
-    text = lines(formats.render_rpz_cname(version()))
+    text = lines(formats.render(version(), "rpz"))
     assert "@ IN SOA localhost. hostmaster.blocklist.invalid. 42 3600 600 604800 300" in text  # SOA serial = feed
     assert "@ IN NS localhost." in text
     assert "csam-gallery.test CNAME stop.blocklist.example." in text
@@ -160,24 +170,24 @@ def test_rpz_cname_variant() -> None:
 
 
 def test_rpz_address_variant_for_knot() -> None:
-    text = lines(formats.render_rpz_a(version()))
+    text = lines(formats.render(version(), "a.rpz"))
     assert "*.csam-gallery.test A 192.0.2.80" in text and "*.csam-gallery.test AAAA 2001:db8::80" in text
     assert "exact-only.test A 192.0.2.80" in text and not any("CNAME" in line for line in text)
-    no_v6 = lines(formats.render_rpz_a(version(stop_page_ipv6=None)))
+    no_v6 = lines(formats.render(version(stop_page_ipv6=None), "a.rpz"))
     assert not any("AAAA" in line for line in no_v6)
 
 
 def test_plain_hosts_dnsmasq_unbound() -> None:
-    plain = lines(formats.render_plain(version()))
+    plain = lines(formats.render(version(), "txt"))
     assert plain[1:] == ["csam-gallery.test", "*.csam-gallery.test", "exact-only.test", "xn--bcher-kva.example",
                          "*.xn--bcher-kva.example"]
-    hosts = lines(formats.render_hosts(version()))
+    hosts = lines(formats.render(version(), "hosts"))
     assert any("exact names only" in line for line in hosts if line.startswith("#"))  # documented as weaker
     assert "192.0.2.80 csam-gallery.test" in hosts and "2001:db8::80 csam-gallery.test" in hosts
     assert not any("*" in line for line in hosts if not line.startswith("#"))
-    dnsmasq = lines(formats.render_dnsmasq(version()))
+    dnsmasq = lines(formats.render(version(), "dnsmasq.conf"))
     assert "address=/csam-gallery.test/192.0.2.80" in dnsmasq and "address=/exact-only.test/2001:db8::80" in dnsmasq
-    unbound = lines(formats.render_unbound(version()))
+    unbound = lines(formats.render(version(), "unbound.conf"))
     assert unbound[1] == "server:"
     assert '    local-zone: "csam-gallery.test." redirect' in unbound
     assert '    local-zone: "exact-only.test." transparent' in unbound
@@ -187,7 +197,7 @@ def test_plain_hosts_dnsmasq_unbound() -> None:
 def test_an_empty_version_renders_every_format() -> None:
     for ext, body in formats.render_all(version(())).items():
         assert b"serial 42" in body or b'"serial":42' in body or (ext == "list" and body == b""), ext
-    assert formats.parse_envelope(formats.render_json(version(()))).count == 0
+    assert formats.parse_envelope(_json(version(()))).count == 0
 
 
 def test_rpz_loads_in_named_checkzone(tmp_path: Path) -> None:
@@ -200,7 +210,7 @@ def test_rpz_loads_in_named_checkzone(tmp_path: Path) -> None:
 
 def test_unbound_conf_passes_unbound_checkconf(tmp_path: Path) -> None:
     checkconf = require_binary("unbound-checkconf", "unbound")
-    (tmp_path / "feed.conf").write_bytes(formats.render_unbound(version()))
+    (tmp_path / "feed.conf").write_bytes(formats.render(version(), "unbound.conf"))
     conf = tmp_path / "unbound.conf"
     conf.write_text(f'server:\n    chroot: ""\n    username: ""\n    directory: "{tmp_path}"\n'
                     f'include: "{tmp_path}/feed.conf"\n')
@@ -214,7 +224,7 @@ def test_unknown_format_refused() -> None:
 
 
 def _envelope(**changes: object) -> bytes:
-    body = json.loads(formats.render_json(version()))
+    body = json.loads(_json(version()))
     for key, value in changes.items():
         if value is None:
             body.pop(key)
@@ -230,7 +240,7 @@ def _entries(*names: str) -> list[dict[str, str]]:
 @pytest.mark.parametrize(("data", "message"), [
     (b"", "not valid JSON"),
     (b"\xff\xfe", "not valid JSON"),
-    (formats.render_json(version())[:-40], "not valid JSON"),  # truncated
+    (_json(version())[:-40], "not valid JSON"),  # truncated
     (b"[]", "not a be-blocklist feed envelope"),
     (_envelope(feed="other"), "not a be-blocklist feed envelope"),
     (_envelope(format=1), "unsupported envelope format 1"),
@@ -270,13 +280,13 @@ def test_parse_envelope_is_strict(data: bytes, message: str) -> None:
 
 
 def test_parse_envelope_accepts_no_ipv6() -> None:
-    parsed = formats.parse_envelope(formats.render_json(version(stop_page_ipv6=None)))
+    parsed = formats.parse_envelope(_json(version(stop_page_ipv6=None)))
     assert parsed.stop_page_ipv6 is None
 
 
 @pytest.mark.parametrize("stop", ["Stop.Blocklist.Example", "stop.blocklist.example.", "stoppage"])
 def test_any_host_name_serves_as_stop_page(stop: str) -> None:
-    assert formats.parse_envelope(formats.render_json(version(stop_page_name=stop))).stop_page_name == stop
+    assert formats.parse_envelope(_json(version(stop_page_name=stop))).stop_page_name == stop
 
 
 def test_trusted_comment_round_trip_and_refusals() -> None:
