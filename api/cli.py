@@ -8,6 +8,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy.orm import Session
 
 from api.runtime import Runtime
 from blocklist import audit, isps, partners, users
@@ -150,20 +151,31 @@ def user_enrol(rt: Runtime, username: str, base_url: str) -> None:
     click.echo(f"{base_url.rstrip('/')}/enrol/{code}")
 
 
-def _set_active(active: bool, verb: str, doc: str) -> None:
-    @user.command(verb, help=doc)
-    @click.argument("username")
+def _switch(group: click.Group, argument: str, verb: str, doc: str,
+            apply: Callable[[Session, str], str]) -> None:
+    """`<group> enable|disable <argument>`: `apply` does it in one transaction and names what it changed."""
+
+    @group.command(verb, help=doc)
+    @click.argument(argument)
     @click.pass_obj
     @refusals_exit_2
-    def command(rt: Runtime, username: str) -> None:
+    def command(rt: Runtime, /, **values: str) -> None:
         rt.ensure_schema()
         with rt.database.transaction() as session:
-            users.set_active(session, actor=CLI_ACTOR, user=_account(session, username), active=active)
-        click.echo(f"{verb}d {username!r}")
+            changed = apply(session, values[argument])
+        click.echo(f"{verb}d {changed}")
 
 
-_set_active(True, "enable", "Re-enable a disabled account.")
-_set_active(False, "disable", "Disable an account (it is never deleted): no login, no token works.")
+def _user_active(active: bool) -> Callable[[Session, str], str]:
+    def apply(session: Session, username: str) -> str:
+        users.set_active(session, actor=CLI_ACTOR, user=_account(session, username), active=active)
+        return repr(username)
+    return apply
+
+
+_switch(user, "username", "enable", "Re-enable a disabled account.", _user_active(True))
+_switch(user, "username", "disable", "Disable an account (it is never deleted): no login, no token works.",
+        _user_active(False))
 
 
 @user.command("set-role")
@@ -259,28 +271,15 @@ def partner_add(rt: Runtime, name: str) -> None:
     click.echo(token)
 
 
-@partner.command("enable")
-@click.argument("name")
-@click.pass_obj
-@refusals_exit_2
-def partner_enable(rt: Runtime, name: str) -> None:
-    """Let a partner send reports again."""
-    rt.ensure_schema()
-    with rt.database.transaction() as session:
-        partners.set_active(session, actor=CLI_ACTOR, partner=partners.get_partner(session, name), active=True)
-    click.echo(f"partner {name!r} enabled")
+def _partner_active(active: bool) -> Callable[[Session, str], str]:
+    def apply(session: Session, name: str) -> str:
+        partners.set_active(session, actor=CLI_ACTOR, partner=partners.get_partner(session, name), active=active)
+        return f"partner {name!r}"
+    return apply
 
 
-@partner.command("disable")
-@click.argument("name")
-@click.pass_obj
-@refusals_exit_2
-def partner_disable(rt: Runtime, name: str) -> None:
-    """Stop a partner's credential (its reports stay)."""
-    rt.ensure_schema()
-    with rt.database.transaction() as session:
-        partners.set_active(session, actor=CLI_ACTOR, partner=partners.get_partner(session, name), active=False)
-    click.echo(f"partner {name!r} disabled")
+_switch(partner, "name", "enable", "Let a partner send reports again.", _partner_active(True))
+_switch(partner, "name", "disable", "Stop a partner's credential (its reports stay).", _partner_active(False))
 
 
 @partner.command("list")
