@@ -19,6 +19,7 @@ from blocklist.text import MAX_ID, clean_text
 from blocklist.vocab import IspPolicy, Language, LegalBasis, Role, Scope, Status
 from blocklist.workflow import BulkResult
 from isp_feed.models import VerificationResult
+from isp_feed.serving import IspFeedState
 from requisitions import service as requisitions
 from requisitions.models import Requisition
 
@@ -613,17 +614,8 @@ class HoldConfirmedOut(BaseModel):
     reasons: str
 
 
-class IspFeedStateOut(BaseModel):
-    """Where one ISP stands: the last serial it applied and fetched, and how far behind it is."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    isp_id: int
-    isp_name: str
-    applied_serial: int | None
-    applied_at: dt.datetime | None
-    last_fetch_at: dt.datetime | None
-    behind: int | None
+# Where one ISP stands on the feed: the service's frozen dataclass already has the answer's exact shape.
+IspFeedStateOut = IspFeedState
 
 
 class ReportIn(BaseModel):

@@ -44,4 +44,4 @@ def confirm(hold_id: DbId, db: Session = Depends(session),
             response_model=list[IspFeedStateOut])
 def isp_states(db: Session = Depends(session), _: User = Depends(readers)) -> list[IspFeedStateOut]:
     """Who is behind."""
-    return [IspFeedStateOut.model_validate(state) for state in serving.feed_states(db)]
+    return serving.feed_states(db)
