@@ -301,3 +301,9 @@ class ReportOutcome(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     actor: Mapped[str] = mapped_column(String(100))
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+# --- reviews (issue 13): models of blocklist/reviews.py below this line ---
+
+
+# --- appeals (issue 13): models of blocklist/appeals.py below this line ---

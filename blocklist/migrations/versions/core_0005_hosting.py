@@ -1,0 +1,22 @@
+"""Where a listed site is hosted, as the officer established it (country, provider, abuse address).
+
+Revision ID: core_0005
+Revises: core_0004
+Create Date: 2026-12-01
+"""
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision = "core_0005"
+down_revision = "core_0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass  # filled in by the work on issue 13
+
+
+def downgrade() -> None:
+    raise RuntimeError("the schema is never downgraded: nothing is deleted")
