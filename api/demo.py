@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from api.runtime import Runtime
-from blocklist import isps, users, workflow
+from blocklist import appeals, isps, users, workflow
 from blocklist.models import Isp, Submission, User
 from blocklist.schemas import CourtOrderIn, SubmissionCreate
 from blocklist.vocab import LegalBasis
@@ -20,6 +20,23 @@ DEMO_USERS = [
     ("magistrate2", "magistrate", "Magistraat Pieter Claes", "nl"),
     ("auditor", "auditor", "Auditor Marie Lambert", "en"),
     ("admin", "admin", "Administrator", "en"),
+]
+# Where each demo site is hosted: two approved ones in Belgium get removal notices (one to an abuse address on a
+# reserved domain, one without an address: to deliver by hand); the others are hosted abroad.
+DEMO_HOSTING: dict[str, dict[str, str]] = {
+    "csam-gallery.test": {"hosting_country": "BE", "hosting_provider": "Demo Hosting BV",
+                          "hosting_abuse_email": "abuse@hosting.example", "notice_language": "nl"},
+    "mirror.csam-gallery.test": {"hosting_country": "NL"},
+    "bücher-verboten.example": {"hosting_country": "DE"},
+    "hidden-forum.invalid": {"hosting_country": "BE", "hosting_provider": "Hébergeur Démo SA"},
+    "pending-one.test": {"hosting_country": "BE", "hosting_provider": "Demo Hosting BV",
+                         "hosting_abuse_email": "abuse@hosting.example"},
+    "pending-two.example": {"hosting_country": "US"},
+}
+DEMO_APPEALS = [  # (name, text, contact, language): the public's appeals against the demo blocks
+    ("mirror.csam-gallery.test", "Dit is de site van mijn bakkerij, er staat niets illegaals op.",
+     "bakker@mail.example", "nl"),
+    ("hidden-forum.invalid", "Ce forum est un forum de cuisine ; je ne comprends pas ce blocage.", "", "fr"),
 ]
 DEMO_ISPS = [
     ("Demo Telecom Wallonie", "noc@isp-wallonie.example", "fr", "stoppage", ["127.0.0.1:5301"]),
@@ -74,11 +91,14 @@ def load_demo(rt: Runtime) -> list[str]:
                 created.append(workflow.submit(session, actor=officer, policy=policy_checks, data=SubmissionCreate(
                     domain=domain, legal_basis=basis, case_number="FCCU-2026-0042",
                     evidence_ref=f"EVD-{len(created) + 1:04d}-sha256:{'ab' * 8}", verified_on=today,
-                    court_order=court, note="demo data")))
+                    court_order=court, note="demo data", **DEMO_HOSTING[domain])))
             workflow.approve(session, actor=magistrate, submission_ids=[created[0].id, created[1].id],
                              reason="demo: verified by FCCU")
             workflow.reject(session, actor=magistrate, submission_id=created[2].id,
                             reason="demo: evidence reference incomplete")
             workflow.approve(session, actor=magistrate, submission_ids=[created[3].id], reason="court order")
             lines.append("Demo submissions: 3 blocked, 1 rejected, 2 pending.")
+            for name, text, contact, language in DEMO_APPEALS:  # for magistrate2: magistrate approved the blocks
+                appeals.receive(session, data=appeals.AppealIn(name, text, contact, language))
+            lines.append(f"Demo appeals: {len(DEMO_APPEALS)}, awaiting a decision on /appeals.")
     return lines

@@ -16,6 +16,7 @@ from starlette.routing import Match
 from api.transaction import IdempotentReplay, mark_failed
 from api.web.common import LoginRequired, templates
 from blocklist.errors import BlocklistError, Duplicate, NameRefused
+from blocklist.reviews import ReviewConflict, ReviewRefused
 
 log = logging.getLogger("api")
 RETRY_AFTER_SECONDS = 2
@@ -104,7 +105,7 @@ def install(app: FastAPI) -> None:
             body["field"] = exc.field
         if isinstance(exc, Duplicate):
             body["existing_id"] = exc.existing_id
-        if isinstance(exc, NameRefused):
+        if isinstance(exc, NameRefused | ReviewRefused | ReviewConflict):
             body["code"] = exc.code
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return JSONResponse(body, status_code=exc.status, headers=headers)

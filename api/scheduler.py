@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from api.runtime import Runtime
+from blocklist import appeals, review_digest
 from isp_feed import jobs as feed_jobs
 from requisitions import jobs as requisitions_jobs
 
@@ -39,6 +40,12 @@ def scheduled_jobs() -> list[ScheduledJob]:
         ScheduledJob("requisitions.issue", requisitions_jobs.issue_pending, every_seconds=5),
         ScheduledJob("requisitions.catch_up", requisitions_jobs.catch_up, every_seconds=60),
         ScheduledJob("requisitions.deliver", requisitions_jobs.deliver, every_seconds=15),
+        ScheduledJob("removal.issue", requisitions_jobs.issue_removal_notices, every_seconds=5),
+        ScheduledJob("removal.deliver", requisitions_jobs.deliver_removal_notices, every_seconds=15),
+        # Hourly: the magistrates' weekly digest of reviews due goes out once it is due (blocklist/review_digest.py).
+        ScheduledJob("reviews.digest", review_digest.send_weekly, every_seconds=3600),
+        # The answers to appeals whose appellant left an e-mail address (blocklist/appeals.py).
+        ScheduledJob("appeals.answer", appeals.send_answers, every_seconds=15),
     ]
 
 

@@ -14,14 +14,26 @@ from pydantic_core import PydanticCustomError
 
 from blocklist.audit import ChainStatus
 from blocklist.errors import InvalidInput
-from blocklist.models import AuditEvent, Isp, Submission, User
+from blocklist.models import Appeal, AppealDecision, Attestation, AuditEvent, Isp, Renewal, Submission, User
+from blocklist.reviews import DueReview
+from blocklist.schemas import Date
 from blocklist.text import MAX_ID, clean_text
-from blocklist.vocab import IspPolicy, Language, LegalBasis, Role, Scope, Status
+from blocklist.vocab import (
+    AppealAnswer,
+    AppealOutcome,
+    IspPolicy,
+    Language,
+    LegalBasis,
+    MailStatus,
+    Role,
+    Scope,
+    Status,
+)
 from blocklist.workflow import BulkResult
 from isp_feed.models import VerificationResult
 from isp_feed.serving import IspFeedState
 from requisitions import service as requisitions
-from requisitions.models import Requisition
+from requisitions.models import NoticeStatus, RemovalNotice, RemovalOutcome, Requisition
 
 # What clean_text accepts, for the OpenAPI schema only (its own check gives the 422 its reason): no control
 # character (C0 but LF, DEL, C1), line or paragraph separator, or text-direction control; a paragraph keeps LF
@@ -89,7 +101,8 @@ class ErrorOut(BaseModel):
     field: str | None = Field(default=None, description="The input field at fault, when there is one")
     problems: list[ProblemOut] | None = Field(default=None, description="Each field the input validation refused")
     existing_id: int | None = Field(default=None, description="Duplicate: the record already pending or blocked")
-    code: str | None = Field(default=None, description="NameRefused: why the name cannot be listed")
+    code: str | None = Field(default=None, description="NameRefused: why the name cannot be listed; a refused "
+                                                       "review: the rule that refused it")
 
 
 class ReasonIn(BaseModel):
@@ -284,6 +297,11 @@ class SubmissionOut(BaseModel):
     review_due: dt.date | None = Field(description="When the block comes up for review (renew or lift)")
     lifted_at: dt.datetime | None
     lift_reason: str | None
+    hosting_country: str | None = Field(description="ISO 3166-1 alpha-2 code of the country where the site is "
+                                                    "hosted (null only on records made before it was asked)")
+    hosting_provider: str | None = Field(description="The hosting provider, when the officer established it")
+    hosting_abuse_email: str | None = Field(description="The hosting provider's abuse address")
+    notice_language: Language | None = Field(description="Hosted in Belgium: the language of the removal notice")
 
     @classmethod
     def of(cls, sub: Submission, usernames: Mapping[int, str] | None = None) -> SubmissionOut:
@@ -299,7 +317,9 @@ class SubmissionOut(BaseModel):
             submitted_at=sub.submitted_at,
             decided_by=names.get(sub.decided_by, sub.decided_by) if sub.decided_by else None,
             decided_at=sub.decided_at, decision_reason=sub.decision_reason, order_id=sub.order_id,
-            review_due=sub.review_due, lifted_at=sub.lifted_at, lift_reason=sub.lift_reason)
+            review_due=sub.review_due, lifted_at=sub.lifted_at, lift_reason=sub.lift_reason,
+            hosting_country=sub.hosting_country, hosting_provider=sub.hosting_provider,
+            hosting_abuse_email=sub.hosting_abuse_email, notice_language=sub.notice_language)
 
 
 class BulkAcceptedOut(BaseModel):
@@ -700,3 +720,270 @@ class DismissedOut(BaseModel):
 
     host: str
     dismissed: list[int] = Field(description="The ids of the reports dismissed")
+
+
+# --- appeals (blocklist/appeals.py) -------------------------------------------------------------------------------
+
+
+class AppealDecideIn(BaseModel):
+    """A magistrate's decision on an appeal: upheld (the block is lifted) or dismissed, with a written reason."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"required": ["outcome", "reason"]})
+
+    outcome: AppealOutcome
+    reason: WrittenReason = ""
+
+
+class AppealRecordOut(BaseModel):
+    """The name's record beside an appeal: the block (or the name's latest record) with its legal details."""
+
+    submission_id: int
+    domain: str = Field(description="The name as listed (a parent, when the appeal named a name under it)")
+    status: Status
+    legal_basis: LegalBasis
+    case_number: str
+    court_order: CourtOrderOut | None = Field(description="For the legal basis `court_order` only")
+    review_due: dt.date | None
+    approved_by: int | None = Field(description="The account id of the magistrate who decided it")
+
+    @classmethod
+    def of(cls, sub: Submission) -> AppealRecordOut:
+        court = (CourtOrderOut(court=sub.court, date=sub.court_date, reference=sub.court_reference)
+                 if sub.legal_basis == "court_order" else None)
+        return cls(submission_id=sub.id, domain=sub.domain, status=sub.status, legal_basis=sub.legal_basis,
+                   case_number=sub.case_number, court_order=court, review_due=sub.review_due,
+                   approved_by=sub.decided_by)
+
+
+class AppealDecisionOut(BaseModel):
+    """How an appeal was decided, and where its answer's e-mail stands."""
+
+    outcome: AppealOutcome
+    answer: AppealAnswer = Field(description="What the appellant is told: lifted, kept, or not_blocked (the name was "
+                                             "not blocked when the appeal was decided)")
+    reason: str
+    decided_by: str = Field(description="The deciding magistrate's username")
+    decided_at: dt.datetime
+    lift_order_id: int | None = Field(description="The lifting order an upheld appeal made")
+    mail: MailStatus | None = Field(description="The answer's e-mail; null when no contact was left")
+
+    @classmethod
+    def of(cls, decision: AppealDecision) -> AppealDecisionOut:
+        return cls(outcome=decision.outcome, answer=decision.answer, reason=decision.reason,
+                   decided_by=decision.magistrate.username, decided_at=decision.decided_at,
+                   lift_order_id=decision.lift_order_id, mail=decision.mail.status if decision.mail else None)
+
+
+class AppealOut(BaseModel):
+    """An appeal from the public, the name's record beside it, and its decision once made."""
+
+    id: int
+    receipt: str = Field(description="`A-` and 10 random base32 characters")
+    domain: str = Field(description="The name appealed against (A-label)")
+    unicode: str
+    text: str = Field(description="Why the appellant disagrees, as typed")
+    contact: str | None = Field(description="The appellant's e-mail address, only if they left one")
+    language: Language = Field(description="The appellant's language: the answer is written in it")
+    received_at: dt.datetime
+    record: AppealRecordOut | None = Field(description="Null when the name was never submitted")
+    decision: AppealDecisionOut | None
+
+    @classmethod
+    def of(cls, appeal: Appeal, record: Submission | None) -> AppealOut:
+        return cls(id=appeal.id, receipt=appeal.receipt, domain=appeal.domain, unicode=appeal.unicode,
+                   text=appeal.text, contact=appeal.contact, language=appeal.language, received_at=appeal.received_at,
+                   record=AppealRecordOut.of(record) if record else None,
+                   decision=AppealDecisionOut.of(appeal.decision) if appeal.decision else None)
+
+
+class AppealsOut(BaseModel):
+    """One page of the appeal queue, oldest first."""
+
+    total: int = Field(description="How many appeals are in this state in all")
+    page: int
+    per_page: int
+    appeals: list[AppealOut]
+
+
+# --- reviews (blocklist/reviews.py) -------------------------------------------------------------------------------
+
+
+class AttestationIn(BaseModel):
+    """An officer's re-attestation of a blocked name at review: the check made, and what it found."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    checked_on: Date = Field(description="The day the content was checked: not in the future, not before the block")
+    evidence_ref: Annotated[str, Text(200), Field(min_length=1, json_schema_extra={"pattern": NON_BLANK_LINE_PATTERN})
+                            ] = Field(description="Where the evidence of the check is kept (an identifier or hash; "
+                                                  "never the content)")
+    content_present: StrictBool = Field(description="The content is still there; false proposes the name for lifting")
+    note: Paragraph = ""
+
+
+class AttestationOut(BaseModel):
+    """A re-attestation as recorded."""
+
+    id: int
+    domain: str = Field(description="The blocked name (A-label)")
+    submission_id: int
+    checked_on: dt.date
+    evidence_ref: str
+    content_present: bool
+    note: str
+    officer: str = Field(description="The attesting officer's username")
+    at: dt.datetime = Field(description="When it was recorded")
+
+    @classmethod
+    def of(cls, attestation: Attestation) -> AttestationOut:
+        return cls(id=attestation.id, domain=attestation.submission.domain, submission_id=attestation.submission_id,
+                   checked_on=attestation.checked_on, evidence_ref=attestation.evidence_ref,
+                   content_present=attestation.content_present, note=attestation.note,
+                   officer=attestation.officer.username, at=attestation.at)
+
+
+class RenewIn(BaseModel):
+    """A magistrate's renewal at review: the next review date and the written reason.
+
+    The reason is required in the schema; a missing one is refused by the renewal itself, whose 422 says so.
+    """
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"required": ["review_due", "reason"]})
+
+    review_due: Date = Field(description="The next review date: after today, at most 366 days ahead")
+    reason: WrittenReason = ""
+
+
+class RenewalOut(BaseModel):
+    """A renewal as recorded: the block's review date moved on, on a current re-attestation."""
+
+    id: int
+    domain: str = Field(description="The blocked name (A-label)")
+    submission_id: int
+    previous_review_due: dt.date | None
+    review_due: dt.date
+    reason: str
+    attestation_id: int = Field(description="The re-attestation it rests on (each carries one renewal)")
+    at: dt.datetime
+
+    @classmethod
+    def of(cls, renewal: Renewal) -> RenewalOut:
+        return cls(id=renewal.id, domain=renewal.submission.domain, submission_id=renewal.submission_id,
+                   previous_review_due=renewal.previous_due, review_due=renewal.review_due, reason=renewal.reason,
+                   attestation_id=renewal.attestation_id, at=renewal.at)
+
+
+class DueReviewOut(BaseModel):
+    """A block due for review."""
+
+    domain: str = Field(description="The blocked name (A-label)")
+    unicode: str
+    submission_id: int
+    legal_basis: LegalBasis
+    case_number: str
+    review_due: dt.date | None
+    days_left: int = Field(description="Days until the review date; negative: overdue by that many days")
+    overdue: bool
+    proposed_for_lifting: bool = Field(description="The newest re-attestation found the content gone")
+    renewable: bool = Field(description="It has a current re-attestation: a renewal would be accepted today")
+    attestation: AttestationOut | None = Field(description="The newest re-attestation since the last renewal")
+
+    @classmethod
+    def of(cls, due: DueReview) -> DueReviewOut:
+        sub = due.submission
+        return cls(domain=sub.domain, unicode=sub.unicode, submission_id=sub.id, legal_basis=sub.legal_basis,
+                   case_number=sub.case_number, review_due=sub.review_due, days_left=due.days_left,
+                   overdue=due.overdue, proposed_for_lifting=due.proposed_for_lifting, renewable=due.renewable,
+                   attestation=AttestationOut.of(due.attestation) if due.attestation else None)
+
+
+class DueReviewsOut(BaseModel):
+    """One page of the blocks due for review, oldest review date first."""
+
+    today: dt.date = Field(description="The day the days are counted from (UTC)")
+    within_days: int
+    total: int = Field(description="How many blocks are due in all")
+    page: int
+    per_page: int
+    reviews: list[DueReviewOut]
+
+
+# --- removal notices to Belgian hosting providers (requisitions/removal.py) ---------------------------------------
+
+
+class AcknowledgedIn(BaseModel):
+    """The provider acknowledged a removal notice: when (today unless told), and its own reference, if any."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    acknowledged_on: Date | None = None
+    reference: Line = Field(default="", description="The provider's own reference (a ticket number...)")
+
+
+class RemovedIn(BaseModel):
+    """The site is gone: the date it was found gone and the evidence reference of that finding."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    removed_on: Date
+    evidence_ref: Annotated[str, Text(200), Field(min_length=1, json_schema_extra={
+        "pattern": NON_BLANK_LINE_PATTERN})] = Field(description="Where the finding is kept (never its content)")
+
+
+class RemovalOutcomeOut(BaseModel):
+    """What an officer recorded of a removal notice."""
+
+    on: dt.date = Field(description="When it happened, as the officer established it")
+    reference: str = Field(description="The provider's reference (acknowledged) or the evidence (removed)")
+    recorded_by: str
+    recorded_at: dt.datetime
+
+    @classmethod
+    def of(cls, outcome: RemovalOutcome | None) -> RemovalOutcomeOut | None:
+        if outcome is None:
+            return None
+        return cls(on=outcome.happened_on, reference=outcome.reference, recorded_by=outcome.actor,
+                   recorded_at=outcome.at)
+
+
+class RemovalNoticeOut(BaseModel):
+    """A removal notice to the hosting provider of a site hosted in Belgium, and where it stands."""
+
+    id: int
+    reference: str
+    submission_id: int
+    order_id: int = Field(description="The blocking order whose approval produced it")
+    domain: str
+    unicode: str
+    language: Language
+    provider: str | None = Field(description="The hosting provider, as recorded on the submission")
+    email: str | None = Field(description="The provider's abuse address it is sent to")
+    deliver_by_hand: bool = Field(description="No abuse address: officers deliver the notice by hand")
+    status: NoticeStatus = Field(description="pending, sent, failed, no_address (deliver by hand), acknowledged "
+                                             "or removed")
+    created_at: dt.datetime
+    deadline: dt.datetime
+    attempts: int = Field(description="Delivery attempts so far")
+    sent_at: dt.datetime | None
+    message_id: str = Field(description="The e-mail's Message-ID")
+    smtp_response: str | None = Field(description="What the mail server answered")
+    failed_at: dt.datetime | None
+    last_error: str | None
+    pdf_sha256: str = Field(description="SHA-256 of the PDF as issued")
+    document: str = Field(description="The path of its PDF")
+    acknowledged: RemovalOutcomeOut | None = Field(description="The provider's acknowledgement, once recorded")
+    removed: RemovalOutcomeOut | None = Field(description="The site's removal, once recorded: the name is then "
+                                                          "proposed for lifting")
+
+    @classmethod
+    def of(cls, notice: RemovalNotice) -> RemovalNoticeOut:
+        return cls(
+            id=notice.id, reference=notice.reference, submission_id=notice.submission_id, order_id=notice.order_id,
+            domain=notice.domain, unicode=notice.unicode, language=notice.language, provider=notice.provider,
+            email=notice.email, deliver_by_hand=notice.email is None, status=notice.status,
+            created_at=notice.created_at, deadline=notice.deadline, attempts=notice.attempts,
+            sent_at=notice.sent_at, message_id=notice.message_id, smtp_response=notice.smtp_response,
+            failed_at=notice.failed_at, last_error=notice.last_error, pdf_sha256=notice.pdf_sha256,
+            document=f"/api/v1/removal-notices/{notice.id}/document.pdf",
+            acknowledged=RemovalOutcomeOut.of(notice.outcome("acknowledged")),
+            removed=RemovalOutcomeOut.of(notice.outcome("removed")))

@@ -1,7 +1,9 @@
 """The stop page users see when they reach a blocked name (ISPs point blocked names at this server).
 
 Served for ANY path when the request's Host is the configured stop-page host, a blocked name, or a name under
-one blocked with its subdomains. In French, Dutch, German and English (?lang=, else Accept-Language, else French).
+one blocked with its subdomains, but /appeal: the public appeal form (api/web/appeal_form.py), which the stop page
+links to with the blocked name, and which answers alike on every host. In French, Dutch, German and English
+(?lang=, else Accept-Language, else French). The phone number to register disapproval is a `tel:` link.
 
 Status 451 Unavailable For Legal Reasons (RFC 7725), with `Link: <...>; rel="blocked-by"`: the block is a legal
 one, and a 451 tells browsers, crawlers and measurement tools (OONI and the like) exactly that, where a 200 would
@@ -60,30 +62,26 @@ TEXT = {
            "Belgique en raison de son contenu : du matériel d'abus sexuels d'enfants.",
            "basis": "Base légale", "appeal": "Si vous souhaitez exprimer votre désaccord, vous pouvez appeler le "
            "{phone} ou utiliser le formulaire de recours.", "form": "Formulaire de recours",
-           "later": "Le formulaire de recours en ligne sera bientôt disponible ici. En attendant, vous pouvez "
-           "exprimer votre désaccord en appelant le {phone}.", "back": "Retour",
-           "authority": "Parquet fédéral — Federal Computer Crime Unit"},
+           "authority": "Parquet fédéral — Federal Computer Crime Unit",
+           "statistics": "Statistiques du blocage (transparence)"},
     "nl": {"title": "Site geblokkeerd", "lead": "Uw browser heeft u naar een site geleid waarvan de toegang in België "
            "geblokkeerd is wegens de inhoud ervan: materiaal van seksueel misbruik van kinderen.",
            "basis": "Rechtsgrond", "appeal": "Wenst u uw bezwaar te laten registreren, bel dan {phone} of gebruik "
            "het bezwaarformulier.", "form": "Bezwaarformulier",
-           "later": "Het online bezwaarformulier komt binnenkort hier beschikbaar. Intussen kunt u uw bezwaar laten "
-           "registreren door {phone} te bellen.", "back": "Terug",
-           "authority": "Federaal Parket — Federal Computer Crime Unit"},
+           "authority": "Federaal Parket — Federal Computer Crime Unit",
+           "statistics": "Statistieken van de blokkering (transparantie)"},
     "de": {"title": "Website gesperrt", "lead": "Ihr Browser hat Sie zu einer Website geführt, deren Zugang in "
            "Belgien wegen ihres Inhalts gesperrt ist: Darstellungen sexuellen Kindesmissbrauchs.",
            "basis": "Rechtsgrundlage", "appeal": "Wenn Sie Ihren Widerspruch einlegen möchten, rufen Sie {phone} an "
            "oder nutzen Sie das Widerspruchsformular.", "form": "Widerspruchsformular",
-           "later": "Das Online-Widerspruchsformular wird hier bald verfügbar sein. Bis dahin können Sie Ihren "
-           "Widerspruch telefonisch unter {phone} einlegen.", "back": "Zurück",
-           "authority": "Föderale Staatsanwaltschaft — Federal Computer Crime Unit"},
+           "authority": "Föderale Staatsanwaltschaft — Federal Computer Crime Unit",
+           "statistics": "Statistiken der Sperrung (Transparenz)"},
     "en": {"title": "Site blocked", "lead": "Your browser has taken you to a site that is blocked in Belgium because "
            "of its content: child sexual abuse material.",
            "basis": "Legal basis", "appeal": "If you wish to register your disapproval, you may call {phone} or use "
            "the appeal form.", "form": "Appeal form",
-           "later": "The online appeal form will be available here soon. Meanwhile you may register your "
-           "disapproval by calling {phone}.", "back": "Back",
-           "authority": "Federal Prosecutor's Office — Federal Computer Crime Unit"},
+           "authority": "Federal Prosecutor's Office — Federal Computer Crime Unit",
+           "statistics": "Statistics on blocking (transparency)"},
 }
 BASES = LEGAL_BASIS_TITLES  # the one wording (blocklist/vocab.py)
 GENERIC_BASIS = {
@@ -100,7 +98,13 @@ LIMITED = {
     "en": ("Too many requests", "Too many requests came from your address. Try again in a few minutes."),
 }
 CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
-NOT_COUNTED = ("/favicon.ico", "/robots.txt", "/appeal")  # a browser's own requests are not visits
+APPEAL_CSP = CSP.replace("form-action 'none'", "form-action 'self'")  # the appeal form posts to itself
+# The public appeal form, on every host of the stop page too (api/web/appeal_form.py): the stop page links to it.
+APPEAL_PATH = "/appeal"
+# The public statistics (api/web/transparency.py) and their stylesheets: the stop page links to them, so the app
+# answers them on the stop page's hosts too. They show no listed name, whatever the Host.
+PUBLIC_PREFIXES = ("/transparency", "/static/")
+NOT_COUNTED = ("/favicon.ico", "/robots.txt")  # a browser's own requests are not visits
 REFRESH_SECONDS = 1.0  # how stale the cached list of blocked names may get
 FLUSH_SECONDS = 5.0  # how long hit counts wait in memory before they are added to the table
 # Unlisted names per source: a burst, then a steady rate. A person mistyping or following a stale link never
@@ -141,10 +145,16 @@ def _text(words: str) -> Markup:
     return Markup(escape(words, quote=False))
 
 
+def tel_uri(phone: str) -> str:
+    """The `tel:` link of a configured phone number as people write it ("+32 2 000 00 00" -> tel:+3220000000)."""
+    return "tel:" + "".join(c for c in phone if c.isdigit() or c == "+")
+
+
 # Compiled once, at import: a page is then one render of a cached template, with no file system access.
 _TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates" / "stoppage"),
                                 autoescape=True, auto_reload=False, undefined=jinja2.StrictUndefined)
 _TEMPLATES.filters["text"] = _text
+_TEMPLATES.filters["tel"] = tel_uri
 _TEMPLATES.globals["languages"] = tuple(LANGUAGE_NAMES.items())
 _BASE, _STOP, _APPEAL, _LIMITED = (_TEMPLATES.get_template(f"{name}.html")
                                    for name in ("_base", "stop", "appeal", "limited"))
@@ -159,10 +169,12 @@ def render(lang: str, domain: str | None, basis: str | None, phone: str) -> byte
     return _STOP.render(lang=lang, t=TEXT[lang], domain=domain, basis=basis_text, phone=phone).encode()
 
 
-@functools.lru_cache(maxsize=len(LANGUAGES) * 2)
-def render_appeal(lang: str, phone: str) -> bytes:
-    """The placeholder of the appeal form (the form itself comes with its own issue): the phone meanwhile."""
-    return _APPEAL.render(lang=lang, t=TEXT[lang], phone=phone).encode()
+def render_appeal(lang: str, phone: str, words: dict[str, str], **form: object) -> bytes:
+    """The public appeal form in the stop page's frame: the stop page's wording (`t`), the form's (`words`, from
+    the web pages' catalogue) and what api/web/appeal_form.py fills in (`form`: name, text, contact, error,
+    receipt, the query the language switcher keeps)."""
+    values = {"name": "", "text": "", "contact": "", "error": None, "receipt": None, "keep": "", **form}
+    return _APPEAL.render(lang=lang, t=TEXT[lang], words=words, phone=phone, **values).encode()
 
 
 @functools.lru_cache(maxsize=len(LANGUAGES))
@@ -172,11 +184,11 @@ def render_limited(lang: str) -> bytes:
     return _LIMITED.render(lang=lang, t=TEXT[lang], title=title, message=message).encode()
 
 
-def headers(lang: str, body: bytes, stop_host: str) -> list[tuple[bytes, bytes]]:
-    """The response headers of the stop page and the appeal placeholder: no cookie, no cache, nothing external."""
+def headers(lang: str, body: bytes, stop_host: str, *, csp: str = CSP) -> list[tuple[bytes, bytes]]:
+    """The response headers of the stop page and the appeal form: no cookie, no cache, nothing external."""
     return [
         (b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(body)).encode()),
-        (b"content-security-policy", CSP.encode()), (b"cache-control", b"no-store"),
+        (b"content-security-policy", csp.encode()), (b"cache-control", b"no-store"),
         (b"referrer-policy", b"no-referrer"), (b"content-language", lang.encode()),
         (b"x-content-type-options", b"nosniff"), (b"link", f'<http://{stop_host}/>; rel="blocked-by"'.encode()),
     ]
@@ -393,13 +405,12 @@ class StopPageMiddleware:
             if match is None:
                 await self.app(scope, receive, send)
                 return
-        phone = self.state.runtime.settings.stop_page_phone
         path = scope.get("path", "/")
-        if path == "/appeal":
-            body, status = render_appeal(lang, phone), 200
-        else:
-            domain, basis = match if match else (None, None)
-            body, status = render(lang, domain, basis, phone), 451
+        if path == APPEAL_PATH or path.startswith(PUBLIC_PREFIXES):  # answered by the app like on any other host
+            await self.app(scope, receive, send)
+            return
+        domain, basis = match if match else (None, None)
+        body, status = render(lang, domain, basis, self.state.runtime.settings.stop_page_phone), 451
         await send({"type": "http.response.start", "status": status, "headers": headers(lang, body, stop_host)})
         await send({"type": "http.response.body", "body": b"" if scope.get("method") == "HEAD" else body})
         if match is not None and path not in NOT_COUNTED:

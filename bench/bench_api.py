@@ -40,7 +40,7 @@ async def client_loop(base: str, officer: str, magistrate: str, worker: int, dea
             started = time.monotonic()
             response = await http.post("/api/v1/submissions", headers={"Authorization": f"Bearer {officer}"}, json={
                 "domain": f"w{worker}-n{n}.bench.test", "legal_basis": "art39bis", "case_number": "BENCH",
-                "evidence_ref": "E", "verified_on": today})
+                "evidence_ref": "E", "verified_on": today, "hosting_country": "NL"})
             timings["submit"].append(time.monotonic() - started)
             if response.status_code != 201:
                 errors.append(f"submit {response.status_code} {response.text[:100]}")

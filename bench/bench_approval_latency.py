@@ -67,7 +67,7 @@ def main() -> None:
                 with rt.database.transaction() as s:
                     sub = workflow.submit(s, actor=officer, policy=policy, data=SubmissionCreate(
                         domain=name, legal_basis="art39bis", case_number="BENCH", evidence_ref="E",
-                        verified_on=dt.date.today()))
+                        verified_on=dt.date.today(), hosting_country="NL"))
                 started = time.monotonic()
                 with rt.database.transaction() as s:
                     workflow.approve(s, actor=magistrate, submission_ids=[sub.id])

@@ -42,7 +42,8 @@ def main() -> None:
             policy = policy or rt.name_policy(s)
             ids = [workflow.submit(s, actor=s.merge(officer), policy=policy, data=SubmissionCreate(
                 domain=f"n{i}.csam-gallery.test", legal_basis="art39bis", case_number="FCCU-2026-0001",
-                evidence_ref="EVD-1", verified_on=dt.date.today())).id for i in range(start, min(N, start + 5000))]
+                evidence_ref="EVD-1", verified_on=dt.date.today(), hosting_country="NL")).id
+                for i in range(start, min(N, start + 5000))]
         with rt.database.transaction() as s:
             workflow.approve(s, actor=s.merge(magistrate), submission_ids=ids)
     print(f"{N} names submitted and approved in {time.monotonic() - started:.1f} s (set-up)")

@@ -190,7 +190,7 @@ class _Server:
         while step.poll() is None:
             body = {"domain": f"during-{time.time_ns()}.test", "legal_basis": "art39bis",
                     "case_number": "FCCU-2026-0002", "evidence_ref": "EVD-0002",
-                    "verified_on": dt.date.today().isoformat()}
+                    "verified_on": dt.date.today().isoformat(), "hosting_country": "NL"}
             t = time.perf_counter()
             answer = self.client.post("/api/v1/submissions", json=body, headers=auth)
             latencies.append(time.perf_counter() - t)

@@ -73,7 +73,7 @@ def main() -> None:
                          language=("fr", "nl", "de")[i % 3])
         ids = [workflow.submit(s, actor=officer, policy=policy, data=SubmissionCreate(
             domain=f"site-{i:04d}.test", legal_basis="art39bis", case_number="FCCU-BENCH", evidence_ref=f"E{i}",
-            verified_on=dt.date.today())).id for i in range(NAMES)]
+            verified_on=dt.date.today(), hosting_country="NL")).id for i in range(NAMES)]
     with rt.database.transaction() as s:
         workflow.approve(s, actor=magistrate, submission_ids=ids)
     started = time.perf_counter()

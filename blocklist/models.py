@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -210,6 +211,11 @@ class Submission(Base):
     lifted_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     lift_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     lift_order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), nullable=True)
+    # Where the site is hosted (blocklist/hosting.py); None only on records older than the country (core_0005).
+    hosting_country: Mapped[str | None] = mapped_column(String(2), nullable=True, index=True)
+    hosting_provider: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    hosting_abuse_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    notice_language: Mapped[str | None] = mapped_column(String(2), nullable=True)  # Belgium: its removal notice's
 
     submitter: Mapped[User] = relationship(foreign_keys=[submitted_by])
 
@@ -306,4 +312,130 @@ class ReportOutcome(Base):
 # --- reviews (issue 13): models of blocklist/reviews.py below this line ---
 
 
+class Attestation(Base):
+    """An officer's re-attestation of a block at review (append-only): the day the content was checked, where the
+    evidence of that check is kept (a reference, never the content), and whether the content is still there."""
+
+    __tablename__ = "review_attestations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    checked_on: Mapped[dt.date] = mapped_column(Date)
+    evidence_ref: Mapped[str] = mapped_column(String(200))
+    content_present: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(Text, default="")
+    officer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    submission: Mapped[Submission] = relationship()
+    officer: Mapped[User] = relationship(lazy="selectin")
+
+
+class Renewal(Base):
+    """A magistrate's renewal of a block at review (append-only): its new review date, the reason, and the
+    re-attestation it rests on; each attestation carries one renewal at most (the unique key holds it)."""
+
+    __tablename__ = "review_renewals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    attestation_id: Mapped[int] = mapped_column(ForeignKey("review_attestations.id"), unique=True)
+    previous_due: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    review_due: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    magistrate_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    submission: Mapped[Submission] = relationship()
+
+
+class ReviewDigest(Base):
+    """One magistrate's weekly e-mail of the reviews due, for one ISO week ("2026-W49"; unique with the magistrate).
+
+    The row is written and committed BEFORE the message goes out, so that a restart or a second process never sends
+    that week's digest again. Its delivery state changes (pending -> sent | failed), so it is not append-only; it
+    is never deleted.
+    """
+
+    __tablename__ = "review_digests"
+    __table_args__ = (UniqueConstraint("week", "user_id", name="uq_review_digests_week_user"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    week: Mapped[str] = mapped_column(String(8))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    to_addr: Mapped[str] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(2))
+    names: Mapped[int] = mapped_column(Integer)  # how many blocks it lists
+    status: Mapped[str] = mapped_column(String(10), index=True)  # vocab.MailStatus
+    message_id: Mapped[str] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    smtp_response: Mapped[str | None] = mapped_column(Text, nullable=True)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
 # --- appeals (issue 13): models of blocklist/appeals.py below this line ---
+
+
+class Appeal(Base):
+    """An appeal of a member of the public against the block of a name, as received (append-only).
+
+    Like a report, nothing about the appellant is kept but what they typed: no IP address, user agent or cookie;
+    `contact` (an e-mail address) only when they left one, for the answer in their `language`.
+    """
+
+    __tablename__ = "appeals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    receipt: Mapped[str] = mapped_column(String(16), unique=True)
+    domain: Mapped[str] = mapped_column(String(253), index=True)  # the normalised name (A-label)
+    unicode: Mapped[str] = mapped_column(String(253))
+    text: Mapped[str] = mapped_column(Text)
+    contact: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    language: Mapped[str] = mapped_column(String(2))
+    # The block covering the name when the appeal came in (None: it was not blocked then).
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), nullable=True)
+    received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    decision: Mapped[AppealDecision | None] = relationship(lazy="selectin", viewonly=True)
+
+
+class AppealDecision(Base):
+    """A magistrate's decision on an appeal (at most one per appeal; append-only)."""
+
+    __tablename__ = "appeal_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id"), unique=True)
+    outcome: Mapped[str] = mapped_column(String(10))  # vocab.AppealOutcome
+    answer: Mapped[str] = mapped_column(String(20))  # vocab.AppealAnswer: what the appellant is told
+    reason: Mapped[str] = mapped_column(Text)
+    magistrate_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # The record decided on (the block, or the name's latest record) and the lifting order an upheld appeal made.
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), nullable=True)
+    lift_order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), nullable=True)
+    decided_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    magistrate: Mapped[User] = relationship(lazy="selectin")
+    mail: Mapped[AppealAnswerMail | None] = relationship(lazy="selectin", viewonly=True)
+
+
+class AppealAnswerMail(Base):
+    """The e-mail answering an appeal whose appellant left a contact: queued at the decision, sent with retries.
+
+    Its delivery state changes (pending -> sent | failed), so it is not append-only; it is never deleted, and the
+    decision it answers is. The Message-ID is fixed when it is queued, so a resend after a crash carries the same.
+    """
+
+    __tablename__ = "appeal_answer_mails"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("appeal_decisions.id"), unique=True)
+    status: Mapped[str] = mapped_column(String(10), index=True)  # vocab.MailStatus
+    message_id: Mapped[str] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    smtp_response: Mapped[str | None] = mapped_column(Text, nullable=True)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)

@@ -33,6 +33,15 @@ READ_FEED_STATE = Permission(("magistrate", "auditor", "admin"), "read the feed'
 READ_REQUISITIONS = Permission(("magistrate", "auditor"), "read requisitions")
 # Reports from the public and partner hotlines: the triage queue, its dismissals and the submissions it opens.
 TRIAGE = Permission(("officer",), "triage reports")
+# Removal notices to Belgian hosting providers: read by all who read cases; the provider's acknowledgement and the
+# site's removal are recorded by officers (who established the hosting).
+READ_REMOVALS = Permission(("officer", "magistrate", "auditor"), "read removal notices")
+RECORD_REMOVALS = Permission(("officer",), "record what became of a removal notice")
+# Reviews: an officer re-attests that a blocked site still holds the content; a magistrate renews (LIFT_OR_RENEW).
+ATTEST = Permission(("officer",), "re-attest blocks at review")
+# Appeals from the public: magistrates answer them (never one who approved the block); auditors read them.
+READ_APPEALS = Permission(("magistrate", "auditor"), "read appeals")
+DECIDE_APPEALS = Permission(("magistrate",), "decide appeals")
 MANAGE = Permission(("admin",), "manage accounts and ISPs")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
+from blocklist.errors import InvalidInput
 from blocklist.models import Isp, Submission
 
 
@@ -22,3 +23,10 @@ def active_isps(session: Session, *, order_by_name: bool = False) -> list[Isp]:
     """Every active ISP (the ones that receive requisitions and must block), by id or by name."""
     query = select(Isp).where(Isp.active.is_(True)).order_by(Isp.name if order_by_name else Isp.id)
     return list(session.execute(query).scalars())
+
+
+def page_offset(page: int, per_page: int, *, most: int = 200) -> int:
+    """The rows to skip for one page of a queue (pages start at 1, `per_page` 1 to `most`); else InvalidInput."""
+    if page < 1 or not 1 <= per_page <= most:
+        raise InvalidInput(f"page starts at 1 and per_page is 1 to {most}", field="page")
+    return (page - 1) * per_page

@@ -31,8 +31,9 @@ from blocklist.errors import Conflict, Forbidden, InvalidInput, NameRefused, Not
 from blocklist.models import Partner, Report, ReportOutcome, Submission, User, utcnow
 from blocklist.names import NamePolicy, ancestors, normalize
 from blocklist.permissions import TRIAGE, require
+from blocklist.queries import page_offset
 from blocklist.roles import actor_label
-from blocklist.text import clean_text, parse_id
+from blocklist.text import FormRefused, clean_text, form_text, parse_id
 
 MAX_ADDRESS = 2048
 MAX_FOUND_AT = 2048
@@ -47,12 +48,8 @@ PUBLIC_ACTOR = "public"
 SYSTEM_ACTOR = "system"
 
 
-class ReportRefused(InvalidInput):
-    """A report refused before anything was written; `code` lets a page word the reason in its own language."""
-
-    def __init__(self, message: str, *, field: str, code: str) -> None:
-        super().__init__(message, field=field)
-        self.code = code
+# A report refused before anything was written (the public forms' one refusal, blocklist/text.py).
+ReportRefused = FormRefused
 
 
 @dataclass(frozen=True)
@@ -77,21 +74,13 @@ class _Checked:
     reference: str | None
 
 
-def _text(value: str, *, field: str, max_length: int, multiline: bool = False) -> str:
-    try:
-        return clean_text(value, field=field, max_length=max_length, multiline=multiline)
-    except InvalidInput as exc:
-        code = "too_long" if "longer than" in exc.message else "bad_characters"
-        raise ReportRefused(exc.message, field=field, code=code) from None
-
-
 def check(data: ReportIn, *, prefix: str = "") -> _Checked:
     """The report as it will be stored, or ReportRefused naming the field (`prefix`: its place in a batch)."""
-    address = _text(data.address, field=f"{prefix}address", max_length=MAX_ADDRESS)
-    found_at = _text(data.found_at, field=f"{prefix}found_at", max_length=MAX_FOUND_AT)
-    description = _text(data.description, field=f"{prefix}description", max_length=MAX_DESCRIPTION, multiline=True)
-    contact = _text(data.contact, field=f"{prefix}contact", max_length=MAX_CONTACT)
-    reference = _text(data.reference, field=f"{prefix}reference", max_length=MAX_REFERENCE)
+    address = form_text(data.address, field=f"{prefix}address", max_length=MAX_ADDRESS)
+    found_at = form_text(data.found_at, field=f"{prefix}found_at", max_length=MAX_FOUND_AT)
+    description = form_text(data.description, field=f"{prefix}description", max_length=MAX_DESCRIPTION, multiline=True)
+    contact = form_text(data.contact, field=f"{prefix}contact", max_length=MAX_CONTACT)
+    reference = form_text(data.reference, field=f"{prefix}reference", max_length=MAX_REFERENCE)
     if not address:
         raise ReportRefused("the address seen is missing", field=f"{prefix}address", code="address_missing")
     try:
@@ -103,9 +92,9 @@ def check(data: ReportIn, *, prefix: str = "") -> _Checked:
                     description=description, contact=contact or None, reference=reference or None)
 
 
-def new_receipt() -> str:
-    """A receipt number: `R-` and 10 random base32 characters."""
-    return "R-" + "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_LENGTH))
+def new_receipt(prefix: str = "R") -> str:
+    """A receipt number: `R-` (a report; `A-` an appeal) and 10 random base32 characters."""
+    return f"{prefix}-" + "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_LENGTH))
 
 
 def covering_block(session: Session, host: str) -> Submission | None:
@@ -194,13 +183,12 @@ def triage_queue(session: Session, *, actor: User, policy: NamePolicy, sort: str
     require(actor, TRIAGE)
     if sort not in SORTS:
         raise InvalidInput(f"sort must be one of {', '.join(SORTS)}, not {sort!r}", field="sort")
-    if page < 1 or not 1 <= per_page <= 200:
-        raise InvalidInput("page starts at 1 and per_page is 1 to 200", field="page")
+    offset = page_offset(page, per_page)
     count, first, last = func.count(Report.id), func.min(Report.received_at), func.max(Report.received_at)
     grouped = select(Report.host, count, first, last).where(_open()).group_by(Report.host)
     total = session.execute(select(func.count()).select_from(grouped.subquery())).scalar_one()
     order = [count.desc(), first, Report.host] if sort == "count" else [first, Report.host]
-    rows = session.execute(grouped.order_by(*order).limit(per_page).offset((page - 1) * per_page)).all()
+    rows = session.execute(grouped.order_by(*order).limit(per_page).offset(offset)).all()
     groups = {host: Group(host=host, unicode=host, count=n, first_seen=_utc(f), last_seen=_utc(la))
               for host, n, f, la in rows}
     if not groups:

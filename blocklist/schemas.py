@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from blocklist.vocab import LegalBasis, Scope
+from blocklist.vocab import Language, LegalBasis, Scope
 
 
 def _written_date(value: object) -> object:
@@ -33,10 +33,18 @@ class CourtOrderIn(BaseModel):
     reference: str = Field(min_length=1, max_length=100)
 
 
-class CaseDetails(BaseModel):
-    """The legal record shared by every name an officer submits under one case."""
+def _country_required(schema: dict[str, Any]) -> None:
+    # Required, as the schema says; the check itself is blocklist/hosting.py's, so that a missing country is
+    # refused in the officer's language rather than with pydantic's English.
+    required = schema.setdefault("required", [])
+    if "hosting_country" not in required:
+        required.append("hosting_country")
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+class CaseDetails(BaseModel):
+    """The legal record shared by every name an officer submits under one case, and where the site is hosted."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra=_country_required)
 
     legal_basis: LegalBasis
     case_number: str = Field(min_length=1, max_length=100)
@@ -45,6 +53,13 @@ class CaseDetails(BaseModel):
     scope: Scope = "domain_and_subdomains"
     court_order: CourtOrderIn | None = None
     note: str = Field(default="", max_length=4000)
+    # Where the site is hosted, as the officer established it (blocklist/hosting.py): a country code (required),
+    # the provider and its abuse address; for Belgium, the language of the provider's removal notice.
+    hosting_country: str = Field(default="", description="ISO 3166-1 alpha-2 code (BE: Belgium)",
+                                 json_schema_extra={"pattern": "^[A-Za-z]{2}$", "maxLength": 2})
+    hosting_provider: str = Field(default="", max_length=200)
+    hosting_abuse_email: str = Field(default="", max_length=254)
+    notice_language: Language = "fr"
 
     @field_validator("verified_on")
     @classmethod

@@ -60,6 +60,24 @@ def clean_text(value: object, *, field: str, max_length: int, multiline: bool = 
     return text
 
 
+class FormRefused(InvalidInput):
+    """A public form's input (a report, an appeal) refused before anything was written; `code` lets the page word
+    the reason in the visitor's language (too_long, bad_characters, or the form's own codes)."""
+
+    def __init__(self, message: str, *, field: str, code: str) -> None:
+        super().__init__(message, field=field)
+        self.code = code
+
+
+def form_text(value: str, *, field: str, max_length: int, multiline: bool = False) -> str:
+    """clean_text for a public form: a refusal is a FormRefused whose code says which rule the text broke."""
+    try:
+        return clean_text(value, field=field, max_length=max_length, multiline=multiline)
+    except InvalidInput as exc:
+        code = "too_long" if "longer than" in exc.message else "bad_characters"
+        raise FormRefused(exc.message, field=field, code=code) from None
+
+
 def is_id(text: str) -> bool:
     """True when `text` has the form of an id (ASCII digits only), whatever its value."""
     return text.isascii() and text.isdigit()

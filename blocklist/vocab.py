@@ -32,6 +32,16 @@ ORDER_KINDS: tuple[OrderKind, ...] = get_args(OrderKind)
 IspPolicy = Literal["stoppage", "nxdomain"]
 ISP_POLICIES: tuple[IspPolicy, ...] = get_args(IspPolicy)
 
+# A magistrate's decision on an appeal, and what the appellant is told: the block was lifted (upheld), the block
+# stays (dismissed), or the name was not blocked (any more) when the appeal was decided (either outcome).
+AppealOutcome = Literal["upheld", "dismissed"]
+APPEAL_OUTCOMES: tuple[AppealOutcome, ...] = get_args(AppealOutcome)
+AppealAnswer = Literal["lifted", "kept", "not_blocked"]
+APPEAL_ANSWERS: tuple[AppealAnswer, ...] = get_args(AppealAnswer)
+# An e-mail the product sends on its own (an appeal's answer): queued, then sent or, after its retries, failed.
+MailStatus = Literal["pending", "sent", "failed"]
+MAIL_STATUSES: tuple[MailStatus, ...] = get_args(MailStatus)
+
 LegalBasis = Literal["ecommerce_law", "art39bis", "court_order"]
 LEGAL_BASES: tuple[LegalBasis, ...] = get_args(LegalBasis)
 # The one wording of each legal basis, per language: requisitions, the stop page and the staff pages all use it.

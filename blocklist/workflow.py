@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from blocklist import audit, queries, reports
+from blocklist import audit, hosting, queries, reports
 from blocklist.errors import BlocklistError, Conflict, Duplicate, Forbidden, InvalidInput, NameRefused, NotFound
 from blocklist.isps import isp_own_domains
 from blocklist.models import AuditEvent, Order, ProtectedOverride, Submission, User, utcnow
@@ -69,7 +69,15 @@ def submission_details(sub: Submission) -> dict[str, Any]:
         "evidence_ref": sub.evidence_ref, "verified_on": sub.verified_on.isoformat(),
         "court": sub.court, "court_date": sub.court_date.isoformat() if sub.court_date else None,
         "court_reference": sub.court_reference, "note": sub.note, "override_id": sub.override_id,
+        "hosting_country": sub.hosting_country, "hosting_provider": sub.hosting_provider,
+        "hosting_abuse_email": sub.hosting_abuse_email, "notice_language": sub.notice_language,
     }
+
+
+def _hosting(case: CaseDetails, *, actor: User, domain: str | None = None) -> hosting.Hosting:
+    return hosting.checked(country=case.hosting_country, provider=case.hosting_provider,
+                           abuse_email=case.hosting_abuse_email, notice_language=case.notice_language,
+                           language=actor.language, domain=domain)
 
 
 def active_submission(session: Session, a_label: str) -> Submission | None:
@@ -85,6 +93,7 @@ def submit(session: Session, *, actor: User, data: SubmissionCreate, policy: Nam
     data = _checked_case(data)
     checked = policy.check(data.domain, scope=data.scope, overrides=_overrides_for_any(session, data.domain))
     a_label = checked.name.a_label
+    place = _hosting(data, actor=actor, domain=a_label)
     existing = active_submission(session, a_label)
     if existing is not None:
         raise Duplicate(
@@ -106,6 +115,8 @@ def submit(session: Session, *, actor: User, data: SubmissionCreate, policy: Nam
         evidence_ref=data.evidence_ref, verified_on=data.verified_on,
         court=court.court if court else None, court_date=court.date if court else None,
         court_reference=court.reference if court else None, note=data.note, override_id=override_id,
+        hosting_country=place.country, hosting_provider=place.provider, hosting_abuse_email=place.abuse_email,
+        notice_language=place.notice_language,
         status="submitted", version=1, submitted_by=actor.id, submitted_at=utcnow(),
     )
     try:
@@ -144,6 +155,7 @@ def submit_many(
     typed twice in one batch is refused the second time. The case details were validated once, by the caller.
     """
     require_role(actor, "officer", action="submit domains")
+    _hosting(case, actor=actor)  # a bad or missing country refuses the whole batch, as any case detail does
     shared = case.model_dump(include=set(CaseDetails.model_fields))  # a subclass may carry more (the names)
     results: list[BulkResult] = []
     seen: set[str] = set()
@@ -319,31 +331,6 @@ def lift(session: Session, *, actor: User, domain: str, reason: str) -> Order:
                  order_id=order.id,
                  details={"kind": "lift", "submissions": [sub.id], "domains": [sub.domain], "reason": text})
     return order
-
-
-def renew(
-    session: Session, *, actor: User, domain: str, reason: str, review_days: int = DEFAULT_REVIEW_DAYS
-) -> Submission:
-    """Keep a block at review: move its review date on, with a reason."""
-    require_role(actor, "magistrate", action="renew blocks")
-    text = _reason(reason, "renewing a block")
-    sub = approved_submission(session, domain)
-    sub.review_due = utcnow().date() + dt.timedelta(days=review_days)
-    sub.version += 1
-    session.flush()
-    audit.record(session, actor=actor_label(actor), action="submission.renewed", object_type="submission",
-                 object_id=sub.id, domain=sub.domain,
-                 details={"reason": text, "review_due": sub.review_due.isoformat()})
-    return sub
-
-
-def due_for_review(session: Session, *, on: dt.date | None = None) -> list[Submission]:
-    """Blocks whose review date has come: surfaced, never silently kept."""
-    day = on or utcnow().date()
-    return list(session.execute(
-        select(Submission).where(Submission.status == "approved", Submission.review_due <= day)
-        .order_by(Submission.review_due)
-    ).scalars())
 
 
 def create_override(session: Session, *, actor: User, domain: str, reason: str) -> ProtectedOverride:

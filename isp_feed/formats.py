@@ -633,3 +633,15 @@ def diff(old_entries: Iterable[FeedEntry], new_entries: Iterable[FeedEntry]) -> 
         removed=tuple(old[n] for n in sorted(old.keys() - new.keys())),
         modified=tuple((old[n], new[n]) for n in sorted(old.keys() & new.keys()) if old[n] != new[n]),
     )
+
+
+def render_body(version: FeedVersion, prepared: _Names, ext: str, *, first: bool = True) -> memoryview:
+    """The body lines of a version's prepared entries in one format, without header and footer: a run of the lines
+    of a bigger version (JSON: opened with the comma unless `first`). A view of the rendered bytes (no copy)."""
+    count = len(prepared.entries)
+    whole = _ON_SORTED[ext](version, prepared, count)
+    header, footer = render_frame(version, ext, count)
+    body = memoryview(whole)[len(header):len(whole) - len(footer)]
+    if first or not body:
+        return body
+    return memoryview(LAYOUTS[ext].separator + body)

@@ -19,25 +19,22 @@ with a whole rebuild from the tables and reports rows marked approved whose appr
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import hashlib
 import json
 import logging
 import os
+import time
 import uuid
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import suppress
 from dataclasses import dataclass, field
-from operator import itemgetter
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, cast, exists, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import ClauseElement
 
 from blocklist import audit
 from blocklist.db import Database
@@ -46,7 +43,8 @@ from blocklist.models import AuditEvent, Order, Submission, User, utcnow
 from blocklist.names import NamePolicy
 from blocklist.roles import actor_label, require_role
 from blocklist.settings import Settings
-from isp_feed import checkpoints, formats, manifest, splice, versions
+from isp_feed import checkpoints, formats, manifest, splice, versions, whole
+from isp_feed.candidate import CHANGE_EVENTS, Candidate, approval_in_chain, current_candidate, no_cyclic_gc
 from isp_feed.delta import Delta, between, delta_bytes
 from isp_feed.keys import KeyStore
 from isp_feed.models import FeedArtifact, FeedDelta, FeedHold, FeedSnapshot, FeedVersionRow
@@ -54,7 +52,7 @@ from isp_feed.models import FeedArtifact, FeedDelta, FeedHold, FeedSnapshot, Fee
 FEED_NAME = "be-blocklist"
 UNAPPROVED = "feed.unapproved_excluded"
 DRIFT = "feed.list_drift"
-CHANGE_EVENTS = ("submission.approved", "submission.lifted", "feed.hold_confirmed")
+STRAY_AFTER = 3600  # seconds after which a temporary file in the files folder is a crash's leftover
 SNAPSHOT_EVERY = 64  # content versions between two snapshots of the whole list (rebuilding reads at most this many)
 log = logging.getLogger("isp_feed.publish")
 
@@ -65,78 +63,6 @@ class Memo:
 
     idle_at: tuple[int, int] | None = None  # (latest serial, audit head) of the last tick that found nothing to do
     files_checked: int | None = None  # the content serial whose files were last found on disk
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A whole list, built from the tables (first version, reconciliation)."""
-
-    entries: tuple[formats.FeedEntry, ...]
-    set_hash: str
-    block_order_ids: frozenset[int]
-    # Rows marked approved whose approval is not in the audit chain: left out, reported.
-    unapproved: tuple[tuple[int, str], ...] = ()
-
-
-def approval_in_chain() -> ColumnElement[bool]:
-    """A submission's approval is an event of the audit chain and no lifting event followed it.
-
-    The status column alone is what anyone with SQL access can set; a name reaches ISPs only if a magistrate's
-    approval of that submission, for that name, was recorded. Set-based (two look-ups per row in the index on
-    action and object id), so that it applies unchanged to the few rows a change touched.
-    """
-    def event(action: str) -> ColumnElement[bool]:
-        return exists().where(AuditEvent.domain == Submission.domain, AuditEvent.action == action,
-                              AuditEvent.object_id == cast(Submission.id, String))
-
-    return and_(event("submission.approved"), ~event("submission.lifted"))
-
-
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """A million entries are a million tracked tuples: the cyclic collector would walk them again and again while
-    a whole list is read and rendered (they hold no cycles)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _raw_rows(session: Session, query: ClauseElement) -> list[tuple[Any, ...]]:
-    """Plain tuples straight from the driver: a million rows through SQLAlchemy's result objects cost seconds."""
-    connection = session.connection()
-    compiled = query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(str(compiled))
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
-
-
-def current_candidate(session: Session, *, report: bool = False, hashed: bool = True) -> Candidate:
-    """The whole approved list from the tables (approval in the audit chain), sorted, with its hash. O(list).
-
-    `report`: also find the rows marked approved whose approval is not in the chain (one more pass). Not `hashed`:
-    no set hash (empty), for a caller that writes the list anyway and takes the hash of what it wrote.
-    """
-    with _no_cyclic_gc():
-        rows = _raw_rows(session, select(Submission.domain, Submission.unicode, Submission.scope, Submission.order_id)
-                         .where(Submission.status == "approved", approval_in_chain()))
-        rows.sort(key=itemgetter(0))  # code point order, whatever the database's collation
-        scopes = {scope: scope for scope in formats.SCOPES}
-        entries = tuple([formats.FeedEntry(d, d if u == d else u, scopes.get(s, s)) for d, u, s, _ in rows])
-        orders = frozenset(row[3] for row in rows if row[3] is not None)
-        del rows
-        unapproved: dict[int, str] = {}
-        if report:
-            unapproved = {i: d for i, d in session.execute(
-                select(Submission.id, Submission.domain).where(Submission.status == "approved", ~approval_in_chain()))}
-        set_hash = hashlib.sha256(formats.canonical_list(entries)).hexdigest() if hashed else ""
-        return Candidate(entries, set_hash, orders, tuple(sorted(unapproved.items())))
 
 
 def gate_reasons(delta: Delta, before: int, policy: NamePolicy, settings: Settings) -> tuple[list[str], int, int]:
@@ -214,6 +140,7 @@ class _Plan:
     list_written: splice.Written | None = None
     snapshot_body: bytes | None = None  # compressed before the write transaction, never inside it
     snapshot: bool = True  # keep the whole list of this content in the database (the first one, then periodically)
+    first: bool = False  # the very first version: nothing read yet, the list is read as it is written
 
 
 def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
@@ -236,9 +163,13 @@ def _wanted(session: Session, domains: list[str]) -> tuple[dict[str, formats.Fee
     wanted: dict[str, formats.FeedEntry] = {}
     orders: set[int] = set()
     for part in _chunks(domains):
-        for d, u, s, order in session.execute(
-                select(Submission.domain, Submission.unicode, Submission.scope, Submission.order_id)
-                .where(Submission.domain.in_(part), Submission.status == "approved", approval_in_chain())):
+        # The status is tested here, not in SQL: given `status = 'approved'`, SQLite walks the status index (the
+        # whole list) instead of the domain index (a few rows per name).
+        for d, u, s, order, status in session.execute(
+                select(Submission.domain, Submission.unicode, Submission.scope, Submission.order_id, Submission.status)
+                .where(Submission.domain.in_(part), approval_in_chain())):
+            if status != "approved":
+                continue
             wanted[d] = formats.FeedEntry(d, u, s)
             if order is not None:
                 orders.add(order)
@@ -266,7 +197,9 @@ def _incoming(settings: Settings, ext: str) -> Path:
 
 def _plan(session: Session, settings: Settings, policy: Callable[[Session], NamePolicy], latest: FeedVersionRow | None,
           head: int, memo: Memo, key_id: str) -> _Plan:
-    if latest is None or latest.manifest is None:
+    if latest is None:  # the very first version: read and written whole (isp_feed/whole.py), no gate
+        return _Plan("change", None, head, first=True)
+    if latest.manifest is None:
         return _whole_plan(session, settings, policy, latest, head)
     base = versions.content_row(session, latest)
     if memo.files_checked != base.serial:
@@ -304,18 +237,15 @@ def _plan(session: Session, settings: Settings, policy: Callable[[Session], Name
 
 
 def _whole_plan(session: Session, settings: Settings, policy: Callable[[Session], NamePolicy],
-                latest: FeedVersionRow | None, head: int) -> _Plan:
-    """The first version (or the first after versions from before manifests): the whole list from the tables."""
-    candidate = current_candidate(session, hashed=latest is not None)  # the first has no gate: hashed as written
-    previous = versions.entries_of(session, latest) if latest is not None else ()
-    serial = (latest.serial if latest is not None else 0) + 1
-    step = between(previous, candidate.entries, from_serial=latest.serial if latest is not None else 0,
-                   to_serial=serial)
-    reasons, added, removed = gate_reasons(step, len(previous), policy(session), settings) if latest is not None \
-        else ([], len(candidate.entries), 0)
+                latest: FeedVersionRow, head: int) -> _Plan:
+    """The first version after versions from before manifests: the whole list from the tables, gated."""
+    candidate = current_candidate(session)
+    previous = versions.entries_of(session, latest)
+    step = between(previous, candidate.entries, from_serial=latest.serial, to_serial=latest.serial + 1)
+    reasons, added, removed = gate_reasons(step, len(previous), policy(session), settings)
     lifted = _lift_orders(session, [e.name for e in step.removed])
     kind = "hold" if reasons and not _confirmed(session, candidate.set_hash) else "change"
-    return _Plan(kind, latest, head, delta=step if latest is not None else None, entries=candidate.entries,
+    return _Plan(kind, latest, head, delta=step, entries=candidate.entries,
                  count=len(candidate.entries), reasons=reasons, added=added, removed=removed,
                  order_ids=sorted(candidate.block_order_ids | lifted), set_hash=candidate.set_hash)
 
@@ -375,22 +305,23 @@ def _render_some(settings: Settings, whole: formats.FeedVersion, prepared: objec
     return done
 
 
-def _render_whole(settings: Settings, whole: formats.FeedVersion) -> list[_File]:
-    """Every format of a whole version. (Rendering in a forked second process was tried: copying the pages of a
-    million entries on write cost what the second core gained.)"""
-    return _render_some(settings, whole, formats.prepare(whole), formats.EXTENSIONS)
-
-
-def _write_files(settings: Settings, base_files: dict[str, Path], plan: _Plan,
+def _write_files(database: Database, settings: Settings, base_files: dict[str, Path], plan: _Plan,
                  content: formats.FeedVersion) -> list[_File]:
     """Every format file of the new content: spliced from the previous files, or rendered whole."""
     _files_dir(settings).mkdir(parents=True, exist_ok=True)
     done: list[_File] = []
+    if plan.first:
+        written = whole.write(database, content=content, incoming=lambda ext: _incoming(settings, ext))
+        plan.count = plan.added = written.count
+        plan.order_ids, plan.events_through = sorted(written.block_order_ids), written.head
+        done = [_store(settings, ext, path, w) for ext, (path, w) in written.written.items()]
+        plan.set_hash = next(f.written.sha256 for f in done if f.ext == "list")
+        return done
     if plan.entries is not None:
-        whole = formats.FeedVersion(content.serial, content.generated_at, plan.entries, content.stop_page_name,
-                                    content.stop_page_ipv4, content.stop_page_ipv6)
-        with _no_cyclic_gc():
-            done = _render_whole(settings, whole)
+        version = formats.FeedVersion(content.serial, content.generated_at, plan.entries, content.stop_page_name,
+                                      content.stop_page_ipv4, content.stop_page_ipv6)
+        with no_cyclic_gc():
+            done = _render_some(settings, version, formats.prepare(version), formats.EXTENSIONS)
         plan.set_hash = next(f.written.sha256 for f in done if f.ext == "list")
         return done
     step = plan.delta
@@ -599,14 +530,14 @@ def _carry_out(database: Database, *, settings: Settings, keys: KeyStore, plan: 
                due: bool, memo: Memo, base_files: dict[str, Path], head: int) -> FeedVersionRow | None:
     latest = plan.base
     if plan.kind == "change":
-        files = _write_files(settings, base_files, plan, _content(settings, (latest.serial if latest else 0) + 1,
-                                                                   moment))
+        files = _write_files(database, settings, base_files, plan,
+                             _content(settings, (latest.serial if latest else 0) + 1, moment))
         if plan.snapshot:
             plan.snapshot_body = zlib.compress((_files_dir(settings) / plan.set_hash).read_bytes(), 1)
         with database.transaction() as session:
             row = _guarded_insert(session, settings=settings, keys=keys, plan=plan, moment=moment, files=files,
                                   content_at=moment, reason=_reason(plan),
-                                  events_through=head)
+                                  events_through=plan.events_through)
         memo.idle_at = None
         return row
     if plan.kind == "hold":
@@ -680,6 +611,13 @@ def prune_files(database: Database, data_dir: Path, keep: int) -> list[str]:
             removed.append(path)
     if removed:
         log.info("feed: pruned %d file(s) of lists older than the latest %d", len(removed), keep)
+    folder, cutoff = data_dir / "feed" / "files", time.time() - STRAY_AFTER
+    for stray in folder.glob(".*") if folder.is_dir() else ():
+        # Temporary files (hidden names) of a write that a crash or a kill interrupted; none is that old otherwise.
+        with suppress(FileNotFoundError):
+            if stray.stat().st_mtime < cutoff:
+                stray.unlink()
+                removed.append(str(stray.relative_to(data_dir)))
     return removed
 
 

@@ -34,7 +34,7 @@ class Written:
     size: int
 
 
-class _Sink:
+class Sink:
     """Writes to a temporary file beside the target, hashing as it goes; `commit` renames it into place (after an
     fsync when `durable`: the client's files are its only copy; the server's are derived data it can render again
     from the database, so they skip it)."""
@@ -81,6 +81,15 @@ class _Sink:
             at += read
         self.size += end - start
 
+    def append_file(self, path: Path, skip: int = 0) -> None:
+        """Append the file at `path` from byte `skip` on (copied by the kernel, hashed as read)."""
+        with path.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size <= skip:
+                return
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as buf, memoryview(buf) as view:
+                self.copy(handle.fileno(), view, skip, size)
+
     def commit(self) -> Written:
         self.handle.flush()
         if self.durable:
@@ -108,7 +117,7 @@ def fsync_dir(folder: Path) -> None:
 def write_chunks(target: Path, chunks: Iterable[bytes | memoryview], *, durable: bool = True) -> Written:
     """Write `chunks` to `target` atomically (temporary file, fsync unless not `durable`, rename), hashing them."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    sink = _Sink(target, durable)
+    sink = Sink(target, durable)
     try:
         for chunk in chunks:
             sink.write(chunk)
@@ -125,10 +134,15 @@ def render_file(target: Path, version: formats.FeedVersion, ext: str, *, durable
 
 
 def write_body(target: Path, body: bytes, *, durable: bool = True) -> Written:
-    """Write rendered bytes to `target` atomically, hashing them (in 1 MiB pieces: hashing releases the GIL)."""
-    # Large pieces: each needs the GIL back between two (long) C calls, which a rendering thread holds meanwhile.
+    """Write rendered bytes to `target` atomically, hashing them."""
+    return write_chunks(target, pieces(body), durable=durable)
+
+
+def pieces(body: bytes | memoryview) -> Iterable[memoryview]:
+    """`body` in large pieces for writing and hashing: each piece's hashing releases the GIL, and needs it back
+    before the next, which a rendering thread holds meanwhile (so, few and large)."""
     view, piece = memoryview(body), 16 * _CHUNK
-    return write_chunks(target, (view[i:i + piece] for i in range(0, len(view), piece)), durable=durable)
+    return (view[i:i + piece] for i in range(0, len(view), piece))
 
 
 def _line_end(buf: mmap.mmap | bytes, start: int, hi: int) -> int:
@@ -225,7 +239,7 @@ def _splice(buf: mmap.mmap | bytes, size: int, source: int, target: Path, layout
         pieces.append((cursor, body_end))
     if layout.separator:
         pieces = _fix_separators(buf, pieces, body_start, layout.separator)
-    sink = _Sink(target, durable)
+    sink = Sink(target, durable)
     try:
         sink.write(header)
         view = memoryview(buf)

@@ -1,15 +1,21 @@
 """Delivery by e-mail with retries: pending -> sent, or failed after the retry budget; evidence kept.
 
-A requisition is claimed (attempt counted and committed) before the SMTP conversation, so a crash can at
-worst resend it with the SAME Message-ID, which lets the ISP's mail system recognise the duplicate.
+Two kinds of document go this way, each an `Outbox`: requisitions to ISPs, and removal notices to hosting
+providers (requisitions/removal.py). A document is claimed (attempt counted and committed) before the SMTP
+conversation, so a crash can at worst resend it with the SAME Message-ID, which lets the recipient's mail system
+recognise the duplicate.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from blocklist import audit
 from blocklist.db import Database
@@ -17,83 +23,119 @@ from blocklist.mail import SmtpConfig
 from blocklist.models import Isp, utcnow
 from blocklist.settings import Settings
 from requisitions.errors import DeliveryError
-from requisitions.mail import RETRY_BUDGET, backoff_delay, send_requisition
-from requisitions.models import DeliveryAttempt, Requisition
+from requisitions.mail import REFERENCE_HEADER, RETRY_BUDGET, backoff_delay, send_requisition
+from requisitions.models import DeliveryAttempt, RemovalDeliveryAttempt, RemovalNotice, Requisition
 
 log = logging.getLogger("requisitions.delivery")
 
+__all__ = ["NOTICES", "REQUISITIONS", "RETRY_BUDGET", "Outbox", "deliver_due", "deliver_one", "due_ids"]
 
-def due_ids(database: Database, now: dt.datetime) -> list[int]:
-    """Pending requisitions whose next attempt is due, oldest first."""
+
+def _isp_address(session: Session, row: Any) -> str:
+    isp = session.get(Isp, row.isp_id)
+    assert isp is not None
+    return isp.email
+
+
+@dataclass(frozen=True)
+class Outbox:
+    """One kind of document sent by e-mail: its table (a MailedDocument with an order_id), how an attempt's
+    evidence is written, where a row goes, and its names in the audit chain (`kind`) and in errors (`what`)."""
+
+    kind: str
+    what: str
+    table: Any
+    evidence: Callable[..., Any]  # (row id, attempt=, started_at=, outcome=, smtp_response=) -> an evidence row
+    recipient: Callable[[Session, Any], str]
+    header: str = REFERENCE_HEADER
+    domain: Callable[[Any], str | None] = lambda row: None  # events about one name go into its history
+
+
+REQUISITIONS = Outbox(
+    kind="requisition", what="requisition", table=Requisition,
+    evidence=lambda row_id, **fields: DeliveryAttempt(requisition_id=row_id, **fields), recipient=_isp_address)
+NOTICES = Outbox(
+    kind="removal_notice", what="removal notice", table=RemovalNotice,
+    evidence=lambda row_id, **fields: RemovalDeliveryAttempt(notice_id=row_id, **fields),
+    recipient=lambda session, row: str(row.email), header="X-Removal-Notice-Reference", domain=lambda row: row.domain)
+
+
+def due_ids(database: Database, now: dt.datetime, outbox: Outbox = REQUISITIONS) -> list[int]:
+    """Pending documents whose next attempt is due, oldest first."""
+    table = outbox.table
     with database.transaction() as session:
         return list(session.execute(
-            select(Requisition.id).where(Requisition.status == "pending", Requisition.next_attempt_at <= now)
-            .order_by(Requisition.id)
+            select(table.id).where(table.status == "pending", table.next_attempt_at <= now).order_by(table.id)
         ).scalars())
 
 
-def deliver_one(database: Database, settings: Settings, requisition_id: int) -> str:
-    """Try to deliver one requisition; returns its status afterwards."""
+def deliver_one(database: Database, settings: Settings, row_id: int, outbox: Outbox = REQUISITIONS) -> str:
+    """Try to deliver one document; returns its status afterwards ("sent" when the server took it)."""
     started = utcnow()
     with database.transaction() as session:
-        req = session.get(Requisition, requisition_id)
-        if req is None or req.status != "pending":
-            return req.status if req else "missing"
-        req.attempts += 1
+        row = session.get(outbox.table, row_id)
+        if row is None or row.status != "pending":
+            return str(row.status) if row else "missing"
+        row.attempts += 1
         # Claim: a crash mid-send leaves it due again in a minute, not lost.
-        req.next_attempt_at = started + dt.timedelta(seconds=60)
-        attempt = req.attempts
-        isp = session.get(Isp, req.isp_id)
-        assert isp is not None
-        to_addr, reference = isp.email, req.reference
-        subject, text, pdf, message_id = req.subject, req.body_text, req.pdf, req.message_id
+        row.next_attempt_at = started + dt.timedelta(seconds=60)
+        attempt: int = row.attempts
+        to_addr = outbox.recipient(session, row)
+        reference: str = row.reference
+        subject, text, pdf, message_id = row.subject, row.body_text, row.pdf, row.message_id
     try:
         receipt = send_requisition(SmtpConfig.from_settings(settings), subject=subject, text=text, pdf=pdf,
-                                   to_addr=to_addr, reference=reference, message_id=message_id)
+                                   to_addr=to_addr, reference=reference, message_id=message_id, kind=outbox.what,
+                                   header=outbox.header)
     except DeliveryError as exc:
-        return _record_failure(database, requisition_id, attempt, started, exc)
+        return _record_failure(database, outbox, row_id, attempt, started, exc)
     with database.transaction() as session:
-        req = session.get(Requisition, requisition_id)
-        assert req is not None
-        req.status = "sent"
-        req.sent_at = receipt.sent_at
-        req.smtp_response = receipt.smtp_response
-        req.next_attempt_at = None
-        session.add(DeliveryAttempt(requisition_id=req.id, attempt=attempt, started_at=started, outcome="sent",
+        row = session.get(outbox.table, row_id)
+        assert row is not None
+        if row.status == "pending":  # an acknowledgement recorded meanwhile stands; the send is its evidence
+            row.status = "sent"
+        row.sent_at = receipt.sent_at
+        row.smtp_response = receipt.smtp_response
+        row.next_attempt_at = None
+        session.add(outbox.evidence(row.id, attempt=attempt, started_at=started, outcome="sent",
                                     smtp_response=receipt.smtp_response))
-        audit.record(session, actor="system", action="requisition.sent", object_type="requisition",
-                     object_id=req.id, order_id=req.order_id,
-                     details={"reference": req.reference, "message_id": req.message_id, "attempt": attempt,
+        audit.record(session, actor="system", action=f"{outbox.kind}.sent", object_type=outbox.kind,
+                     object_id=row.id, domain=outbox.domain(row), order_id=row.order_id,
+                     details={"reference": row.reference, "message_id": row.message_id, "attempt": attempt,
                               "smtp_response": receipt.smtp_response})
     return "sent"
 
 
-def _record_failure(database: Database, requisition_id: int, attempt: int, started: dt.datetime,
+def _record_failure(database: Database, outbox: Outbox, row_id: int, attempt: int, started: dt.datetime,
                     exc: DeliveryError) -> str:
     with database.transaction() as session:
-        req = session.get(Requisition, requisition_id)
-        assert req is not None
+        row = session.get(outbox.table, row_id)
+        assert row is not None
         outcome = "transient" if exc.transient else "permanent"
-        session.add(DeliveryAttempt(requisition_id=req.id, attempt=attempt, started_at=started, outcome=outcome,
+        session.add(outbox.evidence(row.id, attempt=attempt, started_at=started, outcome=outcome,
                                     smtp_response=str(exc)))
-        req.last_error = str(exc)
+        row.last_error = str(exc)
+        if row.status != "pending":  # acknowledged meanwhile: nothing left to send
+            row.next_attempt_at = None
+            return str(row.status)
         if exc.transient and attempt < RETRY_BUDGET:
-            req.next_attempt_at = utcnow() + dt.timedelta(seconds=backoff_delay(attempt))
-            log.warning("requisition %s: attempt %d failed (%s); retrying", req.reference, attempt, exc)
+            row.next_attempt_at = utcnow() + dt.timedelta(seconds=backoff_delay(attempt))
+            log.warning("%s %s: attempt %d failed (%s); retrying", outbox.what, row.reference, attempt, exc)
             return "pending"
-        req.status = "failed"
-        req.failed_at = utcnow()
-        req.next_attempt_at = None
-        audit.record(session, actor="system", action="requisition.failed", object_type="requisition",
-                     object_id=req.id, order_id=req.order_id,
-                     details={"reference": req.reference, "attempts": attempt, "error": str(exc)})
+        row.status = "failed"
+        row.failed_at = utcnow()
+        row.next_attempt_at = None
+        audit.record(session, actor="system", action=f"{outbox.kind}.failed", object_type=outbox.kind,
+                     object_id=row.id, domain=outbox.domain(row), order_id=row.order_id,
+                     details={"reference": row.reference, "attempts": attempt, "error": str(exc)})
         return "failed"
 
 
-def deliver_due(database: Database, settings: Settings, now: dt.datetime | None = None) -> dict[str, int]:
-    """Deliver every due requisition once; returns how many ended in each status."""
+def deliver_due(database: Database, settings: Settings, now: dt.datetime | None = None,
+                outbox: Outbox = REQUISITIONS) -> dict[str, int]:
+    """Deliver every due document of the outbox once; returns how many ended in each status."""
     counts: dict[str, int] = {}
-    for requisition_id in due_ids(database, now or utcnow()):
-        status = deliver_one(database, settings, requisition_id)
+    for row_id in due_ids(database, now or utcnow(), outbox):
+        status = deliver_one(database, settings, row_id, outbox)
         counts[status] = counts.get(status, 0) + 1
     return counts

@@ -1,4 +1,8 @@
-"""A requisition document as plain data, independent of the database: what the templates render."""
+"""A requisition document as plain data, independent of the database: what the templates render.
+
+A removal notice to a hosting provider (kind `removal`, requisitions/removal.py) is the same document: one name,
+its case under the e-commerce law, the provider as addressee.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import Literal
 
 from blocklist.vocab import Language
 
-Kind = Literal["blocking", "lifting", "catch_up"]
+Kind = Literal["blocking", "lifting", "catch_up", "removal"]
 
 
 @dataclass(frozen=True)
@@ -23,7 +27,7 @@ class Authority:
 
 @dataclass(frozen=True)
 class Addressee:
-    """The ISP the requisition is addressed to."""
+    """The ISP the requisition is addressed to (a removal notice: the hosting provider; no e-mail: by hand)."""
 
     name: str
     operator_id: str

@@ -37,7 +37,15 @@ TITLES = {
                  "nl": "Vordering tot bijwerking (geldende lijst)",
                  "de": "Anordnung zur Aktualisierung (geltende Liste)",
                  "en": "Catch-up requisition (list in force)"},
+    "removal": {"fr": "Notification de contenu illicite et demande de retrait",
+                "nl": "Kennisgeving van onwettige inhoud en verzoek tot verwijdering",
+                "de": "Mitteilung rechtswidriger Inhalte und Aufforderung zur Entfernung",
+                "en": "Notice of illegal content and request for removal"},
 }
+
+# The addressee of a removal notice whose provider the officer could not name.
+HOSTING_PROVIDER = {"fr": "Prestataire d'hébergement", "nl": "Hostingprovider", "de": "Hosting-Anbieter",
+                    "en": "Hosting provider"}
 
 SCOPES = {
     "fr": {"domain_and_subdomains": "le nom et tous ses sous-domaines", "exact": "ce nom exact uniquement"},

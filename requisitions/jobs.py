@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from blocklist.jobs import JobContext
 from blocklist.models import Isp, Order
 from blocklist.settings import Settings
-from requisitions import delivery, service
+from requisitions import delivery, removal, service
 from requisitions.errors import RenderError
+from requisitions.render import render
+
+log = logging.getLogger("requisitions.jobs")
 
 
 def issue_pending(ctx: JobContext) -> int:
@@ -60,3 +65,34 @@ def catch_up(ctx: JobContext) -> int:
 def deliver(ctx: JobContext) -> dict[str, int]:
     """Send every due requisition (retries included)."""
     return delivery.deliver_due(ctx.database, ctx.settings)
+
+
+def issue_removal_notices(ctx: JobContext) -> int:
+    """Issue a removal notice for every approved name hosted in Belgium that has none yet.
+
+    As for requisitions, rendering runs outside any transaction and the notice is stored in a short one that
+    re-checks it is still owed. A notice that cannot be rendered is logged and tried again on the next tick.
+    """
+    database, settings = ctx.database, ctx.settings
+    with database.transaction() as session:
+        submission_ids = removal.awaiting_notice(session)
+    issued = 0
+    for submission_id in submission_ids:
+        with database.transaction() as session:
+            notice_draft = removal.draft(session, submission_id=submission_id, settings=settings)
+        if notice_draft is None:
+            continue
+        try:
+            rendered = render(notice_draft.doc)
+        except RenderError:
+            log.exception("removal notice %s cannot be rendered; retried next time", notice_draft.doc.reference)
+            continue
+        with database.transaction() as session:
+            if removal.store(session, notice_draft, rendered) is not None:
+                issued += 1
+    return issued
+
+
+def deliver_removal_notices(ctx: JobContext) -> dict[str, int]:
+    """Send every due removal notice (retries included); those without an address wait for an officer."""
+    return delivery.deliver_due(ctx.database, ctx.settings, outbox=delivery.NOTICES)

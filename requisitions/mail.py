@@ -1,4 +1,5 @@
-"""E-mail delivery of a requisition: text body in the ISP's language, the PDF attached, a fixed Message-ID.
+"""E-mail delivery of a requisition: text body in the ISP's language, the PDF attached, a fixed Message-ID. A
+removal notice to a hosting provider goes the same way, with its own reference header.
 
 The SMTP conversation itself (STARTTLS with certificate checks, login, the server's reply kept as evidence, the
 transient/permanent classification) is the product's one sender, `blocklist.mail`; this module builds the
@@ -23,8 +24,8 @@ from blocklist.errors import MailError
 from blocklist.mail import DeliveryReceipt, SmtpConfig
 from requisitions.errors import DeliveryError
 
-__all__ = ["RETRY_BUDGET", "RETRY_WINDOW_SECONDS", "DeliveryReceipt", "SmtpConfig", "backoff_delay",
-           "build_message", "new_message_id", "send_requisition"]
+__all__ = ["REFERENCE_HEADER", "RETRY_BUDGET", "RETRY_WINDOW_SECONDS", "DeliveryReceipt", "SmtpConfig",
+           "backoff_delay", "build_message", "new_message_id", "send_requisition"]
 
 RETRY_BUDGET = 12  # attempts, the first one included
 _BASE_DELAY = 30.0  # seconds before the second attempt
@@ -34,6 +35,7 @@ _JITTER = 0.2  # ±20%, so that 50 requisitions queued together do not hit the s
 # (44,130 s = 12 h 15 min 30 s in all; the README says the same).
 RETRY_WINDOW_SECONDS = sum(min(_MAX_DELAY, _BASE_DELAY * 2 ** (n - 1)) for n in range(1, RETRY_BUDGET))
 MESSAGE_ID_DOMAIN = "requisitions.invalid"  # never resolves: a Message-ID names no real host
+REFERENCE_HEADER = "X-Requisition-Reference"
 
 
 def backoff_delay(attempt: int) -> float:
@@ -48,15 +50,15 @@ def new_message_id() -> str:
 
 
 def build_message(*, sender: str, to_addr: str, subject: str, text: str, pdf: bytes, reference: str,
-                  message_id: str) -> EmailMessage:
-    """The message: text body, PDF attachment, a fixed Message-ID and the requisition reference header."""
+                  message_id: str, header: str = REFERENCE_HEADER) -> EmailMessage:
+    """The message: text body, PDF attachment, a fixed Message-ID and the reference in `header`."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to_addr
     message["Subject"] = subject
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = message_id
-    message["X-Requisition-Reference"] = reference
+    message[header] = reference
     # Quoted-printable keeps the body 7-bit clean for any relay, whatever the language's accents.
     message.set_content(text, cte="quoted-printable")
     message.add_attachment(pdf, maintype="application", subtype="pdf", filename=f"{reference}.pdf")
@@ -64,12 +66,14 @@ def build_message(*, sender: str, to_addr: str, subject: str, text: str, pdf: by
 
 
 def send_requisition(config: SmtpConfig, *, subject: str, text: str, pdf: bytes, to_addr: str, reference: str,
-                     message_id: str | None = None) -> DeliveryReceipt:
-    """Hand one requisition to the SMTP server; DeliveryError says whether retrying can help."""
-    what = f"requisition {reference} to {to_addr!r}"
+                     message_id: str | None = None, kind: str = "requisition",
+                     header: str = REFERENCE_HEADER) -> DeliveryReceipt:
+    """Hand one requisition (or another `kind` of document, its reference in `header`) to the SMTP server;
+    DeliveryError says whether retrying can help."""
+    what = f"{kind} {reference} to {to_addr!r}"
     try:
         message = build_message(sender=config.sender, to_addr=to_addr, subject=subject, text=text, pdf=pdf,
-                                reference=reference, message_id=message_id or new_message_id())
+                                reference=reference, message_id=message_id or new_message_id(), header=header)
     except ValueError as exc:  # a line break in an address or the subject: never put on the wire
         raise DeliveryError(f"{what} cannot be written as an e-mail: {exc}", transient=False) from None
     try:

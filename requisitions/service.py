@@ -25,7 +25,8 @@ from requisitions.render import RenderedRequisition, render
 LIST_STATUSES = ("pending", "sent", "acknowledged", "failed", "overdue")
 
 
-def _authority(settings: Settings) -> Authority:
+def authority(settings: Settings) -> Authority:
+    """The issuing authority of every document (requisitions and removal notices), as configured."""
     return Authority(name=settings.authority_name, address=settings.authority_address,
                      contact_email=settings.authority_email, contact_phone=settings.authority_phone)
 
@@ -69,7 +70,7 @@ def _drafts(
     return [Draft(RequisitionDocument(
         kind=kind, reference=_reference(order.id if order else None, isp, kind, now),  # type: ignore[arg-type]
         language=isp.language, issued_at=now, deadline=deadline,  # type: ignore[arg-type]
-        authority=_authority(settings), magistrate=magistrate,
+        authority=authority(settings), magistrate=magistrate,
         isp=Addressee(name=isp.name, operator_id=isp.operator_id, email=isp.email),
         names=names, cases=cases, feed_serial=feed_serial, stop_page_name=settings.stop_page_host, reason=reason,
     ), isp.id, order.id if order else None) for isp in isps]

@@ -11,10 +11,23 @@ from fastapi.routing import APIRoute
 
 from api.deps import BEARER
 from api.errors import HTTP_METHODS, method_not_allowed
-from api.routes import admin, domains, feed_admin, oversight, probe, reports, requisitions, submissions
+from api.routes import (
+    admin,
+    appeals,
+    domains,
+    feed_admin,
+    oversight,
+    probe,
+    removal,
+    reports,
+    requisitions,
+    reviews,
+    submissions,
+)
 from api.routes.responses import COMMON
 
-MODULES = (submissions, domains, oversight, admin, requisitions, feed_admin, probe, reports)
+MODULES = (submissions, domains, reviews, oversight, admin, requisitions, feed_admin, probe, reports, appeals,
+           removal)
 
 router = APIRouter(prefix="/api/v1", responses=COMMON, dependencies=[Security(BEARER)])
 

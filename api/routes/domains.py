@@ -1,16 +1,25 @@
-"""Blocked names: lift, renew at review, history, and the list with review dates."""
+"""Blocked names: the list with review dates (and those due for review), lift, history; re-attestations and
+renewals at review are in api/routes/reviews.py."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy.orm import Session
 
-from api.deps import allowed, runtime, session
+from api.deps import allowed, session
 from api.routes.responses import write
-from api.runtime import Runtime
-from api.schemas import CheckOut, EventOut, HistoryOut, LiftedOut, SubmissionOut, WrittenReasonIn
-from blocklist import permissions, workflow
-from blocklist.models import User
+from api.schemas import (
+    CheckOut,
+    DueReviewOut,
+    DueReviewsOut,
+    EventOut,
+    HistoryOut,
+    LiftedOut,
+    SubmissionOut,
+    WrittenReasonIn,
+)
+from blocklist import permissions, reviews, workflow
+from blocklist.models import User, utcnow
 from blocklist.names import normalize
 from isp_feed import compliance
 
@@ -20,11 +29,21 @@ reader = allowed(permissions.READ_CASES)
 NAME = Path(min_length=1, max_length=2048)
 
 
-@router.get("/domains", response_model=list[SubmissionOut], summary="Blocked names with their review dates")
-def blocked(due: bool = False, db: Session = Depends(session), _: User = Depends(reader)) -> list[SubmissionOut]:
-    """`?due=true`: only those whose review date has come."""
-    subs = workflow.due_for_review(db) if due else workflow.approved_names(db)
-    return [SubmissionOut.of(s) for s in subs]
+@router.get("/domains", response_model=list[SubmissionOut] | DueReviewsOut,
+            summary="Blocked names with their review dates; with `due`, one page of those due for review")
+def blocked(due: int | None = Query(None, ge=0, le=reviews.MAX_RENEWAL_DAYS,
+                                    description="Only blocks whose review date is at most this many days away "
+                                                "(overdue ones included) or that are proposed for lifting: a page "
+                                                "of them, oldest review date first, with the total"),
+            page: int = Query(1, ge=1, le=100_000), per_page: int = Query(50, ge=1, le=reviews.MAX_PER_PAGE),
+            db: Session = Depends(session), _: User = Depends(reader)) -> list[SubmissionOut] | DueReviewsOut:
+    """Without `due`: every blocked name, by name."""
+    if due is None:
+        return [SubmissionOut.of(s) for s in workflow.approved_names(db)]
+    today = utcnow().date()
+    items, total = reviews.due_reviews(db, today=today, within_days=due, page=page, per_page=per_page)
+    return DueReviewsOut(today=today, within_days=due, total=total, page=page, per_page=per_page,
+                         reviews=[DueReviewOut.of(r) for r in items])
 
 
 @router.post("/domains/{name}/lift", response_model=LiftedOut, summary="Lift a block, with a written reason",
@@ -34,15 +53,6 @@ def lift(body: WrittenReasonIn, name: str = NAME, db: Session = Depends(session)
     """A lifting order: the name leaves the next feed version and every ISP gets a lifting requisition."""
     order = workflow.lift(db, actor=actor, domain=name, reason=body.reason)
     return LiftedOut(domain=name, status="lifted", order_id=order.id)
-
-
-@router.post("/domains/{name}/renew", response_model=SubmissionOut, summary="Keep a block at review, with a reason",
-             responses=write(200, 404))
-def renew(body: WrittenReasonIn, name: str = NAME, db: Session = Depends(session), rt: Runtime = Depends(runtime),
-          actor: User = Depends(magistrate)) -> SubmissionOut:
-    """Moves the review date on."""
-    sub = workflow.renew(db, actor=actor, domain=name, reason=body.reason, review_days=rt.settings.review_period_days)
-    return SubmissionOut.of(sub)
 
 
 @router.get("/domains/{name}/history", response_model=HistoryOut,

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from api.deps import runtime, session
 from api.params import DbId, OptionalQueryId
 from api.runtime import Runtime
+from api.web import reviews
 from api.web.common import needs, page
 from blocklist import audit, permissions, workflow
 from blocklist.errors import NameRefused
@@ -73,7 +74,8 @@ def home(request: Request, q: str = "", verify: bool = False, db: Session = Depe
     chain, checked_at = _chain(db, rt, now=verify)
     return page(request, "auditor.html", user, q=query, events=events, details=details, subs=subs, checks=checks,
                 chain=chain, chain_checked=checked_at, feed=serving.feed_states(db),
-                overdue=len(requisitions.list_requisitions(db, status="overdue")))
+                overdue=len(requisitions.list_requisitions(db, status="overdue")),
+                **reviews.section(request, db, overdue_only=True))
 
 
 @router.get("/requisitions", response_class=HTMLResponse)

@@ -10,11 +10,12 @@ from sqlalchemy.orm import Session
 from api.deps import runtime, session
 from api.params import DbId, form_ids
 from api.runtime import Runtime
+from api.web import removal, reviews
 from api.web.common import attempt, back, check_csrf, needs, page, refused, say
 from api.web.i18n import t
 from blocklist import permissions, workflow
 from blocklist.errors import InvalidInput
-from blocklist.models import User
+from blocklist.models import User, utcnow
 from isp_feed import publish
 from requisitions import service as requisitions
 
@@ -26,11 +27,12 @@ magistrate = needs(permissions.DECIDE)
 def home(request: Request, db: Session = Depends(session), user: User = Depends(magistrate)) -> HTMLResponse:
     """Queue, blocked names, reviews due, held feed changes."""
     names = dict(db.execute(select(User.id, User.display_name)).all())
-    due = workflow.due_for_review(db)
+    blocked, today = workflow.approved_names(db), utcnow().date()
     return page(request, "magistrate.html", user, pending=workflow.list_submissions(db, status="submitted"),
-                blocked=workflow.approved_names(db), due={s.id for s in due}, due_list=due,
+                blocked=blocked, due={s.id for s in blocked if s.review_due and s.review_due <= today},
                 holds=publish.pending_holds(db), names=names,
-                overdue=len(requisitions.list_requisitions(db, status="overdue")))
+                overdue=len(requisitions.list_requisitions(db, status="overdue")), **reviews.section(request, db),
+                **removal.section(db))
 
 
 @router.post("/magistrate/decide", dependencies=[Depends(check_csrf)])
@@ -60,16 +62,14 @@ def decide(request: Request, ids: list[str] = Form(default=[]), decision: str = 
 
 @router.post("/magistrate/lift", dependencies=[Depends(check_csrf)])
 def lift(request: Request, domain: str = Form(""), reason: str = Form(""), action: str = Form("lift"),
-         db: Session = Depends(session), rt: Runtime = Depends(runtime), user: User = Depends(magistrate)) -> Response:
-    """Lift or renew a block, with a reason."""
+         db: Session = Depends(session), user: User = Depends(magistrate)) -> Response:
+    """Lift a block, with a reason (a renewal has its own form: api/web/reviews.py)."""
     with attempt(db) as outcome:
-        if action not in ("lift", "renew"):
-            raise InvalidInput(f"unknown action {action!r}; use lift or renew", field="action")
-        if action == "renew":
-            workflow.renew(db, actor=user, domain=domain, reason=reason, review_days=rt.settings.review_period_days)
-        else:
-            workflow.lift(db, actor=user, domain=domain, reason=reason)
-        say(request, user, "msg_renewed" if action == "renew" else "msg_lifted", name=domain)
+        if action != "lift":  # never lift on a button that meant something else (an old page's "renew")
+            raise InvalidInput(f"unknown action {action!r}; this form lifts, renewals have their own form",
+                               field="action")
+        workflow.lift(db, actor=user, domain=domain, reason=reason)
+        say(request, user, "msg_lifted", name=domain)
     if outcome.error:
         refused(request, outcome.error)
     return back("/magistrate")

@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 from api.deps import runtime, session
 from api.params import DbId
 from api.runtime import Runtime
+from api.web import reviews
 from api.web.common import attempt, back, check_csrf, flash, needs, page, say
 from api.web.i18n import t
-from blocklist import permissions, workflow
+from blocklist import hosting, permissions, workflow
 from blocklist.errors import InvalidInput
 from blocklist.models import User
 from blocklist.schemas import CaseDetails, SubmissionCreate
@@ -36,6 +37,11 @@ def _court(legal_basis: str, court: str, court_date: str, court_reference: str) 
     return {"court": court, "date": court_date, "reference": court_reference}
 
 
+def _hosting(country: str, provider: str, abuse_email: str, notice_language: str) -> dict[str, str]:
+    return {"hosting_country": country, "hosting_provider": provider, "hosting_abuse_email": abuse_email,
+            "notice_language": notice_language}
+
+
 def _problem(exc: ValidationError) -> str:
     """The first problem of a refused form, naming its field."""
     first = exc.errors()[0]
@@ -49,7 +55,8 @@ def _home(request: Request, db: Session, user: User, status_code: int = 200, **c
     context.setdefault("form", {})
     context.setdefault("bulk_form", {})
     return page(request, "officer.html", user, status_code=status_code, mine=mine,
-                today=dt.date.today().isoformat(), **context)
+                today=dt.date.today().isoformat(), countries=hosting.country_choices(user.language),
+                **reviews.section(request, db), **context)
 
 
 @router.get("/officer", response_class=HTMLResponse)
@@ -69,19 +76,23 @@ def _report_ids(text: str) -> list[int]:
 def submit(request: Request, domain: str = Form(""), legal_basis: str = Form(""), case_number: str = Form(""),
            evidence_ref: str = Form(""), verified_on: str = Form(""), scope: str = Form("domain_and_subdomains"),
            court: str = Form(""), court_date: str = Form(""), court_reference: str = Form(""), note: str = Form(""),
-           report_ids: str = Form(""), db: Session = Depends(session), rt: Runtime = Depends(runtime),
-           user: User = Depends(officer)) -> Response:
+           report_ids: str = Form(""), hosting_country: str = Form(""), hosting_provider: str = Form(""),
+           hosting_abuse_email: str = Form(""), notice_language: str = Form(hosting.DEFAULT_NOTICE_LANGUAGE),
+           db: Session = Depends(session), rt: Runtime = Depends(runtime), user: User = Depends(officer)) -> Response:
     """One name (with the reports it answers, from the triage queue); a refusal is shown on the form, which keeps
     what was typed."""
     typed = {"domain": domain, "legal_basis": legal_basis, "case_number": case_number, "evidence_ref": evidence_ref,
              "verified_on": verified_on, "scope": scope, "court": court, "court_date": court_date,
-             "court_reference": court_reference, "note": note, "report_ids": report_ids}
+             "court_reference": court_reference, "note": note, "report_ids": report_ids,
+             **_hosting(hosting_country, hosting_provider, hosting_abuse_email, notice_language)}
     try:
         with attempt(db, also=(ValidationError,)) as outcome:
             data = SubmissionCreate(domain=domain, legal_basis=legal_basis, case_number=case_number,
                                     evidence_ref=evidence_ref, verified_on=verified_on, scope=scope,
                                     court_order=_court(legal_basis, court, court_date, court_reference),
-                                    note=note, report_ids=_report_ids(report_ids))
+                                    note=note, report_ids=_report_ids(report_ids),
+                                    **_hosting(hosting_country, hosting_provider, hosting_abuse_email,
+                                               notice_language))
             sub = workflow.submit(db, actor=user, data=data, policy=rt.name_policy(db))
     except ValidationError as exc:
         flash(request, _problem(exc), "error")
@@ -114,11 +125,14 @@ def bulk(request: Request, names: str = Form(""), upload: UploadFile | None = Fi
          legal_basis: str = Form(""), case_number: str = Form(""), evidence_ref: str = Form(""),
          verified_on: str = Form(""), scope: str = Form("domain_and_subdomains"), court: str = Form(""),
          court_date: str = Form(""), court_reference: str = Form(""), note: str = Form(""),
+         hosting_country: str = Form(""), hosting_provider: str = Form(""), hosting_abuse_email: str = Form(""),
+         notice_language: str = Form(hosting.DEFAULT_NOTICE_LANGUAGE),
          db: Session = Depends(session), rt: Runtime = Depends(runtime), user: User = Depends(officer)) -> Response:
     """Many names (pasted, or an uploaded CSV whose first column is the name) under one case; a result per name."""
     typed = {"names": names, "legal_basis": legal_basis, "case_number": case_number, "evidence_ref": evidence_ref,
              "verified_on": verified_on, "scope": scope, "court": court, "court_date": court_date,
-             "court_reference": court_reference, "note": note}
+             "court_reference": court_reference, "note": note,
+             **_hosting(hosting_country, hosting_provider, hosting_abuse_email, notice_language)}
     text = ""
     if upload is not None and upload.filename:
         # A plain (threaded) view: reading the spooled file and the database work never block the event loop.
@@ -140,14 +154,19 @@ def bulk(request: Request, names: str = Form(""), upload: UploadFile | None = Fi
     try:
         case = CaseDetails(legal_basis=legal_basis, case_number=case_number, evidence_ref=evidence_ref,
                            verified_on=verified_on, scope=scope,
-                           court_order=_court(legal_basis, court, court_date, court_reference), note=note)
+                           court_order=_court(legal_basis, court, court_date, court_reference), note=note,
+                           **_hosting(hosting_country, hosting_provider, hosting_abuse_email, notice_language))
     except ValidationError as exc:  # the case details are wrong: say so once, not once per name
         flash(request, _problem(exc), "error")
         return _home(request, db, user, status_code=422, bulk_form=typed)
+    with attempt(db) as outcome:  # the case's hosting is checked once, for the whole batch
+        done = workflow.submit_many(db, actor=user, case=case, domains=lines, policy=rt.name_policy(db))
+    if outcome.error:
+        flash(request, outcome.error.message, "error")
+        return _home(request, db, user, status_code=outcome.error.status, bulk_form=typed)
     results = [{"typed": r.typed, "accepted": True, "id": r.submission.id, "domain": r.submission.domain,
                 "flags": r.submission.flag_list} if r.submission is not None
-               else {"typed": r.typed, "accepted": False, "reason": r.reason}
-               for r in workflow.submit_many(db, actor=user, case=case, domains=lines, policy=rt.name_policy(db))]
+               else {"typed": r.typed, "accepted": False, "reason": r.reason} for r in done]
     accepted = sum(1 for r in results if r["accepted"])
     flash(request, t("msg_bulk", user.language, accepted=accepted, refused=len(results) - accepted),
           "info" if accepted == len(results) else "warning")

@@ -30,6 +30,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/domains"): {OF, M, A},
     ("POST", "/api/v1/domains/{name}/lift"): {M},
     ("POST", "/api/v1/domains/{name}/renew"): {M},
+    ("POST", "/api/v1/domains/{name}/attestations"): {OF},
     ("GET", "/api/v1/domains/{name}/history"): {OF, M, A},
     ("GET", "/api/v1/audit/verify"): {M, A, AD},
     ("GET", "/api/v1/audit/events"): {A},
@@ -60,6 +61,13 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/reports"): {PARTNER},
     ("GET", "/api/v1/reports"): {OF},
     ("POST", "/api/v1/reports/{host}/dismiss"): {OF},
+    ("GET", "/api/v1/appeals"): {M, A},
+    ("POST", "/api/v1/appeals/{appeal_id}/decide"): {M},
+    ("GET", "/api/v1/removal-notices"): {OF, M, A},
+    ("GET", "/api/v1/removal-notices/{notice_id}"): {OF, M, A},
+    ("GET", "/api/v1/removal-notices/{notice_id}/document.pdf"): {OF, M, A},
+    ("POST", "/api/v1/removal-notices/{notice_id}/acknowledge"): {OF},
+    ("POST", "/api/v1/removal-notices/{notice_id}/removed"): {OF},
     ("GET", "/feed/v1/latest.{filename}"): {ISP},
     ("GET", "/feed/v1/versions/{name}"): {ISP},
     ("GET", "/feed/v1/diff"): {ISP},
@@ -68,12 +76,14 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
 }
 # Mutations aim at objects no caller of the matrix depends on (officer2, the second ISP).
 PARAMS = {"submission_id": "1", "name": "csam-gallery.test", "username": "officer2", "isp_id": "2",
-          "requisition_id": "1", "hold_id": "1", "filename": "json", "host": "reported.test"}
+          "requisition_id": "1", "hold_id": "1", "filename": "json", "host": "reported.test",
+          "notice_id": "1", "appeal_id": "1"}
 BODIES = {
     "/api/v1/submissions": {"domain": "x.test", "legal_basis": "art39bis", "case_number": "C", "evidence_ref": "E",
-                            "verified_on": dt.date.today().isoformat()},
+                            "verified_on": dt.date.today().isoformat(), "hosting_country": "NL"},
     "/api/v1/submissions/bulk": {"domains": ["y.test"], "legal_basis": "art39bis", "case_number": "C",
-                                 "evidence_ref": "E", "verified_on": dt.date.today().isoformat()},
+                                 "evidence_ref": "E", "verified_on": dt.date.today().isoformat(),
+                                 "hosting_country": "NL"},
     "/api/v1/submissions/approve": {"ids": [1]},
     "/api/v1/overrides": {"domain": "portal.gov.example", "reason": "a written reason"},
     "/api/v1/names/check": {"names": ["good.test"]},
@@ -81,6 +91,7 @@ BODIES = {
     "/api/v1/isps": {"name": "Z", "email": "noc@z.example", "language": "fr"},
     "/feed/v1/applied": {"serial": 1, "sha256": "0" * 64},
     "/api/v1/reports": {"reports": [{"address": "reported.test", "reference": "P-1"}]},
+    "/api/v1/appeals/{appeal_id}/decide": {"outcome": "dismissed", "reason": "a written reason"},
 }
 
 

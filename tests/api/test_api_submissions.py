@@ -14,7 +14,7 @@ TODAY = dt.date.today().isoformat()
 
 def body(domain: str = "csam-gallery.test", **extra: object) -> dict[str, object]:
     return {"domain": domain, "legal_basis": "art39bis", "case_number": "FCCU-2026-0001",
-            "evidence_ref": "EVD-1", "verified_on": TODAY, **extra}
+            "evidence_ref": "EVD-1", "verified_on": TODAY, "hosting_country": "NL", **extra}
 
 
 def test_submit_approve_lift_history(client: TestClient, tokens: dict[str, str]) -> None:

@@ -3,47 +3,28 @@ and the stop page in each language. Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
 from api.runtime import Runtime
 from blocklist import users
 from blocklist.models import User
-from tests.support.ci import missing
-from tests.support.server import live_server
+from tests.support.browser import ARTIFACTS, record_hosts
+from tests.support.browser import chromium as chromium_on
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PASSWORD = "correct horse battery"
-FLAGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-gpu", "--disable-quic", "--no-first-run"]
 
 
 @pytest.fixture
 def chromium(rt: Runtime, people: dict[str, User]) -> Iterator[tuple[Any, str]]:
-    if not os.path.exists(CHROMIUM):
-        missing("Chromium", "install Debian's chromium package (.ci/run does)")
-    from playwright.sync_api import sync_playwright
-
     with rt.database.transaction() as s:
         for name in ("officer", "magistrate", "auditor"):
             users.set_password(s, actor="test", user=users.get_user(s, name), password=PASSWORD)
-    ARTIFACTS.mkdir(exist_ok=True)
-    with live_server(rt) as url, sync_playwright() as p:
-        port = url.rsplit(":", 1)[1]
-        # Listed names resolve to this test's server only: the browser sends nothing anywhere else.
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            *FLAGS, "--host-resolver-rules=MAP csam-gallery.test 127.0.0.1, MAP *.csam-gallery.test 127.0.0.1, "
-            "MAP mirror-one.test 127.0.0.1, MAP stop.blocklist.example 127.0.0.1, EXCLUDE localhost"])
-        try:
-            yield browser, port
-        finally:
-            browser.close()
+    # Listed names resolve to this test's server only: the browser sends nothing anywhere else.
+    with chromium_on(rt, hosts=["csam-gallery.test", "mirror-one.test", "stop.blocklist.example"]) as running:
+        yield running
 
 
 def _login(page: Any, url: str, username: str) -> None:
@@ -53,19 +34,12 @@ def _login(page: Any, url: str, username: str) -> None:
     page.click("button[type=submit]")
 
 
-def _record_hosts(context: Any) -> set[str]:
-    """Every host the browser asks anything of, in this context."""
-    hosts: set[str] = set()
-    context.on("request", lambda request: hosts.add(urlsplit(request.url).hostname or request.url))
-    return hosts
-
-
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_officer_magistrate_auditor_and_the_stop_page(chromium: tuple[Any, str]) -> None:
     browser, port = chromium
     url = f"http://127.0.0.1:{port}"
     context = browser.new_context(locale="en-GB")
-    hosts = _record_hosts(context)
+    hosts = record_hosts(context)
     page = context.new_page()
     page.goto(f"{url}/login")
     page.click("text=Nederlands")  # the login page's language switcher
@@ -79,6 +53,7 @@ def test_officer_magistrate_auditor_and_the_stop_page(chromium: tuple[Any, str])
     page.fill(f"{single} input[name=case_number]", "FCCU-2026-0099")
     page.fill(f"{single} input[name=evidence_ref]", "EVD-0099")
     page.fill(f"{single} textarea[name=note]", "reported by the public, verified twice")
+    page.select_option(f"{single} select[name=hosting_country]", "NL")
     page.click(f"{single} button[type=submit]")
     assert "#1 csam-gallery.test submitted" in page.inner_text(".info")
     bulk = "form[action='/officer/bulk']"
@@ -89,6 +64,7 @@ def test_officer_magistrate_auditor_and_the_stop_page(chromium: tuple[Any, str])
     page.fill(f"{bulk} input[name=court]", "Tribunal de première instance de Bruxelles")
     page.fill(f"{bulk} input[name=court_date]", "2026-11-20")
     page.fill(f"{bulk} input[name=court_reference]", "2026/4567")
+    page.select_option(f"{bulk} select[name=hosting_country]", "DE")
     page.click(f"{bulk} button[type=submit]")
     assert "2 submitted, 1 refused" in page.inner_text(".warning")
     assert page.locator("table.results tr.refused").count() == 1
@@ -119,7 +95,7 @@ def test_officer_magistrate_auditor_and_the_stop_page(chromium: tuple[Any, str])
     expected = {"fr": "Site bloqué", "nl": "Site geblokkeerd", "de": "Website gesperrt", "en": "Site blocked"}
     for lang, title in expected.items():
         visitor = browser.new_context(locale=lang)
-        hosts = _record_hosts(visitor)
+        hosts = record_hosts(visitor)
         stop = visitor.new_page()
         response = stop.goto(f"http://www.csam-gallery.test:{port}/some/page")
         assert response is not None and response.status == 451
@@ -130,7 +106,7 @@ def test_officer_magistrate_auditor_and_the_stop_page(chromium: tuple[Any, str])
         visitor.close()
 
     visitor = browser.new_context(locale="fr-BE")
-    hosts = _record_hosts(visitor)
+    hosts = record_hosts(visitor)
     stop = visitor.new_page()
     stop.goto(f"http://mirror-one.test:{port}/")
     assert "Décision judiciaire" in stop.inner_text("main")  # the basis of this name's submission
@@ -138,6 +114,7 @@ def test_officer_magistrate_auditor_and_the_stop_page(chromium: tuple[Any, str])
     assert stop.inner_text("h1") == "Site geblokkeerd" and "Rechterlijke beslissing" in stop.inner_text("main")
     stop.click("a[href^='/appeal']")
     assert stop.inner_text("h1") == "Bezwaarformulier" and "+32 2 000 00 00" in stop.inner_text("main")
+    assert stop.input_value("input[name=name]") == "mirror-one.test"  # the form (tests/api/test_appeal_pages.py)
     stop.screenshot(path=str(ARTIFACTS / "appeal-nl.png"), full_page=True)
     stop.goto(f"http://stop.blocklist.example:{port}/")
     assert stop.inner_text("h1") == "Site bloqué"
@@ -154,7 +131,7 @@ def test_the_report_form_in_each_language(chromium: tuple[Any, str]) -> None:
               "en": "Report a website"}
     for lang, title in titles.items():
         visitor = browser.new_context(locale=lang, java_script_enabled=False)
-        hosts = _record_hosts(visitor)
+        hosts = record_hosts(visitor)
         page = visitor.new_page()
         page.goto(f"{url}/report")
         assert page.inner_text("h1") == title and page.get_attribute("html", "lang") == lang

@@ -18,7 +18,7 @@ from tests.api.conftest import bearer
 
 def case(domain: str) -> dict[str, str]:
     return {"domain": domain, "legal_basis": "art39bis", "case_number": "4E/2026/1", "evidence_ref": "EV-4e",
-            "verified_on": "2026-11-30"}
+            "verified_on": "2026-11-30", "hosting_country": "NL"}
 
 
 def operator_token(rt: Runtime, username: str) -> str:

@@ -158,7 +158,7 @@ def _court(court: str = "Tribunal de première instance", reference: str = "R-20
 
 def _case(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {"domain": "csam-gallery.test", "legal_basis": "art39bis", "case_number": "FCCU-2026-7",
-                            "evidence_ref": "EVD-7", "verified_on": "2026-11-30"}
+                            "evidence_ref": "EVD-7", "verified_on": "2026-11-30", "hosting_country": "NL"}
     body.update(overrides)
     return body
 

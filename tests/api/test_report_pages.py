@@ -1,4 +1,5 @@
-"""The public report form (/report) and the officers' triage page (/triage)."""
+"""The public report form (/report) and the officers' triage page (/triage); what the form refuses also in
+headless Chromium."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from api.app import create_app
 from api.runtime import Runtime
-from api.web.report import ReportLimiter
+from api.web.public_forms import SourceLimiter
 from blocklist import reports
 from blocklist.models import AuditEvent, Report, ReportOutcome, User
+from tests.support.browser import check_form_refusals, chromium
 from tests.support.web import csrf, give_passwords, login
 
 HEADINGS = {"fr": "Signaler un site", "nl": "Een website melden", "de": "Eine Website melden",
@@ -77,7 +80,7 @@ def test_refusals_are_4xx_in_the_language_and_write_nothing(client: TestClient, 
 
 
 def test_rate_limit_per_source_in_memory(client: TestClient, rt: Runtime) -> None:
-    client.app.state.report_limiter = ReportLimiter(burst=2, per_second=0.0001)  # type: ignore[attr-defined]
+    client.app.state.report_limiter = SourceLimiter(burst=2, per_second=0.0001)  # type: ignore[attr-defined]
     for n in range(2):
         assert client.post("/report", data={"address": f"r{n}.test", "lang": "de"}).status_code == 200
     limited = client.post("/report", data={"address": "r3.test", "lang": "de"})
@@ -87,7 +90,7 @@ def test_rate_limit_per_source_in_memory(client: TestClient, rt: Runtime) -> Non
 
 def test_limiter_is_bounded_and_refills() -> None:
     now = [0.0]
-    limiter = ReportLimiter(burst=1, per_second=1.0, max_sources=2, clock=lambda: now[0])
+    limiter = SourceLimiter(burst=1, per_second=1.0, max_sources=2, clock=lambda: now[0])
     assert limiter.allow("a") and not limiter.allow("a")
     now[0] = 1.5
     assert limiter.allow("a")
@@ -114,7 +117,7 @@ def test_triage_page_dismiss_and_open_submission(client: TestClient, rt: Runtime
     assert f'name="report_ids" value="{ids[0]},{ids[1]}"' in form.text
     created = client.post("/officer/submit", data={
         "domain": "page.test", "legal_basis": "art39bis", "case_number": "C-7", "evidence_ref": "E-7",
-        "verified_on": dt.date.today().isoformat(), "scope": "domain_and_subdomains",
+        "verified_on": dt.date.today().isoformat(), "scope": "domain_and_subdomains", "hosting_country": "NL",
         "report_ids": f"{ids[0]},{ids[1]}", "csrf": csrf(form.text)}, follow_redirects=False)
     assert created.status_code == 303
     with rt.database.transaction() as s:
@@ -127,3 +130,17 @@ def test_triage_page_is_for_officers(client: TestClient, rt: Runtime, people: di
     give_passwords(rt, "magistrate")
     login(client, "magistrate")
     assert client.get("/triage").status_code == 403
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_report_form_refusals_in_chromium(rt: Runtime) -> None:
+    """The form in each language is driven in Chromium by tests/api/test_browser.py; here what it refuses."""
+    app = create_app(rt)
+    with chromium(rt, app=app) as (browser, port):
+        check_form_refusals(browser, app, f"http://127.0.0.1:{port}/report", form="report",
+                            fill={"[name=address]": "https://reported.test/x"}, long_field="description",
+                            limit=reports.MAX_DESCRIPTION, words={
+                                "too_long": "“Short description (optional)” is too long: at most 2000 characters.",
+                                "honeypot": "a field meant to stay empty was filled in",
+                                "limited": "Too many reports came from your address"})
+    assert _stored(rt) == 0

@@ -83,7 +83,7 @@ def test_triage_queue_dismiss_and_open_submission(client: TestClient, rt: Runtim
     ids = [r["id"] for r in first["reports"]]
     www = next(g for g in queue["groups"] if g["host"] == "www.hot.test")["reports"][0]["id"]
     case = {"domain": "hot.test", "legal_basis": "art39bis", "case_number": "C-1", "evidence_ref": "E-1",
-            "verified_on": dt.date.today().isoformat(), "report_ids": [*ids, www]}
+            "verified_on": dt.date.today().isoformat(), "hosting_country": "NL", "report_ids": [*ids, www]}
     created = client.post("/api/v1/submissions", json=case, headers=officer)
     assert created.status_code == 201, created.text
     with rt.database.transaction() as s:

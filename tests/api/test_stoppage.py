@@ -22,6 +22,7 @@ from api.app import create_app
 from api.models import StopPageHit
 from api.runtime import Runtime
 from api.stoppage import GUESS_BURST, GuessLimiter, choose_language, render, render_appeal, source_of
+from api.web.i18n import translator
 from blocklist import workflow
 from blocklist.models import User
 from blocklist.names import NamePolicy
@@ -94,10 +95,11 @@ def test_accept_language_weights() -> None:
     assert choose_language("", "") == "fr"
 
 
-def test_appeal_placeholder_and_head(client: TestClient, listed: None) -> None:
-    appeal = client.get("/appeal?lang=nl", headers={"Host": "csam-gallery.test"})
+def test_appeal_form_and_head(client: TestClient, listed: None) -> None:
+    # The form itself: tests/api/test_appeal_pages.py.
+    appeal = client.get("/appeal?lang=nl&name=csam-gallery.test", headers={"Host": "csam-gallery.test"})
     assert appeal.status_code == 200 and "Bezwaarformulier" in appeal.text and "+32 2 000 00 00" in appeal.text
-    assert "binnenkort" in appeal.text and "set-cookie" not in appeal.headers
+    assert 'value="csam-gallery.test"' in appeal.text and "set-cookie" not in appeal.headers
     on_app_host = client.get("/appeal", headers={"Accept-Language": "de"})
     assert on_app_host.status_code == 200 and "Widerspruchsformular" in on_app_host.text
     head = client.head("/", headers={"Host": "csam-gallery.test"})
@@ -268,6 +270,7 @@ class _Elements(HTMLParser):
 
 
 PHONE = "+32 2 000 00 00"
+TEL = {"class": "phone", "href": "tel:+3220000000"}  # the phone is a tel: link
 # What a visitor reads, pinned per language: a change of markup must leave all of it as it is.
 WORDING: dict[str, dict[str, Any]] = {
     "fr": {"title": "Site bloqué", "lead": "Votre navigateur vous a conduit vers un site dont l'accès est bloqué en "
@@ -277,8 +280,6 @@ WORDING: dict[str, dict[str, Any]] = {
            "judiciaire",
            "appeal": f"Si vous souhaitez exprimer votre désaccord, vous pouvez appeler le {PHONE} ou utiliser le "
            "formulaire de recours.", "form": "Formulaire de recours",
-           "later": "Le formulaire de recours en ligne sera bientôt disponible ici. En attendant, vous pouvez "
-           f"exprimer votre désaccord en appelant le {PHONE}.", "back": "Retour",
            "authority": "Parquet fédéral — Federal Computer Crime Unit", "limited": ("Trop de requêtes",
            "Trop de requêtes sont venues de votre adresse. Réessayez dans quelques minutes.")},
     "nl": {"title": "Site geblokkeerd", "lead": "Uw browser heeft u naar een site geleid waarvan de toegang in België "
@@ -287,8 +288,7 @@ WORDING: dict[str, dict[str, Any]] = {
            "generic": "Rechtsgrond: Wet van 11 maart 2003, artikel 39bis van het Wetboek van strafvordering, of "
            "rechterlijke beslissing",
            "appeal": f"Wenst u uw bezwaar te laten registreren, bel dan {PHONE} of gebruik het bezwaarformulier.",
-           "form": "Bezwaarformulier", "later": "Het online bezwaarformulier komt binnenkort hier beschikbaar. "
-           f"Intussen kunt u uw bezwaar laten registreren door {PHONE} te bellen.", "back": "Terug",
+           "form": "Bezwaarformulier",
            "authority": "Federaal Parket — Federal Computer Crime Unit", "limited": ("Te veel verzoeken",
            "Er kwamen te veel verzoeken van uw adres. Probeer het over enkele minuten opnieuw.")},
     "de": {"title": "Website gesperrt", "lead": "Ihr Browser hat Sie zu einer Website geführt, deren Zugang in "
@@ -298,8 +298,6 @@ WORDING: dict[str, dict[str, Any]] = {
            "gerichtliche Entscheidung",
            "appeal": f"Wenn Sie Ihren Widerspruch einlegen möchten, rufen Sie {PHONE} an oder nutzen Sie das "
            "Widerspruchsformular.", "form": "Widerspruchsformular",
-           "later": "Das Online-Widerspruchsformular wird hier bald verfügbar sein. Bis dahin können Sie Ihren "
-           f"Widerspruch telefonisch unter {PHONE} einlegen.", "back": "Zurück",
            "authority": "Föderale Staatsanwaltschaft — Federal Computer Crime Unit", "limited": ("Zu viele Anfragen",
            "Von Ihrer Adresse kamen zu viele Anfragen. Versuchen Sie es in einigen Minuten erneut.")},
     "en": {"title": "Site blocked", "lead": "Your browser has taken you to a site that is blocked in Belgium because "
@@ -308,8 +306,7 @@ WORDING: dict[str, dict[str, Any]] = {
            "generic": "Legal basis: Law of 11 March 2003, Article 39bis of the Code of Criminal Procedure, or a court "
            "decision",
            "appeal": f"If you wish to register your disapproval, you may call {PHONE} or use the appeal form.",
-           "form": "Appeal form", "later": "The online appeal form will be available here soon. Meanwhile you may "
-           f"register your disapproval by calling {PHONE}.", "back": "Back",
+           "form": "Appeal form",
            "authority": "Federal Prosecutor's Office — Federal Computer Crime Unit", "limited": ("Too many requests",
            "Too many requests came from your address. Try again in a few minutes.")},
 }
@@ -355,16 +352,13 @@ def test_stop_page_wording_per_language(client: TestClient, listed: None, lang: 
     page = client.get(f"/some/path?lang={lang}", headers={"Host": "www.csam-gallery.test", "Accept-Language": "en"})
     _assert_page(page, lang, 451, [
         *_common_parts(lang, words["title"]), ("p", {"class": "name"}, "csam-gallery.test"), ("p", {}, words["lead"]),
-        ("p", {}, words["basis"]), ("p", {}, words["appeal"]), ("span", {"class": "phone"}, PHONE),
-        ("a", {"href": f"/appeal?lang={lang}"}, words["form"])])
+        ("p", {}, words["basis"]), ("p", {}, words["appeal"]), ("a", TEL, PHONE),
+        ("a", {"href": f"/appeal?lang={lang}&name=csam-gallery.test"}, words["form"])])  # the name, for the form
     generic = client.get("/", headers={"Host": "stop.blocklist.example", "Accept-Language": lang})
     elements = _assert_page(generic, lang, 451, [*_common_parts(lang, words["title"]), ("p", {}, words["generic"]),
-                                                 ("p", {}, words["appeal"])])
+                                                 ("p", {}, words["appeal"]), ("a", TEL, PHONE),
+                                                 ("a", {"href": f"/appeal?lang={lang}"}, words["form"])])
     assert not [attrs for tag, attrs, _ in elements if attrs.get("class") == "name"]  # no listed name to show
-    appeal = client.get(f"/appeal?lang={lang}", headers={"Host": "csam-gallery.test"})
-    _assert_page(appeal, lang, 200, [*_common_parts(lang, words["form"]), ("p", {}, words["later"]),
-                                     ("span", {"class": "phone"}, PHONE), ("a", {"href": f"/?lang={lang}"},
-                                                                             words["back"])])
 
 
 @pytest.mark.parametrize("lang", ["fr", "nl", "de", "en"])
@@ -380,8 +374,8 @@ def test_throttled_page_wording_per_language(rt: Runtime, listed: None, lang: st
 def test_page_text_is_escaped_and_the_same_for_every_visitor(client: TestClient, listed: None) -> None:
     page = render("en", "a<b>&c.test", None, "<0800> & \"co\"").decode()
     assert "<b>" not in page and "<0800>" not in page and "a&lt;b&gt;&amp;c.test" in page
-    assert ('<span class="phone">&lt;0800&gt; &amp; ' in page) and '"co"</span>' not in page
-    assert render_appeal("en", "<0800>").count(b"&lt;0800&gt;") == 1
+    assert ('<a class="phone" href="tel:0800">&lt;0800&gt; &amp; ' in page) and '"co"</a>' not in page
+    assert render_appeal("en", "<0800>", translator("en")).count(b"&lt;0800&gt;") == 1
     visits = [client.get(path, headers={"Host": host, "User-Agent": agent, "Cookie": "a=b"}).content
               for path, host, agent in (("/", "csam-gallery.test", "A/1"), ("/x?y=z", "www.csam-gallery.test", "B/2"),
                                         ("/other", "deep.www.csam-gallery.test", "C/3"))]

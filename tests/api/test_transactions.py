@@ -34,7 +34,7 @@ def served(rt: Runtime, tokens: dict[str, str]) -> Iterator[str]:
 
 def case(domain: str) -> dict[str, Any]:
     return {"domain": domain, "legal_basis": "art39bis", "case_number": "TX/2026/1", "evidence_ref": "EV-tx",
-            "verified_on": "2026-11-30"}
+            "verified_on": "2026-11-30", "hosting_country": "NL"}
 
 
 def test_a_201_is_visible_to_another_connection_at_once(served: str, db_url: str, tokens: dict[str, str]) -> None:

@@ -22,7 +22,7 @@ from api.runtime import Runtime
 from api.web import router as web_router
 from api.web.i18n import CATALOG, LANGUAGES
 from api.web.lockout import LoginFailure
-from blocklist import isps, users, workflow
+from blocklist import isps, reviews, users, workflow
 from blocklist.jobs import JobContext
 from blocklist.models import AuditEvent, Submission, User
 from blocklist.settings import Settings
@@ -30,7 +30,7 @@ from requisitions import jobs
 from tests.support.web import PASSWORD, csrf, login
 
 CASE = {"legal_basis": "art39bis", "case_number": "FCCU-9", "evidence_ref": "EVD-9", "verified_on": "2026-11-27",
-        "scope": "domain_and_subdomains"}
+        "scope": "domain_and_subdomains", "hosting_country": "NL"}
 PAGES = ("/officer", "/triage", "/magistrate", "/auditor", "/requisitions", "/compliance", "/admin")
 # The same rules as the API's (blocklist/permissions.py): whoever may read a name's history over the API may
 # search it on /auditor, and no one else (an administrator reads no case).
@@ -118,9 +118,9 @@ def test_every_form_post_needs_the_csrf_token(client: TestClient, staff: dict[st
     good = csrf(page.text)
     posts = [r.path for r in web_routes(web_router.routes) if "POST" in (r.methods or ())]
     assert {"/login", "/logout", "/officer/submit", "/officer/bulk", "/magistrate/decide", "/admin/users"} <= set(posts)
-    # The public report form has no session to hold a token: a page elsewhere that makes a browser send it a
-    # report does nothing its author could not do directly (it is rate-limited per source, and stores no cookie).
-    posts = [path for path in posts if path != "/report"]
+    # The public report and appeal forms have no session to hold a token: a page elsewhere that makes a browser
+    # send one does nothing its author could not do directly (rate-limited per source, and no cookie stored).
+    posts = [path for path in posts if path not in ("/report", "/appeal")]
     for path in posts:
         url = re.sub(r"\{[^}]+\}", "1", path)
         for sent in ({}, {"csrf": "forged-" + good[7:]}):
@@ -356,9 +356,16 @@ def test_magistrate_lifts_renews_reviews_and_overrides(client: TestClient, web_r
     token = csrf(page.text)
     due = page.text.split("À réexaminer (1)")[1].split("</table>")[0]
     assert "two.test" in due and "one.test" not in due
-    renewed = client.post("/magistrate/lift", follow_redirects=True,
-                          data={"csrf": token, "domain": "two.test", "reason": "still online", "action": "renew"})
-    assert "two.test : blocage renouvelé" in renewed.text and "À réexaminer" not in renewed.text
+    next_review = (dt.date.today() + dt.timedelta(days=90)).isoformat()
+    renewal = {"csrf": token, "domain": "two.test", "reason": "still online", "review_due": next_review}
+    refused = client.post("/magistrate/renew", follow_redirects=True, data=renewal)
+    assert "un officier doit d'abord réattester" in page_text(refused)  # renewal rests on a re-attestation
+    with web_rt.database.transaction() as s:
+        reviews.attest(s, actor=s.get(User, staff["officer"].id), domain="two.test",  # type: ignore[arg-type]
+                       checked_on=dt.date.today(), evidence_ref="EVD-9-R", content_present=True)
+    renewed = client.post("/magistrate/renew", follow_redirects=True, data=renewal)
+    assert f"two.test : blocage renouvelé, prochain réexamen le {next_review}" in renewed.text
+    assert "À réexaminer (0)" in renewed.text
     lifted = client.post("/magistrate/lift", follow_redirects=True,
                          data={"csrf": token, "domain": "one.test", "reason": "content removed", "action": "lift"})
     assert "one.test : blocage levé" in lifted.text

@@ -16,6 +16,7 @@ def submission(domain: str = "csam-gallery.test", **overrides: Any) -> Submissio
         "case_number": "FCCU-2026-0001",
         "evidence_ref": "EVD-0001-sha256:abcdef",
         "verified_on": dt.date.today(),
+        "hosting_country": "NL",  # hosted abroad: no removal notice (tests/blocklist/test_hosting.py for Belgium)
     }
     fields.update(overrides)
     return SubmissionCreate(**fields)

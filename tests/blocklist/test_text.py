@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from blocklist import isps, users, workflow
+from blocklist import isps, reviews, users, workflow
 from blocklist.db import Database
 from blocklist.errors import InvalidInput, NotFound, Unauthenticated
 from blocklist.models import AuditEvent, Submission, User
@@ -109,12 +113,13 @@ def test_reasons_are_checked_by_every_decision(database: Database, people: dict[
         workflow.approve(s, actor=people["magistrate"], submission_ids=[blocked])
     before = _counts(database)
     reason = f"because{char} of it"
-    attempts = [
+    attempts: list[Callable[[Session], object]] = [
         lambda s: workflow.reject(s, actor=people["magistrate"], submission_id=pending, reason=reason),
         lambda s: workflow.approve(s, actor=people["magistrate"], submission_ids=[pending], reason=reason),
         lambda s: workflow.withdraw(s, actor=people["officer"], submission_id=pending, reason=reason),
         lambda s: workflow.lift(s, actor=people["magistrate"], domain="blocked.test", reason=reason),
-        lambda s: workflow.renew(s, actor=people["magistrate"], domain="blocked.test", reason=reason),
+        lambda s: reviews.renew(s, actor=people["magistrate"], domain="blocked.test", reason=reason,
+                                review_due=dt.date.today() + dt.timedelta(days=30)),
         lambda s: workflow.create_override(s, actor=people["magistrate"], domain="pending.test", reason=reason),
     ]
     for attempt in attempts:

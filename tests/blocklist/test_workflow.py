@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
-from blocklist import audit, workflow
+from blocklist import audit, reviews, workflow
 from blocklist.db import Database
 from blocklist.errors import Conflict, Duplicate, Forbidden, InvalidInput, NameRefused, NotFound
 from blocklist.models import AuditEvent, Order, Submission, User
@@ -196,13 +196,16 @@ def test_lift_and_renew_only_blocked(database: Database, people: dict[str, User]
         sub_id = submitted(s, people["officer"], "csam-gallery.test").id
     with database.transaction() as s:
         workflow.approve(s, actor=people["magistrate"], submission_ids=[sub_id], review_days=1)
-    tomorrow = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
+    today = dt.datetime.now(dt.UTC).date()
+    tomorrow = today + dt.timedelta(days=1)
     with database.transaction() as s:
-        assert [x.id for x in workflow.due_for_review(s, on=tomorrow)] == [sub_id]
-        workflow.renew(s, actor=people["magistrate2"], domain="csam-gallery.test", reason="still online",
-                       review_days=90)
+        assert [r.submission.id for r in reviews.due_reviews(s, today=tomorrow, within_days=0)[0]] == [sub_id]
+        reviews.attest(s, actor=people["officer2"], domain="csam-gallery.test", checked_on=today,
+                       evidence_ref="EVD-R1", content_present=True)
+        reviews.renew(s, actor=people["magistrate2"], domain="csam-gallery.test", reason="still online",
+                      review_due=today + dt.timedelta(days=90))
     with database.transaction() as s:
-        assert workflow.due_for_review(s, on=tomorrow) == []
+        assert reviews.due_reviews(s, today=tomorrow, within_days=0) == ([], 0)
 
 
 def test_protected_override_by_magistrate(database: Database, people: dict[str, User]) -> None:

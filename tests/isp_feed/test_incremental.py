@@ -20,7 +20,7 @@ from blocklist.errors import BlocklistError
 from blocklist.jobs import PolicyCache
 from blocklist.models import User
 from blocklist.settings import Settings
-from isp_feed import formats, publish, versions
+from isp_feed import candidate, formats, publish, versions
 from isp_feed.jobs import FeedJobContext, publish_feed
 from isp_feed.keys import KeyStore
 from isp_feed.models import FeedHold
@@ -44,7 +44,7 @@ def _check_latest(database: Database, data_dir: Path) -> None:
     with database.reading() as s:
         latest = versions.latest_version(s)
         assert latest is not None
-        whole = publish.current_candidate(s)
+        whole = candidate.current_candidate(s)
         entries = versions.entries_of(s, latest)
         signed = versions.manifest_of(latest)
         content = versions.content_row(s, latest)
@@ -111,7 +111,7 @@ def _tick_and_check(rt: Runtime, config: Settings, confirmer: User) -> None:
         latest = versions.latest_version(s)
         assert latest is not None
         before = versions.entries_of(s, latest)
-        after = publish.current_candidate(s).entries
+        after = candidate.current_candidate(s).entries
     policy = PolicyCache(config)
     with rt.database.reading() as s:
         protected = {e.name for e in after if policy(s).protected_match(e.name, e.scope) is not None}

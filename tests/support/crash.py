@@ -17,7 +17,7 @@ Answer = tuple[int, str, bool]  # status, body text, replayed (the idempotent-re
 def case(name: str, case_number: str = "CRASH/2026/1") -> dict[str, Any]:
     """A submission of `name` under a fixed case."""
     return {"domain": name, "legal_basis": "art39bis", "case_number": case_number, "evidence_ref": "EV-crash",
-            "verified_on": "2026-11-30"}
+            "verified_on": "2026-11-30", "hosting_country": "NL"}
 
 
 async def _fire(base: str, requests: list[Request], kill: ServerProcess | None, after: float) -> dict[int, Answer]:

@@ -57,8 +57,9 @@ def make_isp(session: Session, **overrides: Any) -> Isp:
 
 
 def submitted(session: Session, officer: User, domain: str, *, policy: NamePolicy = POLICY, **case: Any) -> Submission:
-    """`domain` submitted by `officer` (workflow.submit), under Article 39bis unless `case` says otherwise
-    (legal_basis, scope, case_number, evidence_ref, verified_on, court_order, note)."""
+    """`domain` submitted by `officer` (workflow.submit), under Article 39bis and hosted in the Netherlands unless
+    `case` says otherwise (legal_basis, scope, case_number, evidence_ref, verified_on, court_order, note,
+    hosting_country, hosting_provider, hosting_abuse_email, notice_language)."""
     return workflow.submit(session, actor=officer, data=submission(domain, **case), policy=policy)
 
 

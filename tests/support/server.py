@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import uvicorn
+from fastapi import FastAPI
 
 from api.app import create_app
 from api.runtime import Runtime
@@ -21,10 +22,10 @@ from tests.support.ports import free_port
 
 
 @contextmanager
-def live_server(rt: Runtime) -> Iterator[str]:
-    """Serve the app over HTTP on 127.0.0.1; yields its base URL."""
+def live_server(rt: Runtime, *, app: FastAPI | None = None) -> Iterator[str]:
+    """Serve the app (`app`, else a new one over `rt`) over HTTP on 127.0.0.1; yields its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(rt), host="127.0.0.1", port=port, log_level="warning",
+    server = uvicorn.Server(uvicorn.Config(app or create_app(rt), host="127.0.0.1", port=port, log_level="warning",
                                            access_log=False, lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

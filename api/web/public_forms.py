@@ -1,0 +1,106 @@
+"""What the public forms share (/report and /appeal): no login, no cookie, no JavaScript; the visitor's language;
+and the abuse limits, checked before anything is read or written.
+
+The limits: a size limit on the whole form (413), a honeypot field hidden from people and filled in by form robots
+(400), and a budget of forms per source kept in memory only (SourceLimiter, 429 with Retry-After; never written
+anywhere). Each field's own size limit is the service's (blocklist.text.form_text), worded by `refusal_words`.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from fastapi import Request
+
+from api.stoppage import choose_language, source_of
+from api.web.i18n import CATALOG, LANGUAGE_NAMES, t
+from blocklist.errors import BlocklistError
+from blocklist.text import FormRefused
+
+FORM_BURST = 5  # forms from one source at once...
+FORM_PER_SECOND = 10 / 3600  # ...then ten an hour
+FORM_SOURCES = 16_384
+MAX_FORM_BYTES = 32 * 1024  # every field at its limit fits in far less
+HONEYPOT = "website"  # the field's name: what a form robot fills in
+
+
+class SourceLimiter:
+    """A token bucket of forms per source (an IPv6 /64 counts as one), in a bounded LRU dict, in memory only."""
+
+    def __init__(self, *, burst: float = FORM_BURST, per_second: float = FORM_PER_SECOND,
+                 max_sources: int = FORM_SOURCES, clock: Callable[[], float] = time.monotonic) -> None:
+        self.burst, self.per_second, self.max_sources, self._clock = burst, per_second, max_sources, clock
+        self._sources: OrderedDict[str, tuple[float, float]] = OrderedDict()  # source -> (tokens, stamp)
+        self._lock = threading.Lock()
+
+    def allow(self, source: str) -> bool:
+        """Spend one form of `source`'s budget; False when it is spent."""
+        with self._lock:
+            now = self._clock()
+            tokens, stamp = self._sources.pop(source, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - stamp) * self.per_second)
+            allowed = tokens >= 1
+            self._sources[source] = (tokens - 1 if allowed else tokens, now)
+            while len(self._sources) > self.max_sources:
+                self._sources.popitem(last=False)
+            return allowed
+
+    def retry_after(self, source: str) -> int:
+        """Seconds until `source` may send a form again."""
+        with self._lock:
+            tokens = self._sources.get(source, (self.burst, 0.0))[0]
+        return max(1, math.ceil((1 - tokens) / self.per_second)) if tokens < 1 and self.per_second > 0 else 1
+
+
+def limiter_of(request: Request, form: str) -> SourceLimiter:
+    """The process's limiter of one form (`app.state.<form>_limiter`, made on first use): each form its budget."""
+    state, name = request.app.state, f"{form}_limiter"
+    if not hasattr(state, name):
+        setattr(state, name, SourceLimiter())
+    limiter: SourceLimiter = getattr(state, name)
+    return limiter
+
+
+def language(request: Request, chosen: str = "") -> str:
+    """The page's language: the form's own choice (`chosen`), else ?lang=, else Accept-Language, else French."""
+    query = f"lang={chosen}" if chosen in LANGUAGE_NAMES else request.url.query
+    return choose_language(query, request.headers.get("accept-language", ""))
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a form was refused before it was read: the status, the words and the headers to answer with."""
+
+    status: int
+    message: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def guard(request: Request, form: str, lang: str, *, honeypot: str) -> Refusal | None:
+    """The abuse limits, in order (size, honeypot, budget), worded with `<form>_err_*`; None: go on."""
+    if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
+        return Refusal(413, t(f"{form}_err_too_large", lang))
+    if honeypot:
+        return Refusal(400, t(f"{form}_err_honeypot", lang))
+    limiter, source = limiter_of(request, form), source_of(request.scope)
+    if not limiter.allow(source):
+        wait = limiter.retry_after(source)
+        return Refusal(429, t(f"{form}_err_limited", lang, minutes=max(1, math.ceil(wait / 60))),
+                       {"retry-after": str(wait)})
+    return None
+
+
+def refusal_words(error: BlocklistError, form: str, lang: str, *, labels: Mapping[str, str],
+                  limits: Mapping[str, int], fallback: str) -> str:
+    """A service's refusal of a field, in the visitor's language: `form_err_<code>` for what every form says alike
+    (too long, a control character), else `<form>_err_<code>`; `fallback`, the code of a refusal that has none."""
+    code = error.code if isinstance(error, FormRefused) else fallback
+    first = next(iter(labels))
+    name = error.field if error.field is not None and error.field in labels else first
+    key = f"form_err_{code}" if f"form_err_{code}" in CATALOG else f"{form}_err_{code}"
+    return t(key, lang, field=t(labels[name], lang), limit=limits.get(name, limits[first]))
