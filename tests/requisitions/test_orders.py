@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterator
 
 import pytest
 from pypdf import PdfReader
@@ -18,26 +17,12 @@ from blocklist.settings import Settings
 from requisitions import delivery, jobs, service
 from requisitions.models import DeliveryAttempt, Requisition
 from tests.support.factories import approved
-from tests.support.ports import free_port
 from tests.support.smtp import Inbox, smtp_server
 
 
 @pytest.fixture
-def smtp_port() -> int:
-    return free_port()
-
-
-@pytest.fixture
-def mailbox(smtp_port: int) -> Iterator[Inbox]:
-    """What the SMTP server on smtp_port received."""
-    with smtp_server(port=smtp_port) as server:
-        yield server.inbox
-
-
-@pytest.fixture
-def req_settings(settings: Settings, smtp_port: int) -> Settings:
-    return settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": smtp_port, "smtp_timeout": 3.0,
-                                       "requisitions_wait_for_feed": False})
+def req_settings(mail_settings: Settings) -> Settings:
+    return mail_settings.model_copy(update={"requisitions_wait_for_feed": False})
 
 
 @pytest.fixture

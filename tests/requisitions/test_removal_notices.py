@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import subprocess
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,29 +24,12 @@ from requisitions.models import RemovalDeliveryAttempt, RemovalNotice, RemovalOu
 from requisitions.render import render_texts
 from tests.support.binaries import require_binary
 from tests.support.factories import approved, submitted
-from tests.support.ports import free_port
 from tests.support.smtp import Inbox, smtp_server
 
 ABUSE = "abuse@hosting.example"
 BELGIAN = {"hosting_country": "BE", "hosting_provider": "Hébergeur Démo SA", "hosting_abuse_email": ABUSE}
 BASIS = {"fr": "Loi du 11 mars 2003", "nl": "Wet van 11 maart 2003", "de": "Gesetz vom 11. März 2003",
          "en": "Law of 11 March 2003"}
-
-
-@pytest.fixture
-def smtp_port() -> int:
-    return free_port()
-
-
-@pytest.fixture
-def mailbox(smtp_port: int) -> Iterator[Inbox]:
-    with smtp_server(port=smtp_port) as server:
-        yield server.inbox
-
-
-@pytest.fixture
-def mail_settings(settings: Settings, smtp_port: int) -> Settings:
-    return settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": smtp_port, "smtp_timeout": 3.0})
 
 
 @pytest.fixture

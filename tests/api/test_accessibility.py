@@ -1,0 +1,116 @@
+"""WCAG 2.1 AA, checked by axe-core in Chromium on every page of every role (and the public pages) over the demo
+data, and reflow (WCAG 1.4.10): at 320 CSS pixels no page scrolls sideways. Screenshots of the narrow pages go to
+test-artifacts/ (`narrow-<role>-<page>.png`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from api.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+from api.runtime import Runtime
+from tests.support.browser import ARTIFACTS
+from tests.support.browser import chromium as chromium_on
+
+WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+PUBLIC = ["/login", "/report", "/appeal", "/transparency"]
+ROLES = sorted({role: username for username, role, _, _ in reversed(DEMO_USERS)}.items())
+
+
+@pytest.fixture(scope="module")
+def demo_browser(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Any) -> Iterator[tuple[Any, str]]:
+    """Chromium on a live server over the demo data (SQLite: the pages, not the database, are under test)."""
+    import shutil
+
+    from blocklist.settings import Settings
+
+    folder = tmp_path_factory.mktemp("a11y")
+    shutil.copyfile(sqlite_template, folder / "db.sqlite3")
+    settings = Settings(BLOCKLIST_DATA_DIR=folder / "data", DATABASE_URL=f"sqlite:///{folder / 'db.sqlite3'}",  # type: ignore[call-arg]
+                        scheduler=False, session_cookie_secure=False)
+    rt = Runtime(settings)
+    rt.ensure_schema()
+    load_demo(rt)
+    try:
+        with chromium_on(rt, hosts=["stop.blocklist.example", "csam-gallery.test"]) as running:
+            yield running
+    finally:
+        rt.database.dispose()
+
+
+def _violations(page: Any) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options=WCAG_AA)
+    assert results.response["passes"], "axe-core checked nothing"  # it really ran on this page
+    return [f"{v['id']} ({v['impact']}): {v['help']} — " + "; ".join(n["target"][0] for n in v["nodes"][:5])
+            for v in results.response["violations"]]
+
+
+def _too_wide(page: Any) -> str | None:
+    """How wide the page is at 320 px, and its widest elements, if it is wider."""
+    width: int = page.evaluate("document.documentElement.scrollWidth")
+    if width <= 320:
+        return None
+    culprits = page.evaluate("""() => [...document.querySelectorAll('body *')]
+        .filter(e => e.getBoundingClientRect().right > 321 && !e.closest('table'))
+        .slice(-3).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '') +
+                       (e.name ? '[name=' + e.name + ']' : ''))""")
+    return f"{width} px ({', '.join(culprits)})"
+
+
+def _login(page: Any, url: str, username: str) -> None:
+    page.goto(f"{url}/login?lang=en")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+def _pages_of(page: Any, url: str) -> list[str]:
+    """The role's home page and every staff page its navigation links to."""
+    links = page.eval_on_selector_all("header nav a", "links => links.map(a => a.getAttribute('href'))")
+    home = urlsplit(page.url).path
+    return list(dict.fromkeys([home, *[link for link in links if link and link.startswith("/")]]))
+
+
+def _check(page: Any, path: str, label: str, found: dict[str, list[str]]) -> None:
+    for problem in _violations(page):
+        found.setdefault(f"{label} {path}", []).append(problem)
+    page.set_viewport_size({"width": 320, "height": 800})
+    wide = _too_wide(page)
+    if wide is not None:
+        found.setdefault(f"{label} {path}", []).append(f"reflow: {wide} wide at 320 px")
+    page.screenshot(path=str(ARTIFACTS / f"narrow-{label}-{path.strip('/').replace('/', '-') or 'home'}.png"),
+                    full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+
+def test_every_page_of_every_role_passes_axe_and_reflows(demo_browser: tuple[Any, str]) -> None:
+    browser, port = demo_browser
+    url = f"http://127.0.0.1:{port}"
+    found: dict[str, list[str]] = {}
+    visited: list[str] = []
+    for role, username in ROLES:
+        context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 800})
+        page = context.new_page()
+        _login(page, url, username)
+        for path in _pages_of(page, url):
+            page.goto(url + path)
+            visited.append(f"{role} {path}")
+            _check(page, path, role, found)
+        context.close()
+    context = browser.new_context(locale="fr-BE", viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    for path in PUBLIC:
+        page.goto(url + path)
+        visited.append(f"public {path}")
+        _check(page, path, "public", found)
+    page.goto(f"http://csam-gallery.test:{port}/")  # the stop page, as a blocked name's visitor sees it
+    visited.append("public stop page")
+    _check(page, "/stop", "public", found)
+    assert len(visited) >= 4 * 3 + len(PUBLIC)
+    assert found == {}, "\n".join(f"{where}: {problem}" for where, problems in found.items() for problem in problems)
