@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The translations (blocklist/i18n.py): one .po per language, compiled to .mo at build.
+LOCALE := blocklist/locale
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard $(LOCALE)/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean compile messages docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,7 +15,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile --domain messages --input-file $< --output-file $@
+
+compile: $(CATALOGS)
+
+# For developers, after changing words in code or templates: extract them into the template (.pot) and merge it
+# into each language's .po; then translate what is new (tests/blocklist/test_i18n.py fails until it is).
+messages: $(STAMP)
+	$(BIN)/pybabel extract --mapping-file babel.cfg --output-file $(LOCALE)/messages.pot --sort-by-file --no-wrap \
+		--project be-blocklist --version 0.1.0 blocklist api requisitions isp_feed
+	$(BIN)/pybabel update --input-file $(LOCALE)/messages.pot --output-dir $(LOCALE) --domain messages --no-wrap \
+		--no-fuzzy-matching --ignore-obsolete
+
+run: $(STAMP) compile
 	$(BIN)/blocklist db upgrade
 	$(BIN)/blocklist demo
 	BLOCKLIST_SESSION_COOKIE_SECURE=false $(BIN)/blocklist serve --host 127.0.0.1 --port 8000  # plain http: no Secure cookie
@@ -22,11 +38,16 @@ lint: $(STAMP)
 	$(BIN)/mypy blocklist api isp_feed requisitions
 	$(BIN)/lint-imports
 
-test: $(STAMP) lint
+test: $(STAMP) compile lint
 	$(BIN)/pytest -q -p no:cacheprovider
 
-bench: $(STAMP)
+bench: $(STAMP) compile
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
+# The manual (docs/, mkdocs.yml) into site/; its configuration table is regenerated from the Settings model first.
+docs: $(STAMP)
+	$(BIN)/python docs/settings_table.py
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var site .pytest_cache .mypy_cache .ruff_cache

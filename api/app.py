@@ -7,12 +7,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
+import anyio
 from fastapi import FastAPI, Security
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from api import errors, scheduler, stoppage, web
+from api import docs, errors, health, scheduler, stoppage, web
 from api.deps import BEARER
+from api.logs import RequestLogMiddleware
+from api.metrics import Metrics
+from api.metrics import router as metrics_router
 from api.routes import router as api_router
 from api.routes.feed import router as feed_router
 from api.runtime import Runtime
@@ -36,28 +40,37 @@ def session_secret(rt: Runtime) -> str:
 def create_app(rt: Runtime) -> FastAPI:
     """Build the app around one Runtime (settings and database built once, at start-up)."""
 
+    metrics = Metrics(rt)
+
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        running = scheduler.start(rt) if rt.settings.scheduler else None
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        running = scheduler.start(rt, metrics=metrics) if rt.settings.scheduler else None
+        app.state.scheduler = running
         try:
-            yield
+            async with anyio.create_task_group() as tasks:
+                await tasks.start(app.state.stop_page.keep_fresh)  # the stop page's names, off the request path
+                yield
+                tasks.cancel_scope.cancel()
         finally:
+            app.state.scheduler = None
             if running is not None:
                 running.shutdown(wait=False)
             # The feed requests logged since the last batch (a database already gone: the flush logged it).
             with suppress(Exception):
                 rt.job_context.fetch_log.flush(rt.database)
 
-    app = FastAPI(title="Belgian domain blocking", version="0.1.0", lifespan=lifespan,
+    # /docs and /redoc are api/docs.py's: the scripts from the server itself, for logged-in staff only.
+    app = FastAPI(title="Belgian domain blocking", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Submissions, four-eyes decisions, requisitions, signed ISP feed, DNS verification.")
     app.state.runtime = rt
+    app.state.metrics = metrics
+    app.state.readiness = health.Readiness(rt)
+    app.state.scheduler = None  # the running scheduler, while the lifespan runs one (readiness asks)
     errors.install(app)
-
-    @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
+    app.include_router(health.router)
+    app.include_router(metrics_router)
     app.include_router(api_router)
+    docs.install(app)
     app.include_router(feed_router, dependencies=[Security(BEARER)])  # the ISP's credential, for the schema
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=str(Path(web.__file__).parent / "static")), name="static")
@@ -68,4 +81,6 @@ def create_app(rt: Runtime) -> FastAPI:
     app.add_middleware(TransactionMiddleware, runtime=rt)
     app.add_middleware(SecurityHeadersMiddleware)  # outside the transaction: its answers get them too
     stoppage.install(app, rt)
+    # Outside the stop page too: its answers get a request id, a log line and their figures (never the name).
+    app.add_middleware(RequestLogMiddleware, observe=metrics.observe_request)
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -53,7 +54,24 @@ class _Cli(click.Group):
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Belgian domain blocking: submissions, decisions, requisitions, signed feed, DNS verification."""
-    ctx.obj = Runtime(Settings())
+    from pydantic import ValidationError
+
+    try:
+        ctx.obj = Runtime(Settings())
+    except ValidationError as exc:  # an environment variable the settings refuse: which one and why, no trace
+        problems = "; ".join(f"{_variable(str(e['loc'][0])) if e['loc'] else 'settings'}: {e['msg']}"
+                             for e in exc.errors())
+        click.echo(f"error: the configuration is refused ({problems})", err=True)
+        sys.exit(2)
+
+
+def _variable(field: str) -> str:
+    """The environment variable of a setting (BLOCKLIST_<FIELD>, or its alias: DATABASE_URL...)."""
+    from pydantic import AliasChoices
+
+    info = Settings.model_fields.get(field)
+    alias = info.validation_alias if info is not None else None
+    return str(alias.choices[0]) if isinstance(alias, AliasChoices) else f"BLOCKLIST_{field.upper()}"
 
 
 @main.command()
@@ -65,9 +83,28 @@ def serve(rt: Runtime, host: str, port: int) -> None:
     import uvicorn
 
     from api.app import create_app
+    from api.logs import logging_config
 
     rt.ensure_schema()
-    uvicorn.run(create_app(rt), host=host, port=port, log_level="info", access_log=False)
+    uvicorn.run(create_app(rt), host=host, port=port, log_config=logging_config(rt.settings.log_format),
+                access_log=False)
+
+
+@main.command("stop-page")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.pass_obj
+def stop_page(rt: Runtime, host: str, port: int) -> None:
+    """Serve only the stop page (and /healthz), in a process of its own: a flood on it spares the staff app.
+    It reads the blocked names from the database in the background and keeps serving while the database is down."""
+    import uvicorn
+
+    from api.logs import logging_config
+    from api.stop_server import create_stop_app
+
+    # A deep accept queue: a burst of visitors waits to be answered instead of being refused by the kernel.
+    uvicorn.run(create_stop_app(rt), host=host, port=port, log_config=logging_config(rt.settings.log_format),
+                access_log=False, backlog=4096)
 
 
 @main.group()
@@ -81,6 +118,33 @@ def db_upgrade(rt: Runtime) -> None:
     """Create or migrate the schema (Alembic), on SQLite or PostgreSQL."""
     rt.ensure_schema()
     click.echo(f"schema up to date ({rt.database.dialect})")
+
+
+@main.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+@refusals_exit_2
+def backup_command(rt: Runtime, file: Path) -> None:
+    """Write one consistent snapshot of the install (database, keys, secrets) to FILE (blocklist/backup.py)."""
+    from blocklist import backup
+
+    made = backup.backup(rt.database, rt.settings.resolved_database_url(), rt.settings.data_dir, file)
+    click.echo(f"backup of the {made.dialect} database ({made.events} audit events, {made.members} members) "
+               f"written to {made.path}")
+
+
+@main.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+@refusals_exit_2
+def restore_command(rt: Runtime, file: Path) -> None:
+    """Restore the backup FILE into this install, which must be empty; then `blocklist audit verify`."""
+    from blocklist import backup
+
+    done = backup.restore(rt.settings.resolved_database_url(), rt.settings.data_dir, file)
+    rt.ensure_schema()  # a backup of an older version is brought to this version's schema
+    click.echo(f"restored {done.path} (made {done.created_at}, {done.events} audit events); "
+               f"run `blocklist audit verify`")
 
 
 @main.command()
@@ -209,6 +273,62 @@ def user_reset_password(rt: Runtime, username: str, password: str | None) -> Non
         token = users.reset_token(session, actor=CLI_ACTOR, user=account)
         click.echo(f"every credential of {username!r} revoked; new API token (shown once):")
     click.echo(token)
+
+
+@user.command("set-language")
+@click.argument("username")
+@click.argument("language", type=click.Choice(LANGUAGES))
+@click.pass_obj
+@refusals_exit_2
+def user_set_language(rt: Runtime, username: str, language: str) -> None:
+    """The language of the account's pages, messages and e-mails."""
+    rt.ensure_schema()
+    with rt.database.transaction() as session:
+        users.update_profile(session, actor=CLI_ACTOR, user=_account(session, username), language=language)
+    click.echo(f"{username!r} now reads {language}")
+
+
+@user.command("list")
+@click.pass_obj
+def user_list(rt: Runtime) -> None:
+    """Every account: id, username, role, language, state, and who made or confirmed its last change."""
+    rt.ensure_schema()
+    with rt.database.reading() as session:
+        for row in users.list_users(session):
+            state = ("enabled" if row.active else "disabled") + ("" if row.confirmed_at else ", awaits confirmation")
+            click.echo(f"{row.id}\t{row.username}\t{row.role}\t{row.language}\t{state}\t"
+                       f"by {row.credentialed_by}" + (f", confirmed by {row.confirmed_by}" if row.confirmed_by else ""))
+
+
+@user.command("tokens")
+@click.argument("username")
+@click.pass_obj
+@refusals_exit_2
+def user_tokens(rt: Runtime, username: str) -> None:
+    """The account's API tokens, newest first: prefix, created, revoked (the secret is never kept)."""
+    rt.ensure_schema()
+    with rt.database.reading() as session:
+        rows = users.tokens_of(session, _account(session, username))
+        if not rows:
+            click.echo(f"{username!r} has no API token")
+        for row in rows:
+            revoked = f"revoked {row.revoked_at:%Y-%m-%d %H:%M} UTC" if row.revoked_at else "active"
+            click.echo(f"{row.id}\t{row.prefix}...\tcreated {row.created_at:%Y-%m-%d %H:%M} UTC\t{revoked}")
+
+
+@user.command("revoke-token")
+@click.argument("username")
+@click.argument("prefix")
+@click.pass_obj
+@refusals_exit_2
+def user_revoke_token(rt: Runtime, username: str, prefix: str) -> None:
+    """Revoke the account's token whose prefix (as `user tokens` lists it) starts with PREFIX."""
+    rt.ensure_schema()
+    with rt.database.transaction() as session:
+        account = _account(session, username)
+        token = users.revoke_token(session, actor=CLI_ACTOR, user=account,
+                                   token_id=users.token_by_prefix(session, account, prefix).id)
+        click.echo(f"revoked token {token.prefix}... of {username!r}")
 
 
 @main.group()
@@ -497,6 +617,37 @@ def audit_verify(rt: Runtime, folders: tuple[str, ...], pubkeys: tuple[str, ...]
         status = audit.verify(session, witnesses=witnesses)
     click.echo(status.describe())
     if not status.intact:
+        sys.exit(1)
+
+
+@audit_group.command("verify-export")
+@click.argument("export_file", metavar="FILE", type=click.Path(exists=True, dir_okay=False))
+@click.option("--pubkey", "pubkeys", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="The feed's minisign public key (repeatable); default: the server's keys in the data dir.")
+@click.pass_obj
+def audit_verify_export(rt: Runtime, export_file: str, pubkeys: tuple[str, ...]) -> None:
+    """Verify a history export (GET /api/v1/domains/NAME/export.json, /cases/CASE/export.json) offline: exit 0
+    when every event's hash and link, its checkpoint and its signature hold; 1 naming the first bad event."""
+    from pathlib import Path
+
+    from isp_feed import bundles, checkpoints
+    from isp_feed.signing import SignatureError, parse_public_key
+
+    try:
+        if pubkeys:
+            keys = [parse_public_key(Path(p).read_text()) for p in pubkeys]
+        elif (rt.settings.data_dir / "keys").is_dir():  # on the server: never a key made up here for the check
+            keys = checkpoints.trusted_keys(rt.keys)
+        else:
+            click.echo("error: give the feed's public key with --pubkey (no server keys in "
+                       f"{rt.settings.data_dir / 'keys'})", err=True)
+            sys.exit(2)
+    except SignatureError as exc:
+        click.echo(f"error: cannot read --pubkey: {exc}", err=True)
+        sys.exit(2)
+    result = bundles.verify(Path(export_file).read_bytes(), keys)
+    click.echo(result.describe())
+    if not result.intact:
         sys.exit(1)
 
 

@@ -65,6 +65,7 @@ def current_user(request: Request, db: Session = Depends(session)) -> User:
     make a logged-in browser send it (CSRF), while a bearer token is only ever sent on purpose."""
     user = users.user_by_token(db, bearer_token(request))
     transaction.bind_principal(request.scope, db, f"user:{user.id}")
+    request.state.language = user.language  # refusals are worded in the caller's language (api/errors.py)
     return user
 
 

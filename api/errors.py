@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable, Collection
+from types import SimpleNamespace
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -13,9 +15,14 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from api.stoppage import choose_language
 from api.transaction import IdempotentReplay, mark_failed
-from api.web.common import LoginRequired, templates
+from api.web import sessions
+from api.web.common import HOME, LoginRequired, csrf_token, templates
+from blocklist import i18n
 from blocklist.errors import BlocklistError, Duplicate, NameRefused
+from blocklist.i18n import N_, Message
+from blocklist.problems import problem
 from blocklist.reviews import ReviewConflict, ReviewRefused
 
 log = logging.getLogger("api")
@@ -70,6 +77,42 @@ def allowed_methods(request: Request) -> list[str]:
     return allowed
 
 
+def api_language(request: Request) -> str:
+    """The language of a JSON answer's words: the calling user's account language (api/deps.py), else the
+    caller's Accept-Language (partners, ISPs, anonymous callers), else English."""
+    language = getattr(request.state, "language", None)
+    return str(language) if language else choose_language("", request.headers.get("accept-language", ""), "en")
+
+
+def _page_user(request: Request) -> SimpleNamespace | None:
+    """Who is logged in on this browser, for an error page's header and language (None: nobody, or no database)."""
+    if "session" not in request.scope or not request.session.get("user_id"):
+        return None
+    try:
+        with request.app.state.runtime.database.reading() as db:
+            user = sessions.user_of(db, request.session)
+            return SimpleNamespace(display_name=user.display_name, role=user.role,
+                                   language=user.language) if user else None
+    except sa_exc.SQLAlchemyError:  # the error page itself never fails on a busy database
+        return None
+
+
+def page_language(request: Request, user: SimpleNamespace | None = None) -> str:
+    """The language of an error page: the one the session chose (switcher), else the user's account language,
+    else Accept-Language, else English."""
+    chosen = request.session.get("lang") if "session" in request.scope else None
+    if chosen or user is not None:
+        return i18n.language_or_default(str(chosen) if chosen else user.language if user else None)
+    return choose_language(request.url.query, request.headers.get("accept-language", ""), "en")
+
+
+# The routing's own refusals on the web pages, in words (the JSON API keeps Starlette's short detail).
+HTTP_WORDS: dict[int, Message] = {
+    404: N_("There is no such page. Check the address, or go back to your home page."),
+    405: N_("This page cannot be used that way (the method is not allowed)."),
+}
+
+
 def install(app: FastAPI) -> None:
     """Register the exception handlers on the app."""
 
@@ -99,8 +142,11 @@ def install(app: FastAPI) -> None:
     async def _project_error(request: Request, exc: BlocklistError) -> Response:
         mark_failed(request.scope)
         if not request.url.path.startswith(("/api/", "/feed/")):
-            return _html(request, exc.status, exc.message)
-        body: dict[str, object] = {"error": type(exc).__name__, "reason": exc.message}
+            return await _html(request, exc.status, exc)
+        reason, english = exc.translated(api_language(request)), exc.translated("en")
+        body: dict[str, object] = {"error": type(exc).__name__, "reason": reason}
+        if reason != english:
+            body["reason_en"] = english  # the same words in English, for the caller's logs
         if exc.field:
             body["field"] = exc.field
         if isinstance(exc, Duplicate):
@@ -113,13 +159,15 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         mark_failed(request.scope)
-        problems = []
-        for err in exc.errors():
-            loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
-            problems.append({"field": ".".join(loc) or None, "reason": str(err.get("msg", "invalid"))})
+        # Plain sentences per field (blocklist/problems.py), in the caller's language.
+        language = api_language(request) if request.url.path.startswith(("/api/", "/feed/")) else \
+            page_language(request)
+        problems = [{"field": ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
+                     or None, "reason": i18n.in_language(found.text, language)}
+                    for err in exc.errors() for found in [problem(err)]]
         reason = "; ".join(f"{p['field']}: {p['reason']}" if p["field"] else str(p["reason"]) for p in problems)
         if not request.url.path.startswith(("/api/", "/feed/")):
-            return _html(request, 422, reason)
+            return await _html(request, 422, reason)
         return JSONResponse({"error": "InvalidInput", "reason": reason, "problems": problems}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
@@ -130,7 +178,7 @@ def install(app: FastAPI) -> None:
             # Every method the path takes, not only those of the route whose path matched first.
             headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
         if not request.url.path.startswith(("/api/", "/feed/")):
-            page = _html(request, exc.status_code, str(exc.detail))
+            page = await _html(request, exc.status_code, HTTP_WORDS.get(exc.status_code, str(exc.detail)))
             page.headers.update(headers or {})
             return page
         return JSONResponse({"error": "HTTPError", "reason": str(exc.detail)}, status_code=exc.status_code,
@@ -144,10 +192,11 @@ def install(app: FastAPI) -> None:
                             status_code=500)
 
 
-def _html(request: Request, status: int, reason: str) -> Response:
-    """A readable error page for the web pages (never a trace)."""
-    from api.web.i18n import translator
-
-    return templates.TemplateResponse(request, "error.html", {
-        "user": None, "t": translator("en"), "lang": "en", "csrf": "", "messages": [], "home": {},
-        "status": status, "reason": reason}, status_code=status)
+async def _html(request: Request, status: int, reason: str | Message | BlocklistError) -> Response:
+    """A readable error page for the web pages (never a trace), in the reader's language, with their header."""
+    user = await anyio.to_thread.run_sync(_page_user, request)  # a database read: never on the event loop
+    language = page_language(request, user)
+    words = reason.translated(language) if isinstance(reason, BlocklistError) else i18n.in_language(reason, language)
+    return templates(language).TemplateResponse(request, "error.html", {
+        "user": user, "lang": language, "csrf": csrf_token(request) if user else "", "messages": [], "home": HOME,
+        "status": status, "reason": words}, status_code=status)

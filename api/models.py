@@ -1,4 +1,4 @@
-"""Tables of the api package: idempotency records of POST requests."""
+"""Tables of the api package: idempotency records of POST requests, stop-page hits, the scheduler's heartbeat."""
 
 from __future__ import annotations
 
@@ -30,5 +30,18 @@ class StopPageHit(Base):
     __tablename__ = "stop_page_hits"
 
     domain: Mapped[str] = mapped_column(String(253), primary_key=True)
-    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True, index=True)  # index: the metrics' recent total
     count: Mapped[int] = mapped_column(Integer)
+
+
+class SchedulerHeartbeat(Base):
+    """The one row the running scheduler rewrites every few seconds: readiness and metrics read how recent it is.
+
+    Operational state like the feed's fetch log, not a decision: it is not an audit event.
+    """
+
+    __tablename__ = "scheduler_heartbeats"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # always 1
+    holder: Mapped[str] = mapped_column(String(200))  # host name and process id of the scheduler's process
+    beat_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

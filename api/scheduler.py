@@ -8,8 +8,10 @@ from dataclasses import dataclass
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from api import health
+from api.metrics import Metrics
 from api.runtime import Runtime
-from blocklist import appeals, review_digest
+from blocklist import appeals, batches, review_digest
 from isp_feed import jobs as feed_jobs
 from requisitions import jobs as requisitions_jobs
 
@@ -46,24 +48,33 @@ def scheduled_jobs() -> list[ScheduledJob]:
         ScheduledJob("reviews.digest", review_digest.send_weekly, every_seconds=3600),
         # The answers to appeals whose appellant left an e-mail address (blocklist/appeals.py).
         ScheduledJob("appeals.answer", appeals.send_answers, every_seconds=15),
+        # Bulk submissions stored by the API and the officers' page, recorded chunk by chunk (blocklist/batches.py).
+        ScheduledJob("submissions.batches", batches.process_batches, every_seconds=2),
+        # That a scheduler runs, for /readyz and /metrics of every process (api/health.py).
+        ScheduledJob("scheduler.heartbeat", health.beat, every_seconds=health.HEARTBEAT_SECONDS),
     ]
 
 
-def _guarded(job: ScheduledJob, rt: Runtime) -> Callable[[], None]:
+def _guarded(job: ScheduledJob, rt: Runtime, metrics: Metrics | None = None) -> Callable[[], None]:
     def run() -> None:
+        failed = False
         try:
             job.func(rt.job_context)
         except Exception:  # a failing job must not kill the scheduler; it is logged and retried next tick
+            failed = True
             log.exception("scheduled job %s failed", job.name)
+        if metrics is not None:
+            metrics.job_finished(job.name, failed=failed)
 
     return run
 
 
-def start(rt: Runtime, jobs: list[ScheduledJob] | None = None) -> BackgroundScheduler:
-    """Start a background scheduler running the jobs (each never overlapping itself)."""
+def start(rt: Runtime, jobs: list[ScheduledJob] | None = None, *, metrics: Metrics | None = None
+          ) -> BackgroundScheduler:
+    """Start a background scheduler running the jobs (each never overlapping itself), counting their runs."""
     scheduler = BackgroundScheduler(timezone="UTC")
     for job in jobs if jobs is not None else scheduled_jobs():
-        scheduler.add_job(_guarded(job, rt), "interval", seconds=job.every_seconds, id=job.name,
+        scheduler.add_job(_guarded(job, rt, metrics), "interval", seconds=job.every_seconds, id=job.name,
                           max_instances=1, coalesce=True)
     scheduler.start()
     return scheduler

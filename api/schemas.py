@@ -14,13 +14,28 @@ from pydantic_core import PydanticCustomError
 
 from blocklist.audit import ChainStatus
 from blocklist.errors import InvalidInput
-from blocklist.models import Appeal, AppealDecision, Attestation, AuditEvent, Isp, Renewal, Submission, User
+from blocklist.models import (
+    ApiToken,
+    Appeal,
+    AppealDecision,
+    Attestation,
+    AuditEvent,
+    Isp,
+    Order,
+    Renewal,
+    Submission,
+    SubmissionBatch,
+    SubmissionBatchItem,
+    User,
+)
 from blocklist.reviews import DueReview
 from blocklist.schemas import Date
 from blocklist.text import MAX_ID, clean_text
 from blocklist.vocab import (
     AppealAnswer,
     AppealOutcome,
+    BatchItemState,
+    BatchStatus,
     IspPolicy,
     Language,
     LegalBasis,
@@ -30,7 +45,8 @@ from blocklist.vocab import (
     Status,
 )
 from blocklist.workflow import BulkResult
-from isp_feed.models import VerificationResult
+from isp_feed.holds import HeldName, StateCounts, StatedName
+from isp_feed.models import FeedHold, VerificationResult
 from isp_feed.serving import IspFeedState
 from requisitions import service as requisitions
 from requisitions.models import NoticeStatus, RemovalNotice, RemovalOutcome, Requisition
@@ -78,7 +94,8 @@ class Text(GroupedMetadata):
                               multiline=self.multiline)
         except InvalidInput as exc:
             # A template: the reason may hold braces, which pydantic would otherwise try to format.
-            raise PydanticCustomError("text", "{reason}", {"reason": exc.message}) from None
+            # The refusal itself rides along, for its words in the reader's language (blocklist/problems.py).
+            raise PydanticCustomError("text", "{reason}", {"reason": exc.message, "refusal": exc}) from None
 
 
 Line = Annotated[str, Text(200)]
@@ -97,7 +114,10 @@ class ErrorOut(BaseModel):
     """Every error answer of the JSON API and the feed (api/errors.py)."""
 
     error: str = Field(description="The kind of error: NotFound, Forbidden, Conflict, Duplicate, InvalidInput...")
-    reason: str = Field(description="What was refused and why, in words an operator can act on")
+    reason: str = Field(description="What was refused and why, in words an operator can act on, in the caller's "
+                                    "language (a user's account language, else Accept-Language, else English)")
+    reason_en: str | None = Field(default=None, description="The same reason in English, when `reason` is in "
+                                                            "another language (for logs)")
     field: str | None = Field(default=None, description="The input field at fault, when there is one")
     problems: list[ProblemOut] | None = Field(default=None, description="Each field the input validation refused")
     existing_id: int | None = Field(default=None, description="Duplicate: the record already pending or blocked")
@@ -214,13 +234,16 @@ class UserOut(BaseModel):
                                         "can do nothing")
     confirmed_by: str | None = Field(description="The administrator who confirmed it")
     confirmed_at: dt.datetime | None
+    has_password: bool = Field(description="Whether the person set a web password (without one: the enrolment link)")
+    has_email: bool = Field(description="Whether an e-mail address is on the account (where an enrolment link goes)")
 
     @classmethod
     def of(cls, user: User) -> UserOut:
         return cls(id=user.id, username=user.username, display_name=user.display_name, role=user.role,
                    language=user.language, active=user.active, created_at=user.created_at,
                    credentialed_by=user.credentialed_by, confirmed=user.confirmed_at is not None,
-                   confirmed_by=user.confirmed_by, confirmed_at=user.confirmed_at)
+                   confirmed_by=user.confirmed_by, confirmed_at=user.confirmed_at,
+                   has_password=bool(user.password_hash), has_email=bool(user.email))
 
 
 class IspOut(BaseModel):
@@ -338,6 +361,8 @@ class BulkRefusedOut(BaseModel):
     domain: str = Field(description="The name as typed")
     accepted: Literal[False]
     reason: str
+    code: str = Field(description="Why, as a code: a name check's (tld, public_suffix, protected...), or "
+                                  "duplicate, repeated, invalid, refused")
 
 
 class BulkOut(BaseModel):
@@ -352,7 +377,8 @@ class BulkOut(BaseModel):
         out: list[BulkAcceptedOut | BulkRefusedOut] = [
             BulkAcceptedOut(domain=r.typed, accepted=True, id=r.submission.id, a_label=r.submission.domain,
                             flags=r.submission.flag_list) if r.submission is not None
-            else BulkRefusedOut(domain=r.typed, accepted=False, reason=r.reason or "") for r in results]
+            else BulkRefusedOut(domain=r.typed, accepted=False, reason=r.reason or "", code=r.code or "refused")
+            for r in results]
         accepted = sum(1 for r in out if r.accepted)
         return cls(accepted=accepted, refused=len(out) - accepted, results=out)
 
@@ -408,17 +434,32 @@ class CheckOut(BaseModel):
     evidence: dict[str, Any] = Field(description="Every question and raw answer behind the verdict")
 
     @classmethod
-    def of(cls, result: VerificationResult, isp_name: str) -> CheckOut:
+    def of(cls, result: VerificationResult, isp_name: str, evidence: dict[str, Any]) -> CheckOut:
         return cls(id=result.id, round_id=result.round_id, at=result.at, isp_id=result.isp_id, isp=isp_name,
                    resolver=result.resolver, verdict=result.verdict, reason=result.reason,
-                   feed_serial=result.feed_serial, evidence=result.evidence_data)
+                   feed_serial=result.feed_serial, evidence=evidence)
+
+
+class AttemptOut(BaseModel):
+    """One attempt to hand a requisition to the mail server (the audit chain records only the last one)."""
+
+    requisition_id: int
+    reference: str
+    attempt: int
+    started_at: dt.datetime
+    outcome: str = Field(description="sent, transient or permanent")
+    smtp_response: str = Field(description="The mail server's answer, or why it could not be reached")
 
 
 class HistoryOut(BaseModel):
-    """Everything about one name: its audit events in order, then its newest DNS checks."""
+    """Everything about one name: its audit events in order (with those of the feed holds that held its orders
+    and of the catch-up requisitions that listed it), every delivery attempt, then its newest DNS checks."""
 
     domain: str = Field(description="The name as given in the path")
+    names: list[str] = Field(default_factory=list, description="The name, then the parents whose blocks cover it "
+                                                               "(with their subdomains): whose events these are")
     events: list[EventOut]
+    attempts: list[AttemptOut] = Field(default_factory=list, description="Delivery attempts of its requisitions")
     checks: list[CheckOut] = Field(description="Newest first")
 
 
@@ -498,42 +539,53 @@ class RequisitionNameOut(BaseModel):
     unicode: str
 
 
-class RequisitionOut(BaseModel):
-    """A requisition addressed to one ISP, and where its delivery stands."""
+class DeliveredDocumentOut(BaseModel):
+    """What a document sent by e-mail (a requisition, a removal notice) has in common: its reference, language,
+    deadline and delivery."""
 
     id: int
     reference: str
-    kind: str = Field(description="blocking, lifting or catch_up")
-    order_id: int | None = Field(description="The order it carries out (none for a catch-up)")
-    isp: IspRefOut
     language: Language
-    names: list[RequisitionNameOut]
-    feed_serial: int | None = Field(description="The feed version that carries it out")
-    status: str = Field(description="pending, sent, acknowledged or failed")
-    overdue: bool = Field(description="Not acknowledged after its deadline")
     created_at: dt.datetime
     deadline: dt.datetime
     attempts: int = Field(description="Delivery attempts so far")
     sent_at: dt.datetime | None
     message_id: str = Field(description="The e-mail's Message-ID")
     smtp_response: str | None = Field(description="What the mail server answered")
-    acknowledged_at: dt.datetime | None
     failed_at: dt.datetime | None
     last_error: str | None
-    pdf_sha256: str = Field(description="SHA-256 of the PDF as sent")
+    pdf_sha256: str = Field(description="SHA-256 of the PDF as issued")
     document: str = Field(description="The path of its PDF")
+
+    @staticmethod
+    def delivery(row: Requisition | RemovalNotice, document: str) -> dict[str, Any]:
+        """The common fields of a stored document."""
+        return {"id": row.id, "reference": row.reference, "language": row.language, "created_at": row.created_at,
+                "deadline": row.deadline, "attempts": row.attempts, "sent_at": row.sent_at,
+                "message_id": row.message_id, "smtp_response": row.smtp_response, "failed_at": row.failed_at,
+                "last_error": row.last_error, "pdf_sha256": row.pdf_sha256, "document": document}
+
+
+class RequisitionOut(DeliveredDocumentOut):
+    """A requisition addressed to one ISP, and where its delivery stands."""
+
+    kind: str = Field(description="blocking, lifting or catch_up")
+    order_id: int | None = Field(description="The order it carries out (none for a catch-up)")
+    isp: IspRefOut
+    names: list[RequisitionNameOut]
+    feed_serial: int | None = Field(description="The feed version that carries it out")
+    status: str = Field(description="pending, sent, acknowledged or failed")
+    overdue: bool = Field(description="Not acknowledged after its deadline")
+    acknowledged_at: dt.datetime | None
 
     @classmethod
     def of(cls, req: Requisition) -> RequisitionOut:
         return cls(
-            id=req.id, reference=req.reference, kind=req.kind, order_id=req.order_id,
-            isp=IspRefOut(id=req.isp_id, name=req.isp.name), language=req.language,
+            **cls.delivery(req, f"/api/v1/requisitions/{req.id}/document.pdf"), kind=req.kind, order_id=req.order_id,
+            isp=IspRefOut(id=req.isp_id, name=req.isp.name),
             names=[RequisitionNameOut.model_validate(n) for n in requisitions.names_of(req)],
             feed_serial=req.feed_serial, status=req.status, overdue=requisitions.is_overdue(req),
-            created_at=req.created_at, deadline=req.deadline, attempts=req.attempts, sent_at=req.sent_at,
-            message_id=req.message_id, smtp_response=req.smtp_response, acknowledged_at=req.acknowledged_at,
-            failed_at=req.failed_at, last_error=req.last_error, pdf_sha256=req.pdf_sha256,
-            document=f"/api/v1/requisitions/{req.id}/document.pdf")
+            acknowledged_at=req.acknowledged_at)
 
 
 class StopPageOut(BaseModel):
@@ -946,31 +998,18 @@ class RemovalOutcomeOut(BaseModel):
                    recorded_at=outcome.at)
 
 
-class RemovalNoticeOut(BaseModel):
+class RemovalNoticeOut(DeliveredDocumentOut):
     """A removal notice to the hosting provider of a site hosted in Belgium, and where it stands."""
 
-    id: int
-    reference: str
     submission_id: int
     order_id: int = Field(description="The blocking order whose approval produced it")
     domain: str
     unicode: str
-    language: Language
     provider: str | None = Field(description="The hosting provider, as recorded on the submission")
     email: str | None = Field(description="The provider's abuse address it is sent to")
     deliver_by_hand: bool = Field(description="No abuse address: officers deliver the notice by hand")
     status: NoticeStatus = Field(description="pending, sent, failed, no_address (deliver by hand), acknowledged "
                                              "or removed")
-    created_at: dt.datetime
-    deadline: dt.datetime
-    attempts: int = Field(description="Delivery attempts so far")
-    sent_at: dt.datetime | None
-    message_id: str = Field(description="The e-mail's Message-ID")
-    smtp_response: str | None = Field(description="What the mail server answered")
-    failed_at: dt.datetime | None
-    last_error: str | None
-    pdf_sha256: str = Field(description="SHA-256 of the PDF as issued")
-    document: str = Field(description="The path of its PDF")
     acknowledged: RemovalOutcomeOut | None = Field(description="The provider's acknowledgement, once recorded")
     removed: RemovalOutcomeOut | None = Field(description="The site's removal, once recorded: the name is then "
                                                           "proposed for lifting")
@@ -978,12 +1017,221 @@ class RemovalNoticeOut(BaseModel):
     @classmethod
     def of(cls, notice: RemovalNotice) -> RemovalNoticeOut:
         return cls(
-            id=notice.id, reference=notice.reference, submission_id=notice.submission_id, order_id=notice.order_id,
-            domain=notice.domain, unicode=notice.unicode, language=notice.language, provider=notice.provider,
-            email=notice.email, deliver_by_hand=notice.email is None, status=notice.status,
-            created_at=notice.created_at, deadline=notice.deadline, attempts=notice.attempts,
-            sent_at=notice.sent_at, message_id=notice.message_id, smtp_response=notice.smtp_response,
-            failed_at=notice.failed_at, last_error=notice.last_error, pdf_sha256=notice.pdf_sha256,
-            document=f"/api/v1/removal-notices/{notice.id}/document.pdf",
+            **cls.delivery(notice, f"/api/v1/removal-notices/{notice.id}/document.pdf"),
+            submission_id=notice.submission_id, order_id=notice.order_id, domain=notice.domain,
+            unicode=notice.unicode, provider=notice.provider, email=notice.email,
+            deliver_by_hand=notice.email is None, status=notice.status,
             acknowledged=RemovalOutcomeOut.of(notice.outcome("acknowledged")),
             removed=RemovalOutcomeOut.of(notice.outcome("removed")))
+
+
+# --- issue 14: account management (api/routes/admin.py) ---
+
+
+class ProfileIn(BaseModel):
+    """What an administrator changes of an account; a field left out stays as it is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: Line | None = None
+    language: Language | None = None
+    email: Annotated[str, Text(254)] | None = Field(
+        default=None, description="Where an enrolment link is sent; empty removes it. A change waits for a second "
+                                  "administrator's confirmation")
+
+
+class TokenOut(BaseModel):
+    """An API token of an account: its prefix only, never the secret (only its SHA-256 is kept)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    prefix: str = Field(description="The token's first characters, to recognise it")
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+    active: bool = Field(description="Not revoked (it still works while the account is enabled and confirmed)")
+    # The last use is not recorded: a token is checked on every request, many of them read-only transactions.
+
+    @classmethod
+    def of(cls, token: ApiToken) -> TokenOut:
+        return cls(id=token.id, prefix=token.prefix, created_at=token.created_at, revoked_at=token.revoked_at,
+                   active=token.revoked_at is None)
+
+
+class HealthOut(BaseModel):
+    """`/healthz`: the process answers (nothing else is looked at)."""
+
+    status: Literal["ok"] = "ok"
+
+
+class ReadinessCheckOut(BaseModel):
+    """One condition of readiness, with what was found (never a credential, an address or a path)."""
+
+    name: Literal["database", "migrations", "signing_key", "scheduler"]
+    ok: bool
+    detail: str
+
+
+class ReadinessOut(BaseModel):
+    """`/readyz`: whether this process can serve (200) or not (503), and each condition behind the answer."""
+
+    status: Literal["ready", "not ready"]
+    checks: list[ReadinessCheckOut]
+
+
+# --- issue 14: feed holds and the names' feed state (api/routes/feed_admin.py) ---
+
+
+class HeldOrderOut(BaseModel):
+    """An order a hold holds: its kind and the magistrate who made it (who cannot confirm the hold)."""
+
+    id: int
+    kind: Literal["block", "lift"]
+    magistrate: str = Field(description="The username of the magistrate who made it")
+    created_at: dt.datetime
+
+
+class HoldDetailOut(BaseModel):
+    """A change the publication gate held: why, what it holds, and whether the caller may confirm it."""
+
+    id: int
+    reasons: str
+    added: int = Field(description="Names the held change adds")
+    removed: int = Field(description="Names the held change removes")
+    created_at: dt.datetime
+    from_serial: int | None = Field(description="The published content the change starts from")
+    status: Literal["pending", "confirmed", "closed"]
+    confirmed_by: str | None = Field(description="The magistrate who confirmed it")
+    confirmed_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    closed_reason: str | None = Field(description="Published as serial N, or overtaken by a later list")
+    orders: list[HeldOrderOut] = Field(description="The orders it holds, oldest first")
+    may_confirm: bool = Field(description="Whether the caller may give it its second confirmation now")
+    refusal: str | None = Field(description="Why the caller may not confirm it (four eyes, role, state)")
+
+    @classmethod
+    def of(cls, hold: FeedHold, orders: Sequence[Order], usernames: Mapping[int, str],
+           refusal: str | None) -> HoldDetailOut:
+        status: Literal["pending", "confirmed", "closed"] = (
+            "closed" if hold.closed_at else "confirmed" if hold.confirmed_at else "pending")
+        return cls(id=hold.id, reasons=hold.reasons, added=hold.added, removed=hold.removed,
+                   created_at=hold.created_at, from_serial=hold.from_serial, status=status,
+                   confirmed_by=usernames.get(hold.confirmed_by) if hold.confirmed_by else None,
+                   confirmed_at=hold.confirmed_at, closed_at=hold.closed_at, closed_reason=hold.closed_reason,
+                   orders=[HeldOrderOut(id=o.id, kind="block" if o.kind == "block" else "lift",
+                                        magistrate=usernames.get(o.magistrate_id, ""), created_at=o.created_at)
+                           for o in orders],
+                   may_confirm=refusal is None, refusal=refusal)
+
+
+# A name a hold holds, and where approved names stand: the service's frozen dataclasses have the answers' shapes.
+HeldNameOut = HeldName
+
+
+class HeldNamesOut(BaseModel):
+    """One page of a hold's names, by name, with the totals."""
+
+    hold_id: int
+    total: int
+    added: int
+    removed: int
+    page: int
+    per_page: int
+    names: list[HeldNameOut]
+
+
+FeedStateCountsOut = StateCounts
+StatedNameOut = StatedName
+
+
+class FeedNamesOut(BaseModel):
+    """The counts of every state, and one page of the names in the state asked for."""
+
+    counts: FeedStateCountsOut
+    state: Literal["held", "blocked", "lifting"]
+    total: int = Field(description="How many names are in that state")
+    page: int
+    per_page: int
+    names: list[StatedNameOut]
+
+
+# --- issue 14: bulk submissions as background jobs (api/routes/batches.py) ---
+
+
+class BatchItemOut(BaseModel):
+    """What became of one name of a batch (pending until the job reaches it)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    position: int = Field(description="Its place in the batch, from 1")
+    typed: str = Field(description="The name as sent")
+    state: BatchItemState
+    submission_id: int | None = Field(description="The submission recorded for it")
+    a_label: str | None = Field(description="The name as normalised")
+    code: str | None = Field(description="Why it was refused: a name check's code (tld, public_suffix, "
+                                         "protected...), or duplicate, repeated, invalid, refused")
+    reason: str | None = Field(description="Why it was refused, in words")
+
+
+class BatchOut(BaseModel):
+    """A bulk submission and its progress, with one page of its names' results."""
+
+    id: int
+    status: BatchStatus = Field(description="queued, running, done, or failed (`error` says why; the names not "
+                                            "reached stay pending)")
+    total: int
+    done: int = Field(description="Names settled so far (submitted or refused)")
+    submitted: int
+    refused: int
+    case_number: str
+    created_by: str
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    error: str | None
+    results_csv: str = Field(description="Where every name's result is, as CSV")
+    page: int
+    per_page: int
+    matching: int = Field(description="How many names are in the state filtered on (all of them without `state`)")
+    results: list[BatchItemOut]
+
+    @classmethod
+    def of(cls, batch: SubmissionBatch, items: Sequence[SubmissionBatchItem], *, page: int, per_page: int,
+           matching: int) -> BatchOut:
+        return cls(id=batch.id, status=batch.status, total=batch.total, done=batch.done,
+                   submitted=batch.submitted, refused=batch.refused, case_number=batch.case_number,
+                   created_by=batch.creator.username, created_at=batch.created_at, started_at=batch.started_at,
+                   finished_at=batch.finished_at, error=batch.error,
+                   results_csv=f"/api/v1/submissions/batches/{batch.id}/results.csv", page=page, per_page=per_page,
+                   matching=matching, results=[BatchItemOut.model_validate(i) for i in items])
+
+
+# --- issue 14: the auditors' search (api/routes/history.py) ---
+
+
+class NameMatchOut(BaseModel):
+    """A record the search found for a name: the name itself, or a block covering it with its subdomains."""
+
+    submission_id: int
+    domain: str
+    unicode: str
+    scope: Scope
+    status: Status
+    case_number: str
+    how: Literal["name", "covered"] = Field(description="`covered`: the name typed is a subdomain of this one")
+
+
+class CaseMatchOut(BaseModel):
+    """A case number containing what was typed (in any case), with how many names it holds."""
+
+    case_number: str
+    names: int
+
+
+class SearchOut(BaseModel):
+    """What a search found: the host it read from the text (a URL, a host:port...), names and cases."""
+
+    q: str
+    host: str | None = Field(description="The host name read from the text, normalised; null if it is none")
+    names: list[NameMatchOut]
+    cases: list[CaseMatchOut]

@@ -1,7 +1,8 @@
 """Security headers on every response the app sends, error pages included (a pure ASGI middleware).
 
 A header the response already carries is left as it is: the stop page and the appeal page set their own
-(api/stoppage.py), the feed its own Cache-Control (immutable versions are cacheable, `latest` revalidates).
+(api/stoppage.py), the API reference its own script policy (api/docs.py), the feed its own Cache-Control
+(immutable versions are cacheable, `latest` revalidates).
 """
 
 from __future__ import annotations
@@ -33,8 +34,6 @@ HEADERS: tuple[tuple[bytes, bytes], ...] = (
     # Pages show decisions, evidence references and once-only tokens: nothing goes into a disk or proxy cache.
     (b"cache-control", b"no-store"),
 )
-# Swagger UI and ReDoc load their scripts from a CDN: a CSP for pages without scripts would blank them.
-NO_CSP_PATHS = ("/docs", "/redoc")
 # The stylesheet never changes between releases and holds nothing private: let browsers keep it.
 CACHEABLE_PATHS = ("/static/",)
 
@@ -51,8 +50,6 @@ class SecurityHeadersMiddleware:
             return
         path: str = scope.get("path", "")
         skip = set()
-        if path.startswith(NO_CSP_PATHS):
-            skip.add(b"content-security-policy")
         if path.startswith(CACHEABLE_PATHS):
             skip.add(b"cache-control")
 

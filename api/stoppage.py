@@ -12,9 +12,12 @@ pass the page off as the site's own content.
 It logs and stores nothing about the visitor: no IP address, no user agent, no cookie, no referrer; only a count
 per listed name per day. Counts are kept in memory and added to the table every few seconds (and at shutdown),
 so a flood of visitors costs no database write each. The list of blocked names is cached and reloaded when the
-audit chain moved (every approval and lift is an audit event), checked at most once a second. The page loads
+audit chain moved (every approval and lift is an audit event), checked at most once a second: by a task of its
+own in a real server (StopPageState.keep_fresh, started by the lifespan), so that no request touches the database
+and a database down or locked does not stop the page; inline, by the request, where no lifespan runs. The page loads
 nothing from any other host: inline style only, and a Content-Security-Policy that forbids everything else.
-Its markup is in api/templates/stoppage/ (Jinja2, autoescaped, compiled once); the wording is in the tables below.
+Its markup is in api/templates/stoppage/ (Jinja2, autoescaped, compiled once per language); its words are in the
+catalogs (blocklist/i18n.py), the legal bases' in blocklist/labels.py.
 
 Anyone can send any Host to this server and read the answer (451 listed, anything else not): the list can be
 tested name by name without a credential. That is inherent to a stop page; its speed is not. GuessLimiter
@@ -43,6 +46,7 @@ from pathlib import Path
 
 import anyio
 import jinja2
+from anyio.abc import TaskStatus
 from fastapi import FastAPI
 from markupsafe import Markup
 from sqlalchemy import select, update
@@ -50,53 +54,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.logs import name_route
 from api.models import StopPageHit
 from api.runtime import Runtime
+from blocklist import i18n, labels
 from blocklist.models import AuditHead, Submission
 from blocklist.names import ancestors
-from blocklist.vocab import LANGUAGE_NAMES, LANGUAGES, LEGAL_BASIS_TITLES
+from blocklist.vocab import LANGUAGE_NAMES, LANGUAGES
 
 log = logging.getLogger("api.stoppage")
-TEXT = {
-    "fr": {"title": "Site bloqué", "lead": "Votre navigateur vous a conduit vers un site dont l'accès est bloqué en "
-           "Belgique en raison de son contenu : du matériel d'abus sexuels d'enfants.",
-           "basis": "Base légale", "appeal": "Si vous souhaitez exprimer votre désaccord, vous pouvez appeler le "
-           "{phone} ou utiliser le formulaire de recours.", "form": "Formulaire de recours",
-           "authority": "Parquet fédéral — Federal Computer Crime Unit",
-           "statistics": "Statistiques du blocage (transparence)"},
-    "nl": {"title": "Site geblokkeerd", "lead": "Uw browser heeft u naar een site geleid waarvan de toegang in België "
-           "geblokkeerd is wegens de inhoud ervan: materiaal van seksueel misbruik van kinderen.",
-           "basis": "Rechtsgrond", "appeal": "Wenst u uw bezwaar te laten registreren, bel dan {phone} of gebruik "
-           "het bezwaarformulier.", "form": "Bezwaarformulier",
-           "authority": "Federaal Parket — Federal Computer Crime Unit",
-           "statistics": "Statistieken van de blokkering (transparantie)"},
-    "de": {"title": "Website gesperrt", "lead": "Ihr Browser hat Sie zu einer Website geführt, deren Zugang in "
-           "Belgien wegen ihres Inhalts gesperrt ist: Darstellungen sexuellen Kindesmissbrauchs.",
-           "basis": "Rechtsgrundlage", "appeal": "Wenn Sie Ihren Widerspruch einlegen möchten, rufen Sie {phone} an "
-           "oder nutzen Sie das Widerspruchsformular.", "form": "Widerspruchsformular",
-           "authority": "Föderale Staatsanwaltschaft — Federal Computer Crime Unit",
-           "statistics": "Statistiken der Sperrung (Transparenz)"},
-    "en": {"title": "Site blocked", "lead": "Your browser has taken you to a site that is blocked in Belgium because "
-           "of its content: child sexual abuse material.",
-           "basis": "Legal basis", "appeal": "If you wish to register your disapproval, you may call {phone} or use "
-           "the appeal form.", "form": "Appeal form",
-           "authority": "Federal Prosecutor's Office — Federal Computer Crime Unit",
-           "statistics": "Statistics on blocking (transparency)"},
-}
-BASES = LEGAL_BASIS_TITLES  # the one wording (blocklist/vocab.py)
-GENERIC_BASIS = {
-    "fr": "Loi du 11 mars 2003, article 39bis du Code d'instruction criminelle, ou décision judiciaire",
-    "nl": "Wet van 11 maart 2003, artikel 39bis van het Wetboek van strafvordering, of rechterlijke beslissing",
-    "de": "Gesetz vom 11. März 2003, Artikel 39bis des Strafprozessgesetzbuches oder gerichtliche Entscheidung",
-    "en": "Law of 11 March 2003, Article 39bis of the Code of Criminal Procedure, or a court decision",
-}
-LIMITED = {
-    "fr": ("Trop de requêtes", "Trop de requêtes sont venues de votre adresse. Réessayez dans quelques minutes."),
-    "nl": ("Te veel verzoeken", "Er kwamen te veel verzoeken van uw adres. Probeer het over enkele minuten opnieuw."),
-    "de": ("Zu viele Anfragen", "Von Ihrer Adresse kamen zu viele Anfragen. Versuchen Sie es in einigen Minuten "
-           "erneut."),
-    "en": ("Too many requests", "Too many requests came from your address. Try again in a few minutes."),
-}
 CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
 APPEAL_CSP = CSP.replace("form-action 'none'", "form-action 'self'")  # the appeal form posts to itself
 # The public appeal form, on every host of the stop page too (api/web/appeal_form.py): the stop page links to it.
@@ -105,6 +71,8 @@ APPEAL_PATH = "/appeal"
 # answers them on the stop page's hosts too. They show no listed name, whatever the Host.
 PUBLIC_PREFIXES = ("/transparency", "/static/")
 NOT_COUNTED = ("/favicon.ico", "/robots.txt")  # a browser's own requests are not visits
+RELOAD_SHARE = 20  # a reload of the names waits 20 times as long as the last one took (at most 5% of a core)
+ROUTE = "(stop page)"  # what logs and metrics call every answer of the stop page: never its Host or path
 REFRESH_SECONDS = 1.0  # how stale the cached list of blocked names may get
 FLUSH_SECONDS = 5.0  # how long hit counts wait in memory before they are added to the table
 # Unlisted names per source: a burst, then a steady rate. A person mistyping or following a stale link never
@@ -116,13 +84,13 @@ GUESS_REMEMBERED = 4  # unlisted names per source answered again for free (the s
 RENDERED_PAGES = 4096  # stop pages kept rendered, by (language, listed name, basis): ~10 MB at most
 
 
-def choose_language(query: str, accept_language: str) -> str:
-    """?lang= first, then the most preferred supported language of Accept-Language (q-values), else French."""
+def choose_language(query: str, accept_language: str, default: str = "fr") -> str:
+    """?lang= first, then the most preferred supported language of Accept-Language (q-values), else `default`."""
     for part in query.split("&"):
         key, _, value = part.partition("=")
         if key == "lang" and value in LANGUAGES:
             return value
-    best, best_q = "fr", 0.0
+    best, best_q = default, 0.0
     for position, item in enumerate(accept_language.split(",")[:20]):
         code, *params = (p.strip() for p in item.split(";"))
         q = 1.0
@@ -150,14 +118,17 @@ def tel_uri(phone: str) -> str:
     return "tel:" + "".join(c for c in phone if c.isdigit() or c == "+")
 
 
-# Compiled once, at import: a page is then one render of a cached template, with no file system access.
-_TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates" / "stoppage"),
-                                autoescape=True, auto_reload=False, undefined=jinja2.StrictUndefined)
-_TEMPLATES.filters["text"] = _text
-_TEMPLATES.filters["tel"] = tel_uri
-_TEMPLATES.globals["languages"] = tuple(LANGUAGE_NAMES.items())
-_BASE, _STOP, _APPEAL, _LIMITED = (_TEMPLATES.get_template(f"{name}.html")
-                                   for name in ("_base", "stop", "appeal", "limited"))
+TEMPLATES = Path(__file__).parent / "templates" / "stoppage"
+
+
+# Compiled once per language: a page is then one render of a cached template, with no file system access.
+@functools.lru_cache(maxsize=len(LANGUAGES))
+def _templates(lang: str) -> jinja2.Environment:
+    env = i18n.environment(str(TEMPLATES), lang)
+    env.filters["text"] = _text
+    env.filters["tel"] = tel_uri
+    env.globals["languages"] = tuple(LANGUAGE_NAMES.items())
+    return env
 
 
 # Pages depend on nothing of the request but its language and the listed name (no visitor data, no time), so a
@@ -165,23 +136,22 @@ _BASE, _STOP, _APPEAL, _LIMITED = (_TEMPLATES.get_template(f"{name}.html")
 @functools.lru_cache(maxsize=RENDERED_PAGES)
 def render(lang: str, domain: str | None, basis: str | None, phone: str) -> bytes:
     """The stop page: for a listed name its legal basis, for the bare stop-page host the possible ones."""
-    basis_text = BASES[lang][basis] if basis in BASES[lang] else GENERIC_BASIS[lang]
-    return _STOP.render(lang=lang, t=TEXT[lang], domain=domain, basis=basis_text, phone=phone).encode()
+    words = labels.LEGAL_BASIS.get(basis or "", labels.ANY_LEGAL_BASIS)
+    return _templates(lang).get_template("stop.html").render(
+        lang=lang, domain=domain, basis=words.translate(lang), phone=phone).encode()
 
 
-def render_appeal(lang: str, phone: str, words: dict[str, str], **form: object) -> bytes:
-    """The public appeal form in the stop page's frame: the stop page's wording (`t`), the form's (`words`, from
-    the web pages' catalogue) and what api/web/appeal_form.py fills in (`form`: name, text, contact, error,
-    receipt, the query the language switcher keeps)."""
+def render_appeal(lang: str, phone: str, **form: object) -> bytes:
+    """The public appeal form in the stop page's frame, with what api/web/appeal_form.py fills in (`form`: name,
+    text, contact, error, receipt, the query the language switcher keeps)."""
     values = {"name": "", "text": "", "contact": "", "error": None, "receipt": None, "keep": "", **form}
-    return _APPEAL.render(lang=lang, t=TEXT[lang], words=words, phone=phone, **values).encode()
+    return _templates(lang).get_template("appeal.html").render(lang=lang, phone=phone, **values).encode()
 
 
 @functools.lru_cache(maxsize=len(LANGUAGES))
 def render_limited(lang: str) -> bytes:
     """The answer to a source whose budget of unlisted names is spent: the same whatever name it asked about."""
-    title, message = LIMITED[lang]
-    return _LIMITED.render(lang=lang, t=TEXT[lang], title=title, message=message).encode()
+    return _templates(lang).get_template("limited.html").render(lang=lang).encode()
 
 
 def headers(lang: str, body: bytes, stop_host: str, *, csp: str = CSP) -> list[tuple[bytes, bytes]]:
@@ -292,15 +262,18 @@ class StopPageState:
         self._names: dict[str, tuple[str, str]] = {}  # a-label -> (scope, legal basis)
         self._marker: int | None = None
         self._checked = float("-inf")
+        self._loaded_at, self._load_took = float("-inf"), 0.0
         self._refreshing = anyio.Lock()
         self._hits: Counter[tuple[str, dt.date]] = Counter()
         self._hits_lock = threading.Lock()
         self._flushing = threading.Lock()
         self._flushed = time.monotonic()
+        # Set by keep_fresh: a task of its own reloads the names and stores the counts, never a request.
+        self.kept_fresh = False
 
     async def match(self, host: str) -> tuple[str, str] | None:
         """The blocked name covering `host` and its legal basis, or None (from the cache, reloaded when stale)."""
-        if time.monotonic() - self._checked >= self.refresh_seconds:
+        if not self.kept_fresh and time.monotonic() - self._checked >= self.refresh_seconds:
             async with self._refreshing:
                 if time.monotonic() - self._checked >= self.refresh_seconds:
                     await anyio.to_thread.run_sync(self.refresh)
@@ -315,14 +288,24 @@ class StopPageState:
         return match
 
     def refresh(self) -> None:
-        """Reload the blocked names if the audit chain moved since the last load."""
-        with self.runtime.database.transaction() as session:
+        """Reload the blocked names if the audit chain moved since the last load.
+
+        A reload reads the whole list (a second or so at 1,000,000 names), and any event moves the chain (a
+        submission, a login): so a reload waits at least RELOAD_SHARE times as long as the last one took, and
+        reloading never takes more than a small share of the process, however busy the staff are."""
+        if self._load_took > 0.05 and time.monotonic() - self._loaded_at < RELOAD_SHARE * self._load_took:
+            return  # a big list, reloaded a moment ago (a small one reloads at once, as a test expects)
+        # Read-only: it never waits for (nor holds) SQLite's write lock, whatever a long approval is doing.
+        with self.runtime.database.reading() as session:
             marker = session.execute(select(AuditHead.last_id).where(AuditHead.id == 1)).scalar_one_or_none()
             if marker is None or marker != self._marker:
+                started = time.monotonic()
                 rows = session.execute(select(Submission.domain, Submission.scope, Submission.legal_basis)
                                        .where(Submission.status == "approved")).all()
                 self._names = {domain: (scope, basis) for domain, scope, basis in rows}
                 self._marker = marker
+                self._loaded_at = time.monotonic()
+                self._load_took = self._loaded_at - started
         self._checked = time.monotonic()
 
     def count(self, domain: str) -> None:
@@ -334,9 +317,10 @@ class StopPageState:
         """True when counts have waited long enough to be stored."""
         return bool(self._hits) and time.monotonic() - self._flushed >= self.flush_seconds
 
-    def flush(self) -> None:
-        """Add the counts waiting in memory to the table (one transaction); they stay in memory if it fails."""
-        if not self._flushing.acquire(blocking=False):
+    def flush(self, *, wait: bool = False) -> None:
+        """Add the counts waiting in memory to the table (one transaction); they stay in memory if it fails.
+        `wait`: at shutdown, wait for a flush running in another thread, then store what came after it."""
+        if not self._flushing.acquire(blocking=wait):
             return  # another thread is storing them right now
         try:
             with self._hits_lock:
@@ -354,6 +338,34 @@ class StopPageState:
                 raise
         finally:
             self._flushing.release()
+
+
+    async def keep_fresh(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        """Reload the names every `refresh_seconds` and store the counts when due, from this task, until cancelled
+        (`task_group.start` returns once the first load was tried: a server then starts with the names).
+
+        Requests then never touch the database: while it is unreachable or locked the page is served from the
+        names last loaded, and the counts wait in memory. A failure is logged when it starts and when it ends.
+        """
+        self.kept_fresh = True
+        failing: str | None = None
+        while True:
+            try:
+                await anyio.to_thread.run_sync(self.refresh)
+                if self.flush_due():
+                    await anyio.to_thread.run_sync(self.flush)
+            except Exception as exc:  # kept as they are; tried again at the next tick
+                if failing is None:
+                    log.warning("stop page: the database failed (%s); serving the %d names last loaded, counts "
+                                "kept in memory", type(exc).__name__, len(self._names))
+                failing = type(exc).__name__
+            else:
+                if failing is not None:
+                    log.warning("stop page: the database answers again (%d names)", len(self._names))
+                failing = None
+            task_status.started()
+            task_status = anyio.TASK_STATUS_IGNORED
+            await anyio.sleep(self.refresh_seconds)
 
 
 def _add(session: Session, domain: str, day: dt.date, hits: int) -> None:
@@ -400,6 +412,7 @@ class StopPageMiddleware:
             match = await self.state.match(host)
             source = source_of(scope)
             if not self.state.limiter.allow(source, host, listed=match is not None):
+                name_route(scope, ROUTE)
                 await self._limited(scope, send, lang, self.state.limiter.retry_after(source))
                 return
             if match is None:
@@ -409,13 +422,14 @@ class StopPageMiddleware:
         if path == APPEAL_PATH or path.startswith(PUBLIC_PREFIXES):  # answered by the app like on any other host
             await self.app(scope, receive, send)
             return
+        name_route(scope, ROUTE)
         domain, basis = match if match else (None, None)
         body, status = render(lang, domain, basis, self.state.runtime.settings.stop_page_phone), 451
         await send({"type": "http.response.start", "status": status, "headers": headers(lang, body, stop_host)})
         await send({"type": "http.response.body", "body": b"" if scope.get("method") == "HEAD" else body})
         if match is not None and path not in NOT_COUNTED:
             self.state.count(match[0])
-        if self.state.flush_due():
+        if not self.state.kept_fresh and self.state.flush_due():
             try:  # after the answer: the visitor never waits for it
                 await anyio.to_thread.run_sync(self.state.flush)
             except Exception as exc:  # the counts stay in memory for the next flush
@@ -434,7 +448,7 @@ class StopPageMiddleware:
         async def wrapped() -> Message:
             message = await receive()
             if message["type"] == "lifespan.shutdown":
-                await anyio.to_thread.run_sync(self.state.flush)
+                await anyio.to_thread.run_sync(functools.partial(self.state.flush, wait=True))
             return message
 
         return wrapped

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from blocklist import audit, mail, mail_templates, workflow
 from blocklist.db import Database
 from blocklist.errors import Conflict, Forbidden, InvalidInput, MailError, NameRefused, NotFound
+from blocklist.i18n import N_
 from blocklist.isps import validate_email
 from blocklist.jobs import JobContext
 from blocklist.models import Appeal, AppealAnswerMail, AppealDecision, Submission, User, utcnow
@@ -65,11 +66,12 @@ class AppealIn:
 
 
 class AppealFourEyes(Forbidden):
-    """The magistrate approved the block this appeal is against; `domain` names it (pages word it themselves)."""
+    """The magistrate approved the block this appeal is against; `domain` names it."""
 
     def __init__(self, actor: User, domain: str) -> None:
-        super().__init__(f"four eyes: {actor.username!r} approved the block of {domain} and cannot decide its appeal; "
-                         "another magistrate must")
+        super().__init__(N_("Four eyes: you approved the block of %(name)s; another magistrate must decide this "
+                            "appeal.", name=domain))
+        self.actor = actor.username
         self.domain = domain
 
 

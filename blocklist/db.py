@@ -12,7 +12,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -133,6 +133,16 @@ def alembic_config(url: str, version_locations: Sequence[Path] = ()) -> Config:
     return cfg
 
 
+def newest_revisions(cfg: Config) -> set[str]:
+    """The head revision of every migration branch the configuration knows."""
+    return set(ScriptDirectory.from_config(cfg).get_heads())
+
+
+def applied_revisions(connection: Connection) -> set[str]:
+    """The revisions the database's schema is at (one per branch)."""
+    return set(MigrationContext.configure(connection).get_current_heads())
+
+
 def upgrade(url: str, version_locations: Sequence[Path] = ()) -> None:
     """Bring the schema to the newest revision of every migration branch.
 
@@ -142,9 +152,9 @@ def upgrade(url: str, version_locations: Sequence[Path] = ()) -> None:
     cfg = alembic_config(url, version_locations)
     engine = make_engine(url)
     try:
-        wanted = set(ScriptDirectory.from_config(cfg).get_heads())
+        wanted = newest_revisions(cfg)
         with engine.execution_options(**{READ_ONLY: True}).connect() as connection:
-            if set(MigrationContext.configure(connection).get_current_heads()) == wanted:
+            if applied_revisions(connection) == wanted:
                 return
         with engine.begin() as connection:
             cfg.attributes["connection"] = connection

@@ -1,6 +1,12 @@
-"""Every error the core raises: each says what was refused and why, in words an operator can act on."""
+"""Every error the core raises: each says what was refused and why, in words an operator can act on.
+
+The words are a Message (blocklist/i18n.py): English with its values, translated at the boundary that knows who
+reads them (the page's language, the API caller's); `message` is the English text, for logs and the CLI.
+"""
 
 from __future__ import annotations
+
+from blocklist.i18n import N_, Message, in_language
 
 
 class BlocklistError(Exception):
@@ -8,13 +14,18 @@ class BlocklistError(Exception):
 
     status = 400
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Message, *, field: str | None = None) -> None:
+        super().__init__(str(message))
+        self.text = message
+        self.message = str(message)
         self.field = field
 
     def __str__(self) -> str:
         return self.message
+
+    def translated(self, language: str) -> str:
+        """The refusal in `language` (words not yet in the catalogs stay as they are)."""
+        return in_language(self.text, language)
 
 
 class InvalidInput(BlocklistError):
@@ -26,10 +37,10 @@ class InvalidInput(BlocklistError):
 class NameRefused(InvalidInput):
     """A domain name cannot be listed (not a name, an IP, a public suffix, protected...)."""
 
-    def __init__(self, typed: str, reason: str, *, code: str) -> None:
-        super().__init__(f"{typed!r} refused: {reason}", field="domain")
+    def __init__(self, typed: str, reason: str | Message, *, code: str) -> None:
+        super().__init__(N_("%(typed)s refused: %(reason)s", typed=repr(typed), reason=reason), field="domain")
         self.typed = typed
-        self.reason = reason
+        self.reason = str(reason)  # English, as `blocklist name check` prints it
         self.code = code
 
 
@@ -60,7 +71,7 @@ class Conflict(BlocklistError):
 class Duplicate(Conflict):
     """The name is already pending or blocked; points to the existing record."""
 
-    def __init__(self, message: str, *, existing_id: int) -> None:
+    def __init__(self, message: str | Message, *, existing_id: int) -> None:
         super().__init__(message, field="domain")
         self.existing_id = existing_id
 
@@ -74,7 +85,7 @@ class MailError(BlocklistError):
 
     status = 502  # the mail server, not the caller, refused
 
-    def __init__(self, message: str, *, transient: bool, smtp_code: int | None = None) -> None:
+    def __init__(self, message: str | Message, *, transient: bool, smtp_code: int | None = None) -> None:
         super().__init__(message)
         self.transient = transient
         self.smtp_code = smtp_code

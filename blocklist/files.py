@@ -38,7 +38,7 @@ def write_secret_file(path: Path, data: bytes, *, exclusive: bool = True) -> Non
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()  # after a link, or after a failure: the secret has one name, or none
-    _sync_directory(path.parent)
+    sync_directory(path.parent)
 
 
 def _link_new(tmp: Path, path: Path) -> None:
@@ -53,7 +53,7 @@ def _link_new(tmp: Path, path: Path) -> None:
         tmp.replace(path)
 
 
-def _sync_directory(folder: Path) -> None:
+def sync_directory(folder: Path) -> None:
     """Make the new name itself durable (a crash right after must not lose the file)."""
     try:
         fd = os.open(folder, os.O_RDONLY)

@@ -1,6 +1,7 @@
-"""The product's own e-mails to people (an appeal's answer, and any other kind added beside it): subject and text
-body from a folder per kind and language, `blocklist/templates/mail/<kind>/<language>/{subject,body}.txt`, each
-body extending the shared layout `_base.txt` (greeting, the kind's words, the authority's signature).
+"""The product's own e-mails to people (an appeal's answer, the review digest, and any other kind added beside
+them): subject and text body from a folder per kind, `blocklist/templates/mail/<kind>/{subject,body}.txt`, in the
+recipient's language (the words are in the catalogs, blocklist/i18n.py), each body extending the shared layout
+`_base.txt` (greeting, the kind's words, the authority's signature).
 
 Plain text only (quoted-printable, so accents reach any relay intact); sent through the one sender, blocklist.mail.
 """
@@ -10,12 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
+from blocklist import i18n
 from blocklist.settings import Settings
 
 TEMPLATES = Path(__file__).parent / "templates" / "mail"
@@ -29,13 +28,6 @@ class RenderedMail:
     text: str
 
 
-@lru_cache(maxsize=1)
-def _environment() -> jinja2.Environment:
-    # Parsed once per process; StrictUndefined: a template asking for what it was not given is a bug, not a blank.
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
-                              autoescape=False, keep_trailing_newline=False)
-
-
 def authority(settings: Settings) -> dict[str, str]:
     """Who signs (the layout's `authority`): the configured authority's name, address, e-mail and phone."""
     return {"name": settings.authority_name, "address": settings.authority_address,
@@ -44,9 +36,10 @@ def authority(settings: Settings) -> dict[str, str]:
 
 def render(kind: str, language: str, **context: Any) -> RenderedMail:
     """The e-mail of `kind` in `language`, its templates filled in with `context` (`authority` among it)."""
-    env = _environment()
-    subject = env.get_template(f"{kind}/{language}/subject.txt").render(**context)
-    text = env.get_template(f"{kind}/{language}/body.txt").render(**context)
+    # Parsed once per process and language; a template asking for what it was not given is a bug, not a blank.
+    env = i18n.environment(str(TEMPLATES), language)
+    subject = env.get_template(f"{kind}/subject.txt").render(**context)
+    text = env.get_template(f"{kind}/body.txt").render(**context)
     return RenderedMail(subject=" ".join(subject.split()), text=text.strip() + "\n")
 
 

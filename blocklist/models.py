@@ -205,12 +205,12 @@ class Submission(Base):
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     decided_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     decision_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
-    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), nullable=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), nullable=True, index=True)
     review_due: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     lifted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     lifted_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     lift_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
-    lift_order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), nullable=True)
+    lift_order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), nullable=True, index=True)
     # Where the site is hosted (blocklist/hosting.py); None only on records older than the country (core_0005).
     hosting_country: Mapped[str | None] = mapped_column(String(2), nullable=True, index=True)
     hosting_provider: Mapped[str | None] = mapped_column(String(200), nullable=True)
@@ -439,3 +439,54 @@ class AppealAnswerMail(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     smtp_response: Mapped[str | None] = mapped_column(Text, nullable=True)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+# --- bulk submissions (issue 14): models of blocklist/batches.py below this line ---
+
+
+class SubmissionBatch(Base):
+    """A bulk submission stored as a job: many names under one case, processed in chunks by the scheduler.
+
+    Its state moves queued -> running -> done (or failed, with `error`); the counts move with it. Never deleted.
+    `form_token` (unique per officer) makes the same form sent twice one batch.
+    """
+
+    __tablename__ = "submission_batches"
+    __table_args__ = (UniqueConstraint("created_by", "form_token", name="uq_submission_batches_form_token"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    form_token: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    content_sha256: Mapped[str] = mapped_column(String(64))  # of the case details and the names, as sent
+    case_details: Mapped[str] = mapped_column(Text)  # CaseDetails as JSON, checked when the batch was stored
+    case_number: Mapped[str] = mapped_column(String(100), index=True)
+    total: Mapped[int] = mapped_column(Integer)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    submitted: Mapped[int] = mapped_column(Integer, default=0)
+    refused: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(10), index=True)  # vocab.BatchStatus
+    started_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    creator: Mapped[User] = relationship(lazy="selectin")
+
+
+class SubmissionBatchItem(Base):
+    """One name of a batch, in the order sent, and what became of it: submitted (its submission) or refused (a
+    reason code and the reason)."""
+
+    __tablename__ = "submission_batch_items"
+    __table_args__ = (UniqueConstraint("batch_id", "position", name="uq_submission_batch_items_position"),
+                      Index("ix_submission_batch_items_state", "batch_id", "state", "position"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("submission_batches.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    typed: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(10))  # vocab.BatchItemState
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), nullable=True, index=True)
+    a_label: Mapped[str | None] = mapped_column(String(253), nullable=True)
+    code: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -27,6 +27,7 @@ import idna
 from publicsuffixlist import PublicSuffixList
 
 from blocklist.errors import NameRefused
+from blocklist.i18n import N_, Message
 
 SCOPES = ("domain_and_subdomains", "exact")
 MAX_NAME = 253
@@ -67,7 +68,7 @@ class NameVerdict:
     code: str | None = None
 
 
-def _refuse(typed: str, reason: str, code: str) -> NameRefused:
+def _refuse(typed: str, reason: Message, code: str) -> NameRefused:
     return NameRefused(typed, reason, code=code)
 
 
@@ -79,22 +80,22 @@ def _host_part(typed: str, raw: str) -> str:
             host = parts.hostname
             _ = parts.port  # a malformed port is a malformed URL
         except ValueError as exc:
-            raise _refuse(typed, f"not a valid URL ({exc})", "bad_url") from None
+            raise _refuse(typed, N_("not a valid URL (%(detail)s)", detail=str(exc)), "bad_url") from None
         if not host:
-            raise _refuse(typed, "the URL has no host name", "bad_url")
+            raise _refuse(typed, N_("the URL has no host name"), "bad_url")
         if parts.netloc.rstrip("]").split("@")[-1].startswith("["):
-            raise _refuse(typed, "an IP address literal: block names, never addresses", "ip_literal")
+            raise _refuse(typed, N_("an IP address literal: block names, never addresses"), "ip_literal")
         return host
     host = re.split(r"[/?#]", raw, maxsplit=1)[0]
     if host.startswith("["):
-        raise _refuse(typed, "an IP address literal: block names, never addresses", "ip_literal")
+        raise _refuse(typed, N_("an IP address literal: block names, never addresses"), "ip_literal")
     if host.count(":") > 1:
         _reject_ip(typed, host)
-        raise _refuse(typed, "contains characters not allowed in a host name (':')", "bad_characters")
+        raise _refuse(typed, N_("contains characters not allowed in a host name (':')"), "bad_characters")
     if ":" in host:
         host, port = host.split(":", 1)
         if not port.isdigit() or not 0 < int(port) < 65536:
-            raise _refuse(typed, f"{port!r} is not a port number", "bad_characters")
+            raise _refuse(typed, N_("%(port)s is not a port number", port=repr(port)), "bad_characters")
     return host
 
 
@@ -105,61 +106,66 @@ def _reject_ip(typed: str, host: str) -> None:
     except ValueError:
         pass
     else:
-        raise _refuse(typed, "an IP address literal: block names, never addresses", "ip_literal")
+        raise _refuse(typed, N_("an IP address literal: block names, never addresses"), "ip_literal")
     labels = candidate.lower().split(".")
     if labels and _NUMERIC.match(labels[-1]):
         raise _refuse(
-            typed, "a numeric final label reads as an IP address in browsers: block names only", "ip_literal"
+            typed, N_("a numeric final label reads as an IP address in browsers: block names only"), "ip_literal"
         )
 
 
 def normalize(typed: str) -> Name:
     """Turn what an operator typed into a Name, or raise NameRefused saying why it is not a host name."""
     if not isinstance(typed, str):
-        raise _refuse(repr(typed), "not text", "empty")
+        raise _refuse(repr(typed), N_("not text"), "empty")
     raw = typed.strip()
     if not raw:
-        raise _refuse(typed, "empty", "empty")
+        raise _refuse(typed, N_("empty"), "empty")
     if len(raw) > 2048:
-        raise _refuse(typed[:40] + "...", "far too long to be a host name", "too_long")
+        raise _refuse(typed[:40] + "...", N_("far too long to be a host name"), "too_long")
     if any(ch.isspace() for ch in raw):
-        raise _refuse(typed, "contains white space", "bad_characters")
+        raise _refuse(typed, N_("contains white space"), "bad_characters")
     host = _host_part(typed, raw)
     _reject_ip(typed, host)
     host = _DOTS.sub(".", host)
     if host.endswith("."):
         host = host[:-1]
     if not host:
-        raise _refuse(typed, "empty", "empty")
+        raise _refuse(typed, N_("empty"), "empty")
     if host.startswith(".") or ".." in host:
-        raise _refuse(typed, "has an empty label ('..' or a leading dot)", "empty_label")
+        raise _refuse(typed, N_("has an empty label ('..' or a leading dot)"), "empty_label")
     if "@" in host:
-        raise _refuse(typed, "contains '@': give the host name alone", "bad_characters")
+        raise _refuse(typed, N_("contains '@': give the host name alone"), "bad_characters")
     try:
         a_label = idna.encode(host, uts46=True, std3_rules=True, transitional=False).decode("ascii")
     except idna.IDNAError as exc:
         reason = str(exc)
         if "too long" in reason.lower():
-            raise _refuse(typed, f"too long ({reason})", "too_long") from None
-        raise _refuse(typed, f"not a valid host name ({reason})", "bad_characters") from None
+            raise _refuse(typed, N_("too long (%(detail)s)", detail=reason), "too_long") from None
+        raise _refuse(typed, N_("not a valid host name (%(detail)s)", detail=reason), "bad_characters") from None
     except (UnicodeError, ValueError) as exc:
-        raise _refuse(typed, f"not a valid host name ({exc})", "bad_characters") from None
+        raise _refuse(typed, N_("not a valid host name (%(detail)s)", detail=str(exc)), "bad_characters") from None
     a_label = a_label.lower().rstrip(".")
     _reject_ip(typed, a_label)
     if len(a_label) > MAX_NAME:
-        raise _refuse(typed, f"too long: {len(a_label)} characters, at most {MAX_NAME}", "too_long")
+        raise _refuse(typed, N_("too long: %(length)s characters, at most %(limit)s",
+                                length=len(a_label), limit=MAX_NAME), "too_long")
     for label in a_label.split("."):
         if len(label) > MAX_LABEL:
-            raise _refuse(typed, f"label {label[:20]!r}... is longer than {MAX_LABEL} characters", "too_long")
+            raise _refuse(typed, N_("label %(label)s... is longer than %(limit)s characters",
+                                    label=repr(label[:20]), limit=MAX_LABEL), "too_long")
         if not _LDH.match(label):
-            raise _refuse(typed, f"label {label!r} has characters not allowed in a host name", "bad_characters")
+            raise _refuse(typed, N_("label %(label)s has characters not allowed in a host name",
+                                    label=repr(label)), "bad_characters")
     try:
         u_label = idna.decode(a_label)
         canonical = idna.encode(u_label, uts46=True, transitional=False).decode("ascii").lower()
     except (idna.IDNAError, UnicodeError, ValueError) as exc:
-        raise _refuse(typed, f"invalid internationalised label ({exc})", "bad_characters") from None
+        raise _refuse(typed, N_("invalid internationalised label (%(detail)s)",
+                                detail=str(exc)), "bad_characters") from None
     if canonical != a_label:
-        raise _refuse(typed, f"A-label is not in canonical form (expected {canonical})", "bad_characters")
+        raise _refuse(typed, N_("A-label is not in canonical form (expected %(canonical)s)",
+                                canonical=canonical), "bad_characters")
     return Name(typed=typed, a_label=a_label, u_label=u_label)
 
 
@@ -227,28 +233,31 @@ class NamePolicy:
     ) -> CheckedName:
         """Normalise and apply every safeguard; raise NameRefused or return the name with its flags."""
         if scope not in SCOPES:
-            raise _refuse(typed, f"unknown scope {scope!r} (use one of {', '.join(SCOPES)})", "bad_scope")
+            raise _refuse(typed, N_("unknown scope %(scope)s (use one of %(choices)s)",
+                                    scope=repr(scope), choices=", ".join(SCOPES)), "bad_scope")
         name = normalize(typed)
         a_label = name.a_label
         if "." not in a_label:
-            raise _refuse(typed, f"{a_label!r} is a bare top-level domain, not a site", "tld")
+            raise _refuse(typed, N_("%(name)s is a bare top-level domain, not a site", name=repr(a_label)), "tld")
         psl, icann = public_suffix_lists()
         if psl.is_public(a_label):
-            kind = "public suffix" if icann.is_public(a_label) else "platform suffix (Public Suffix List)"
-            raise _refuse(typed, f"{a_label!r} is a {kind}: many unrelated sites live under it", "public_suffix")
+            raise _refuse(typed, N_("%(name)s is a public suffix: many unrelated sites live under it",
+                                    name=repr(a_label)) if icann.is_public(a_label) else
+                          N_("%(name)s is a platform suffix (Public Suffix List): many unrelated sites live under it",
+                             name=repr(a_label)), "public_suffix")
         flags: list[str] = []
         override_for = None
         match = self.protected_match(a_label, scope)
         if match is not None:
             if a_label not in set(overrides):
-                relation = ("is the protected name" if match == a_label else
-                            "is under the protected name" if a_label.endswith("." + match) else
-                            "with its subdomains would cover the protected name")
-                raise _refuse(
-                    typed,
-                    f"protected: {a_label} {relation} {match}; only a magistrate's written override can allow it",
-                    "protected",
-                )
+                values = {"name": a_label, "protected": match}
+                raise _refuse(typed, N_("protected: %(name)s is the protected name %(protected)s; only a magistrate's "
+                                        "written override can allow it", **values) if match == a_label else
+                              N_("protected: %(name)s is under the protected name %(protected)s; only a magistrate's "
+                                 "written override can allow it", **values) if a_label.endswith("." + match) else
+                              N_("protected: %(name)s with its subdomains would cover the protected name "
+                                 "%(protected)s; only a magistrate's written override can allow it", **values),
+                              "protected")
             flags.append("protected_override")
             override_for = match
         if psl.publicsuffix(a_label) != icann.publicsuffix(a_label) or any(

@@ -27,6 +27,8 @@ CONFIRM_HOLD = Permission(("magistrate",), "confirm a held feed version")
 # Cases: submissions, blocked names, their timelines and DNS checks (API history and the /auditor search).
 READ_CASES = Permission(("officer", "magistrate", "auditor"), "read submissions, domains and their history")
 READ_AUDIT_LOG = Permission(("auditor",), "read the audit log")
+# A name's or a case's full history as a signed JSON bundle and a PDF, for court (api/history.py).
+EXPORT_HISTORY = Permission(("magistrate", "auditor"), "export a history")
 CHECK_CHAIN = Permission(("auditor", "magistrate", "admin"), "check the audit chain")
 READ_COMPLIANCE = Permission(("magistrate", "auditor", "admin"), "read compliance")
 READ_FEED_STATE = Permission(("magistrate", "auditor", "admin"), "read the feed's state")

@@ -7,7 +7,7 @@ a block falling due later in the week brings that week's digest then. It only in
 lifted by it.
 Who: every active, confirmed magistrate with an e-mail address. What: those blocks, oldest review date first (at
 most MAX_NAMES listed, with the total), through the one sender (blocklist.mail) and the shared mail layout
-(blocklist/mail_templates.py, templates/mail/review_digest/<language>/).
+(blocklist/mail_templates.py, templates/mail/review_digest/).
 
 At most once per ISO week and magistrate: the row (week, magistrate) is written and COMMITTED before the message
 goes out, under a unique key, so that a second process, or this one after a restart, finds it and sends nothing.
@@ -26,14 +26,14 @@ from email.utils import make_msgid
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from blocklist import audit, mail, mail_templates, reviews
+from blocklist import audit, labels, mail, mail_templates, reviews
 from blocklist.db import Database
 from blocklist.errors import MailError
 from blocklist.jobs import JobContext
 from blocklist.models import ReviewDigest, User, utcnow
 from blocklist.reports import SYSTEM_ACTOR
 from blocklist.settings import Settings
-from blocklist.vocab import LANGUAGES, legal_basis_title
+from blocklist.vocab import LANGUAGES
 
 log = logging.getLogger("blocklist.review_digest")
 DIGEST_WEEKDAY = 0  # Monday (ISO weekday 1)
@@ -79,7 +79,7 @@ def render(language: str, *, items: list[reviews.DueReview], total: int, overdue
            settings: Settings) -> mail_templates.RenderedMail:
     """The digest in one language."""
     listed = [{"name": r.submission.unicode, "a_label": r.submission.domain, "case": r.submission.case_number,
-               "basis": legal_basis_title(r.submission.legal_basis, language),
+               "basis": labels.label("legal_basis", r.submission.legal_basis, language),
                "review_due": r.submission.review_due.isoformat() if r.submission.review_due else "",
                "days": abs(r.days_left), "overdue": r.overdue, "today": r.days_left == 0,
                "proposed": r.proposed_for_lifting} for r in items]

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session, aliased
 
 from blocklist import audit, queries, workflow
 from blocklist.errors import Conflict, InvalidInput
+from blocklist.i18n import N_, Message
 from blocklist.models import Attestation, Renewal, Submission, User, utcnow
 from blocklist.permissions import ATTEST, LIFT_OR_RENEW, require
 from blocklist.roles import actor_label
@@ -53,14 +54,37 @@ MAX_NOTE = 4000
 MAX_REASON = 4000
 
 
+# The words of each refusal (by code), filled with the refusal's values where people read it.
+REFUSALS: dict[str, Message] = {
+    "bad_date": N_("“%(label)s” must be a date (YYYY-MM-DD)."),
+    "content_missing": N_("Say whether the content is still there."),
+    "evidence_missing": N_("A re-attestation needs the reference of the evidence of the check."),
+    "checked_future": N_("The date checked (%(date)s) cannot be in the future."),
+    "checked_before_block": N_("The date checked (%(date)s) is before the block (%(approved_on)s): a re-attestation "
+                               "is a new check."),
+    "reason_missing": N_("Renewing a block needs a written reason."),
+    "date_not_future": N_("The next review date (%(date)s) must be after today (%(today)s)."),
+    "date_too_far": N_("The next review date (%(date)s) may be at most %(days)s days ahead (%(latest)s)."),
+    "no_attestation": N_("%(name)s cannot be renewed yet: an officer must first re-attest that the content is still "
+                         "there."),
+    "attestation_stale": N_("The latest re-attestation was checked on %(checked_on)s, more than %(days)s days ago: "
+                            "an officer must re-attest first."),
+    "content_gone": N_("The latest re-attestation found the content gone: the name is proposed for lifting. Lift "
+                       "it, or an officer re-attests that the content is there."),
+    "raced": N_("%(name)s was changed by someone else at the same time; reload the page."),
+}
+
+
 class ReviewRefused(InvalidInput):
-    """A review input refused before anything was written (422). `code` and `values` let a page word the reason in
-    the user's language (catalogue key `review_err_<code>`)."""
+    """A review input refused before anything was written (422). `code` names the rule (REFUSALS words it in the
+    reader's language with `values`); `message` is the service's own English, for logs."""
 
     def __init__(self, message: str, *, code: str, field: str | None = None, **values: object) -> None:
         super().__init__(message, field=field)
         self.code = code
         self.values = values
+        if code in REFUSALS:
+            self.text = REFUSALS[code].fill(**values)
 
 
 class ReviewConflict(Conflict):
@@ -70,6 +94,8 @@ class ReviewConflict(Conflict):
         super().__init__(message)
         self.code = code
         self.values = values
+        if code in REFUSALS:
+            self.text = REFUSALS[code].fill(**values)
 
 
 @dataclass(frozen=True)

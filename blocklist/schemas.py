@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from blocklist.i18n import N_
+from blocklist.problems import Refusal
 from blocklist.vocab import Language, LegalBasis, Scope
 
 
@@ -66,17 +68,19 @@ class CaseDetails(BaseModel):
     def _not_in_future(cls, value: dt.date) -> dt.date:
         # Allow one day of slack for time zones (Brussels is ahead of UTC).
         if value > dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1):
-            raise ValueError("the verification date cannot be in the future")
+            raise Refusal(N_("The date the content was verified cannot be in the future"), field="verified_on")
         return value
 
     @model_validator(mode="after")
     def _court_order_matches_basis(self) -> CaseDetails:
         if self.legal_basis == "court_order" and self.court_order is None:
-            raise ValueError("a court order needs its court, date and reference (field court_order)")
+            raise Refusal(N_("A court order needs its court, date and reference (field court_order)"),
+                          field="court_order.court")
         if self.legal_basis != "court_order" and self.court_order is not None:
-            raise ValueError(f"court_order details were given but the legal basis is {self.legal_basis}")
+            raise Refusal(N_("Court order details were given but the legal basis is %(basis)s",
+                             basis=self.legal_basis), field="court_order")
         if self.court_order is not None and self.court_order.date > dt.datetime.now(dt.UTC).date():
-            raise ValueError("the court order's date cannot be in the future")
+            raise Refusal(N_("The date of the court's decision cannot be in the future"), field="court_order.date")
         return self
 
 
@@ -93,3 +97,15 @@ class BulkSubmissionCreate(CaseDetails):
     """Many names under one case and legal basis."""
 
     domains: list[str] = Field(min_length=1, max_length=10_000)
+
+
+class BatchCreate(CaseDetails):
+    """A bulk submission to process in the background (blocklist/batches.py): the names as a list, or as pasted
+    text or CSV (one name per line, the first column; a `domain` header line and `#` comments are skipped).
+    How many names a batch may hold is a setting (BLOCKLIST_BATCH_MAX_NAMES)."""
+
+    domains: list[Annotated[str, Field(max_length=2048)]] = Field(default_factory=list, max_length=100_000)
+    text: str = Field(default="", max_length=20_000_000, description="Pasted names or CSV, instead of `domains`")
+    form_token: str | None = Field(
+        default=None, min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_-]+$",
+        description="A token the form carries: the same form sent twice (by the same officer) is one batch")

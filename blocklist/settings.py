@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,6 +36,11 @@ class Settings(BaseSettings):
     authority_address: str = "Rue des Quatre Bras 19, 1000 Brussels"
     authority_email: str = "blocking@federal-prosecutor.example"
     authority_phone: str = "+32 2 000 00 00"
+    # Where staff reach the server: the links the server e-mails (enrolment) start with it.
+    public_url: str = "http://127.0.0.1:8000"
+    # Bulk submission as a background job (blocklist/batches.py): names per batch, names per transaction.
+    batch_max_names: int = Field(default=10_000, ge=1, le=100_000)
+    batch_chunk_names: int = Field(default=250, ge=1, le=10_000)
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_starttls: bool = False
@@ -76,6 +82,12 @@ class Settings(BaseSettings):
     db_lock_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     # Run the periodic jobs (feed publication, requisition delivery, verification) inside `serve`.
     scheduler: bool = True
+    # Bearer token Prometheus sends to read /metrics; empty: /metrics answers only loopback clients (no proxy).
+    metrics_token: str = ""
+    # How long the figures /metrics reads from the database are reused (each scrape would otherwise query them).
+    metrics_cache_seconds: float = Field(default=10.0, ge=0, le=600)
+    # Server logs (one line per request, and everything else): JSON lines for a collector, or plain text.
+    log_format: Literal["json", "text"] = "json"
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to an SQLite file under the data directory."""

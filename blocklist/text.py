@@ -16,6 +16,7 @@ import re
 import unicodedata
 
 from blocklist.errors import InvalidInput
+from blocklist.i18n import N_
 
 MAX_ID = 2_147_483_647  # PostgreSQL's INTEGER, the narrower of the two backends' id columns
 _MAX_ID_DIGITS = len(str(MAX_ID))
@@ -44,19 +45,22 @@ def clean_text(value: object, *, field: str, max_length: int, multiline: bool = 
     control character, is refused, as it can hide what precedes it on a line when the text is printed.
     """
     if not isinstance(value, str):
-        raise InvalidInput(f"{field} must be text", field=field)
+        raise InvalidInput(N_("%(field)s must be text", field=field), field=field)
     text = value.replace("\r\n", "\n") if multiline else value
     found = (_LINES if multiline else _ONE_LINE).search(text)
     if found is not None:
         char = found.group()
-        kind = "a line break" if char in "\r\n\u2028\u2029" else (
-            "a control character" if unicodedata.category(char) in ("Cc", "Cs") else "a text-direction control")
-        raise InvalidInput(
-            f"{field} contains {kind} ({_describe(char)}) at position {found.start() + 1}; control and "
-            f"text-direction characters are not allowed{' (line breaks are)' if multiline else ''}", field=field)
+        kind = N_("a line break") if char in "\r\n\u2028\u2029" else (
+            N_("a control character") if unicodedata.category(char) in ("Cc", "Cs") else N_("a text-direction control"))
+        values = {"field": field, "kind": kind, "character": _describe(char), "position": found.start() + 1}
+        raise InvalidInput(N_("%(field)s contains %(kind)s (%(character)s) at position %(position)s; control and "
+                              "text-direction characters are not allowed (line breaks are)", **values) if multiline
+                           else N_("%(field)s contains %(kind)s (%(character)s) at position %(position)s; control "
+                                   "and text-direction characters are not allowed", **values), field=field)
     text = text.strip()
     if len(text) > max_length:
-        raise InvalidInput(f"{field} is longer than {max_length} characters", field=field)
+        raise InvalidInput(N_("%(field)s is longer than %(limit)s characters", field=field, limit=max_length),
+                           field=field)
     return text
 
 
@@ -91,7 +95,9 @@ def parse_id(value: object, *, field: str) -> int:
         number = int(value)
     else:
         shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
-        raise InvalidInput(f"{field} must be a number from 1 to {MAX_ID}, not {shown}", field=field)
+        raise InvalidInput(N_("%(field)s must be a number from 1 to %(limit)s, not %(value)s", field=field,
+                              limit=MAX_ID, value=shown), field=field)
     if not 1 <= number <= MAX_ID:
-        raise InvalidInput(f"{field} must be a number from 1 to {MAX_ID}", field=field)
+        raise InvalidInput(N_("%(field)s must be a number from 1 to %(limit)s", field=field, limit=MAX_ID),
+                           field=field)
     return number

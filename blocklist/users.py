@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from email.utils import make_msgid
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from blocklist import audit
+from blocklist import audit, mail, mail_templates
 from blocklist.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from blocklist.isps import validate_email
 from blocklist.models import ApiToken, Enrolment, User, utcnow
 from blocklist.passwords import check_password_strength
 from blocklist.roles import actor_label, is_operator, require_role
+from blocklist.settings import Settings
 from blocklist.text import clean_text
 from blocklist.tokens import new_token, token_hash, token_prefix
 from blocklist.vocab import LANGUAGES, ROLES
@@ -106,7 +109,7 @@ def _new_user(
         password_hash=_hasher.hash(password) if password else None,
         active=True,
         created_at=utcnow(),
-        email=email or None,
+        email=validate_email(email) if email else None,
         credentialed_by=actor_label(actor),
     )
     session.add(user)
@@ -167,6 +170,14 @@ def start_enrolment(session: Session, *, actor: User | str, user: User) -> str:
     """A one-time enrolment code for `user` (the operator hands it over; an administrator never sees it)."""
     if not is_operator(actor):
         raise Forbidden("only the operator on the server hands out enrolment links")
+    code = _new_enrolment(session, actor=actor, user=user)
+    audit.record(session, actor=actor_label(actor), action="user.enrolment_started", object_type="user",
+                 object_id=user.id, details={"username": user.username})
+    return code
+
+
+def _new_enrolment(session: Session, *, actor: User | str, user: User) -> str:
+    """Store a fresh one-time enrolment code for `user` (any older open one stops working); returns the code."""
     for pending in session.execute(select(Enrolment).where(Enrolment.user_id == user.id,
                                                            Enrolment.used_at.is_(None))).scalars():
         pending.used_at = utcnow()  # a new link replaces any older one
@@ -175,8 +186,6 @@ def start_enrolment(session: Session, *, actor: User | str, user: User) -> str:
     session.add(Enrolment(user_id=user.id, code_hash=token_hash(code), created_by=actor_label(actor),
                           created_at=now, expires_at=now + ENROLMENT_VALIDITY))
     session.flush()
-    audit.record(session, actor=actor_label(actor), action="user.enrolment_started", object_type="user",
-                 object_id=user.id, details={"username": user.username})
     return code
 
 
@@ -210,6 +219,8 @@ def set_role(session: Session, *, actor: User | str, user: User, role: str) -> U
         require_role(actor, "admin", action="change roles")
         if actor.id == user.id:
             raise Forbidden("no one changes their own role")
+    if user.role == "admin" and role != "admin":
+        _keep_an_admin(session, user, "take the administrator role from")
     before, user.role = user.role, role
     session.flush()
     audit.record(session, actor=actor_label(actor), action="user.role_changed", object_type="user",
@@ -257,13 +268,137 @@ def revoke_credentials(session: Session, *, actor: User | str, user: User) -> Us
 
 
 def set_active(session: Session, *, actor: User | str, user: User, active: bool) -> User:
-    """Disable or re-enable an account (it is never deleted)."""
+    """Disable or re-enable an account (it is never deleted). No one disables their own account, and the last
+    administrator who can act is never disabled: nobody could manage accounts any more (409 either way)."""
+    if not is_operator(actor):
+        assert isinstance(actor, User)
+        require_role(actor, "admin", action="disable or enable accounts")
+    if not active:
+        if not is_operator(actor) and isinstance(actor, User) and actor.id == user.id:
+            raise Conflict(f"{user.username!r} cannot disable their own account: another administrator must")
+        _keep_an_admin(session, user, "disable")
     user.active = active
     session.flush()
     audit.record(
         session, actor=actor_label(actor), action="user.enabled" if active else "user.disabled",
         object_type="user", object_id=user.id, details={"username": user.username},
     )
+    return user
+
+
+def acting_admins(session: Session) -> list[User]:
+    """The administrators who can act now: enabled and confirmed by a second person."""
+    return list(session.execute(select(User).where(User.role == "admin", User.active.is_(True),
+                                                   User.confirmed_at.is_not(None)).order_by(User.id)).scalars())
+
+
+def _keep_an_admin(session: Session, user: User, verb: str) -> None:
+    """Refuse (409) a change that would leave no administrator able to act."""
+    others = [a for a in acting_admins(session) if a.id != user.id]
+    if user.role == "admin" and user.active and user.confirmed_at is not None and not others:
+        raise Conflict(f"cannot {verb} {user.username!r}: it is the last administrator who can act, and nobody "
+                       "could manage accounts any more; make and confirm another administrator first")
+
+
+def update_profile(session: Session, *, actor: User | str, user: User, display_name: str | None = None,
+                   language: str | None = None, email: str | None = None) -> User:
+    """Change an account's display name, language or e-mail address (None: unchanged; "" clears the address).
+
+    The name and the language give no one a credential. The e-mail address is where an enrolment link may be
+    sent (`mail_enrolment`), so an administrator's change of it waits for a second person's confirmation."""
+    if not is_operator(actor):
+        assert isinstance(actor, User)
+        require_role(actor, "admin", action="edit accounts")
+    changed: dict[str, object] = {}
+    if display_name is not None:
+        name = clean_text(display_name, field="display_name", max_length=200) or user.username
+        if name != user.display_name:
+            changed["display_name"], user.display_name = name, name
+    if language is not None and language != user.language:
+        if language not in LANGUAGES:
+            raise InvalidInput(f"unknown language {language!r}; use one of {', '.join(LANGUAGES)}",
+                               field="language")
+        changed["language"], user.language = language, language
+    address = None if email is None else (clean_text(email, field="email", max_length=254) or None)
+    if address is not None:
+        address = validate_email(address)
+    if email is not None and address != user.email:
+        changed["email"], user.email = address, address
+    if not changed:
+        return user
+    session.flush()
+    audit.record(session, actor=actor_label(actor), action="user.updated", object_type="user", object_id=user.id,
+                 details={"username": user.username, **changed})
+    if "email" in changed:
+        _needs_confirmation(session, actor=actor, user=user, why=f"e-mail address changed to {address}")
+    return user
+
+
+def tokens_of(session: Session, user: User) -> list[ApiToken]:
+    """Every API token the account was ever given (revoked ones too), newest first; only prefixes are kept."""
+    return list(session.execute(select(ApiToken).where(ApiToken.user_id == user.id)
+                                .order_by(ApiToken.id.desc())).scalars())
+
+
+def revoke_token(session: Session, *, actor: User | str, user: User, token_id: int) -> ApiToken:
+    """Revoke one API token of the account (it stops working at once). Revoking hands no one a credential, so no
+    second person is needed; an administrator may revoke their own tokens too."""
+    if not is_operator(actor):
+        assert isinstance(actor, User)
+        require_role(actor, "admin", action="revoke tokens")
+    token = session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound(f"{user.username!r} has no token #{token_id}")
+    if token.revoked_at is not None:
+        raise Conflict(f"token {token.prefix}... of {user.username!r} was already revoked")
+    token.revoked_at = utcnow()
+    session.flush()
+    audit.record(session, actor=actor_label(actor), action="user.token_revoked", object_type="user",
+                 object_id=user.id, details={"username": user.username, "token_id": token.id, "prefix": token.prefix})
+    return token
+
+
+def token_by_prefix(session: Session, user: User, prefix: str) -> ApiToken:
+    """The account's token whose prefix (as listed) starts with `prefix`, or NotFound / InvalidInput if ambiguous."""
+    found = [t for t in tokens_of(session, user) if prefix and t.prefix.startswith(prefix)]
+    if not found:
+        raise NotFound(f"{user.username!r} has no token starting {prefix!r}")
+    if len(found) > 1:
+        raise InvalidInput(f"{len(found)} tokens of {user.username!r} start {prefix!r}; give more characters",
+                           field="prefix")
+    return found[0]
+
+
+def mail_enrolment(session: Session, *, actor: User, user: User, settings: Settings) -> User:
+    """An administrator gives a password to an account that has none: the server e-mails the person's own one-time
+    enrolment link to the address on the account, and the administrator never sees it.
+
+    The account then waits for a second person's confirmation (the address is named in the audit chain), since an
+    administrator who put their own address on it would otherwise hold the person's credential.
+    """
+    require_role(actor, "admin", action="send enrolment links")
+    if user.password_hash:
+        raise Conflict(f"{user.username!r} already has a password; revoke the credentials first if it is lost")
+    if not user.active:
+        raise Conflict(f"{user.username!r} is disabled; enable it first")
+    if not user.email:
+        raise InvalidInput(f"{user.username!r} has no e-mail address to send the link to; add one first",
+                           field="email")
+    code = _new_enrolment(session, actor=actor, user=user)
+    link = f"{settings.public_url.rstrip('/')}/enrol/{code}"
+    config = mail.SmtpConfig.from_settings(settings)
+    text = (f"Hello {user.display_name},\n\nan account {user.username!r} ({user.role}) was prepared for you on "
+            f"the domain blocking system of the {settings.authority_name}.\n\nSet your own password with this "
+            f"one-time link, valid for {ENROLMENT_VALIDITY.days} days (it also shows your API token once):\n\n"
+            f"{link}\n\nIf you did not expect this message, tell {settings.authority_email}.\n")
+    message = mail_templates.text_message(
+        mail_templates.RenderedMail(subject="Your account on the domain blocking system", text=text),
+        sender=config.sender, to_addr=user.email, message_id=make_msgid(domain="enrolment.invalid"))
+    # Sent before the commit: should the commit fail, the link names a code that was never stored (it is refused).
+    mail.send(config, message, what=f"the enrolment link of {user.username!r} to {user.email!r}")
+    audit.record(session, actor=actor_label(actor), action="user.enrolment_mailed", object_type="user",
+                 object_id=user.id, details={"username": user.username, "to": user.email})
+    _needs_confirmation(session, actor=actor, user=user, why=f"enrolment link e-mailed to {user.email}")
     return user
 
 

@@ -1,5 +1,5 @@
-"""The product's vocabulary, defined once: states, scopes, roles, languages, order kinds, ISP policies, and the
-legal bases with their wording in each language.
+"""The product's vocabulary, defined once: states, scopes, roles, languages, order kinds, ISP policies and the
+legal bases (their words: blocklist/labels.py).
 
 Each is a `Literal` (what mypy and pydantic check, and what the database stores: plain strings) with the tuple
 of its values read from it, so that a value is never spelled in two places.
@@ -41,38 +41,16 @@ APPEAL_ANSWERS: tuple[AppealAnswer, ...] = get_args(AppealAnswer)
 # An e-mail the product sends on its own (an appeal's answer): queued, then sent or, after its retries, failed.
 MailStatus = Literal["pending", "sent", "failed"]
 MAIL_STATUSES: tuple[MailStatus, ...] = get_args(MailStatus)
+# A bulk submission processed in the background (blocklist/batches.py), and each of its names.
+BatchStatus = Literal["queued", "running", "done", "failed"]
+BATCH_STATUSES: tuple[BatchStatus, ...] = get_args(BatchStatus)
+BatchItemState = Literal["pending", "submitted", "refused"]
+BATCH_ITEM_STATES: tuple[BatchItemState, ...] = get_args(BatchItemState)
+# Why a name of a bulk submission was refused, besides the name checks' own codes (blocklist/names.py: empty,
+# too_long, bad_characters, ip_literal, tld, public_suffix, protected...): pending or blocked already, twice in
+# the same batch, input the schema refuses, anything else the workflow refuses.
+BULK_REFUSALS = ("duplicate", "repeated", "invalid", "refused")
 
 LegalBasis = Literal["ecommerce_law", "art39bis", "court_order"]
 LEGAL_BASES: tuple[LegalBasis, ...] = get_args(LegalBasis)
-# The one wording of each legal basis, per language: requisitions, the stop page and the staff pages all use it.
-LEGAL_BASIS_TITLES: dict[str, dict[str, str]] = {  # language -> basis -> words
-    "fr": {
-        "ecommerce_law": "Loi du 11 mars 2003 sur certains aspects juridiques des services de la société de "
-                         "l'information, articles 20 et 21",
-        "art39bis": "Article 39bis du Code d'instruction criminelle",
-        "court_order": "Décision judiciaire",
-    },
-    "nl": {
-        "ecommerce_law": "Wet van 11 maart 2003 betreffende bepaalde juridische aspecten van de diensten van de "
-                         "informatiemaatschappij, artikelen 20 en 21",
-        "art39bis": "Artikel 39bis van het Wetboek van strafvordering",
-        "court_order": "Rechterlijke beslissing",
-    },
-    "de": {
-        "ecommerce_law": "Gesetz vom 11. März 2003 über bestimmte rechtliche Aspekte der Dienste der "
-                         "Informationsgesellschaft, Artikel 20 und 21",
-        "art39bis": "Artikel 39bis des Strafprozessgesetzbuches",
-        "court_order": "Gerichtliche Entscheidung",
-    },
-    "en": {
-        "ecommerce_law": "Law of 11 March 2003 on certain legal aspects of information society services, "
-                         "Articles 20 and 21",
-        "art39bis": "Article 39bis of the Code of Criminal Procedure",
-        "court_order": "Court decision",
-    },
-}
-
-
-def legal_basis_title(basis: str, language: str) -> str:
-    """The wording of a legal basis in a language (English for an unknown language)."""
-    return LEGAL_BASIS_TITLES.get(language, LEGAL_BASIS_TITLES["en"]).get(basis, basis)
+# Their words, and those of every value here, are in blocklist/labels.py (translated by the catalogs).

@@ -16,8 +16,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from blocklist import audit, hosting, queries, reports
+from blocklist import audit, hosting, labels, queries, reports
 from blocklist.errors import BlocklistError, Conflict, Duplicate, Forbidden, InvalidInput, NameRefused, NotFound
+from blocklist.i18n import N_, Message
 from blocklist.isps import isp_own_domains
 from blocklist.models import AuditEvent, Order, ProtectedOverride, Submission, User, utcnow
 from blocklist.names import NamePolicy, normalize
@@ -41,10 +42,19 @@ def _overrides_for(session: Session, a_label: str) -> list[str]:
     return [a_label] if found else []
 
 
-def _reason(reason: str | None, what: str, *, required: bool = True) -> str:
+def _duplicate(a_label: str, existing: Submission) -> Duplicate:
+    values = {"name": a_label, "id": existing.id, "case": existing.case_number}
+    return Duplicate(N_("%(name)s is already pending as submission #%(id)s (case %(case)s)", **values)
+                     if existing.status == "submitted" else
+                     N_("%(name)s is already blocked as submission #%(id)s (case %(case)s)", **values),
+                     existing_id=existing.id)
+
+
+def _reason(reason: str | None, missing: Message | None = None) -> str:
+    """The reason as stored; `missing`: the refusal when it is required and none was written."""
     text = clean_text(reason or "", field="reason", max_length=4000, multiline=True)
-    if required and len(text) < 3:
-        raise InvalidInput(f"{what} needs a written reason", field="reason")
+    if missing is not None and len(text) < 3:
+        raise InvalidInput(missing, field="reason")
     return text
 
 
@@ -77,7 +87,7 @@ def submission_details(sub: Submission) -> dict[str, Any]:
 def _hosting(case: CaseDetails, *, actor: User, domain: str | None = None) -> hosting.Hosting:
     return hosting.checked(country=case.hosting_country, provider=case.hosting_provider,
                            abuse_email=case.hosting_abuse_email, notice_language=case.notice_language,
-                           language=actor.language, domain=domain)
+                           domain=domain)
 
 
 def active_submission(session: Session, a_label: str) -> Submission | None:
@@ -96,11 +106,7 @@ def submit(session: Session, *, actor: User, data: SubmissionCreate, policy: Nam
     place = _hosting(data, actor=actor, domain=a_label)
     existing = active_submission(session, a_label)
     if existing is not None:
-        raise Duplicate(
-            f"{a_label} is already {'pending' if existing.status == 'submitted' else 'blocked'} "
-            f"as submission #{existing.id} (case {existing.case_number})",
-            existing_id=existing.id,
-        )
+        raise _duplicate(a_label, existing)
     override_id = None
     if checked.override_for is not None:
         override_id = session.execute(
@@ -126,7 +132,8 @@ def submit(session: Session, *, actor: User, data: SubmissionCreate, policy: Nam
     except IntegrityError:
         # Another transaction listed the same name between our check and our insert.
         raced = active_submission(session, a_label)
-        raise Duplicate(f"{a_label} was just submitted by someone else", existing_id=raced.id if raced else 0) from None
+        raise Duplicate(N_("%(name)s was just submitted by someone else", name=a_label),
+                        existing_id=raced.id if raced else 0) from None
     audit.record(session, actor=actor_label(actor), action="submission.created", object_type="submission",
                  object_id=sub.id, domain=a_label, details=submission_details(sub))
     reports.link(session, actor=actor, submission=sub, report_ids=data.report_ids)
@@ -135,46 +142,70 @@ def submit(session: Session, *, actor: User, data: SubmissionCreate, policy: Nam
 
 @dataclass(frozen=True)
 class BulkResult:
-    """What became of one name of a bulk submission."""
+    """What became of one name of a bulk submission: its submission, or why it was refused (`code`: a name
+    check's code, or one of vocab.BULK_REFUSALS)."""
 
     typed: str
     submission: Submission | None = None
     reason: str | None = None
+    code: str | None = None
+    a_label: str | None = None  # the name as normalised, when it was one
 
     @property
     def accepted(self) -> bool:
         return self.submission is not None
 
 
+def check_case(case: CaseDetails, *, actor: User) -> dict[str, Any]:
+    """The case details every name of a bulk submission shares, as each name's submission takes them. A bad one
+    (a missing country, a control character...) refuses the whole batch, as it would refuse a single name."""
+    require_role(actor, "officer", action="submit domains")
+    _hosting(case, actor=actor)
+    shared = case.model_dump(include=set(CaseDetails.model_fields))  # a subclass may carry more (the names)
+    _checked_case(SubmissionCreate(domain="case.invalid", **shared))
+    return shared
+
+
+def submit_one(session: Session, *, actor: User, shared: dict[str, Any], typed: str, policy: NamePolicy,
+               seen: set[str] | None = None) -> BulkResult:
+    """One name of a bulk submission under the case details `check_case` gave: recorded, or refused with a code
+    (in a savepoint: a refused name leaves nothing behind). `seen` holds the names already met in this batch."""
+    try:
+        data = SubmissionCreate(domain=typed, **shared)
+    except ValidationError as exc:  # the per-name part of the schema (e.g. an empty or overlong line)
+        return BulkResult(typed, reason="; ".join(str(e["msg"]) for e in exc.errors()), code="invalid")
+    a_label = None
+    try:
+        a_label = policy.check(typed, scope=data.scope, overrides=_overrides_for_any(session, typed)).name.a_label
+        if seen is not None and a_label in seen:
+            return BulkResult(typed, reason=f"{a_label} appears twice in this batch", code="repeated",
+                              a_label=a_label)
+        if seen is not None:
+            seen.add(a_label)
+        with session.begin_nested():
+            return BulkResult(typed, submission=submit(session, actor=actor, data=data, policy=policy),
+                              a_label=a_label)
+    except NameRefused as exc:
+        return BulkResult(typed, reason=exc.message, code=exc.code, a_label=a_label)
+    except Duplicate as exc:
+        return BulkResult(typed, reason=exc.message, code="duplicate", a_label=a_label)
+    except BlocklistError as exc:
+        code = "invalid" if isinstance(exc, InvalidInput) else "refused"
+        return BulkResult(typed, reason=exc.message, code=code, a_label=a_label)
+
+
 def submit_many(
     session: Session, *, actor: User, case: CaseDetails, domains: Sequence[str], policy: NamePolicy
 ) -> list[BulkResult]:
-    """Many names under one case (the API's and the page's bulk submission): a result per name, in order.
+    """Many names under one case (the API's synchronous bulk submission): a result per name, in order.
 
-    Each name is recorded or refused on its own (a savepoint each: a refused name leaves nothing behind); a name
-    typed twice in one batch is refused the second time. The case details were validated once, by the caller.
+    Each name is recorded or refused on its own; a name typed twice in one batch is refused the second time. The
+    case details are checked once (blocklist/batches.py runs the same steps in the background, chunk by chunk).
     """
-    require_role(actor, "officer", action="submit domains")
-    _hosting(case, actor=actor)  # a bad or missing country refuses the whole batch, as any case detail does
-    shared = case.model_dump(include=set(CaseDetails.model_fields))  # a subclass may carry more (the names)
-    results: list[BulkResult] = []
+    shared = check_case(case, actor=actor)
     seen: set[str] = set()
-    for typed in domains:
-        try:
-            data = SubmissionCreate(domain=typed, **shared)
-        except ValidationError as exc:  # the per-name part of the schema (e.g. an empty or overlong line)
-            results.append(BulkResult(typed, reason="; ".join(str(e["msg"]) for e in exc.errors())))
-            continue
-        try:
-            a_label = policy.check(typed, scope=case.scope, overrides=_overrides_for_any(session, typed)).name.a_label
-            if a_label in seen:
-                raise InvalidInput(f"{a_label} appears twice in this batch", field="domains")
-            seen.add(a_label)
-            with session.begin_nested():
-                results.append(BulkResult(typed, submission=submit(session, actor=actor, data=data, policy=policy)))
-        except BlocklistError as exc:
-            results.append(BulkResult(typed, reason=exc.message))
-    return results
+    return [submit_one(session, actor=actor, shared=shared, typed=typed, policy=policy, seen=seen)
+            for typed in domains]
 
 
 def _overrides_for_any(session: Session, typed: str) -> list[str]:
@@ -188,7 +219,7 @@ def get_submission(session: Session, submission_id: int) -> Submission:
     """One submission, or NotFound."""
     sub = session.get(Submission, submission_id)
     if sub is None:
-        raise NotFound(f"no submission #{submission_id}")
+        raise NotFound(N_("no submission #%(id)s", id=submission_id))
     return sub
 
 
@@ -218,18 +249,21 @@ def _transition(session: Session, sub: Submission, *, to: str, values: dict[str,
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(sub)
-        raise Conflict(f"submission #{sub.id} ({sub.domain}) was already decided: it is {sub.status}")
+        raise Conflict(N_("submission #%(id)s (%(name)s) was already decided: it is %(status)s", id=sub.id,
+                          name=sub.domain, status=labels.STATUS.get(sub.status, sub.status)))
     session.refresh(sub)
 
 
 def _check_pending(sub: Submission) -> None:
     if sub.status != "submitted":
-        raise Conflict(f"submission #{sub.id} ({sub.domain}) is {sub.status}, not pending")
+        raise Conflict(N_("submission #%(id)s (%(name)s) is %(status)s, not pending", id=sub.id, name=sub.domain,
+                          status=labels.STATUS.get(sub.status, sub.status)))
 
 
 def _check_four_eyes(actor: User, sub: Submission) -> None:
     if sub.submitted_by == actor.id:
-        raise Forbidden(f"four eyes: {actor.username!r} submitted #{sub.id} and cannot decide on it")
+        raise Forbidden(N_("four eyes: %(user)s submitted #%(id)s and cannot decide on it", user=repr(actor.username),
+                           id=sub.id))
 
 
 def approve(
@@ -239,15 +273,15 @@ def approve(
     """Approve pending submissions together as one blocking order (all or none)."""
     require_role(actor, "magistrate", action="approve submissions")
     if not submission_ids:
-        raise InvalidInput("select at least one submission to approve", field="ids")
+        raise InvalidInput(N_("select at least one submission to approve"), field="ids")
     if len(set(submission_ids)) != len(submission_ids):
-        raise InvalidInput("the same submission is listed twice", field="ids")
+        raise InvalidInput(N_("the same submission is listed twice"), field="ids")
     subs = [get_submission(session, i) for i in submission_ids]
     for sub in subs:
         _check_four_eyes(actor, sub)
         _check_pending(sub)
     now = utcnow()
-    order = Order(kind="block", magistrate_id=actor.id, reason=_reason(reason, "", required=False), created_at=now)
+    order = Order(kind="block", magistrate_id=actor.id, reason=_reason(reason), created_at=now)
     session.add(order)
     session.flush()
     review_due = now.date() + dt.timedelta(days=review_days)
@@ -272,7 +306,7 @@ def reject(session: Session, *, actor: User, submission_id: int, reason: str) ->
     sub = get_submission(session, submission_id)
     _check_four_eyes(actor, sub)
     _check_pending(sub)
-    text = _reason(reason, "a rejection")
+    text = _reason(reason, N_("a rejection needs a written reason"))
     _transition(session, sub, to="rejected",
                 values={"decided_by": actor.id, "decided_at": utcnow(), "decision_reason": text})
     audit.record(session, actor=actor_label(actor), action="submission.rejected", object_type="submission",
@@ -285,9 +319,9 @@ def withdraw(session: Session, *, actor: User, submission_id: int, reason: str |
     require_role(actor, "officer", action="withdraw submissions")
     sub = get_submission(session, submission_id)
     if sub.submitted_by != actor.id:
-        raise Forbidden(f"only the officer who submitted #{sub.id} may withdraw it")
+        raise Forbidden(N_("only the officer who submitted #%(id)s may withdraw it", id=sub.id))
     _check_pending(sub)
-    text = _reason(reason, "", required=False)
+    text = _reason(reason)
     _transition(session, sub, to="withdrawn",
                 values={"decided_by": actor.id, "decided_at": utcnow(), "decision_reason": text})
     audit.record(session, actor=actor_label(actor), action="submission.withdrawn", object_type="submission",
@@ -302,14 +336,14 @@ def approved_submission(session: Session, domain: str) -> Submission:
         select(Submission).where(Submission.domain == a_label, queries.is_blocked())
     ).scalar_one_or_none()
     if sub is None:
-        raise NotFound(f"{a_label} is not currently blocked")
+        raise NotFound(N_("%(name)s is not currently blocked", name=a_label))
     return sub
 
 
 def lift(session: Session, *, actor: User, domain: str, reason: str) -> Order:
     """Lift a block (a lifting order); the name may be submitted again afterwards."""
     require_role(actor, "magistrate", action="lift blocks")
-    text = _reason(reason, "lifting a block")
+    text = _reason(reason, N_("lifting a block needs a written reason"))
     sub = approved_submission(session, domain)
     now = utcnow()
     order = Order(kind="lift", magistrate_id=actor.id, reason=text, created_at=now)
@@ -323,7 +357,7 @@ def lift(session: Session, *, actor: User, domain: str, reason: str) -> Order:
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(f"{sub.domain} was changed by someone else at the same time; try again")
+        raise Conflict(N_("%(name)s was changed by someone else at the same time; try again", name=sub.domain))
     session.refresh(sub)
     audit.record(session, actor=actor_label(actor), action="submission.lifted", object_type="submission",
                  object_id=sub.id, domain=sub.domain, order_id=order.id, details={"order_id": order.id, "reason": text})
@@ -336,7 +370,7 @@ def lift(session: Session, *, actor: User, domain: str, reason: str) -> Order:
 def create_override(session: Session, *, actor: User, domain: str, reason: str) -> ProtectedOverride:
     """A magistrate's written permission to submit one protected name."""
     require_role(actor, "magistrate", action="override the protected list")
-    text = _reason(reason, "an override of the protected list")
+    text = _reason(reason, N_("an override of the protected list needs a written reason"))
     a_label = normalize(domain).a_label
     override = ProtectedOverride(domain=a_label, reason=text, magistrate_id=actor.id, created_at=utcnow())
     session.add(override)

@@ -44,6 +44,10 @@ class KeyStore:
         (self.folder / "active.pub").write_text(key.public_key().to_text())
         write_secret_key(self.folder / "active.key", key, exclusive=False)  # a rotation replaces it
 
+    def has_active_key(self) -> bool:
+        """Whether a signing key is installed (asking never generates one, unlike every other method)."""
+        return (self.folder / "active.key").is_file()
+
     def active_key_id(self) -> str:
         """The id of the key that signs now."""
         return self._active().public_key().key_id_hex

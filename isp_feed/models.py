@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import zlib
-from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from blocklist.models import Base, UtcDateTime, utcnow
@@ -167,29 +166,58 @@ class VerificationResult(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("verification_rounds.id"), index=True)
-    isp_id: Mapped[int] = mapped_column(ForeignKey("isps.id"), index=True)
+    isp_id: Mapped[int] = mapped_column(ForeignKey("isps.id"))  # indexed with round_id (below)
     resolver: Mapped[str] = mapped_column(String(60))
-    domain: Mapped[str] = mapped_column(String(253), index=True)
+    domain: Mapped[str] = mapped_column(String(253))  # indexed with isp_id (below)
     verdict: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(Text)
     # JSON: every question, raw answer (base64), rcode, answers, EDE. Since feed_0006 it is kept zlib-compressed
-    # in evidence_z and `evidence` is empty; read either through `evidence_data`.
+    # in evidence_z and `evidence` is empty; since feed_0009 a local round's evidence is rows of
+    # verification_observations instead (both empty here). Read any of them through isp_feed/evidence.py.
     evidence: Mapped[str] = mapped_column(Text, default="")
     evidence_z: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     feed_serial: Mapped[int | None] = mapped_column(Integer, nullable=True)
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
-    @property
-    def evidence_data(self) -> dict[str, Any]:
-        """Every question and answer behind the verdict, decoded."""
-        text = zlib.decompress(self.evidence_z).decode("utf-8") if self.evidence_z is not None else self.evidence
-        data: dict[str, Any] = json.loads(text or "{}")
-        return data
-
 
 def pack_evidence(evidence_json: str) -> bytes:
     """The evidence JSON as stored: zlib-compressed."""
     return zlib.compress(evidence_json.encode("utf-8"), 6)
+
+
+class VerificationAnswer(Base):
+    """One distinct DNS answer message, stored once (content-addressed): the raw bytes as received with the message
+    ID zeroed, so that the same answer on another day, to another query, is the same row. Append-only."""
+
+    __tablename__ = "verification_answers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    wire: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class VerificationObservation(Base):
+    """One question asked of one resolver in a round, and what came back: a small row pointing at its answer.
+
+    Times are microseconds relative to the result's `at` (sent) and to the sending (round trip), the question's
+    name is the result's. The control resolver's observations of a name are stored once per round and name, on the
+    first result of that name (`side` "control"). Append-only, like the results.
+    """
+
+    __tablename__ = "verification_observations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    result_id: Mapped[int] = mapped_column(ForeignKey("verification_results.id"), index=True)
+    side: Mapped[str] = mapped_column(String(7))  # "isp" | "control"
+    resolver: Mapped[str | None] = mapped_column(String(60), nullable=True)  # None: the result's own resolver
+    qtype: Mapped[int] = mapped_column(Integer)
+    sent_us: Mapped[int] = mapped_column(BigInteger)  # sent_at - result.at, in microseconds (negative)
+    rtt_us: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # None: nothing came back
+    rcode: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    message_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the answer's ID, put back on reading
+    answer_id: Mapped[int | None] = mapped_column(ForeignKey("verification_answers.id"), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    transport: Mapped[str | None] = mapped_column(String(3), nullable=True)  # None: UDP
 
 
 class VerificationLatest(Base):

@@ -38,12 +38,12 @@ from sqlalchemy.orm import Session
 
 from blocklist import audit
 from blocklist.db import Database
-from blocklist.errors import Conflict, NotFound
+from blocklist.errors import Conflict, Forbidden
 from blocklist.models import AuditEvent, Order, Submission, User, utcnow
 from blocklist.names import NamePolicy
 from blocklist.roles import actor_label, require_role
 from blocklist.settings import Settings
-from isp_feed import checkpoints, formats, manifest, splice, versions, whole
+from isp_feed import checkpoints, formats, holds, manifest, splice, versions, whole
 from isp_feed.candidate import CHANGE_EVENTS, Candidate, approval_in_chain, current_candidate, no_cyclic_gc
 from isp_feed.delta import Delta, between, delta_bytes
 from isp_feed.keys import KeyStore
@@ -104,13 +104,14 @@ def pending_holds(session: Session) -> list[FeedHold]:
 def confirm_hold(session: Session, *, actor: User, hold_id: int) -> FeedHold:
     """A magistrate confirms a held change a second time; the next tick publishes it."""
     require_role(actor, "magistrate", action="confirm a held feed version")
-    hold = session.get(FeedHold, hold_id)
-    if hold is None:
-        raise NotFound(f"no feed hold #{hold_id}")
+    hold = holds.get_hold(session, hold_id)
     if hold.closed_at is not None:
         raise Conflict(f"feed hold #{hold_id} was closed: {hold.closed_reason}")
     if hold.confirmed_at is not None:
         raise Conflict(f"feed hold #{hold_id} was already confirmed")
+    refusal = holds.confirm_refusal(session, actor, hold)  # never by a magistrate who made an order it holds
+    if refusal is not None:
+        raise Forbidden(refusal)
     hold.confirmed_by, hold.confirmed_at = actor.id, utcnow()
     session.flush()
     audit.record(session, actor=actor_label(actor), action="feed.hold_confirmed", object_type="feed_hold",
@@ -418,7 +419,8 @@ def _insert(session: Session, *, settings: Settings, keys: KeyStore, plan: _Plan
     if files is not None and plan.snapshot_body is not None:
         session.add(FeedSnapshot(serial=serial, sha256=plan.set_hash, count=plan.count, body=plan.snapshot_body))
     session.flush()
-    newly = _link_orders(session, plan.order_ids, serial)
+    # A re-issue while a change is held carries the old list: the held orders are not in it.
+    newly = [] if plan.kind == "hold" else _link_orders(session, plan.order_ids, serial)
     closed = _close_holds(session, serial, plan.set_hash if files is not None else None)
     audit.record(session, actor="system", action="feed.published", object_type="feed_version", object_id=serial,
                  details={"serial": serial, "content_serial": row.content_serial, "count": row.count,

@@ -7,8 +7,9 @@ fork: SQLite connections must not cross a fork, and this one opens its own. It i
 and the pure feed modules (a few dozen milliseconds), and writes no database row.
 
 Protocol: a JSON job on stdin (database path, the two SQL statements, the version's fields, the formats, where to
-write); on stdout one JSON line once the rows are read (count, audit head seen, block orders) and one when the
-bodies are written (format -> path). Any failure: a non-zero exit, and the publisher does the work itself.
+write and under which name prefix); on stdout one JSON line once the rows are read (count, audit head seen, block
+orders) and one when the bodies are written (format -> path). Any failure: a non-zero exit, and the publisher does
+the work itself.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import gc
 import json
 import sqlite3
 import sys
-import uuid
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -65,7 +65,7 @@ def main() -> int:
     prepared = formats.prepare(version)
     folder, files = Path(job["dir"]), {}
     for ext in job["exts"]:
-        path = folder / f".incoming-{uuid.uuid4().hex}-half-{ext}"  # swept by prune_files if left behind
+        path = folder / f"{job['prefix']}{ext}"  # the publisher removes them, or prune_files if it died
         with path.open("wb") as out:  # derived data, appended to the real file at once: no fsync
             out.write(formats.render_body(version, prepared, ext, first=False))
         files[ext] = str(path)

@@ -19,12 +19,12 @@ from blocklist.errors import InvalidInput, MailError
 from blocklist.isps import parse_resolver
 from blocklist.models import Isp, Submission, utcnow
 from blocklist.settings import Settings
-from isp_feed import alerts
+from isp_feed import alerts, evidence
 from isp_feed.compliance import round_regressions
-from isp_feed.models import VerificationResult, VerificationRound, pack_evidence
+from isp_feed.models import VerificationResult, VerificationRound
 from isp_feed.verify.classify import StopPage
 from isp_feed.verify.querier import Querier
-from isp_feed.verify.round import NameResult, Target, evidence_json, run_round
+from isp_feed.verify.round import NameResult, Target, run_round
 from isp_feed.versions import latest_version
 
 log = logging.getLogger("isp_feed.verification")
@@ -57,16 +57,21 @@ def verify(database: Database, settings: Settings, *, isp_name: str | None = Non
         round_id = row.id
     counts: dict[str, int] = {}
 
+    answers = evidence.AnswerStore()
+
     def store(results: list[NameResult]) -> None:
-        # One executemany per few thousand rows, committed per chunk of names: memory stays bounded.
+        # One executemany per few thousand rows, committed per chunk of names: memory stays bounded. The evidence
+        # goes to observation rows and answers stored once (isp_feed/evidence.py).
         with database.transaction() as session:
             now = utcnow()
             for start in range(0, len(results), 5000):
-                session.execute(insert(VerificationResult), [dict(
-                    round_id=round_id, isp_id=r.target.isp_id, resolver=f"{r.target.ip}:{r.target.port}",
-                    domain=r.name, verdict=r.verdict.value, reason=r.verdict.reason, evidence="",
-                    evidence_z=pack_evidence(evidence_json(r)),
-                    feed_serial=serial, at=now) for r in results[start:start + 5000]])
+                part = results[start:start + 5000]
+                ids = list(session.execute(insert(VerificationResult).returning(
+                    VerificationResult.id, sort_by_parameter_order=True), [dict(
+                        round_id=round_id, isp_id=r.target.isp_id, resolver=f"{r.target.ip}:{r.target.port}",
+                        domain=r.name, verdict=r.verdict.value, reason=r.verdict.reason, evidence="",
+                        evidence_z=None, feed_serial=serial, at=now) for r in part]).scalars())
+                evidence.store(session, answers, part, ids, now)
         for r in results:
             counts[r.verdict.value] = counts.get(r.verdict.value, 0) + 1
 

@@ -1,10 +1,11 @@
 """The read side of published feed versions: one function per question.
 
-Which versions exist (`latest_version`, `get_version`, `recent_versions`), whose files a version carries
-(`content_row`, `artifacts_of`, `artifact_of`, `file_path`), its signed manifest (`manifest_of`), what changed
-between two serials from the stored deltas (`diff`: O(changes)), the whole list of a version (`entries_of`: the
-nearest snapshot plus the deltas after it) and putting a content's files back on disk from the database
-(`restore_files`). Writing versions is isp_feed/publish.py; fetch logging and acknowledgements isp_feed/serving.py.
+Which versions exist (`latest_version`, `get_version`, `next_version`, `recent_versions`), whose files a
+version carries (`content_row`, `artifacts_of`, `artifact_of`, `file_path`), its signed manifest (`manifest_of`),
+what changed between two serials from the stored deltas (`diff`: O(changes)), the whole list of a version
+(`entries_of`: the nearest snapshot plus the deltas after it) and putting a content's files back on disk from the
+database (`restore_files`). Writing versions is isp_feed/publish.py; fetch logging and acknowledgements
+isp_feed/serving.py.
 """
 
 from __future__ import annotations
@@ -35,6 +36,13 @@ def get_version(session: Session, serial: int) -> FeedVersionRow:
     if row is None:
         raise NotFound(f"no feed version {serial}")
     return row
+
+
+def next_version(session: Session, serial: int) -> FeedVersionRow | None:
+    """The oldest version after `serial` (None when `serial` is the latest): where an ISP that applied `serial`
+    started falling behind."""
+    return session.execute(select(FeedVersionRow).where(FeedVersionRow.serial > serial)
+                           .order_by(FeedVersionRow.serial).limit(1)).scalar_one_or_none()
 
 
 def recent_versions(session: Session, limit: int = 50) -> list[FeedVersionRow]:

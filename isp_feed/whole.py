@@ -19,6 +19,7 @@ import logging
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -174,17 +175,18 @@ def _same_list(database: Database, head: int, their_head: int) -> bool:
 class _Half:
     """The second process, reading and rendering the names from the split on."""
 
-    def __init__(self, process: subprocess.Popen[str]) -> None:
-        self.process = process
+    def __init__(self, process: subprocess.Popen[str], folder: Path, prefix: str) -> None:
+        self.process, self.folder, self.prefix = process, folder, prefix
 
     @classmethod
     def start(cls, session: Session, split: str, content: formats.FeedVersion,
               incoming: Callable[[str], Path]) -> _Half | None:
         url = session.get_bind().engine.url
-        job = {"database": url.database,
+        folder, prefix = incoming("half").parent, f".incoming-{uuid.uuid4().hex}-half-"
+        job = {"database": url.database, "prefix": prefix,
                "head_sql": candidate.literal_sql(session, select(AuditHead.last_id).where(AuditHead.id == 1)),
                "rows_sql": candidate.literal_sql(session, candidate.approved_query(from_name=split)),
-               "version": version_job(content), "exts": list(formats.EXTENSIONS), "dir": str(incoming("half").parent)}
+               "version": version_job(content), "exts": list(formats.EXTENSIONS), "dir": str(folder)}
         # The same code as this process, wherever it was imported from.
         root = str(Path(formats.__file__).resolve().parents[1])
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
@@ -197,7 +199,7 @@ class _Half:
         except OSError as exc:
             log.warning("feed: cannot start the second renderer (%s); reading the list whole", exc)
             return None
-        return cls(process)
+        return cls(process, folder, prefix)
 
     def _line(self) -> dict[str, Any] | None:
         stdout: IO[str] | None = self.process.stdout
@@ -220,8 +222,10 @@ class _Half:
         return files
 
     def stop(self) -> None:
+        """Kill it, and remove whatever it wrote (its files all bear its own prefix)."""
         self.process.kill()
         self.process.wait()
-        found = self._line()  # the files it may have written before it stopped
-        for path in (found or {}).get("files", {}).values():
-            Path(path).unlink(missing_ok=True)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        for path in self.folder.glob(f"{self.prefix}*"):
+            path.unlink(missing_ok=True)

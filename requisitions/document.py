@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from blocklist.vocab import Language
+from blocklist.vocab import IspPolicy, Language
 
 Kind = Literal["blocking", "lifting", "catch_up", "removal"]
 
@@ -71,3 +71,4 @@ class RequisitionDocument:
     feed_serial: int | None
     stop_page_name: str
     reason: str | None = None
+    policy: IspPolicy = "stoppage"  # what the ISP agreed to answer for a blocked name: the stop page or NXDOMAIN

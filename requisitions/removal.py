@@ -23,12 +23,12 @@ from sqlalchemy.orm import Session
 from blocklist import audit, queries
 from blocklist.errors import Conflict, InvalidInput, NotFound
 from blocklist.hosting import BELGIUM, DEFAULT_NOTICE_LANGUAGE
+from blocklist.i18n import pgettext
 from blocklist.models import Order, Submission, User, utcnow
 from blocklist.permissions import RECORD_REMOVALS, require
 from blocklist.roles import actor_label
 from blocklist.settings import Settings
 from blocklist.text import clean_text
-from requisitions import i18n
 from requisitions.document import Addressee, CaseRef, NamedDomain, RequisitionDocument
 from requisitions.mail import MESSAGE_ID_DOMAIN
 from requisitions.models import NOTICE_STATUSES, RemovalNotice, RemovalOutcome
@@ -84,7 +84,7 @@ def draft(session: Session, *, submission_id: int, settings: Settings) -> Notice
         kind="removal", reference=reference_for(sub.id, now), language=language,  # type: ignore[arg-type]
         issued_at=now, deadline=now + dt.timedelta(hours=settings.requisition_deadline_hours),
         authority=authority(settings), magistrate=magistrate.display_name if magistrate else settings.authority_name,
-        isp=Addressee(name=sub.hosting_provider or i18n.HOSTING_PROVIDER[language], operator_id="",
+        isp=Addressee(name=sub.hosting_provider or pgettext(language, "addressee", "Hosting provider"), operator_id="",
                       email=sub.hosting_abuse_email or ""),
         names=(NamedDomain(a_label=sub.domain, unicode=sub.unicode, scope=sub.scope),),
         cases=(CaseRef(case_number=sub.case_number, legal_basis=LEGAL_BASIS),),

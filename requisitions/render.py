@@ -1,4 +1,6 @@
-"""Render a requisition: subject, text and HTML from its template folder, then PDF with WeasyPrint."""
+"""Render a requisition: subject, text and HTML from the templates in the document's language, then PDF with
+WeasyPrint. One template set for every language (the words are in the catalogs, blocklist/i18n.py): subject.txt,
+document.txt and document.html, each taking its kind's words from <kind>.txt."""
 
 from __future__ import annotations
 
@@ -10,13 +12,25 @@ from typing import Any
 
 import jinja2
 
-from requisitions import i18n
+from blocklist import i18n
+from blocklist.i18n import N_, Message
+from blocklist.vocab import LANGUAGES
 from requisitions.document import RequisitionDocument
 from requisitions.errors import RenderError
 
 TEMPLATES = Path(__file__).parent / "templates"
-# The three files of a template folder, and whether each is HTML (autoescaped).
-PARTS = (("subject.txt", False), ("body.txt", False), ("body.html", True))
+# The three parts of a document (HTML is autoescaped, by its name).
+PARTS = ("subject.txt", "document.txt", "document.html")
+AUTHORITY = N_("Federal Prosecutor's Office")
+TITLES: dict[str, Message] = {
+    "blocking": N_("Requisition to block access"), "lifting": N_("Requisition to lift a block"),
+    "catch_up": N_("Catch-up requisition (list in force)"),
+    "removal": N_("Notice of illegal content and request for removal"),
+}
+# A document's own wording of the scopes (the pages have theirs, blocklist/labels.py SCOPE).
+SCOPES: dict[str, Message] = {
+    "domain_and_subdomains": N_("the name and all its subdomains"), "exact": N_("this exact name only"),
+}
 
 
 @dataclass(frozen=True)
@@ -28,15 +42,6 @@ class RenderedRequisition:
     html: str
     pdf: bytes
     sha256: str
-
-
-@lru_cache(maxsize=8)
-def _environment(folder: str, autoescape: bool) -> jinja2.Environment:
-    # Cached: parsing the templates once per process keeps the text part of rendering in the milliseconds.
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folder), undefined=jinja2.StrictUndefined,
-        autoescape=autoescape, keep_trailing_newline=False, trim_blocks=False,
-    )
 
 
 def _refuse_remote(url: str, *args: Any, **kwargs: Any) -> Any:
@@ -63,34 +68,32 @@ def _context(doc: RequisitionDocument) -> dict[str, Any]:
     lang = doc.language
     return {
         "doc": doc,
-        "L": i18n.LABELS[lang],
-        "bases": i18n.LEGAL_BASES[lang],
-        "scopes": i18n.SCOPES[lang],
-        "title": i18n.TITLES[doc.kind][lang],
-        "authority_title": i18n.AUTHORITY[lang],
+        "scopes": {scope: words.translate(lang) for scope, words in SCOPES.items()},
+        "title": TITLES[doc.kind].translate(lang),
+        "authority_title": AUTHORITY.translate(lang),
         "issued": i18n.date_time(doc.issued_at, lang),
         "issued_iso": doc.issued_at.isoformat(),
         "deadline": i18n.date_time(doc.deadline, lang),
-        "format_date": lambda value: i18n.long_date(value, lang),
     }
 
 
 def render_texts(doc: RequisitionDocument, templates: Path = TEMPLATES) -> tuple[str, str, str]:
-    """Subject, text body and HTML body in the document's language (templates: a folder of kind/language)."""
-    folder = f"{doc.kind}/{doc.language}"
+    """Subject, text body and HTML body in the document's language (templates: the folder of the templates)."""
     where = f"(kind {doc.kind}, language {doc.language}, reference {doc.reference})"
-    if doc.language not in i18n.LABELS or doc.kind not in i18n.TITLES:
-        raise RenderError(f"no requisition template {folder} {where}: kinds are {', '.join(i18n.TITLES)}, "
-                          f"languages {', '.join(i18n.LABELS)}")
+    if doc.language not in LANGUAGES or doc.kind not in TITLES:
+        raise RenderError(f"no requisition template {doc.kind}/{doc.language} {where}: kinds are "
+                          f"{', '.join(TITLES)}, languages {', '.join(LANGUAGES)}")
     try:
         context = _context(doc)
     except (KeyError, AttributeError, TypeError, ValueError, RuntimeError) as exc:
         raise RenderError(f"requisition {where} cannot be prepared for its templates: {exc}") from None
+    # Cached per folder and language: parsing the templates once per process keeps the text part of rendering in
+    # the milliseconds.
+    env = i18n.environment(str(templates), doc.language)
     out: list[str] = []
-    for part, autoescape in PARTS:
-        name = f"{folder}/{part}"
+    for name in PARTS:
         try:
-            out.append(_environment(str(templates), autoescape).get_template(name).render(context))
+            out.append(env.get_template(name).render(context))
         except jinja2.TemplateNotFound as exc:
             raise RenderError(f"no requisition template {exc.name} in {templates} {where}") from None
         except jinja2.TemplateSyntaxError as exc:
@@ -116,8 +119,8 @@ def render(doc: RequisitionDocument, templates: Path = TEMPLATES) -> RenderedReq
         pdf = HTML(string=html, url_fetcher=_fetcher()).write_pdf(
             pdf_identifier=doc.reference.encode(), custom_metadata=False)
     except FatalURLFetchingError as exc:  # a BaseException in WeasyPrint, so caught by name
-        raise RenderError(f"requisition template {doc.kind}/{doc.language}/body.html asks for an external resource "
-                          f"({exc}: {exc.__cause__}); requisitions must be self-contained") from None
+        raise RenderError(f"requisition template document.html ({doc.kind}, {doc.language}) asks for an external "
+                          f"resource ({exc}: {exc.__cause__}); requisitions must be self-contained") from None
     except Exception as exc:  # WeasyPrint raises many kinds; all mean this document failed
         raise RenderError(f"requisition {doc.reference} ({doc.kind}/{doc.language}) failed to print to PDF: "
                           f"{type(exc).__name__}: {exc}") from exc

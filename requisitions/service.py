@@ -10,7 +10,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from email.utils import make_msgid
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, select
 from sqlalchemy.orm import Session
 
 from blocklist import audit, queries
@@ -23,6 +23,7 @@ from requisitions.models import OrderIssue, Requisition
 from requisitions.render import RenderedRequisition, render
 
 LIST_STATUSES = ("pending", "sent", "acknowledged", "failed", "overdue")
+OPEN_STATUSES = ("pending", "sent")  # not yet acknowledged nor failed: overdue once past the deadline
 
 
 def authority(settings: Settings) -> Authority:
@@ -73,6 +74,7 @@ def _drafts(
         authority=authority(settings), magistrate=magistrate,
         isp=Addressee(name=isp.name, operator_id=isp.operator_id, email=isp.email),
         names=names, cases=cases, feed_serial=feed_serial, stop_page_name=settings.stop_page_host, reason=reason,
+        policy=isp.policy,  # type: ignore[arg-type]
     ), isp.id, order.id if order else None) for isp in isps]
 
 
@@ -196,15 +198,30 @@ def list_requisitions(
     if order_id is not None:
         query = query.where(Requisition.order_id == order_id)
     if status == "overdue":
-        query = query.where(Requisition.status.in_(("pending", "sent")), Requisition.deadline < (now or utcnow()))
+        query = query.where(_overdue(now or utcnow()))
     elif status is not None:
         query = query.where(Requisition.status == status)
     return list(session.execute(query).scalars())
 
 
+def _overdue(now: dt.datetime) -> ColumnElement[bool]:
+    return and_(Requisition.status.in_(OPEN_STATUSES), Requisition.deadline < now)
+
+
+def status_counts(session: Session, *, now: dt.datetime | None = None) -> dict[str, int]:
+    """How many requisitions are in each status, and how many of the open ones are `overdue` (one query)."""
+    counts = dict.fromkeys(LIST_STATUSES, 0)
+    for status, count, overdue in session.execute(select(
+            Requisition.status, func.count(), func.count(case((_overdue(now or utcnow()), 1), else_=None)))
+            .group_by(Requisition.status)):
+        counts[status] = count
+        counts["overdue"] += overdue
+    return counts
+
+
 def is_overdue(req: Requisition, now: dt.datetime | None = None) -> bool:
     """Not acknowledged after its deadline."""
-    return req.status in ("pending", "sent") and req.deadline < (now or utcnow())
+    return req.status in OPEN_STATUSES and req.deadline < (now or utcnow())
 
 
 def get_for_isp(session: Session, *, requisition_id: int, isp: Isp | None) -> Requisition:

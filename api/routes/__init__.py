@@ -14,8 +14,10 @@ from api.errors import HTTP_METHODS, method_not_allowed
 from api.routes import (
     admin,
     appeals,
+    batches,
     domains,
     feed_admin,
+    history,
     oversight,
     probe,
     removal,
@@ -26,8 +28,9 @@ from api.routes import (
 )
 from api.routes.responses import COMMON
 
-MODULES = (submissions, domains, reviews, oversight, admin, requisitions, feed_admin, probe, reports, appeals,
-           removal)
+# batches before submissions: /submissions/batches is no /submissions/{submission_id}.
+MODULES = (batches, submissions, domains, reviews, oversight, history, admin, requisitions, feed_admin, probe,
+           reports, appeals, removal)
 
 router = APIRouter(prefix="/api/v1", responses=COMMON, dependencies=[Security(BEARER)])
 

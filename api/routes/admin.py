@@ -5,10 +5,22 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from sqlalchemy.orm import Session
 
-from api.deps import allowed, current_user, session
+from api.deps import allowed, current_user, runtime, session
 from api.params import DbId
-from api.routes.responses import write
-from api.schemas import ActiveIn, CredentialOut, IspCreatedOut, IspIn, IspOut, RoleIn, UserIn, UserOut
+from api.routes.responses import errors, write
+from api.runtime import Runtime
+from api.schemas import (
+    ActiveIn,
+    CredentialOut,
+    IspCreatedOut,
+    IspIn,
+    IspOut,
+    ProfileIn,
+    RoleIn,
+    TokenOut,
+    UserIn,
+    UserOut,
+)
 from blocklist import isps, permissions, users
 from blocklist.models import User
 
@@ -38,6 +50,49 @@ def create_user(body: UserIn, db: Session = Depends(session), actor: User = Depe
     return UserOut.of(user)
 
 
+@router.get("/users/{username}", response_model=UserOut, summary="One account", responses=errors(404))
+def get_user(username: str, db: Session = Depends(session), _: User = Depends(admin)) -> UserOut:
+    """Its role, language, state and who made or confirmed its last change."""
+    return UserOut.of(users.get_user(db, username))
+
+
+@router.post("/users/{username}/profile", response_model=UserOut,
+             summary="Change an account's display name, language or e-mail address", responses=write(200, 404))
+def update_profile(username: str, body: ProfileIn, db: Session = Depends(session),
+                   actor: User = Depends(admin)) -> UserOut:
+    """Fields left out stay as they are. A new e-mail address waits for a second administrator's confirmation
+    (enrolment links are sent there)."""
+    return UserOut.of(users.update_profile(db, actor=actor, user=users.get_user(db, username),
+                                           display_name=body.display_name, language=body.language,
+                                           email=body.email))
+
+
+@router.get("/users/{username}/tokens", response_model=list[TokenOut],
+            summary="The account's API tokens (prefixes only), newest first", responses=errors(404))
+def list_tokens(username: str, db: Session = Depends(session), _: User = Depends(admin)) -> list[TokenOut]:
+    """Revoked ones too; a token's secret is never kept, only its SHA-256 and first characters."""
+    return [TokenOut.of(t) for t in users.tokens_of(db, users.get_user(db, username))]
+
+
+@router.post("/users/{username}/tokens/{token_id}/revoke", response_model=TokenOut,
+             summary="Revoke one API token of the account", responses=write(200, 404, body=False))
+def revoke_token(username: str, token_id: DbId, db: Session = Depends(session),
+                 actor: User = Depends(admin)) -> TokenOut:
+    """It stops working at once; 409 when it was already revoked."""
+    return TokenOut.of(users.revoke_token(db, actor=actor, user=users.get_user(db, username), token_id=token_id))
+
+
+@router.post("/users/{username}/enrolment", response_model=UserOut,
+             summary="E-mail the person a one-time link to set their own password",
+             responses=write(200, 404, 502, body=False))
+def mail_enrolment(username: str, db: Session = Depends(session), rt: Runtime = Depends(runtime),
+                   actor: User = Depends(admin)) -> UserOut:
+    """For an account without a password: the link goes to the address on the account and is never shown to the
+    administrator; the account then waits for a second administrator's confirmation. 409 when it has a password,
+    422 without an e-mail address, 502 when the mail server refused the message (nothing was written)."""
+    return UserOut.of(users.mail_enrolment(db, actor=actor, user=users.get_user(db, username), settings=rt.settings))
+
+
 @router.post("/users/{username}/confirm", response_model=UserOut,
              summary="Confirm an account another administrator made or changed",
              responses=write(200, 404, body=False))
@@ -58,7 +113,8 @@ def set_user_role(username: str, body: RoleIn, db: Session = Depends(session),
              responses=write(200, 404))
 def set_user_active(username: str, body: ActiveIn, db: Session = Depends(session),
                     actor: User = Depends(admin)) -> UserOut:
-    """Disabled accounts cannot log in or use tokens."""
+    """Disabled accounts cannot log in or use tokens. 409: your own account, or the last administrator who can
+    act."""
     return UserOut.of(users.set_active(db, actor=actor, user=users.get_user(db, username), active=body.active))
 
 

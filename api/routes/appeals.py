@@ -11,9 +11,7 @@ from api.deps import allowed, session
 from api.params import DbId
 from api.routes.responses import write
 from api.schemas import AppealDecideIn, AppealOut, AppealsOut
-from api.web.i18n import t
 from blocklist import appeals, permissions
-from blocklist.errors import Forbidden
 from blocklist.models import User
 
 router = APIRouter(tags=["appeals"])
@@ -40,9 +38,6 @@ def decide(body: AppealDecideIn, appeal_id: DbId, db: Session = Depends(session)
     next feed version); `dismissed` keeps it. 403 for the magistrate who approved the block (four eyes; the reason
     in the magistrate's language), 409 when already decided. The appellant's answer is e-mailed when they left a
     contact."""
-    try:
-        appeals.decide(db, actor=actor, appeal_id=appeal_id, outcome=body.outcome, reason=body.reason)
-    except appeals.AppealFourEyes as exc:
-        raise Forbidden(t("appeal_err_four_eyes", actor.language, name=exc.domain)) from None
+    appeals.decide(db, actor=actor, appeal_id=appeal_id, outcome=body.outcome, reason=body.reason)
     appeal = appeals.get_appeal(db, appeal_id)
     return AppealOut.of(appeal, appeals.record_of(db, appeal))

@@ -6,9 +6,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy.orm import Session
 
+from api import history as timelines
 from api.deps import allowed, session
 from api.routes.responses import write
 from api.schemas import (
+    AttemptOut,
     CheckOut,
     DueReviewOut,
     DueReviewsOut,
@@ -20,8 +22,7 @@ from api.schemas import (
 )
 from blocklist import permissions, reviews, workflow
 from blocklist.models import User, utcnow
-from blocklist.names import normalize
-from isp_feed import compliance
+from isp_feed import evidence
 
 router = APIRouter(tags=["domains"])
 magistrate = allowed(permissions.LIFT_OR_RENEW)
@@ -58,8 +59,13 @@ def lift(body: WrittenReasonIn, name: str = NAME, db: Session = Depends(session)
 @router.get("/domains/{name}/history", response_model=HistoryOut,
             summary="Every event about a name, in order, and its DNS checks")
 def history(name: str = NAME, db: Session = Depends(session), _: User = Depends(reader)) -> HistoryOut:
-    """Submission, decisions, requisitions, feed versions; then the newest DNS checks with their evidence."""
-    events = workflow.history(db, name)
-    checks = compliance.checks_for(db, normalize(name).a_label)
-    return HistoryOut(domain=name, events=[EventOut.of(e) for e in events],
-                      checks=[CheckOut.of(result, isp) for result, isp in checks])
+    """Submission, decisions, requisitions, feed versions, the feed holds that held its orders, catch-up
+    requisitions, reports and appeals; for a subdomain, also the events of the blocks covering it. Then every
+    delivery attempt of its requisitions, and the newest DNS checks with their evidence."""
+    found = timelines.for_domain(db, name)
+    references = {r.id: r.reference for r in found.requisitions}
+    return HistoryOut(domain=name, names=found.domains, events=[EventOut.of(e) for e in found.events],
+                      attempts=[AttemptOut(requisition_id=a.requisition_id, reference=references[a.requisition_id],
+                                           attempt=a.attempt, started_at=a.started_at, outcome=a.outcome,
+                                           smtp_response=a.smtp_response) for a in found.attempts],
+                      checks=[CheckOut.of(result, isp, evidence.load(db, result)) for result, isp in found.checks])

@@ -25,6 +25,7 @@ _DESCRIPTIONS = {
          "or a parallel request with the same Idempotency-Key was answered first; nothing was written",
     422: "Invalid input: `reason` says why, `field` (or `problems`) names the field; also an Idempotency-Key "
          "longer than 200 characters or already used for another request",
+    502: "The mail server refused the message or could not be reached; nothing was written",
     503: "The database is busy or unavailable; nothing was written, retry after `Retry-After` seconds",
 }
 _HEADERS: dict[int, dict[str, Any]] = {

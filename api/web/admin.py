@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 
 from api.deps import session
 from api.params import DbId
-from api.web.common import attempt, back, check_csrf, flash, needs, page, say
+from api.web.common import attempt, back, check_csrf, needs, page, refused, say
 from blocklist import isps, permissions, users
 from blocklist.errors import InvalidInput
+from blocklist.i18n import N_
 from blocklist.models import User
 
 router = APIRouter(include_in_schema=False)
@@ -50,9 +51,11 @@ def create_user(request: Request, username: str = Form(""), role: str = Form("")
         created = users.create_account(db, actor=user, username=username, role=role, display_name=display_name,
                                        language=language)
     if outcome.error:
-        flash(request, outcome.error.message, "error")
+        refused(request, user, outcome.error)
         return _home(request, db, user, status_code=outcome.error.status, user_form=typed)
-    say(request, user, "msg_account_created", name=created.username)
+    say(request, user, N_("%(name)s created. It can do nothing until another administrator confirms it; the person "
+                          "enrols with a one-time link from the server operator (blocklist user enrol %(name)s).",
+                          name=created.username))
     return back("/admin")
 
 
@@ -65,15 +68,18 @@ def change_user(request: Request, username: str, action: str = Form(""), db: Ses
         chosen = _action(action, ("enable", "disable", "token", "confirm"))
         if chosen == "token":
             users.revoke_credentials(db, actor=user, user=target)
-            say(request, user, "msg_credentials_revoked", name=target.username)
+            say(request, user, N_("%(name)s: every token and the password revoked; the account awaits another "
+                                  "administrator's confirmation and the person re-enrols (blocklist user enrol "
+                                  "%(name)s).", name=target.username))
         elif chosen == "confirm":
             users.confirm(db, actor=user, user=target)
-            say(request, user, "msg_confirmed", name=target.username)
+            say(request, user, N_("%(name)s: confirmed", name=target.username))
         else:
             users.set_active(db, actor=user, user=target, active=action == "enable")
-            say(request, user, "msg_enabled" if action == "enable" else "msg_disabled", name=target.username)
+            say(request, user, N_("%(name)s: enabled", name=target.username) if action == "enable"
+                else N_("%(name)s: disabled", name=target.username))
     if outcome.error:
-        flash(request, outcome.error.message, "error")
+        refused(request, user, outcome.error)
     return back("/admin")
 
 
@@ -89,7 +95,7 @@ def create_isp(request: Request, name: str = Form(""), email: str = Form(""), la
                                        resolvers=[r for r in resolvers.replace(",", " ").split() if r],
                                        policy=policy, operator_id=operator_id)
     if outcome.error:
-        flash(request, outcome.error.message, "error")
+        refused(request, user, outcome.error)
         return _home(request, db, user, status_code=outcome.error.status, isp_form=typed)
     return _home(request, db, user, secret=f"{isp.name}: {credential}")
 
@@ -105,9 +111,10 @@ def change_isp(request: Request, isp_id: DbId, action: str = Form(""), db: Sessi
             credential = isps.rotate_credential(db, actor=user, isp=isp)
         else:
             isps.set_active(db, actor=user, isp=isp, active=action == "enable")
-            say(request, user, "msg_enabled" if action == "enable" else "msg_disabled", name=isp.name)
+            say(request, user, N_("%(name)s: enabled", name=isp.name) if action == "enable"
+                else N_("%(name)s: disabled", name=isp.name))
     if outcome.error:
-        flash(request, outcome.error.message, "error")
+        refused(request, user, outcome.error)
     elif credential is not None:
         return _home(request, db, user, secret=f"{isp.name}: {credential}")
     return back("/admin")

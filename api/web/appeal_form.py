@@ -22,12 +22,23 @@ from api.deps import session
 from api.stoppage import APPEAL_CSP, APPEAL_PATH, headers, render_appeal
 from api.web import public_forms
 from api.web.common import attempt
-from api.web.i18n import translator
 from blocklist import appeals
+from blocklist.i18n import N_
 
 router = APIRouter(include_in_schema=False)
 LIMITS = {"name": appeals.MAX_NAME, "text": appeals.MAX_TEXT, "contact": appeals.MAX_CONTACT}
-LABELS = {"name": "appeal_name", "text": "appeal_text", "contact": "appeal_contact"}
+WORDS = public_forms.FormWords(
+    honeypot=N_("The appeal was refused: a field meant to stay empty was filled in (this happens with automatic "
+                "form fillers). Nothing was stored; send the form again with that field empty."),
+    limited=N_("Too many appeals came from your address. Nothing was stored; try again in %(minutes)s minutes."),
+    refusals={"name_missing": N_("Give the blocked name (for example site.example)."),
+              "not_a_name": N_("This is not a site name (for example site.example); check what you typed."),
+              "text_missing": N_("Say why you disagree with the block."),
+              "bad_contact": N_("“%(field)s” is not an e-mail address (for example name@example.org)."),
+              "bad_language": N_("Choose one of the page's languages.")},
+    labels={"name": N_("Blocked name (for example site.example)"), "text": N_("Why you disagree with the block"),
+            "contact": N_("Your e-mail address (optional, only if you want to receive the answer)")},
+    limits=LIMITS, fallback="not_a_name")
 
 
 def _page(request: Request, lang: str, *, status_code: int = 200, extra: dict[str, str] | None = None,
@@ -35,7 +46,7 @@ def _page(request: Request, lang: str, *, status_code: int = 200, extra: dict[st
     settings = request.app.state.runtime.settings
     name = appeals.prefill(str(form.get("name") or ""))
     keep = f"&name={quote(name)}" if name and not form.get("receipt") else ""  # what a language switch keeps
-    body = render_appeal(lang, settings.stop_page_phone, translator(lang), keep=keep, **form)
+    body = render_appeal(lang, settings.stop_page_phone, keep=keep, **form)
     sent = {k.decode(): v.decode() for k, v in headers(lang, body, settings.stop_page_host, csp=APPEAL_CSP)
             if k != b"content-length"}
     return HTMLResponse(body, status_code=status_code, headers={**sent, **(extra or {})})
@@ -53,14 +64,13 @@ def send(request: Request, name: str = Form(""), text: str = Form(""), contact: 
     """Store the appeal whole and show its receipt, or refuse it (4xx) with the reason, storing nothing (what was
     typed stays in the form, for correction)."""
     language = public_forms.language(request, lang)
-    refusal = public_forms.guard(request, "appeal", language, honeypot=website)
+    refusal = public_forms.guard(request, "appeal", WORDS, language, honeypot=website)
     if refusal is not None:
         return _page(request, language, status_code=refusal.status, error=refusal.message, extra=refusal.headers,
                      name=name, text=text, contact=contact)
     with attempt(db) as outcome:
         receipt = appeals.receive(db, data=appeals.AppealIn(name, text, contact, language)).receipt
     if outcome.error is not None:
-        words = public_forms.refusal_words(outcome.error, "appeal", language, labels=LABELS, limits=LIMITS,
-                                           fallback="not_a_name")
+        words = public_forms.refusal_words(outcome.error, WORDS, language)
         return _page(request, language, status_code=422, error=words, name=name, text=text, contact=contact)
     return _page(request, language, receipt=receipt)

@@ -10,10 +10,9 @@ from sqlalchemy.orm import Session
 
 from api.deps import session
 from api.params import DbId
-from api.web.common import attempt, back, check_csrf, needs, page, say
-from api.web.i18n import t
-from blocklist import appeals, permissions
-from blocklist.errors import BlocklistError
+from api.web.common import attempt, back, check_csrf, language_of, needs, page, say
+from blocklist import appeals, labels, permissions
+from blocklist.i18n import N_
 from blocklist.models import User
 
 router = APIRouter(include_in_schema=False)
@@ -39,22 +38,15 @@ def queue(request: Request, state: str = Query("open", pattern="^(open|decided|a
     return _queue(request, db, user, state=state, page_number=page_number)
 
 
-def _words(error: BlocklistError, user: User) -> str:
-    """A refusal in the magistrate's language where the catalogue has it (four eyes), else as the service said."""
-    if isinstance(error, appeals.AppealFourEyes):
-        return t("appeal_err_four_eyes", user.language, name=error.domain)
-    return error.message
-
-
 @router.post("/appeals/{appeal_id}/decide", dependencies=[Depends(check_csrf)], response_class=HTMLResponse)
 def decide(request: Request, appeal_id: DbId, outcome: str = Form(""), reason: str = Form(""),
            db: Session = Depends(session), user: User = Depends(magistrate)) -> Response:
     """Uphold or dismiss, with a reason; a refusal is the queue again, with its 4xx status and the reason."""
     with attempt(db) as result:
         decision = appeals.decide(db, actor=user, appeal_id=appeal_id, outcome=outcome, reason=reason)
-        say(request, user, "msg_appeal_decided", receipt=appeals.get_appeal(db, appeal_id).receipt,
-            outcome=t(f"appeal_answer_{decision.answer}", user.language))
+        say(request, user, N_("appeal %(receipt)s: %(outcome)s", receipt=appeals.get_appeal(db, appeal_id).receipt,
+                              outcome=labels.APPEAL_ANSWER.get(decision.answer, decision.answer)))
     if result.error is not None:
         return _queue(request, db, user, state="open", page_number=1, status_code=result.error.status,
-                      error=_words(result.error, user))
+                      error=result.error.translated(language_of(request, user)))
     return back("/appeals")

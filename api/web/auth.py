@@ -11,11 +11,12 @@ from sqlalchemy.orm import Session
 
 from api.deps import session
 from api.web import lockout, sessions
-from api.web.common import HOME, back, check_csrf, page
-from api.web.i18n import LANGUAGES, translator
+from api.web.common import HOME, back, check_csrf, language_of, page
 from blocklist import users
 from blocklist.errors import Unauthenticated
+from blocklist.i18n import gettext
 from blocklist.models import utcnow
+from blocklist.vocab import LANGUAGES
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,9 +37,9 @@ def _source(request: Request) -> str:
 
 
 def _locked(request: Request, name: str, until: dt.datetime) -> HTMLResponse:
-    words = translator(request.session.get("lang", "en"))
     response = page(request, "login.html", None, status_code=429, username=name,
-                    error=words["locked"].format(until=until.strftime("%H:%M UTC")))
+                    error=gettext(language_of(request, None), "too many failed attempts: this account is locked "
+                                  "until %(until)s", until=until.strftime("%H:%M UTC")))
     response.headers["Retry-After"] = str(max(1, math.ceil((until - utcnow()).total_seconds())))
     return response
 
@@ -55,21 +56,19 @@ def login(request: Request, username: str = Form(max_length=64), password: str =
         return _locked(request, name, until)
     try:
         user = users.check_password(db, name, password)
-    except Unauthenticated as exc:
+    except Unauthenticated:
         until = lockout.record_failure(db, source, name)
         if until is not None:
             return _locked(request, name, until)
-        words = translator(request.session.get("lang", "en"))
-        return page(request, "login.html", None, status_code=401, error=words.get("wrong_login", exc.message),
-                    username=name)
+        return page(request, "login.html", None, status_code=401, username=name,
+                    error=gettext(language_of(request, None), "wrong username or password"))
     lockout.record_success(db, source, name)
-    language = request.session.get("lang")
-    request.session.clear()  # a fresh session (and CSRF token) for the logged-in user: no session fixation
+    # A fresh session (and CSRF token) for the logged-in user: no session fixation. The pages are then in the
+    # person's account language until they choose another with the switcher.
+    request.session.clear()
     request.session[sessions.SESSION_KEY] = sessions.start(db, user)
     request.session["user_id"] = user.id
     request.session["role"] = user.role
-    if language:
-        request.session["lang"] = language
     return back(HOME[user.role])
 
 

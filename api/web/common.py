@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -17,16 +18,25 @@ from sqlalchemy.orm import Session
 
 from api.deps import session
 from api.web import sessions
-from api.web.i18n import LANGUAGE_NAMES, LANGUAGES, legal_basis_titles, t, translator
+from blocklist import i18n
 from blocklist.errors import BlocklistError, Forbidden
+from blocklist.i18n import Message
 from blocklist.models import User
 from blocklist.permissions import Permission, require
+from blocklist.vocab import LANGUAGE_NAMES, LANGUAGES
 
-templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-templates.env.globals["languages"] = LANGUAGE_NAMES  # also for pages rendered outside `page` (error pages)
+TEMPLATES = Path(__file__).parent / "templates"
 HOME = {"officer": "/officer", "magistrate": "/magistrate", "auditor": "/auditor", "admin": "/admin"}
 MAX_FLASH = 5
 MAX_FLASH_CHARS = 300
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def templates(language: str) -> Jinja2Templates:
+    """The pages' templates in one language (built once per language, shared by every request's thread)."""
+    env = i18n.environment(str(TEMPLATES), language, strict=False)
+    env.globals["languages"] = LANGUAGE_NAMES  # also for pages rendered outside `page` (error pages)
+    return Jinja2Templates(env=env)
 
 
 class LoginRequired(Exception):
@@ -77,25 +87,28 @@ def flash(request: Request, message: str, kind: str = "info") -> None:
         messages.append([kind, message[:MAX_FLASH_CHARS]])
 
 
-def say(request: Request, user: User, key: str, kind: str = "info", **values: object) -> None:
-    """A message of the catalogue, in the user's language, shown on the next page."""
-    flash(request, t(key, user.language, **values), kind)
+def say(request: Request, user: User | None, message: Message | str, kind: str = "info") -> None:
+    """Words (a Message, or a refusal's) in the page's language, shown on the next page."""
+    flash(request, i18n.in_language(message, language_of(request, user)), kind)
 
 
 def language_of(request: Request, user: User | None) -> str:
-    """The user's language; before login, the one chosen on the login page."""
-    language = user.language if user else str(request.session.get("lang", "en"))
-    return language if language in LANGUAGES else "en"
+    """The page's language: the one chosen with the switcher in this session, else the user's account language,
+    else English."""
+    chosen = request.session.get("lang")
+    return i18n.language_or_default(str(chosen) if chosen else user.language if user else None)
 
 
 def page(request: Request, template: str, user: User | None, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """Render a page in the user's language with the shared context."""
+    """Render a page in the page's language with the shared context."""
+    chosen = request.query_params.get("lang")
+    if chosen in LANGUAGES:  # the language switcher (?lang=): kept in the session for the pages that follow
+        request.session["lang"] = chosen
     language = language_of(request, user)
     messages = request.session.pop("flash", [])
-    return templates.TemplateResponse(request, template, {
-        "user": user, "t": translator(language), "lang": language, "csrf": csrf_token(request),
-        "messages": messages, "home": HOME, "bases": legal_basis_titles(language), "languages": LANGUAGE_NAMES,
-        **context,
+    return templates(language).TemplateResponse(request, template, {
+        "user": user, "lang": language, "csrf": csrf_token(request), "messages": messages, "home": HOME,
+        "languages": LANGUAGE_NAMES, **context,
     }, status_code=status_code)
 
 
@@ -135,6 +148,6 @@ def attempt(db: Session, *, also: tuple[type[Exception], ...] = ()) -> Iterator[
         savepoint.commit()
 
 
-def refused(request: Request, exc: BlocklistError) -> None:
-    """Show a refusal as a readable message on the next page."""
-    flash(request, exc.message, "error")
+def refused(request: Request, user: User | None, exc: BlocklistError) -> None:
+    """Show a refusal, in the page's language, on the next page."""
+    say(request, user, exc.text, "error")

@@ -14,6 +14,7 @@ from blocklist import permissions, queries
 from blocklist.errors import NotFound
 from blocklist.models import Submission, User
 from isp_feed import compliance
+from isp_feed.evidence import load as evidence_of
 from isp_feed.models import VerificationResult, VerificationRound
 
 router = APIRouter(include_in_schema=False)
@@ -84,4 +85,4 @@ def evidence(request: Request, result_id: DbId, db: Session = Depends(session),
     row = db.get(VerificationResult, result_id)
     if row is None:
         raise NotFound(f"no verification result #{result_id}")
-    return page(request, "evidence.html", user, row=row, evidence=row.evidence_data)
+    return page(request, "evidence.html", user, row=row, evidence=evidence_of(db, row))

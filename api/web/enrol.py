@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from api.deps import session
-from api.web.common import attempt, check_csrf, page
+from api.web.common import attempt, check_csrf, language_of, page
 from blocklist import users
 
 router = APIRouter(include_in_schema=False)
@@ -40,5 +40,5 @@ def enrol(request: Request, code: str, password: str = Form(max_length=200),
         _, token = users.enrol(db, code=code[:100], password=password)
     if outcome.error:
         return _private(page(request, "enrol.html", None, status_code=outcome.error.status, code=code,
-                              username=username, error=outcome.error.message))
+                              username=username, error=outcome.error.translated(language_of(request, None))))
     return _private(page(request, "enrol.html", None, token=token))

@@ -12,9 +12,9 @@ from api.params import DbId, form_ids
 from api.runtime import Runtime
 from api.web import removal, reviews
 from api.web.common import attempt, back, check_csrf, needs, page, refused, say
-from api.web.i18n import t
 from blocklist import permissions, workflow
 from blocklist.errors import InvalidInput
+from blocklist.i18n import N_
 from blocklist.models import User, utcnow
 from isp_feed import publish
 from requisitions import service as requisitions
@@ -44,19 +44,19 @@ def decide(request: Request, ids: list[str] = Form(default=[]), decision: str = 
     with attempt(db) as outcome:
         chosen = form_ids(ids, field="ids")
         if not chosen:
-            raise InvalidInput(t("msg_select", user.language))
+            raise InvalidInput(N_("select at least one submission"))
         if decision == "approve":
             order = workflow.approve(db, actor=user, submission_ids=chosen, reason=reason,
                                      review_days=rt.settings.review_period_days)
-            say(request, user, "msg_approved", count=len(chosen), order=order.id)
+            say(request, user, N_("approved %(count)s as order #%(order)s", count=len(chosen), order=order.id))
         elif decision == "reject":
             for submission_id in chosen:
                 workflow.reject(db, actor=user, submission_id=submission_id, reason=reason)
-            say(request, user, "msg_rejected", count=len(chosen))
+            say(request, user, N_("rejected %(count)s", count=len(chosen)))
         else:
             raise InvalidInput("choose approve or reject")
     if outcome.error:
-        refused(request, outcome.error)
+        refused(request, user, outcome.error)
     return back("/magistrate")
 
 
@@ -69,9 +69,9 @@ def lift(request: Request, domain: str = Form(""), reason: str = Form(""), actio
             raise InvalidInput(f"unknown action {action!r}; this form lifts, renewals have their own form",
                                field="action")
         workflow.lift(db, actor=user, domain=domain, reason=reason)
-        say(request, user, "msg_lifted", name=domain)
+        say(request, user, N_("%(name)s: block lifted", name=domain))
     if outcome.error:
-        refused(request, outcome.error)
+        refused(request, user, outcome.error)
     return back("/magistrate")
 
 
@@ -81,9 +81,9 @@ def override(request: Request, domain: str = Form(""), reason: str = Form(""), d
     """Allow one protected name, with a written reason."""
     with attempt(db) as outcome:
         item = workflow.create_override(db, actor=user, domain=domain, reason=reason)
-        say(request, user, "msg_override", id=item.id, name=item.domain)
+        say(request, user, N_("override #%(id)s recorded for %(name)s", id=item.id, name=item.domain))
     if outcome.error:
-        refused(request, outcome.error)
+        refused(request, user, outcome.error)
     return back("/magistrate")
 
 
@@ -93,7 +93,7 @@ def confirm_hold(request: Request, hold_id: DbId, db: Session = Depends(session)
     """Confirm a held feed change a second time."""
     with attempt(db) as outcome:
         publish.confirm_hold(db, actor=user, hold_id=hold_id)
-        say(request, user, "msg_hold", id=hold_id)
+        say(request, user, N_("feed change #%(id)s confirmed; it is published with the next build", id=hold_id))
     if outcome.error:
-        refused(request, outcome.error)
+        refused(request, user, outcome.error)
     return back("/magistrate")

@@ -16,11 +16,12 @@ from api.deps import runtime, session
 from api.params import DbId
 from api.runtime import Runtime
 from api.web import reviews
-from api.web.common import attempt, back, check_csrf, flash, needs, page, say
-from api.web.i18n import t
-from blocklist import hosting, permissions, workflow
-from blocklist.errors import InvalidInput
+from api.web.common import attempt, back, check_csrf, language_of, needs, page, refused, say
+from blocklist import hosting, labels, permissions, workflow
+from blocklist.errors import BlocklistError, InvalidInput
+from blocklist.i18n import N_, in_language
 from blocklist.models import User
+from blocklist.problems import problems
 from blocklist.schemas import CaseDetails, SubmissionCreate
 from blocklist.text import parse_id
 
@@ -42,18 +43,29 @@ def _hosting(country: str, provider: str, abuse_email: str, notice_language: str
             "notice_language": notice_language}
 
 
-def _problem(exc: ValidationError) -> str:
-    """The first problem of a refused form, naming its field."""
-    first = exc.errors()[0]
-    field = ".".join(str(p) for p in first.get("loc", ()))
-    message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
-    return f"{field}: {message}" if field else message
+# The form's field of each schema field whose name differs (the court order's parts, the bulk form's names).
+FORM_FIELDS = {"court_order": "court", "court_order.court": "court", "court_order.date": "court_date",
+               "court_order.reference": "court_reference", "domains": "names", "report_ids": "domain"}
+
+
+def _errors(request: Request, user: User, refusal: ValidationError | BlocklistError) -> dict[str, str]:
+    """A refused form's problems by form field ("" for none), in the page's language: each is shown next to its
+    field and in the summary at the top of the form (templates/_errors.html)."""
+    language = language_of(request, user)
+    found = ([(one.field, in_language(one.text, language)) for one in problems(refusal)]
+             if isinstance(refusal, ValidationError) else [(refusal.field, refusal.translated(language))])
+    errors: dict[str, str] = {}
+    for field, words in found:
+        errors.setdefault(FORM_FIELDS.get(field or "", field or ""), words)
+    return errors
 
 
 def _home(request: Request, db: Session, user: User, status_code: int = 200, **context: Any) -> HTMLResponse:
     mine = workflow.list_submissions(db, submitted_by=user.id, limit=200)
     context.setdefault("form", {})
     context.setdefault("bulk_form", {})
+    context.setdefault("form_errors", {})
+    context.setdefault("bulk_errors", {})
     return page(request, "officer.html", user, status_code=status_code, mine=mine,
                 today=dt.date.today().isoformat(), countries=hosting.country_choices(user.language),
                 **reviews.section(request, db), **context)
@@ -95,15 +107,14 @@ def submit(request: Request, domain: str = Form(""), legal_basis: str = Form("")
                                                notice_language))
             sub = workflow.submit(db, actor=user, data=data, policy=rt.name_policy(db))
     except ValidationError as exc:
-        flash(request, _problem(exc), "error")
-        return _home(request, db, user, status_code=422, form=typed)
+        return _home(request, db, user, status_code=422, form=typed, form_errors=_errors(request, user, exc))
     if outcome.error:
-        flash(request, outcome.error.message, "error")
-        return _home(request, db, user, status_code=outcome.error.status, form=typed)
+        return _home(request, db, user, status_code=outcome.error.status, form=typed,
+                     form_errors=_errors(request, user, outcome.error))
     name = sub.unicode if sub.unicode == sub.domain else f"{sub.unicode} ({sub.domain})"
-    say(request, user, "msg_submitted", id=sub.id, name=name)
+    say(request, user, N_("#%(id)s %(name)s submitted", id=sub.id, name=name))
     for flag in sub.flag_list:
-        say(request, user, f"flag_{flag}", "warning")
+        say(request, user, labels.FLAG.get(flag, flag), "warning")
     return back("/officer")
 
 
@@ -138,38 +149,37 @@ def bulk(request: Request, names: str = Form(""), upload: UploadFile | None = Fi
         # A plain (threaded) view: reading the spooled file and the database work never block the event loop.
         content = upload.file.read(MAX_UPLOAD + 1)
         if len(content) > MAX_UPLOAD:
-            flash(request, f"{upload.filename}: the file is larger than {MAX_UPLOAD // (1024 * 1024)} MB", "error")
-            return _home(request, db, user, status_code=413, bulk_form=typed)
+            large = InvalidInput(N_("%(file)s: the file is larger than %(limit)s MB", file=upload.filename,
+                                    limit=MAX_UPLOAD // (1024 * 1024)), field="upload")
+            return _home(request, db, user, status_code=413, bulk_form=typed, bulk_errors=_errors(request, user, large))
         text = content.decode("utf-8-sig", errors="replace")
     try:
         lines = _names(names) + _names(text)  # each may start with a header row
     except InvalidInput as exc:
-        flash(request, exc.message, "error")
-        return _home(request, db, user, status_code=422, bulk_form=typed)
+        return _home(request, db, user, status_code=422, bulk_form=typed, bulk_errors=_errors(request, user, exc))
     if not lines or len(lines) > MAX_NAMES:
-        message = (t("msg_no_names", user.language) if not lines
-                   else t("msg_too_many", user.language, count=len(lines), limit=MAX_NAMES))
-        flash(request, message, "error")
-        return _home(request, db, user, status_code=422, bulk_form=typed)
+        many = InvalidInput(N_("Enter the names, one per line, or choose a CSV file") if not lines
+                            else N_("%(count)s names: at most %(limit)s at once", count=len(lines), limit=MAX_NAMES),
+                            field="names")
+        return _home(request, db, user, status_code=422, bulk_form=typed, bulk_errors=_errors(request, user, many))
     try:
         case = CaseDetails(legal_basis=legal_basis, case_number=case_number, evidence_ref=evidence_ref,
                            verified_on=verified_on, scope=scope,
                            court_order=_court(legal_basis, court, court_date, court_reference), note=note,
                            **_hosting(hosting_country, hosting_provider, hosting_abuse_email, notice_language))
     except ValidationError as exc:  # the case details are wrong: say so once, not once per name
-        flash(request, _problem(exc), "error")
-        return _home(request, db, user, status_code=422, bulk_form=typed)
+        return _home(request, db, user, status_code=422, bulk_form=typed, bulk_errors=_errors(request, user, exc))
     with attempt(db) as outcome:  # the case's hosting is checked once, for the whole batch
         done = workflow.submit_many(db, actor=user, case=case, domains=lines, policy=rt.name_policy(db))
     if outcome.error:
-        flash(request, outcome.error.message, "error")
-        return _home(request, db, user, status_code=outcome.error.status, bulk_form=typed)
+        return _home(request, db, user, status_code=outcome.error.status, bulk_form=typed,
+                     bulk_errors=_errors(request, user, outcome.error))
     results = [{"typed": r.typed, "accepted": True, "id": r.submission.id, "domain": r.submission.domain,
                 "flags": r.submission.flag_list} if r.submission is not None
                else {"typed": r.typed, "accepted": False, "reason": r.reason} for r in done]
     accepted = sum(1 for r in results if r["accepted"])
-    flash(request, t("msg_bulk", user.language, accepted=accepted, refused=len(results) - accepted),
-          "info" if accepted == len(results) else "warning")
+    say(request, user, N_("%(accepted)s submitted, %(refused)s refused", accepted=accepted,
+                          refused=len(results) - accepted), "info" if accepted == len(results) else "warning")
     # The case details stay filled in, so that corrected names can be sent again under the same case.
     return _home(request, db, user, bulk_results=results, bulk_form={**typed, "names": ""})
 
@@ -180,7 +190,7 @@ def withdraw(request: Request, submission_id: DbId, db: Session = Depends(sessio
     """Withdraw an own pending submission."""
     with attempt(db) as outcome:
         workflow.withdraw(db, actor=user, submission_id=submission_id)
-        say(request, user, "msg_withdrawn", id=submission_id)
+        say(request, user, N_("#%(id)s withdrawn", id=submission_id))
     if outcome.error:
-        flash(request, outcome.error.message, "error")
+        refused(request, user, outcome.error)
     return back("/officer")

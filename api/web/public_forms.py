@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from fastapi import Request
 
 from api.stoppage import choose_language, source_of
-from api.web.i18n import CATALOG, LANGUAGE_NAMES, t
 from blocklist.errors import BlocklistError
+from blocklist.i18n import N_, Message
 from blocklist.text import FormRefused
+from blocklist.vocab import LANGUAGE_NAMES
 
 FORM_BURST = 5  # forms from one source at once...
 FORM_PER_SECOND = 10 / 3600  # ...then ten an hour
@@ -72,6 +73,27 @@ def language(request: Request, chosen: str = "") -> str:
     return choose_language(query, request.headers.get("accept-language", ""))
 
 
+# What every form says alike, whatever the field (`field` is its label, `limit` its length limit).
+COMMON_REFUSALS: dict[str, Message] = {
+    "too_long": N_("“%(field)s” is too long: at most %(limit)s characters."),
+    "bad_characters": N_("“%(field)s” contains a control character that is not allowed."),
+}
+TOO_LARGE = N_("The form is far too large. Nothing was stored.")
+
+
+@dataclass(frozen=True)
+class FormWords:
+    """One form's words for its refusals: the abuse limits', and the service's by FormRefused code (a code of its
+    own, else COMMON_REFUSALS; `fallback` for a refusal without one), with its fields' labels and limits."""
+
+    honeypot: Message
+    limited: Message  # %(minutes)s: how long to wait
+    refusals: Mapping[str, Message]
+    labels: Mapping[str, Message]
+    limits: Mapping[str, int]
+    fallback: str
+
+
 @dataclass(frozen=True)
 class Refusal:
     """Why a form was refused before it was read: the status, the words and the headers to answer with."""
@@ -81,26 +103,24 @@ class Refusal:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def guard(request: Request, form: str, lang: str, *, honeypot: str) -> Refusal | None:
-    """The abuse limits, in order (size, honeypot, budget), worded with `<form>_err_*`; None: go on."""
+def guard(request: Request, form: str, words: FormWords, lang: str, *, honeypot: str) -> Refusal | None:
+    """The abuse limits of `form`, in order (size, honeypot, budget), in `words`; None: go on."""
     if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
-        return Refusal(413, t(f"{form}_err_too_large", lang))
+        return Refusal(413, TOO_LARGE.translate(lang))
     if honeypot:
-        return Refusal(400, t(f"{form}_err_honeypot", lang))
+        return Refusal(400, words.honeypot.translate(lang))
     limiter, source = limiter_of(request, form), source_of(request.scope)
     if not limiter.allow(source):
         wait = limiter.retry_after(source)
-        return Refusal(429, t(f"{form}_err_limited", lang, minutes=max(1, math.ceil(wait / 60))),
+        return Refusal(429, words.limited.fill(minutes=max(1, math.ceil(wait / 60))).translate(lang),
                        {"retry-after": str(wait)})
     return None
 
 
-def refusal_words(error: BlocklistError, form: str, lang: str, *, labels: Mapping[str, str],
-                  limits: Mapping[str, int], fallback: str) -> str:
-    """A service's refusal of a field, in the visitor's language: `form_err_<code>` for what every form says alike
-    (too long, a control character), else `<form>_err_<code>`; `fallback`, the code of a refusal that has none."""
-    code = error.code if isinstance(error, FormRefused) else fallback
-    first = next(iter(labels))
-    name = error.field if error.field is not None and error.field in labels else first
-    key = f"form_err_{code}" if f"form_err_{code}" in CATALOG else f"{form}_err_{code}"
-    return t(key, lang, field=t(labels[name], lang), limit=limits.get(name, limits[first]))
+def refusal_words(error: BlocklistError, words: FormWords, lang: str) -> str:
+    """A service's refusal of a field, in the visitor's language, naming the field by its label."""
+    code = error.code if isinstance(error, FormRefused) else words.fallback
+    first = next(iter(words.labels))
+    name = error.field if error.field is not None and error.field in words.labels else first
+    message = words.refusals.get(code) or COMMON_REFUSALS.get(code) or words.refusals[words.fallback]
+    return message.fill(field=words.labels[name], limit=words.limits.get(name, words.limits[first])).translate(lang)

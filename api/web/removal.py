@@ -16,6 +16,7 @@ from api.params import DbId
 from api.web.common import attempt, back, check_csrf, needs, page, refused, say
 from blocklist import permissions
 from blocklist.errors import InvalidInput
+from blocklist.i18n import N_
 from blocklist.models import User
 from requisitions import removal
 
@@ -68,9 +69,9 @@ def acknowledge(request: Request, notice_id: DbId, on: str = Form(""), reference
     with attempt(db) as outcome:
         notice = removal.acknowledge(db, actor=user, notice_id=notice_id, on=_day(on, field="acknowledged_on"),
                                      reference=reference)
-        say(request, user, "msg_removal_acknowledged", reference=notice.reference)
+        say(request, user, N_("%(reference)s: acknowledgement recorded", reference=notice.reference))
     if outcome.error:
-        refused(request, outcome.error)
+        refused(request, user, outcome.error)
     return back(HOME)
 
 
@@ -81,7 +82,8 @@ def removed(request: Request, notice_id: DbId, on: str = Form(""), evidence_ref:
     with attempt(db) as outcome:
         notice = removal.record_removed(db, actor=user, notice_id=notice_id, on=_day(on, field="removed_on"),
                                         evidence_ref=evidence_ref)
-        say(request, user, "msg_removal_removed", reference=notice.reference, name=notice.unicode)
+        say(request, user, N_("%(reference)s: removal of %(name)s recorded; proposed to the magistrates for lifting",
+                              reference=notice.reference, name=notice.unicode))
     if outcome.error:
-        refused(request, outcome.error)
+        refused(request, user, outcome.error)
     return back(HOME)

@@ -14,20 +14,30 @@ from sqlalchemy.orm import Session
 from api.deps import session
 from api.web import public_forms
 from api.web.common import attempt, templates
-from api.web.i18n import LANGUAGE_NAMES, translator
 from blocklist import reports
+from blocklist.i18n import N_
+from blocklist.vocab import LANGUAGE_NAMES
 
 router = APIRouter(include_in_schema=False)
 LIMITS = {"address": reports.MAX_ADDRESS, "found_at": reports.MAX_FOUND_AT,
           "description": reports.MAX_DESCRIPTION, "contact": reports.MAX_CONTACT}
-LABELS = {"address": "report_address", "found_at": "report_found_at", "description": "report_description",
-          "contact": "report_contact"}
+WORDS = public_forms.FormWords(
+    honeypot=N_("The report was refused: a field meant to stay empty was filled in (this happens with automatic "
+                "form fillers). Nothing was stored; send the form again with that field empty."),
+    limited=N_("Too many reports came from your address. Nothing was stored; try again in %(minutes)s minutes."),
+    refusals={"address_missing": N_("Give the address you saw."),
+              "not_a_host": N_("This is not a web address with a site name (for example site.example/page); check "
+                               "what you typed.")},
+    labels={"address": N_("Address seen (for example site.example/page)"),
+            "found_at": N_("Where you found it (optional)"), "description": N_("Short description (optional)"),
+            "contact": N_("Your contact (optional, only if you want us to be able to reach you)")},
+    limits=LIMITS, fallback="not_a_host")
 
 
 def _page(request: Request, lang: str, *, status_code: int = 200, **context: object) -> HTMLResponse:
     # Rendered without the session: the form sets no cookie and reads none.
-    response = templates.TemplateResponse(request, "report.html", {
-        "t": translator(lang), "lang": lang, "languages": LANGUAGE_NAMES, "form": {}, "error": None,
+    response = templates(lang).TemplateResponse(request, "report.html", {
+        "lang": lang, "languages": LANGUAGE_NAMES, "form": {}, "error": None,
         "receipt": None, **context}, status_code=status_code)
     response.headers["content-language"] = lang
     return response
@@ -47,7 +57,7 @@ def send(request: Request, address: str = Form(""), found_at: str = Form(""), de
     language = public_forms.language(request, lang)
     # Kept in the form when it is refused, for correction; never the address (the page never shows one back).
     typed = {"found_at": found_at, "description": description, "contact": contact}
-    refusal = public_forms.guard(request, "report", language, honeypot=website)
+    refusal = public_forms.guard(request, "report", WORDS, language, honeypot=website)
     if refusal is not None:
         response = _page(request, language, status_code=refusal.status, error=refusal.message, form=typed)
         response.headers.update(refusal.headers)
@@ -55,7 +65,6 @@ def send(request: Request, address: str = Form(""), found_at: str = Form(""), de
     with attempt(db) as outcome:
         receipt = reports.receive_public(db, data=reports.ReportIn(address, found_at, description, contact)).receipt
     if outcome.error is not None:
-        words = public_forms.refusal_words(outcome.error, "report", language, labels=LABELS, limits=LIMITS,
-                                           fallback="not_a_host")
+        words = public_forms.refusal_words(outcome.error, WORDS, language)
         return _page(request, language, status_code=422, error=words, form=typed)
     return _page(request, language, receipt=receipt)

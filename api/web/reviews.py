@@ -12,10 +12,9 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from api.deps import session
-from api.web.common import attempt, back, check_csrf, flash, needs, say
-from api.web.i18n import CATALOG, t
+from api.web.common import attempt, back, check_csrf, needs, refused, say
 from blocklist import permissions, reviews
-from blocklist.errors import BlocklistError
+from blocklist.i18n import N_, Message
 from blocklist.models import User, utcnow
 from blocklist.text import is_id
 
@@ -24,15 +23,6 @@ officer = needs(permissions.ATTEST)
 magistrate = needs(permissions.LIFT_OR_RENEW)
 PER_PAGE = 25
 PAGE_PARAMETER = "reviews_page"  # the query parameter of the section's page, on whichever page includes it
-
-
-def refusal(exc: BlocklistError, language: str) -> str:
-    """A refusal in the user's language: the catalogue's words for a review refusal, the service's otherwise."""
-    code = getattr(exc, "code", None)
-    key = f"review_err_{code}"
-    if code is None or key not in CATALOG:
-        return exc.message
-    return t(key, language, **getattr(exc, "values", {}))
 
 
 def section(request: Request, db: Session, *, overdue_only: bool = False) -> dict[str, Any]:
@@ -49,12 +39,12 @@ def section(request: Request, db: Session, *, overdue_only: bool = False) -> dic
             "review_latest": (today + dt.timedelta(days=reviews.MAX_RENEWAL_DAYS)).isoformat()}
 
 
-def _date(value: str, *, field: str, label: str, language: str) -> dt.date:
+def _date(value: str, *, field: str, label: Message) -> dt.date:
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
         raise reviews.ReviewRefused(f"{field} must be a date (YYYY-MM-DD)", code="bad_date", field=field,
-                           label=t(label, language)) from None
+                                    label=label) from None
 
 
 @router.post("/officer/attest", dependencies=[Depends(check_csrf)])
@@ -67,13 +57,13 @@ def attest(request: Request, domain: str = Form(""), checked_on: str = Form(""),
             raise reviews.ReviewRefused("say whether the content is still there", code="content_missing",
                                         field="content")
         found = reviews.attest(db, actor=user, domain=domain,
-                               checked_on=_date(checked_on, field="checked_on", label="checked_on",
-                                                language=user.language),
+                               checked_on=_date(checked_on, field="checked_on", label=N_("Checked on")),
                                evidence_ref=evidence_ref, content_present=content == "present", note=note)
-        say(request, user, "msg_attested" if found.content_present else "msg_attested_gone",
-            name=found.submission.unicode)
+        say(request, user, N_("%(name)s: re-attestation recorded", name=found.submission.unicode)
+            if found.content_present else
+            N_("%(name)s: re-attestation recorded; the name is proposed for lifting", name=found.submission.unicode))
     if outcome.error:
-        flash(request, refusal(outcome.error, user.language), "error")
+        refused(request, user, outcome.error)
     return back("/officer#reviews")
 
 
@@ -83,10 +73,9 @@ def renew(request: Request, domain: str = Form(""), review_due: str = Form(""), 
     """Renew a block on its current re-attestation: the next review date, with a reason."""
     with attempt(db) as outcome:
         renewal = reviews.renew(db, actor=user, domain=domain, reason=reason,
-                                review_due=_date(review_due, field="review_due", label="review_new_date",
-                                                 language=user.language))
-        say(request, user, "msg_renewed_until", name=renewal.submission.unicode,
-            date=renewal.review_due.isoformat())
+                                review_due=_date(review_due, field="review_due", label=N_("Next review on")))
+        say(request, user, N_("%(name)s: block renewed, next review on %(date)s", name=renewal.submission.unicode,
+                              date=renewal.review_due.isoformat()))
     if outcome.error:
-        flash(request, refusal(outcome.error, user.language), "error")
+        refused(request, user, outcome.error)
     return back("/magistrate#reviews")

@@ -33,14 +33,14 @@ from api.stoppage import choose_language
 from api.transparency import TransparencyReport
 from api.web import charts
 from api.web.common import templates
-from api.web.i18n import LANGUAGE_NAMES, t, translator
+from blocklist import i18n, labels
 from blocklist import transparency as periods
 from blocklist.errors import NotFound
+from blocklist.i18n import N_, gettext, long_date, month_name
 from blocklist.models import utcnow
 from blocklist.transparency import Period
-from blocklist.vocab import LEGAL_BASES
+from blocklist.vocab import LANGUAGE_NAMES, LEGAL_BASES
 from isp_feed.transparency import IspDelay, IspShare
-from requisitions.i18n import MONTHS, long_date
 from requisitions.render import _fetcher as local_only_fetcher  # the one fetcher that refuses every resource
 
 router = APIRouter(include_in_schema=False)
@@ -48,8 +48,6 @@ STYLESHEET = Path(__file__).parent / "static" / "transparency.css"
 PDF_CACHE = 16
 CACHE_SECONDS = 60.0  # how old the figures a visitor reads may be
 CACHE_SIZE = 32  # periods kept
-THOUSANDS = {"fr": "\u202f", "nl": ".", "de": ".", "en": ","}
-DECIMAL = {"fr": ",", "nl": ",", "de": ",", "en": "."}
 
 
 def _language(request: Request) -> str:
@@ -58,9 +56,7 @@ def _language(request: Request) -> str:
 
 def number(value: float, lang: str, decimals: int = 0) -> str:
     """A number as the language writes it: 1 234,5 (fr), 1.234,5 (nl, de), 1,234.5 (en)."""
-    whole, _, fraction = f"{value:,.{decimals}f}".partition(".")
-    whole = whole.replace(",", THOUSANDS[lang])
-    return f"{whole}{DECIMAL[lang]}{fraction}" if fraction else whole
+    return i18n.number(value, lang, decimals)
 
 
 def share(value: float | None, lang: str) -> str:
@@ -78,9 +74,9 @@ def duration(seconds: float | None, lang: str) -> str:
         return "—"
     minutes = round(seconds / 60)
     if minutes < 60:
-        return t("tr_minutes", lang, minutes=max(minutes, 1) if seconds > 0 else 0)
+        return gettext(lang, "%(minutes)s min", minutes=max(minutes, 1) if seconds > 0 else 0)
     if minutes < 48 * 60:
-        return t("tr_hours", lang, hours=minutes // 60, minutes=minutes % 60)
+        return gettext(lang, "%(hours)s h %(minutes)s min", hours=minutes // 60, minutes=minutes % 60)
     return days(seconds / 86400, lang)
 
 
@@ -88,7 +84,7 @@ def days(value: float | None, lang: str) -> str:
     """A number of days, with one decimal when it is not whole (a median of two)."""
     if value is None:
         return "—"
-    return t("tr_days", lang, days=number(value, lang, 0 if round(value, 1).is_integer() else 1))
+    return gettext(lang, "%(days)s days", days=number(value, lang, 0 if round(value, 1).is_integer() else 1))
 
 
 def day(value: dt.date | dt.datetime, lang: str) -> str:
@@ -96,11 +92,15 @@ def day(value: dt.date | dt.datetime, lang: str) -> str:
     return long_date(value.astimezone(periods.BRUSSELS) if isinstance(value, dt.datetime) else value, lang)
 
 
+QUARTERS = {1: N_("1st quarter %(year)s"), 2: N_("2nd quarter %(year)s"), 3: N_("3rd quarter %(year)s"),
+            4: N_("4th quarter %(year)s")}
+
+
 def period_label(span: Period, lang: str) -> str:
     """ "3e trimestre 2026", "Jahr 2026, bis heute"."""
-    label = t(f"tr_quarter_{span.quarter}", lang, year=span.year) if span.quarter else t("tr_year", lang,
-                                                                                      year=span.year)
-    return label if span.complete else t("tr_to_date", lang, period=label)
+    label = (QUARTERS[span.quarter].fill(year=span.year).translate(lang) if span.quarter
+             else gettext(lang, "Year %(year)s", year=span.year))
+    return label if span.complete else gettext(lang, "%(period)s, to date", period=label)
 
 
 @dataclass(frozen=True)
@@ -124,27 +124,29 @@ class Shown:
 
 
 def _charts(report: TransparencyReport, lang: str, label: str) -> dict[str, Markup]:
-    words = translator(lang)
     ident = report.period.id.replace("-", "").lower()
     lists = report.listings
-    bases = [words[f"tr_basis_{basis}"] for basis in LEGAL_BASES]
-    listed, lifted = words["tr_listed"], words["tr_lifted"]
+    bases = [labels.label("legal_basis_short", basis, lang) for basis in LEGAL_BASES]
+    listed, lifted = gettext(lang, "Listed"), gettext(lang, "Lifted")
     out = {"names": charts.bars(
-        f"names{ident}", t("tr_chart_names", lang, period=label), bases,
+        f"names{ident}", gettext(lang, "Names listed (solid bars) and lifted (hatched bars) by legal basis, "
+                                 "%(period)s", period=label), bases,
         [charts.Series(listed, [lists.listed[b] for b in LEGAL_BASES]),
          charts.Series(lifted, [lists.lifted[b] for b in LEGAL_BASES])],
         value_text=lambda v: number(v, lang))}
     if lists.months:
         out["months"] = charts.lines(
-            f"months{ident}", t("tr_chart_months", lang, period=label),
-            [MONTHS[lang][m.month.month - 1] for m in lists.months],
+            f"months{ident}", gettext(lang, "Names listed (solid line, round points) and lifted (dashed line, square "
+                                      "points) per month, %(period)s", period=label),
+            [month_name(m.month.month, lang) for m in lists.months],
             [charts.Series(listed, [m.listed for m in lists.months]),
              charts.Series(lifted, [m.lifted for m in lists.months])], value_text=lambda v: number(v, lang))
     measured = [s for s in report.compliance if s.share_blocked is not None]
     if measured:
         out["compliance"] = charts.bars(
-            f"compliance{ident}", t("tr_chart_compliance", lang, period=label),
-            [s.isp for s in measured], [charts.Series(words["tr_share_blocked"],
+            f"compliance{ident}", gettext(lang, "Share of the listed names each access provider blocked at the latest "
+                                          "verification, %(period)s", period=label),
+            [s.isp for s in measured], [charts.Series(gettext(lang, "Share blocked"),
                                                       [s.share_blocked or 0.0 for s in measured])],
             scale=1.0, value_text=lambda v: share(v, lang))
     return out
@@ -153,7 +155,8 @@ def _charts(report: TransparencyReport, lang: str, label: str) -> dict[str, Mark
 def shown(report: TransparencyReport, lang: str) -> Shown:
     """What a page or a PDF shows of one period's report."""
     label = period_label(report.period, lang)
-    span = t("tr_span", lang, first=day(report.period.first_day, lang), last=day(report.period.last_day, lang))
+    span = gettext(lang, "from %(first)s to %(last)s", first=day(report.period.first_day, lang),
+                   last=day(report.period.last_day, lang))
     return Shown(report, label, span, _charts(report, lang, label))
 
 
@@ -162,16 +165,16 @@ def _context(lang: str, shown_reports: list[Shown]) -> dict[str, Any]:
     isps = sorted({s.isp for one in shown_reports for s in one.report.compliance}
                   | {d.isp for one in shown_reports for d in one.report.time_to_block}, key=str.casefold)
     countries = sorted({c for one in shown_reports for c in (one.report.hosting.countries or {})})
-    return {"t": translator(lang), "lang": lang, "languages": LANGUAGE_NAMES, "shown": shown_reports,
+    return {"lang": lang, "languages": LANGUAGE_NAMES, "shown": shown_reports,
             "isps": isps, "countries": countries,
             "bases": LEGAL_BASES, "number": lambda v: number(v, lang), "share": lambda v: share(v, lang),
             "duration": lambda v: duration(v, lang), "days": lambda v: days(v, lang), "day": lambda v: day(v, lang),
-            "month_name": lambda v: f"{MONTHS[lang][v.month - 1]} {v.year}", "generated": day(utcnow(), lang)}
+            "month_name": lambda v: f"{month_name(v.month, lang)} {v.year}", "generated": day(utcnow(), lang)}
 
 
 def _page(request: Request, lang: str, context: dict[str, Any], *, status_code: int = 200) -> HTMLResponse:
     # Rendered without the session: the page sets no cookie and reads none.
-    response = templates.TemplateResponse(request, "transparency.html", context, status_code=status_code)
+    response = templates(lang).TemplateResponse(request, "transparency.html", context, status_code=status_code)
     response.headers["content-language"] = lang
     return response
 
@@ -218,7 +221,9 @@ def report_of(request: Request, db: Session, span: Period) -> TransparencyReport
 
 def _missing(request: Request, db: Session, lang: str) -> HTMLResponse:
     # The period asked for is not shown back: the page echoes nothing a visitor typed.
-    context = {**_context(lang, []), "missing": t("tr_no_period", lang, year=utcnow().year),
+    context = {**_context(lang, []), "missing": gettext(lang, "There is no report for this period. Name a year (for "
+                                                        "example %(year)s) or a quarter (for example %(year)s-Q1) "
+                                                        "that has begun, or choose one below.", year=utcnow().year),
                "periods": _periods_nav(db, lang), "path": "/transparency"}
     return _page(request, lang, context, status_code=404)
 
@@ -255,7 +260,7 @@ def _stylesheet() -> Markup:
 
 def render_pdf(report: TransparencyReport, lang: str) -> bytes:
     """The report of one period as a PDF in `lang` (self-contained: inline style and SVG, installed fonts)."""
-    html = templates.get_template("transparency_pdf.html").render(
+    html = templates(lang).get_template("transparency_pdf.html").render(
         {**_context(lang, [shown(report, lang)]), "css": _stylesheet()})
     return _pdf(html, f"transparency-{report.period.id}-{lang}")
 

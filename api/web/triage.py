@@ -8,8 +8,9 @@ from sqlalchemy.orm import Session
 
 from api.deps import runtime, session
 from api.runtime import Runtime
-from api.web.common import attempt, back, check_csrf, flash, needs, page, say
+from api.web.common import attempt, back, check_csrf, needs, page, refused, say
 from blocklist import permissions, reports
+from blocklist.i18n import N_
 from blocklist.models import User
 
 router = APIRouter(include_in_schema=False)
@@ -35,7 +36,7 @@ def dismiss(request: Request, host: str = Form(""), reason: str = Form(""), db: 
     """Dismiss a host's open reports with a written reason; a refusal is shown on the queue."""
     with attempt(db) as outcome:
         dismissed = reports.dismiss(db, actor=user, host=host, reason=reason)
-        say(request, user, "msg_dismissed", host=dismissed[0].host, count=len(dismissed))
+        say(request, user, N_("%(host)s: %(count)s report(s) dismissed", host=dismissed[0].host, count=len(dismissed)))
     if outcome.error:
-        flash(request, outcome.error.message, "error")
+        refused(request, user, outcome.error)
     return back("/triage")

@@ -95,7 +95,7 @@ def test_renewal_without_attestation_is_refused(client: TestClient, rt: Runtime,
     refused = client.post("/api/v1/domains/late.test/renew", headers=bearer(tokens["magistrate"]),
                           json={"review_due": (TODAY + dt.timedelta(days=30)).isoformat(), "reason": "still online"})
     assert refused.status_code == 409 and refused.json()["code"] == "no_attestation"
-    assert "re-attestation by an officer" in refused.json()["reason"]
+    assert "an officer must first re-attest" in refused.json()["reason"]
     assert _state(rt) == before
 
 

@@ -22,7 +22,6 @@ from api.app import create_app
 from api.models import StopPageHit
 from api.runtime import Runtime
 from api.stoppage import GUESS_BURST, GuessLimiter, choose_language, render, render_appeal, source_of
-from api.web.i18n import translator
 from blocklist import workflow
 from blocklist.models import User
 from blocklist.names import NamePolicy
@@ -375,7 +374,7 @@ def test_page_text_is_escaped_and_the_same_for_every_visitor(client: TestClient,
     page = render("en", "a<b>&c.test", None, "<0800> & \"co\"").decode()
     assert "<b>" not in page and "<0800>" not in page and "a&lt;b&gt;&amp;c.test" in page
     assert ('<a class="phone" href="tel:0800">&lt;0800&gt; &amp; ' in page) and '"co"</a>' not in page
-    assert render_appeal("en", "<0800>", translator("en")).count(b"&lt;0800&gt;") == 1
+    assert render_appeal("en", "<0800>").count(b"&lt;0800&gt;") == 1
     visits = [client.get(path, headers={"Host": host, "User-Agent": agent, "Cookie": "a=b"}).content
               for path, host, agent in (("/", "csam-gallery.test", "A/1"), ("/x?y=z", "www.csam-gallery.test", "B/2"),
                                         ("/other", "deep.www.csam-gallery.test", "C/3"))]

@@ -10,10 +10,10 @@ import subprocess
 import pytest
 from pypdf import PdfReader
 
-from requisitions import i18n
+from blocklist import i18n
 from requisitions.document import Addressee, Authority, CaseRef, NamedDomain, RequisitionDocument
 from requisitions.errors import RenderError
-from requisitions.render import render, render_texts
+from requisitions.render import TITLES, render, render_texts
 from tests.support.ci import missing
 
 NOW = dt.datetime(2026, 11, 28, 9, 30, tzinfo=dt.UTC)
@@ -51,7 +51,7 @@ def pdf_text(pdf: bytes) -> str:
 @pytest.mark.parametrize("kind", ["blocking", "lifting", "catch_up"])
 def test_texts_in_every_kind_and_language(kind: str, language: str) -> None:
     subject, text, html = render_texts(document(kind, language))
-    assert "REQ-2026-000042-ISP3" in subject and i18n.TITLES[kind][language] in subject
+    assert "REQ-2026-000042-ISP3" in subject and TITLES[kind].translate(language) in subject
     for body in (text, html):
         assert "csam-gallery.test" in body and "bücher.example" in body
         assert "FCCU-2026-0042" in body and "2026/1234/C" in body

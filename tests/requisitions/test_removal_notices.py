@@ -16,12 +16,13 @@ from sqlalchemy.exc import DBAPIError
 from blocklist import audit, workflow
 from blocklist.db import Database
 from blocklist.errors import Conflict, Forbidden, InvalidInput, NotFound
+from blocklist.i18n import pgettext
 from blocklist.jobs import JobContext
 from blocklist.models import AuditEvent, User
 from blocklist.settings import Settings
-from requisitions import delivery, i18n, jobs, removal
+from requisitions import delivery, jobs, removal
 from requisitions.models import RemovalDeliveryAttempt, RemovalNotice, RemovalOutcome
-from requisitions.render import render_texts
+from requisitions.render import TITLES, render_texts
 from tests.support.binaries import require_binary
 from tests.support.factories import approved, submitted
 from tests.support.smtp import Inbox, smtp_server
@@ -81,7 +82,7 @@ def test_approval_of_a_belgian_name_delivers_a_notice_with_its_pdf(
     (pdf,) = [p.get_payload(decode=True) for p in message.walk() if p.get_content_type() == "application/pdf"]
     assert isinstance(pdf, bytes)
     words = pdftotext(pdf)
-    for phrase in ("hosted-here.test", BASIS["fr"], i18n.TITLES["removal"]["fr"], "Hébergeur Démo SA", ABUSE,
+    for phrase in ("hosted-here.test", BASIS["fr"], TITLES["removal"].translate("fr"), "Hébergeur Démo SA", ABUSE,
                    "FCCU-2026-0500", message["X-Removal-Notice-Reference"]):
         assert phrase in words, phrase
     assert "hosted-abroad.test" not in words and "not-yet-approved.test" not in words
@@ -113,14 +114,14 @@ def test_the_officer_picks_the_language_and_every_language_has_its_template(
     (notice,) = _notices(database)
     assert notice.language == "nl"
     words = pdftotext(notice.pdf)
-    assert BASIS["nl"] in words and i18n.TITLES["removal"]["nl"] in words and "vlaams.test" in words
+    assert BASIS["nl"] in words and TITLES["removal"].translate("nl") in words and "vlaams.test" in words
     with database.transaction() as s:
         draft = removal.draft(s, submission_id=notice.submission_id, settings=ctx.settings)
         assert draft is None  # it has its notice
     for language in ("fr", "nl", "de", "en"):
         doc = notice_document(language)
         subject, body, html = render_texts(doc)
-        assert doc.reference in subject and i18n.TITLES["removal"][language] in subject
+        assert doc.reference in subject and TITLES["removal"].translate(language) in subject
         for part in (body, html):
             assert BASIS[language] in part and "vlaams.test" in part
 
@@ -149,7 +150,8 @@ def test_no_address_is_generated_and_left_to_deliver_by_hand(
     (notice,) = _notices(database)
     assert (notice.status, notice.email, notice.attempts, notice.provider) == ("no_address", None, 0, None)
     words = pdftotext(notice.pdf)
-    assert "no-address.test" in words and i18n.HOSTING_PROVIDER["fr"] in words and BASIS["fr"] in words
+    addressee = pgettext("fr", "addressee", "Hosting provider")
+    assert "no-address.test" in words and addressee in words and BASIS["fr"] in words
     with database.transaction() as s:
         (created,) = [e for e in workflow.history(s, "no-address.test") if e.action == "removal_notice.created"]
         assert '"deliver_by_hand":true' in created.details

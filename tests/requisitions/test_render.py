@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from requisitions import i18n
+from blocklist import i18n
 from requisitions.document import Addressee, Authority, CaseRef, NamedDomain, RequisitionDocument
 from requisitions.errors import RenderError
-from requisitions.render import TEMPLATES, render, render_texts
+from requisitions.render import AUTHORITY, SCOPES, TEMPLATES, TITLES, render, render_texts
 from tests.support.binaries import require_binary
 
 ISSUED = dt.datetime(2026, 11, 28, 9, 30, tzinfo=dt.UTC)
@@ -80,11 +80,11 @@ def test_every_kind_and_language_prints_what_it_must(kind: str, language: str) -
     doc = document(kind, language)
     rendered = render(doc)
     assert rendered.sha256 == hashlib.sha256(rendered.pdf).hexdigest()
-    assert i18n.TITLES[kind][language] in rendered.subject and doc.reference in rendered.subject
+    assert TITLES[kind].translate(language) in rendered.subject and doc.reference in rendered.subject
     court_date = i18n.long_date(dt.date(2026, 11, 1), language)
     expected = [
-        doc.reference, i18n.TITLES[kind][language], i18n.AUTHORITY[language], "Anne Example", "ISP One",
-        "blocked-site.test", "xn--mnchen-3ya.example", "münchen.example", i18n.SCOPES[language]["exact"],
+        doc.reference, TITLES[kind].translate(language), AUTHORITY.translate(language), "Anne Example", "ISP One",
+        "blocked-site.test", "xn--mnchen-3ya.example", "münchen.example", SCOPES["exact"].translate(language),
         "FCCU-2026-0101", "FCCU-2026-0102", "FCCU-2026-0103", *BASIS_WORDS[language],
         "Tribunal de première instance de Bruxelles", court_date, "2026/4711/C",
         DEADLINE[language], "requisitions@federal-prosecutor.example", "4242",
@@ -141,23 +141,23 @@ def templates(tmp_path: Path) -> Path:
 
 
 def test_syntax_error_names_template_line_and_language(templates: Path) -> None:
-    page = templates / "blocking/fr/body.html"
+    page = templates / "blocking.txt"
     page.write_text(page.read_text() + "\n{% if %}\n")
-    with pytest.raises(RenderError, match=r"blocking/fr/body\.html has a syntax error at line \d+ .*language fr"):
+    with pytest.raises(RenderError, match=r"blocking\.txt has a syntax error at line \d+ .*language fr"):
         render(document("blocking", "fr"), templates)
 
 
 def test_undefined_value_names_template_and_language(templates: Path) -> None:
-    page = templates / "catch_up/nl/body.txt"
-    # Inside a wording block: a child template prints nothing outside its blocks.
-    page.write_text(page.read_text().replace("{% endblock %}", "{{ doc.isp.postal_code }}{% endblock %}", 1))
-    with pytest.raises(RenderError, match=r"catch_up/nl/body\.txt failed to render .*language nl.*postal_code"):
+    page = templates / "catch_up.txt"
+    # Inside a wording macro: the kind's file prints nothing outside its macros.
+    page.write_text(page.read_text().replace("{% endmacro %}", "{{ doc.isp.postal_code }}{% endmacro %}", 1))
+    with pytest.raises(RenderError, match=r"failed to render .*language nl.*postal_code"):
         render_texts(document("catch_up", "nl"), templates)
 
 
 def test_missing_template_and_unknown_language(templates: Path) -> None:
-    (templates / "lifting/de/subject.txt").unlink()
-    with pytest.raises(RenderError, match=r"no requisition template lifting/de/subject\.txt"):
+    (templates / "lifting.txt").unlink()
+    with pytest.raises(RenderError, match=r"no requisition template lifting\.txt"):
         render_texts(document("lifting", "de"), templates)
     with pytest.raises(RenderError, match=r"no requisition template blocking/es .*languages fr, nl, de, en"):
         render_texts(document("blocking", "es"))
@@ -187,7 +187,7 @@ def _nobody_connected(sock: socket.socket) -> bool:
     '<img src="file:///etc/hostname">',
 ])
 def test_weasyprint_fetches_nothing(templates: Path, listener: socket.socket, markup: str) -> None:
-    page = templates / "_layout.html"
+    page = templates / "document.html"
     tag = markup.format(port=listener.getsockname()[1])
     page.write_text(page.read_text().replace("<body>", f"<body>{tag}", 1))
     with pytest.raises(RenderError, match=r"external resource.*self-contained"):
@@ -196,8 +196,47 @@ def test_weasyprint_fetches_nothing(templates: Path, listener: socket.socket, ma
 
 
 def test_inline_data_is_allowed(templates: Path) -> None:
-    page = templates / "_layout.html"
+    page = templates / "document.html"
     png = ("data:image/png;base64,"  # one transparent pixel
            "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=")
     page.write_text(page.read_text().replace("<body>", f'<body><img src="{png}" alt="">', 1))
     assert render(document("blocking", "en"), templates).pdf.startswith(b"%PDF")
+
+
+# --- the ISP's agreed policy, and the layout over pages ---------------------------------------------------------------
+
+NXDOMAIN_WORDS = {"fr": "par NXDOMAIN (domaine inexistant)", "nl": "met NXDOMAIN (onbestaand domein)",
+                  "de": "mit NXDOMAIN (Domain existiert nicht)", "en": "with NXDOMAIN (no such domain)"}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_an_nxdomain_isp_is_told_to_answer_nxdomain(language: str) -> None:
+    """An ISP whose agreed policy is NXDOMAIN is told to answer NXDOMAIN, never to send users to the stop page."""
+    for kind in ("blocking", "catch_up"):
+        rendered = render(document(kind, language, policy="nxdomain"))
+        text = pdftotext(rendered.pdf)
+        assert NXDOMAIN_WORDS[language] in text and METHOD_WORDS[language] in text, (kind, language)
+        assert "stop.blocklist.example" not in text and "stop.blocklist.example" not in rendered.text
+        assert NXDOMAIN_WORDS[language] in flat(rendered.text)
+        stop_page = pdftotext(render(document(kind, language)).pdf)  # the default policy: the stop page
+        assert "stop.blocklist.example" in stop_page and "NXDOMAIN" not in stop_page
+    lifting = pdftotext(render(document("lifting", language, policy="nxdomain")).pdf)
+    assert "NXDOMAIN" in lifting
+
+
+def _pages(pdf: bytes) -> list[str]:
+    return [flat(page.extract_text() or "") for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+@pytest.mark.parametrize("count", [40, 62, 100])
+def test_a_long_table_repeats_its_header_and_the_signature_stays_with_the_text(count: int) -> None:
+    names = tuple(NamedDomain(f"site-{n:03d}.test", f"site-{n:03d}.test", "exact") for n in range(count))
+    pages = _pages(render(document("blocking", "en", names=names)).pdf)
+    assert len(pages) > 1
+    with_names = [text for text in pages if "site-" in text]
+    assert len(with_names) > 1, "the table should run over a page"
+    for text in with_names:
+        assert "Name (A-label) / Unicode" in text and "Scope" in text, text[:200]  # the header, on every page
+    (signed,) = [text for text in pages if "Anne Example Federal Prosecutor's Office" in text]
+    # What is asked, by when and who signs are printed together: never the signature alone on its page.
+    assert "Deadline:" in signed and "Acknowledgement." in signed and "Contact:" in signed

@@ -1,7 +1,8 @@
 """The e-mail text body of every kind x language, rendered from a fixed document, matches its snapshot.
 
 The snapshots (`text_bodies/<kind>.<language>.<variant>.txt`) were written from the twelve hand-written body.txt
-files before they became wording blocks over one `_layout.txt`: the layout must print exactly what they printed.
+files before they became wording blocks over one `_layout.txt`, and then one template per kind whose words are in
+the gettext catalogs (`<kind>.txt` over `document.txt`): the templates must print exactly what they printed.
 A deliberate wording change rewrites them: `BLOCKLIST_UPDATE_SNAPSHOTS=1 pytest tests/requisitions/test_text_bodies.py`,
 then read the diff.
 """
@@ -44,13 +45,14 @@ def _document(kind: str, language: str, variant: str) -> RequisitionDocument:
     )
 
 
-def test_every_kind_and_language_has_its_wording_only() -> None:
-    """Each body.txt holds its three wording blocks over the shared layout, nothing of the structure."""
+def test_every_kind_has_one_template_of_its_wording_only() -> None:
+    """Each <kind>.txt holds its wording macros for every language, nothing of the structure; no folder per
+    language is left."""
+    assert not [path for path in TEMPLATES.rglob("*") if path.is_dir()]
     for kind in KINDS:
-        for language in LANGUAGES:
-            body = (TEMPLATES / kind / language / "body.txt").read_text()
-            assert body.startswith('{% extends "_layout.txt" %}'), (kind, language)
-            assert "{{ L." not in body and "{% for" not in body, (kind, language)
+        words = (TEMPLATES / f"{kind}.txt").read_text()
+        assert "{% macro intro() %}" in words and "{% macro method() %}" in words, kind
+        assert "{% for" not in words and "<" not in words.replace("{#", "").split("#}", 1)[-1], kind
 
 
 @pytest.mark.parametrize("variant", ["full", "bare"])

@@ -45,22 +45,31 @@ def live_server(rt: Runtime, *, app: FastAPI | None = None) -> Iterator[str]:
 
 
 class ServerProcess:
-    """`blocklist serve` as a child process on a loopback port, to be killed with SIGKILL and started again."""
+    """`blocklist serve` (or another serving `command`, e.g. `stop-page`) as a child process on a loopback port, to
+    be killed with SIGKILL and started again; its log (stderr) goes to `output` when given."""
 
-    def __init__(self, env: dict[str, str], port: int | None = None) -> None:
+    def __init__(self, env: dict[str, str], port: int | None = None, *, command: str = "serve",
+                 output: Path | None = None) -> None:
         self.env = {**os.environ, **env}
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        self.command = command
+        self.output = output
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60) -> None:
         blocklist = Path(sys.executable).with_name("blocklist")
-        self.process = subprocess.Popen([str(blocklist), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                                        env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        command = [str(blocklist), self.command, "--host", "127.0.0.1", "--port", str(self.port)]
+        if self.output is None:
+            self.process = subprocess.Popen(command, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        else:
+            with self.output.open("ab") as log:  # the child keeps its own copy of the file
+                self.process = subprocess.Popen(command, env=self.env, stdout=subprocess.DEVNULL, stderr=log)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+                said = self.output.read_bytes() if self.output else self.process.stderr.read()  # type: ignore[union-attr]
+                raise RuntimeError(f"server exited: {said.decode()[-2000:]}")
             try:
                 if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
                     return

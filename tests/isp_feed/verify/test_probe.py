@@ -14,7 +14,7 @@ from api.runtime import Runtime
 from blocklist import isps, workflow
 from blocklist.models import User
 from blocklist.names import NamePolicy
-from isp_feed import probes, signing, versions
+from isp_feed import evidence, probes, signing, versions
 from isp_feed.jobs import publish_feed
 from isp_feed.models import VerificationResult
 from isp_feed.verify.probe_run import run_probe
@@ -56,5 +56,6 @@ def test_probe_round_and_signature_checks(rt: Runtime, people: dict[str, User], 
         assert httpx.get(f"{url}/api/v1/probe/work").status_code == 401
     with rt.database.transaction() as s:
         rows = s.execute(select(VerificationResult)).scalars().all()
+        kept = evidence.load(s, rows[0])
     assert [(r.isp_id, r.domain, r.verdict) for r in rows] == [(isp_id, "csam-gallery.test", "blocked")]
-    assert rows[0].evidence_data["isp"][0]["raw"]
+    assert kept["isp"][0]["raw"]

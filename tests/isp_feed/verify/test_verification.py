@@ -11,7 +11,7 @@ from sqlalchemy import select
 from api.runtime import Runtime
 from blocklist import isps
 from blocklist.models import User
-from isp_feed import compliance, verification, versions
+from isp_feed import compliance, evidence, verification, versions
 from isp_feed.jobs import publish_feed
 from isp_feed.models import VerificationResult
 from isp_feed.verify.querier import DestinationNotAllowed, Querier
@@ -51,7 +51,7 @@ def test_every_verdict(rt: Runtime, people: dict[str, User], tmp_path: Path) -> 
         names = {i.id: i.name for i in isps.list_isps(s)}
         verdicts = {(names[r.isp_id], r.domain): r.verdict for r in rows}
         figures = {c.isp_name: c for c in compliance.compliance(s)}
-        evidence = rows[0].evidence_data
+        kept = evidence.load(s, rows[0])
     assert verdicts[("Compliant", "csam-gallery.test")] == "blocked"
     assert verdicts[("Ignores", "csam-gallery.test")] == "not_blocked"
     assert verdicts[("Nx", "csam-gallery.test")] == "blocked"
@@ -64,8 +64,8 @@ def test_every_verdict(rt: Runtime, people: dict[str, User], tmp_path: Path) -> 
     assert verdicts[("Compliant", "gone.test")] == "blocked"  # the RPZ answers for it, existing or not
     assert figures["Compliant"].blocked == 3 and figures["Ignores"].blocked == 0
     assert figures["Ignores"].not_blocked == ["csam-gallery.test", "second.test"]
-    question = evidence["isp"][0]
-    assert question["raw"] and question["rcode"] and question["sent_at"] and evidence["control"]
+    question = kept["isp"][0]
+    assert question["raw"] and question["rcode"] and question["sent_at"] and kept["control"]
 
 
 def test_never_queries_an_address_that_is_not_configured() -> None:
@@ -156,4 +156,4 @@ def test_evidence_cannot_be_changed_or_deleted(rt: Runtime) -> None:
         kept = s.execute(select(VerificationResult)).scalar_one()
         # A row kept before evidence was compressed reads the same way as a compressed one.
         assert kept.verdict == "blocked" and kept.evidence_z is None
-        assert kept.evidence_data == {"isp": [], "control": []}
+        assert evidence.load(s, kept) == {"isp": [], "control": []}
