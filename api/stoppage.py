@@ -71,6 +71,7 @@ APPEAL_PATH = "/appeal"
 # answers them on the stop page's hosts too. They show no listed name, whatever the Host.
 PUBLIC_PREFIXES = ("/transparency", "/static/")
 NOT_COUNTED = ("/favicon.ico", "/robots.txt")  # a browser's own requests are not visits
+THROTTLE_FROM = 50_000  # names from which reloads are spaced out (below, a reload costs milliseconds)
 RELOAD_SHARE = 20  # a reload of the names waits 20 times as long as the last one took (at most 5% of a core)
 ROUTE = "(stop page)"  # what logs and metrics call every answer of the stop page: never its Host or path
 REFRESH_SECONDS = 1.0  # how stale the cached list of blocked names may get
@@ -293,8 +294,8 @@ class StopPageState:
         A reload reads the whole list (a second or so at 1,000,000 names), and any event moves the chain (a
         submission, a login): so a reload waits at least RELOAD_SHARE times as long as the last one took, and
         reloading never takes more than a small share of the process, however busy the staff are."""
-        if self._load_took > 0.05 and time.monotonic() - self._loaded_at < RELOAD_SHARE * self._load_took:
-            return  # a big list, reloaded a moment ago (a small one reloads at once, as a test expects)
+        if len(self._names) >= THROTTLE_FROM and time.monotonic() - self._loaded_at < RELOAD_SHARE * self._load_took:
+            return  # a big list, reloaded a moment ago (a small one reloads at once)
         # Read-only: it never waits for (nor holds) SQLite's write lock, whatever a long approval is doing.
         with self.runtime.database.reading() as session:
             marker = session.execute(select(AuditHead.last_id).where(AuditHead.id == 1)).scalar_one_or_none()
