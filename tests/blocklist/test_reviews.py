@@ -262,8 +262,8 @@ def digest_world(database: Database, people: dict[str, User]) -> dict[str, User]
     _attest(database, people, "gone.test", present=False)
     with database.transaction() as s:
         found = {
-            "fr": make_user(s, "magistrate", "juge-fr", language="fr", email="juge.fr@parquet.example"),
-            "nl": make_user(s, "magistrate", "rechter-nl", language="nl", email="rechter.nl@parquet.example"),
+            "fr": make_user(s, "magistrate", "juge-fr", language="fr", email="juge-fr@parquet.example"),
+            "nl": make_user(s, "magistrate", "rechter-nl", language="nl", email="rechter-nl@parquet.example"),
             "none": make_user(s, "magistrate", "no-mail", language="de"),
             "off": make_user(s, "magistrate", "gone-away", language="en", email="away@parquet.example"),
         }
@@ -296,8 +296,8 @@ def test_digest_goes_once_a_week_in_each_magistrates_language(database: Database
             other.dispose()
         assert len(server.inbox.messages) == 2
         by_address = {env[1][0]: msg for env, msg in zip(server.inbox.envelopes, server.inbox.messages, strict=True)}
-        assert set(by_address) == {"juge.fr@parquet.example", "rechter.nl@parquet.example"}
-        french, dutch = by_address["juge.fr@parquet.example"], by_address["rechter.nl@parquet.example"]
+        assert set(by_address) == {"juge-fr@parquet.example", "rechter-nl@parquet.example"}
+        french, dutch = by_address["juge-fr@parquet.example"], by_address["rechter-nl@parquet.example"]
         week = review_digest.week_of(MONDAY)
         assert str(french["Subject"]) == f"Réexamens, semaine {week} : 3 blocage(s), dont 1 en retard"
         assert str(dutch["Subject"]) == f"Herzieningen, week {week}: 3 blokkering(en), waarvan 1 te laat"
@@ -321,7 +321,7 @@ def test_digest_goes_once_a_week_in_each_magistrates_language(database: Database
 def test_no_digest_when_nothing_is_due(database: Database, settings: Settings, people: dict[str, User]) -> None:
     _block(database, people, "far.test", due_in=DAY + 100)
     with database.transaction() as s:
-        make_user(s, "magistrate", "juge-fr", language="fr", email="juge.fr@parquet.example")
+        make_user(s, "magistrate", "juge-fr", language="fr", email="juge-fr@parquet.example")
     with smtp_server() as server:
         assert review_digest.send_digests(database, _smtp(settings, server.port), now=MONDAY) == {}
         assert server.inbox.messages == []
