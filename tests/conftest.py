@@ -5,7 +5,6 @@ Select backends with BLOCKLIST_TEST_DATABASES (default "sqlite,postgresql").
 
 from __future__ import annotations
 
-import itertools
 import os
 import shutil
 from collections.abc import Iterator
@@ -21,9 +20,10 @@ from blocklist.models import User
 from blocklist.settings import Settings
 from tests.support import postgres
 from tests.support.ci import missing
+from tests.support.postgres import scratch_database
 
 BACKENDS = [b.strip() for b in os.environ.get("BLOCKLIST_TEST_DATABASES", "sqlite,postgresql").split(",") if b.strip()]
-_counter = itertools.count(1)
+
 
 
 @pytest.fixture(scope="session")
@@ -69,16 +69,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     base: str = request.getfixturevalue("pg_base_url")
     template_name: str = request.getfixturevalue("pg_template")
-    name = f"t_{os.getpid()}_{next(_counter)}"
-    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE {template_name}'))
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(base, template=template_name) as url:
+        yield url
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ verifying); a non-empty install, a damaged archive and the other database's back
 from __future__ import annotations
 
 import io
-import itertools
-import os
 import subprocess
 import tarfile
 from collections.abc import Iterator
@@ -14,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, inspect
 
 from api.cli import main
 from api.runtime import Runtime
@@ -24,8 +22,7 @@ from isp_feed.jobs import FeedJobContext, publish_feed
 from isp_feed.manifest import manifest_sha256
 from tests.support.binaries import require_binary
 from tests.support.factories import approved, make_user
-
-_names = itertools.count()
+from tests.support.postgres import scratch_database
 
 
 def run(url: str, data_dir: Path, *args: str) -> Result:
@@ -40,16 +37,8 @@ def empty_url(db_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> It
         yield f"sqlite:///{tmp_path / 'restored' / 'blocklist.sqlite3'}"
         return
     base: str = request.getfixturevalue("pg_base_url")
-    name = f"restore_{os.getpid()}_{next(_names)}"
-    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(base, prefix="restore") as url:
+        yield url
 
 
 def _tables(url: str) -> list[str]:

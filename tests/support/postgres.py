@@ -60,3 +60,23 @@ def temporary_cluster() -> Iterator[str]:
     finally:
         subprocess.run([*run_as, pg_ctl, "-D", str(datadir), "-m", "immediate", "stop"], capture_output=True)
         shutil.rmtree(base, ignore_errors=True)
+
+
+_databases = iter(range(1, 10**9))
+
+
+@contextmanager
+def scratch_database(base_url: str, *, template: str | None = None, prefix: str = "t") -> Iterator[str]:
+    """A PostgreSQL database private to one test (a clone of `template`, else empty), dropped afterwards."""
+    from sqlalchemy import create_engine, text
+
+    name = f"{prefix}_{os.getpid()}_{next(_databases)}"
+    admin = create_engine(f"{base_url}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"' + (f" TEMPLATE {template}" if template else "")))
+    try:
+        yield f"{base_url}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
