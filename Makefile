@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 LOCALE := blocklist/locale
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard $(LOCALE)/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test lint bench clean compile messages docs
+.PHONY: run test lint bench clean compile messages docs packages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,13 @@ lint: $(STAMP)
 	$(BIN)/mypy blocklist api isp_feed requisitions
 	$(BIN)/lint-imports
 
-test: $(STAMP) compile lint
+# The Debian packages of the real components (.ci/packages): installed when missing (as root), else the run stops
+# at once with the command that installs them; the tests never quietly skip for want of one.
+packages:
+	.ci/ensure-packages
+
+# First the packages (stop at once), then the rest. The last line says how many tests ran against real components.
+test: packages $(STAMP) compile lint
 	$(BIN)/pytest -q -p no:cacheprovider
 
 bench: $(STAMP) compile

@@ -37,6 +37,13 @@ def session_secret(rt: Runtime) -> str:
     return path.read_text().strip()
 
 
+def app_from_environment() -> FastAPI:
+    """The app of one worker process of `blocklist serve --workers N`: its own Runtime, from the environment."""
+    from blocklist.settings import Settings
+
+    return create_app(Runtime(Settings()))
+
+
 def create_app(rt: Runtime) -> FastAPI:
     """Build the app around one Runtime (settings and database built once, at start-up)."""
 
@@ -44,7 +51,9 @@ def create_app(rt: Runtime) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        running = scheduler.start(rt, metrics=metrics) if rt.settings.scheduler else None
+        # Every process flushes what it holds in memory; those with BLOCKLIST_SCHEDULER compete to lead the jobs.
+        running = await anyio.to_thread.run_sync(lambda: scheduler.start(rt, metrics=metrics,
+                                                                         lead=rt.settings.scheduler))
         app.state.scheduler = running
         try:
             async with anyio.create_task_group() as tasks:
@@ -53,8 +62,8 @@ def create_app(rt: Runtime) -> FastAPI:
                 tasks.cancel_scope.cancel()
         finally:
             app.state.scheduler = None
-            if running is not None:
-                running.shutdown(wait=False)
+            # Graceful: uvicorn has answered the requests in flight; the running job finishes, then the lead goes.
+            await anyio.to_thread.run_sync(running.shutdown)
             # The feed requests logged since the last batch (a database already gone: the flush logged it).
             with suppress(Exception):
                 rt.job_context.fetch_log.flush(rt.database)

@@ -77,17 +77,52 @@ def _variable(field: str) -> str:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes (each competes to lead the scheduler; only one runs the jobs).")
 @click.pass_obj
-def serve(rt: Runtime, host: str, port: int) -> None:
-    """Serve the web pages, the JSON API, the feed and the stop page."""
+def serve(rt: Runtime, host: str, port: int, workers: int) -> None:
+    """Serve the web pages, the JSON API, the feed and the stop page; SIGTERM finishes the requests in flight and
+    the running job first."""
     import uvicorn
 
     from api.app import create_app
     from api.logs import logging_config
 
+    rt.ensure_schema()  # once, before any worker starts
+    proxies = rt.settings.trusted_proxies.strip()
+    options: dict[str, Any] = {
+        "host": host, "port": port, "log_config": logging_config(rt.settings.log_format), "access_log": False,
+        # Forwarded headers only from the configured proxies (uvicorn would otherwise trust 127.0.0.1's).
+        "proxy_headers": bool(proxies), "forwarded_allow_ips": proxies or None}
+    if workers == 1:
+        uvicorn.run(create_app(rt), **options)
+    else:  # each worker builds its own Runtime from the same environment
+        uvicorn.run("api.app:app_from_environment", factory=True, workers=workers, **options)
+
+
+@main.command("scheduler")
+@click.pass_obj
+def scheduler_command(rt: Runtime) -> None:
+    """Run only the periodic jobs, no HTTP: it competes for the same leader lock as every `serve` process, so it
+    may run beside them (or alone, with BLOCKLIST_SCHEDULER=false on every `serve`). SIGTERM or Ctrl-C lets the
+    running job finish, then hands the lead on."""
+    import logging.config
+    import signal
+    import threading
+
+    from api import scheduler
+    from api.logs import logging_config
+
+    logging.config.dictConfig(logging_config(rt.settings.log_format))
     rt.ensure_schema()
-    uvicorn.run(create_app(rt), host=host, port=port, log_config=logging_config(rt.settings.log_format),
-                access_log=False)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    running = scheduler.start(rt)
+    logging.getLogger("scheduler").info("scheduler: %s started (%s)", running.identity,
+                                        "leader" if running.leading else "waiting for the lead")
+    stop.wait()
+    running.shutdown(wait=True)
 
 
 @main.command("stop-page")
@@ -371,6 +406,59 @@ def isp_list(rt: Runtime) -> None:
             resolvers = ",".join(f"{r.address}:{r.port}" for r in row.resolvers) or "-"
             state = "active" if row.active else "inactive"
             click.echo(f"{row.id}\t{row.name}\t{row.email}\t{row.language}\t{row.policy}\t{resolvers}\t{state}")
+
+
+@isp.command("tsig")
+@click.argument("isp_name", metavar="ISP")
+@click.pass_obj
+@refusals_exit_2
+def isp_tsig(rt: Runtime, isp_name: str) -> None:
+    """Give an ISP a new TSIG key for zone transfers (the old one stops working); the secret is printed once."""
+    from isp_feed.primary import tsig_dir
+
+    rt.ensure_schema()
+    with rt.database.transaction() as session:
+        found = isps.get_isp(session, isp_name)
+        secret = isps.new_tsig_key(session, actor=CLI_ACTOR, isp=found, folder=tsig_dir(rt.settings))
+        key = isps.tsig_key_name(found)
+    click.echo(f"TSIG key {key!r} (hmac-sha256) of ISP {isp_name!r}, shown once; for the ISP's secondaries:")
+    click.echo(f'key "{key}" {{ algorithm hmac-sha256; secret "{secret}"; }};')
+    click.echo(secret)
+
+
+@isp.command("secondaries")
+@click.argument("isp_name", metavar="ISP")
+@click.option("--signed", multiple=True, help="IP[:PORT] of a secondary that transfers with the ISP's TSIG key.")
+@click.option("--unsigned", multiple=True, help="IP[:PORT] of a secondary allowed by address (Unbound: no TSIG).")
+@click.pass_obj
+@refusals_exit_2
+def isp_secondaries(rt: Runtime, isp_name: str, signed: tuple[str, ...], unsigned: tuple[str, ...]) -> None:
+    """Replace the ISP's secondaries: the primary NOTIFYs them and lets them transfer the RPZ zone."""
+    rt.ensure_schema()
+    with rt.database.transaction() as session:
+        found = isps.get_isp(session, isp_name)
+        rows = isps.set_secondaries(session, actor=CLI_ACTOR, isp=found, signed=signed, unsigned=unsigned)
+        listed = ", ".join(f"{r.address}:{r.port}{'' if r.tsig else ' (unsigned)'}" for r in rows) or "none"
+    click.echo(f"secondaries of {isp_name!r}: {listed}")
+
+
+@main.command("dns-primary")
+@click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The primary's folder (default: BLOCKLIST_DNS_PRIMARY_DIR, else <data dir>/dns-primary).")
+@click.option("--port", default=53, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--control-port", default=953, show_default=True, type=click.IntRange(1, 65535),
+              help="rndc's control channel, on the same address.")
+@click.pass_obj
+def dns_primary(rt: Runtime, folder: Path | None, port: int, control_port: int) -> None:
+    """Configure the hidden primary (BIND 9: named.conf, TSIG keys, the zone) and print its systemd unit."""
+    from isp_feed import primary
+
+    rt.ensure_schema()
+    configured = primary.configure(rt.database, rt.settings, folder=folder, port=port, control_port=control_port)
+    click.echo(f"# hidden primary of {configured.zone} on {configured.address}:{configured.port}, "
+               f"configured in {configured.folder}; run it with this unit "
+               "(/etc/systemd/system/blocklist-dns-primary.service):")
+    click.echo(primary.unit_text(configured).rstrip())
 
 
 @main.group()

@@ -18,7 +18,7 @@ from starlette.routing import Match
 from api.stoppage import choose_language
 from api.transaction import IdempotentReplay, mark_failed
 from api.web import sessions
-from api.web.common import HOME, LoginRequired, csrf_token, templates
+from api.web.common import HOME, LoginRequired, csrf_token, login_url, templates
 from blocklist import i18n
 from blocklist.errors import BlocklistError, Duplicate, NameRefused
 from blocklist.i18n import N_, Message
@@ -119,7 +119,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:
         mark_failed(request.scope)
-        return RedirectResponse("/login", status_code=303)
+        return RedirectResponse(exc.location or login_url(request), status_code=303)
 
     @app.exception_handler(IdempotentReplay)
     async def _replay(request: Request, exc: IdempotentReplay) -> Response:

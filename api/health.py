@@ -4,8 +4,8 @@ Neither needs a credential, so neither says anything sensitive: which condition 
 address, a path, a revision's content or an error's text. Neither takes the request's write transaction.
 
 Ready means: the database answers, its schema is at the newest revision of every branch, the feed's signing key
-is in the data directory, and a scheduler is known to run: in this process, or somewhere whose heartbeat (written
-by the `scheduler.heartbeat` job, api/scheduler.py) is recent.
+is in the data directory, and a scheduler is known to run: in this process (it holds the leader lock), or in the
+leader elsewhere, whose heartbeat (written by the `scheduler.heartbeat` job, api/scheduler.py) is recent.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ HEARTBEAT_FRESH = dt.timedelta(seconds=30)  # a heartbeat older than this: no sc
 
 
 def beat(ctx: JobContext) -> None:
-    """The scheduler's heartbeat: this process, now (one row, rewritten)."""
+    """The scheduler's heartbeat: the leader is this process, now (one row, rewritten by whoever leads)."""
     with ctx.database.transaction() as session:
         session.merge(SchedulerHeartbeat(id=1, holder=f"{socket.gethostname()}:{os.getpid()}"[:200],
                                          beat_at=utcnow()))
@@ -81,8 +81,8 @@ class Readiness:
         if age is not None and age <= HEARTBEAT_FRESH:
             return ReadinessCheckOut(name="scheduler", ok=True, detail=f"heartbeat {int(age.total_seconds())} s ago")
         return ReadinessCheckOut(name="scheduler", ok=False, detail=(
-            f"no scheduler heartbeat in the last {int(HEARTBEAT_FRESH.total_seconds())} s (run exactly one process "
-            "with BLOCKLIST_SCHEDULER=true)"))
+            f"no scheduler heartbeat in the last {int(HEARTBEAT_FRESH.total_seconds())} s (no leader: run "
+            "`blocklist serve` or `blocklist scheduler` with BLOCKLIST_SCHEDULER=true)"))
 
 
 @router.get("/healthz", response_model=HealthOut)
@@ -95,7 +95,7 @@ async def healthz() -> HealthOut:
 def readyz(request: Request) -> JSONResponse:
     """200 when every condition holds, else 503; each condition with what was found."""
     readiness: Readiness = request.app.state.readiness
-    running = request.app.state.scheduler
+    running = request.app.state.scheduler  # api.scheduler.Scheduler: running while this process leads
     checks = readiness.checks(scheduler_here=running is not None and bool(running.running))
     ready = all(check.ok for check in checks)
     body = ReadinessOut(status="ready" if ready else "not ready", checks=checks)

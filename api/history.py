@@ -16,10 +16,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import jinja2
+from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from blocklist import audit, timeline
+from blocklist.errors import NotFound
+from blocklist.i18n import N_
 from blocklist.models import AuditEvent, Isp, Submission, User, utcnow
 from blocklist.names import normalize
 from isp_feed import bundles, checkpoints, compliance, holds
@@ -48,7 +51,8 @@ class Timeline:
     checks: list[tuple[VerificationResult, str]]
     checks_complete: bool
     isps: dict[int, str] = field(default_factory=dict)
-    users: dict[int, str] = field(default_factory=dict)
+    users: dict[int, str] = field(default_factory=dict)  # usernames by id
+    people: dict[str, str] = field(default_factory=dict)  # display names by username (events name the username)
 
 
 def for_domain(session: Session, name: str) -> Timeline:
@@ -59,6 +63,21 @@ def for_domain(session: Session, name: str) -> Timeline:
     return _gather(session, "domain", normalize(name).a_label, domains, subs)
 
 
+def listed_domain(session: Session, name: str) -> Timeline:
+    """The history of a name as `for_domain`; NotFound when nothing was ever recorded about it."""
+    found = for_domain(session, name)
+    if not found.events:
+        raise NotFound(N_("nothing was ever recorded about %(name)s, nor about a name covering it",
+                          name=found.subject))
+    return found
+
+
+def for_submission(session: Session, sub: Submission) -> Timeline:
+    """One record's own history: its events, those of its orders, the holds that held them and their
+    requisitions (not the events of other records of the same name)."""
+    return _gather(session, "domain", sub.domain, [sub.domain], [sub], own=True)
+
+
 def for_case(session: Session, case_number: str) -> Timeline:
     """The history of every name of a case (its number in any case); NotFound if there is none."""
     subs = timeline.case_submissions(session, case_number)
@@ -66,19 +85,22 @@ def for_case(session: Session, case_number: str) -> Timeline:
 
 
 def _gather(session: Session, kind: Literal["domain", "case"], subject: str, domains: list[str],
-            subs: list[Submission]) -> Timeline:
+            subs: list[Submission], *, own: bool = False) -> Timeline:
     orders = timeline.orders_of(subs)
     held = holds.holds_for_orders(session, orders)
     reqs = requisition_history.requisitions_for(session, order_ids=orders, domains=domains)
     catch_ups = [r for r in reqs if r.order_id is None]  # no order links them: their own events are asked for
-    events = timeline.events(session, domains=domains, order_ids=orders,
-                             objects=[("feed_hold", h.id) for h in held] + [("requisition", r.id) for r in catch_ups])
+    # `own`: the records' own events, not every event naming their names.
+    events = timeline.events(session, domains=[] if own else domains, order_ids=orders,
+                             objects=[("feed_hold", h.id) for h in held] + [("requisition", r.id) for r in catch_ups]
+                             + ([("submission", s.id) for s in subs] if own else []))
     checks = [c for d in domains[:MAX_NAMES_CHECKED] for c in compliance.checks_for(session, d, limit=CHECKS_PER_NAME)]
     isps = {i: n for i, n in session.execute(select(Isp.id, Isp.name))}
-    users = {i: n for i, n in session.execute(select(User.id, User.username))}
+    accounts = session.execute(select(User.id, User.username, User.display_name)).all()
     return Timeline(kind=kind, subject=subject, domains=domains, submissions=subs, events=events, holds=held,
                     requisitions=reqs, attempts=requisition_history.attempts_for(session, [r.id for r in reqs]),
-                    checks=checks, checks_complete=len(domains) <= MAX_NAMES_CHECKED, isps=isps, users=users)
+                    checks=checks, checks_complete=len(domains) <= MAX_NAMES_CHECKED, isps=isps,
+                    users={i: u for i, u, _ in accounts}, people={u: d or u for _, u, d in accounts})
 
 
 def _time(moment: dt.datetime | None) -> str | None:
@@ -153,6 +175,20 @@ def export_pdf(session: Session, found: Timeline, *, keys: KeyStore, exported_by
         attachments=[Attachment(string=signed, name="history.json", url_fetcher=_no_fetch,
                                 description="The signed JSON export of this history")])
     return pdf, digest
+
+
+def download(session: Session, found: Timeline, *, keys: KeyStore, exported_by: User,
+             kind: Literal["json", "pdf"]) -> Response:
+    """An export as a file to download, the SHA-256 of its signed JSON in X-Content-SHA256 (the PDF's attachment)."""
+    stem = "history-" + ("case-" if found.kind == "case" else "") + (
+        "".join(c if c.isalnum() or c in ".-_" else "_" for c in found.subject)[:100] or "history")
+    if kind == "json":
+        body = export_json(session, found, keys=keys, exported_by=exported_by)
+        digest = hashlib.sha256(body).hexdigest()
+    else:
+        body, digest = export_pdf(session, found, keys=keys, exported_by=exported_by)
+    return Response(body, media_type="application/json" if kind == "json" else "application/pdf", headers={
+        "X-Content-SHA256": digest, "Content-Disposition": f'attachment; filename="{stem}.{kind}"'})
 
 
 def _no_fetch(url: str, *args: object, **kwargs: object) -> Any:

@@ -1,14 +1,25 @@
-"""Scheduler wiring: every periodic job of every package, registered in ONE explicit list below."""
+"""Scheduler wiring: every periodic job of every package, registered in ONE explicit list below.
+
+Every `blocklist serve` worker (and `blocklist scheduler`) starts a Scheduler; they all compete for one leader lock
+(api/leader.py) and only the holder runs the jobs, so each runs exactly once across processes and hosts. The
+others ask for the lock every LEAD_SECONDS: when the leader dies, its lock is free at once and one of them takes
+over within that time. A job the dead leader left half-done is resumed by the next one: every job works from what
+is committed (a batch's pending names, a document still pending) in short transactions. The few jobs marked
+`everywhere` concern what one process holds in memory (its feed fetch log) and run in every process.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from api import health
+from api.leader import LeaderLock, leader_lock
 from api.metrics import Metrics
 from api.runtime import Runtime
 from blocklist import appeals, batches, review_digest
@@ -29,13 +40,17 @@ class ScheduledJob:
     name: str
     func: JobFunc
     every_seconds: int
+    everywhere: bool = False  # runs in every process (its own memory), not only in the leader
 
 
 def scheduled_jobs() -> list[ScheduledJob]:
     """The one explicit list of periodic jobs (packages expose plain functions; only api knows them all)."""
     return [
         ScheduledJob("feed.publish", feed_jobs.publish_feed, every_seconds=2),
-        ScheduledJob("feed.fetch_log", feed_jobs.flush_fetch_log, every_seconds=5),
+        # Each process writes the feed requests it answered and holds in memory.
+        ScheduledJob("feed.fetch_log", feed_jobs.flush_fetch_log, every_seconds=5, everywhere=True),
+        # Each published version to the hidden primary (NOTIFY/IXFR to the ISPs' secondaries), its transfer log read.
+        ScheduledJob("feed.primary_sync", feed_jobs.sync_primary, every_seconds=1),
         ScheduledJob("feed.reconcile", feed_jobs.reconcile_feed, every_seconds=3600),
         ScheduledJob("feed.verify", feed_jobs.verify_when_due, every_seconds=60),
         ScheduledJob("audit.checkpoint", feed_jobs.checkpoint_audit, every_seconds=60),
@@ -50,7 +65,7 @@ def scheduled_jobs() -> list[ScheduledJob]:
         ScheduledJob("appeals.answer", appeals.send_answers, every_seconds=15),
         # Bulk submissions stored by the API and the officers' page, recorded chunk by chunk (blocklist/batches.py).
         ScheduledJob("submissions.batches", batches.process_batches, every_seconds=2),
-        # That a scheduler runs, for /readyz and /metrics of every process (api/health.py).
+        # That a scheduler runs and which process leads, for /readyz and /metrics of every process (api/health.py).
         ScheduledJob("scheduler.heartbeat", health.beat, every_seconds=health.HEARTBEAT_SECONDS),
     ]
 
@@ -69,12 +84,81 @@ def _guarded(job: ScheduledJob, rt: Runtime, metrics: Metrics | None = None) -> 
     return run
 
 
-def start(rt: Runtime, jobs: list[ScheduledJob] | None = None, *, metrics: Metrics | None = None
-          ) -> BackgroundScheduler:
-    """Start a background scheduler running the jobs (each never overlapping itself), counting their runs."""
-    scheduler = BackgroundScheduler(timezone="UTC")
-    for job in jobs if jobs is not None else scheduled_jobs():
-        scheduler.add_job(_guarded(job, rt, metrics), "interval", seconds=job.every_seconds, id=job.name,
-                          max_instances=1, coalesce=True)
-    scheduler.start()
-    return scheduler
+LEAD_SECONDS = 3  # how often the leader checks its lock and every other process asks for it
+
+
+class Scheduler:
+    """The periodic jobs of one process: the `everywhere` ones always, the others while this process leads."""
+
+    def __init__(self, rt: Runtime, jobs: list[ScheduledJob], *, lock: LeaderLock | None,
+                 metrics: Metrics | None = None) -> None:
+        self._rt, self._lock, self._leading = rt, lock, False
+        self._jobs = jobs
+        self._background = BackgroundScheduler(timezone="UTC")
+        self._heartbeat = next((j for j in jobs if j.name == "scheduler.heartbeat"), None)
+        self._metrics = metrics
+        self.identity = f"{socket.gethostname()}:{os.getpid()}"
+
+    @property
+    def leading(self) -> bool:
+        """Whether this process holds the leader lock, so runs the jobs."""
+        return self._leading
+
+    @property
+    def running(self) -> bool:
+        """Whether this process runs the scheduled jobs now (it leads and has not been shut down)."""
+        return self._leading and bool(self._background.running)
+
+    def start(self) -> Scheduler:
+        """Ask for the lead once now (a lone process leads from its first moment), then keep asking."""
+        self._campaign()
+        for job in self._jobs:
+            run = _guarded(job, self._rt, self._metrics)
+            self._background.add_job(run if job.everywhere else self._if_leading(run), "interval",
+                                     seconds=job.every_seconds, id=job.name, max_instances=1, coalesce=True)
+        if self._lock is not None:
+            self._background.add_job(self._campaign, "interval", seconds=LEAD_SECONDS, id="scheduler.lead",
+                                     max_instances=1, coalesce=True)
+        self._background.start()
+        return self
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop starting jobs, let the running ones finish (`wait`), then hand the lead on."""
+        if self._background.running:
+            self._background.shutdown(wait=wait)
+        if self._leading:
+            log.info("scheduler: %s stopped; the running jobs finished, the lead is free", self.identity)
+        self._leading = False
+        if self._lock is not None:
+            self._lock.release()
+
+    def _if_leading(self, run: Callable[[], None]) -> Callable[[], None]:
+        def leader_only() -> None:
+            if self._leading:
+                run()
+
+        return leader_only
+
+    def _campaign(self) -> None:
+        if self._lock is None:
+            return
+        was = self._leading
+        try:
+            self._leading = self._lock.try_acquire()
+        except Exception:  # the lock's database unreachable: not the leader until it answers again
+            log.exception("scheduler: cannot ask for the leader lock")
+            self._leading = False
+        if self._leading and not was:
+            log.info("scheduler: %s is the leader and runs the jobs", self.identity)
+            if self._heartbeat is not None:  # known at once to /readyz everywhere, not at the next beat
+                _guarded(self._heartbeat, self._rt, self._metrics)()
+        elif was and not self._leading:
+            log.warning("scheduler: %s lost the lead and stops running the jobs", self.identity)
+
+
+def start(rt: Runtime, jobs: list[ScheduledJob] | None = None, *, metrics: Metrics | None = None,
+          lead: bool = True) -> Scheduler:
+    """Start this process's scheduler (each job never overlapping itself), counting the jobs' runs. With `lead`,
+    it competes for the leader lock and runs every job while it holds it; without, only the `everywhere` jobs."""
+    lock = leader_lock(rt.settings.resolved_database_url()) if lead else None
+    return Scheduler(rt, jobs if jobs is not None else scheduled_jobs(), lock=lock, metrics=metrics).start()

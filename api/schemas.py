@@ -39,6 +39,7 @@ from blocklist.vocab import (
     IspPolicy,
     Language,
     LegalBasis,
+    LiveState,
     MailStatus,
     Role,
     Scope,
@@ -493,10 +494,32 @@ class IspComplianceOut(BaseModel):
     regressions: list[str] = Field(description="Names once seen blocked, no longer")
 
 
+class ResolverLiveOut(BaseModel):
+    """Which serial one ISP resolver really serves (asked from outside by its canaries), beside the acknowledged one."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    isp_id: int
+    isp_name: str
+    resolver: str = Field(description="IP:port")
+    state: LiveState | None = Field(description="serving, none (none of the recent serials), inconclusive, unknown "
+                                                "(an NXDOMAIN policy cannot tell); null: never measured")
+    serial: int | None = Field(description="The content serial served (state serving)")
+    since: dt.datetime | None = Field(description="First round of the unbroken run that found this state and serial")
+    checked_at: dt.datetime | None = Field(description="When the canaries were last asked")
+    detail: str = Field(description="What each canary was answered")
+    acknowledged: int | None = Field(description="Content serial of the serial the ISP's client last acknowledged")
+    acknowledged_serial: int | None
+    acknowledged_at: dt.datetime | None
+    mismatch: str | None = Field(description="How the served serial contradicts the acknowledgement; null: it does not")
+
+
 class ComplianceOut(BaseModel):
-    """Compliance per ISP, and an alert for each regression."""
+    """Compliance per ISP and per resolver (the serial really served), and an alert for each regression and each
+    resolver that does not serve the serial acknowledged."""
 
     isps: list[IspComplianceOut]
+    resolvers: list[ResolverLiveOut] = []
     alerts: list[str]
 
 
@@ -622,6 +645,9 @@ class AppliedIn(BaseModel):
     serial: int = Field(ge=1, le=MAX_ID, description="The serial (of the manifest) the client applied")
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the file it installed")
     format: str = Field(default="", max_length=20, description="The format of that file (rpz, a.rpz, ...)")
+    ok: bool = Field(default=True, description="False: the resolver did not take the version (its canary did not "
+                     "answer the block); the client put the previous list back, and the serial is not applied")
+    error: str = Field(default="", max_length=500, description="What went wrong, when `ok` is false")
 
 
 class AppliedOut(BaseModel):
@@ -630,6 +656,7 @@ class AppliedOut(BaseModel):
     isp: str
     serial: int
     recorded_at: str
+    ok: bool = True
 
 
 class PublishedKeyOut(BaseModel):

@@ -1,11 +1,17 @@
-"""Submit + approve at 50 concurrent clients for 30 s against `blocklist serve` (SQLite, then PostgreSQL).
+"""Submit + approve against `blocklist serve` (SQLite, then PostgreSQL), the server as in production (its scheduler
+included).
 
-Each client loops: an officer submits a new name, a magistrate approves it. Prints throughput and p50/p99
-latency per operation. The server runs as in production (its scheduler included).
+Closed loop: 50 concurrent clients, each looping: an officer submits a new name, a magistrate approves it;
+throughput and p50/p99 latency per operation. Open loop (PostgreSQL): 100 submit+approve pairs started per second
+whatever the answers, each pair's latency counted from when it was due (no coordinated omission); p50/p99.
+
+    python bench/bench_api.py                                    # one worker, SQLite then PostgreSQL
+    python bench/bench_api.py --workers 4 --backend postgresql   # the production layout
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import datetime as dt
 import os
@@ -28,19 +34,57 @@ from tests.support import postgres
 from tests.support.ports import free_port
 
 CLIENTS, SECONDS = 50, 30
+OPEN_LOOP_RATE = 100  # submit+approve pairs started per second
+
+
+def _body(name: str) -> dict[str, str]:
+    return {"domain": name, "legal_basis": "art39bis", "case_number": "BENCH", "evidence_ref": "E",
+            "verified_on": dt.date.today().isoformat(), "hosting_country": "NL"}
+
+
+def _percentiles(values: list[float]) -> str:
+    values = sorted(values)
+    p99 = values[max(0, int(len(values) * 0.99) - 1)] * 1000
+    return f"p50 {statistics.median(values) * 1000:.1f} ms, p99 {p99:.1f} ms"
+
+
+async def open_loop(base: str, officer: str, magistrate: str, seconds: float, errors: list[str]) -> list[float]:
+    """Start OPEN_LOOP_RATE pairs a second for `seconds`; each pair's latency from its due time."""
+    latencies: list[float] = []
+    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=200)
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
+
+        async def pair(n: int, due: float) -> None:
+            submitted = await http.post("/api/v1/submissions", headers={"Authorization": f"Bearer {officer}"},
+                                        json=_body(f"open-n{n}.bench.test"))
+            if submitted.status_code != 201:
+                errors.append(f"submit {submitted.status_code} {submitted.text[:100]}")
+                return
+            decided = await http.post(f"/api/v1/submissions/{submitted.json()['id']}/approve",
+                                      headers={"Authorization": f"Bearer {magistrate}"}, json={"reason": "bench"})
+            if decided.status_code != 200:
+                errors.append(f"approve {decided.status_code} {decided.text[:100]}")
+                return
+            latencies.append(time.monotonic() - due)
+
+        start, tasks = time.monotonic(), []
+        for n in range(int(seconds * OPEN_LOOP_RATE)):
+            due = start + n / OPEN_LOOP_RATE
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
+            tasks.append(asyncio.create_task(pair(n, due)))
+        await asyncio.gather(*tasks)
+    return latencies
 
 
 async def client_loop(base: str, officer: str, magistrate: str, worker: int, deadline: float,
                       timings: dict[str, list[float]], errors: list[str]) -> None:
-    today = dt.date.today().isoformat()
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
         n = 0
         while time.monotonic() < deadline:
             n += 1
             started = time.monotonic()
-            response = await http.post("/api/v1/submissions", headers={"Authorization": f"Bearer {officer}"}, json={
-                "domain": f"w{worker}-n{n}.bench.test", "legal_basis": "art39bis", "case_number": "BENCH",
-                "evidence_ref": "E", "verified_on": today, "hosting_country": "NL"})
+            response = await http.post("/api/v1/submissions", headers={"Authorization": f"Bearer {officer}"},
+                                       json=_body(f"w{worker}-n{n}.bench.test"))
             timings["submit"].append(time.monotonic() - started)
             if response.status_code != 201:
                 errors.append(f"submit {response.status_code} {response.text[:100]}")
@@ -53,9 +97,11 @@ async def client_loop(base: str, officer: str, magistrate: str, worker: int, dea
                 errors.append(f"approve {decided.status_code} {decided.text[:100]}")
 
 
-def run(label: str, database_url: str) -> None:
+def run(label: str, database_url: str, *, workers: int, seconds: float, open_loop_too: bool) -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-api-"))
-    env = {**os.environ, "BLOCKLIST_DATA_DIR": str(folder), "DATABASE_URL": database_url}
+    # The publication gate would hold the versions of so many approvals: off, as for an approved bulk load.
+    env = {**os.environ, "BLOCKLIST_DATA_DIR": str(folder), "DATABASE_URL": database_url,
+           "BLOCKLIST_FEED_GATE_MIN_CHANGES": "100000000"}
     rt = Runtime(Settings(BLOCKLIST_DATA_DIR=folder, DATABASE_URL=database_url))  # type: ignore[call-arg]
     rt.ensure_schema()
     with rt.database.transaction() as s:
@@ -63,7 +109,9 @@ def run(label: str, database_url: str) -> None:
         _, magistrate = users.create_user(s, actor="bench", username="magistrate", role="magistrate")
     rt.database.dispose()
     port = free_port()
-    server = subprocess.Popen([str(Path(sys.executable).parent / "blocklist"), "serve", "--port", str(port)],
+    label = f"{label}, {workers} worker(s)"
+    server = subprocess.Popen([str(Path(sys.executable).parent / "blocklist"), "serve", "--port", str(port),
+                               "--workers", str(workers)],
                               env=env, stdout=subprocess.DEVNULL, stderr=(folder / "server.log").open("w"))
     base = f"http://127.0.0.1:{port}"
     try:
@@ -75,7 +123,7 @@ def run(label: str, database_url: str) -> None:
                 time.sleep(0.1)
         timings: dict[str, list[float]] = {"submit": [], "approve": []}
         errors: list[str] = []
-        deadline = time.monotonic() + SECONDS
+        deadline = time.monotonic() + seconds
 
         async def everyone() -> None:
             await asyncio.gather(*(client_loop(base, officer, magistrate, w, deadline, timings, errors)
@@ -83,19 +131,30 @@ def run(label: str, database_url: str) -> None:
 
         asyncio.run(everyone())
         for op, values in timings.items():
-            values.sort()
-            p50 = statistics.median(values) * 1000
-            p99 = values[int(len(values) * 0.99) - 1] * 1000
-            print(f"{label}: {op}: {len(values) / SECONDS:.0f}/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+            print(f"{label}: closed loop, {CLIENTS} clients: {op}: {len(values) / seconds:.0f}/s, "
+                  f"{_percentiles(values)}")
         print(f"{label}: {len(errors)} errors{': ' + errors[0] if errors else ''}")
+        if open_loop_too:
+            errors.clear()
+            pairs = asyncio.run(open_loop(base, officer, magistrate, seconds, errors))
+            print(f"{label}: open loop, {OPEN_LOOP_RATE} submit+approve pairs/s: {len(pairs)} pairs, "
+                  f"{_percentiles(pairs)} (from each pair's due time); {len(errors)} errors"
+                  f"{': ' + errors[0] if errors else ''}")
     finally:
         server.terminate()
         server.wait(timeout=20)
 
 
 def main() -> None:
-    run("sqlite", "")
-    if postgres.available():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=1, help="`blocklist serve --workers N`")
+    parser.add_argument("--backend", choices=("both", "sqlite", "postgresql"), default="both")
+    parser.add_argument("--seconds", type=float, default=SECONDS, help="length of each measurement")
+    args = parser.parse_args()
+    options = {"workers": args.workers, "seconds": args.seconds}
+    if args.backend in ("both", "sqlite"):
+        run("sqlite", "", **options, open_loop_too=False)
+    if args.backend in ("both", "postgresql") and postgres.available():
         with ExitStack() as stack:
             base = stack.enter_context(postgres.temporary_cluster())
             import sqlalchemy
@@ -104,7 +163,7 @@ def main() -> None:
             with admin.connect() as conn:
                 conn.execute(sqlalchemy.text("CREATE DATABASE bench"))
             admin.dispose()
-            run("postgresql", f"{base}/bench")
+            run("postgresql", f"{base}/bench", **options, open_loop_too=True)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,9 @@ tables (the audit chain is hashed with the project's own `audit.event_hash`, and
 sees exactly what N approvals through the workflow leave behind. Then, each step a fresh `python -c` process
 (so that no cache helps and the peak RSS is the step's own):
 - first: the first version, every format written and signed (a whole build);
-- approve+1: one more name through workflow.submit + approve, then the next version;
+- approve+1: one more name through workflow.submit + approve, then the next version (its files stored as pieces of
+  the previous ones: isp_feed/stored.py);
+- +1 written whole: the same with every format written whole again, as one version in about MAX_PIECES / 2 is;
 - idle: a tick in which nothing changed (the second of two in one process: the scheduler's steady state);
 - reissue: the hourly re-issue (a new manifest, no file written);
 - http: over a real `uvicorn` on loopback, `diff?from=` for a one-name change and a conditional GET of the
@@ -44,7 +46,7 @@ _COMMON = textwrap.dedent("""
     def peak(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 """)
 
-_STEPS = {
+_STEPS: dict[str, str] = {
     "first": """
         t = time.perf_counter(); serial = publish_feed(ctx); took = time.perf_counter() - t
         print(json.dumps({"serial": serial, "seconds": took, "peak_mib": peak()}))
@@ -74,6 +76,9 @@ _STEPS = {
         warm = sorted(warm)[1]
         print(json.dumps({"cold": cold, "seconds": warm, "peak_mib": peak()}))
     """,
+    # The same with every format written whole (isp_feed/stored.py): what one version in about MAX_PIECES / 2 costs,
+    # when a format made of too many pieces is written whole again.
+    "whole": "from isp_feed import stored\nstored.MAX_PIECES = 1\n",
     "idle": """
         t = time.perf_counter(); publish_feed(ctx); cold = time.perf_counter() - t
         runs = []
@@ -87,6 +92,7 @@ _STEPS = {
         print(json.dumps({"serial": serial, "seconds": took, "peak_mib": peak()}))
     """,
 }
+_STEPS["whole"] += _STEPS["approve"]
 
 
 def _run(data: Path, step: str) -> dict[str, float]:
@@ -257,14 +263,16 @@ def main() -> None:
                 http = server.staff_while(building)  # the staff API while the whole first version is built
                 first = _result(building, "first")
                 plus = _run(data, "approve")
+                whole = _run(data, "whole")
                 idle = _run(data, "idle")
                 reissue = _run(data, "reissue")
                 http.update(server.feed_reads())
             finally:
                 server.stop()
-            table.append((n, made, first, plus, idle, reissue, http))
+            table.append((n, made, first, plus, whole, idle, reissue, http))
             print(f"{n:>9} names: set-up {made:.1f} s | first {first['seconds']:.2f} s {first['peak_mib']:.0f} MiB | "
                   f"+1 {plus['seconds']:.3f} s (cold {plus['cold']:.3f} s) {plus['peak_mib']:.0f} MiB | "
+                  f"+1 written whole {whole['seconds']:.3f} s | "
                   f"idle tick {idle['seconds'] * 1000:.2f} ms "
                   f"(cold {idle['cold'] * 1000:.0f} ms) | re-issue {reissue['seconds'] * 1000:.0f} ms | "
                   f"diff {http['diff_ms']:.1f} ms | 304 {http['conditional_ms']:.1f} ms | staff submit during the "

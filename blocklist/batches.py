@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from blocklist import audit, workflow
 from blocklist.db import Database
 from blocklist.errors import BlocklistError, Conflict, InvalidInput, NotFound
+from blocklist.i18n import N_
 from blocklist.jobs import JobContext
 from blocklist.models import SubmissionBatch, SubmissionBatchItem, User, utcnow
 from blocklist.permissions import READ_CASES, require
@@ -65,13 +66,13 @@ def create(session: Session, *, actor: User, data: BatchCreate, max_names: int) 
     """
     shared = workflow.check_case(data, actor=actor)
     if data.domains and data.text.strip():
-        raise InvalidInput("send the names as a list or as text, not both", field="domains")
+        raise InvalidInput(N_("send the names as a list or as text, not both"), field="domains")
     names = list(data.domains) if data.domains else names_from_text(data.text)
     if not names:
-        raise InvalidInput("the batch has no name", field="domains")
+        raise InvalidInput(N_("the batch has no name"), field="domains")
     if len(names) > max_names:
-        raise InvalidInput(f"the batch has {len(names)} names; at most {max_names} go in one batch: split it",
-                           field="domains")
+        raise InvalidInput(N_("the batch has %(count)s names; at most %(limit)s go in one batch: split it",
+                              count=len(names), limit=max_names), field="domains")
     digest = _content_hash(data, names)
     if data.form_token is not None:
         existing = _by_token(session, actor, data.form_token)
@@ -107,8 +108,8 @@ def _by_token(session: Session, actor: User, token: str) -> SubmissionBatch | No
 
 def _same_form(batch: SubmissionBatch, digest: str) -> SubmissionBatch:
     if batch.content_sha256 != digest:
-        raise Conflict(f"this form token was already used for batch #{batch.id} with other names or case details; "
-                       "reload the form to send a new batch")
+        raise Conflict(N_("this form token was already used for batch #%(id)s with other names or case details; "
+                          "reload the form to send a new batch", id=batch.id))
     return batch
 
 
@@ -117,7 +118,7 @@ def get(session: Session, *, actor: User, batch_id: int) -> SubmissionBatch:
     require(actor, READ_CASES)
     batch = session.get(SubmissionBatch, batch_id)
     if batch is None:
-        raise NotFound(f"no submission batch #{batch_id}")
+        raise NotFound(N_("no submission batch #%(id)s", id=batch_id))
     return batch
 
 

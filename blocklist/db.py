@@ -12,7 +12,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -157,7 +157,27 @@ def upgrade(url: str, version_locations: Sequence[Path] = ()) -> None:
             if applied_revisions(connection) == wanted:
                 return
         with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":
+                _wait_for_migration_lock(connection)
             cfg.attributes["connection"] = connection
+            # After another process's upgrade (we waited for its lock), Alembic finds the schema at head: a no-op.
             command.upgrade(cfg, "heads")
     finally:
         engine.dispose()
+
+
+# "blmigrat": another advisory lock key than the scheduler leader's (api/leader.py).
+MIGRATION_LOCK_KEY = int.from_bytes(b"blmigrat", "big")
+MIGRATION_LOCK_WAIT = "10min"  # how long a host waits for another host's migration before it gives up
+
+
+def _wait_for_migration_lock(connection: Connection) -> None:
+    """Serialise upgrades across processes and hosts (on SQLite, BEGIN IMMEDIATE already does).
+
+    Two hosts starting at once on an empty database would otherwise both create the same tables, and one fail. The
+    transaction-level advisory lock is freed by the upgrade's commit or rollback, or with a dead host's connection.
+    Waiting for it may outlast the bounded lock wait of ordinary requests: a migration may take minutes.
+    """
+    connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{MIGRATION_LOCK_WAIT}'")
+    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+    connection.exec_driver_sql("RESET lock_timeout")  # the migration's own statements: the bounded wait again

@@ -18,7 +18,8 @@ Message ids are the English text, with named placeholders (`%(name)s`); a litera
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -178,9 +179,26 @@ def date_time(value: dt.datetime, language: str) -> str:
                    time=f"{local:%H:%M}", utc=f"{utc:%H:%M}")
 
 
+def duration(value: dt.timedelta, language: str) -> str:
+    """A length of time, rounded, in words of the language: "3 days", "5 heures", "2 Wochen"."""
+    return str(dates.format_timedelta(value, threshold=1.5, locale=_locale(language)))
+
+
 def month_name(month: int, language: str) -> str:
     """The month's name (1-12) in the language, as it stands alone."""
     return str(dates.get_month_names("wide", context="stand-alone", locale=_locale(language))[month])
+
+
+def recognise(text: str, known: Sequence[Message]) -> Message | None:
+    """The Message among `known` whose English words `text` is (stored text: a hold's reasons), with its values
+    read back; None when it is none of them."""
+    for message in known:
+        pattern = "".join(f"(?P<{part[2:-2]}>.+?)" if part.startswith("%(") else re.escape(part.replace("%%", "%"))
+                          for part in re.split(r"(%\([a-z_]+\)s)", message.msgid))
+        found = re.fullmatch(pattern, text, flags=re.DOTALL)
+        if found:
+            return message.fill(**found.groupdict())
+    return None
 
 
 # --- templates ---

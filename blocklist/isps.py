@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import ipaddress
 import re
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from blocklist import audit
 from blocklist.errors import Conflict, InvalidInput, NameRefused, NotFound, Unauthenticated
-from blocklist.models import Isp, IspResolver, User, utcnow
+from blocklist.files import write_secret_file
+from blocklist.models import Isp, IspResolver, IspSecondary, User, utcnow
 from blocklist.names import normalize, public_suffix_lists
 from blocklist.roles import actor_label
 from blocklist.text import clean_text, is_id, parse_id
@@ -124,6 +129,62 @@ def rotate_credential(session: Session, *, actor: User | str, isp: Isp) -> str:
     audit.record(session, actor=actor_label(actor), action="isp.credential_rotated", object_type="isp",
                  object_id=isp.id, details={"prefix": token_prefix(token)})
     return token
+
+
+def tsig_key_name(isp: Isp) -> str:
+    """The name of the ISP's TSIG key, as both ends configure it and the primary's transfer log shows it."""
+    return f"isp-{isp.id}"
+
+
+def _tsig_file(folder: Path, isp: Isp, fingerprint: str) -> Path:
+    return folder / f"{tsig_key_name(isp)}-{fingerprint[:16]}.key"
+
+
+def new_tsig_key(session: Session, *, actor: User | str, isp: Isp, folder: Path) -> str:
+    """Give the ISP a new TSIG key (HMAC-SHA256) for zone transfers; returns its secret (base64), shown once.
+
+    The secret goes to a new file under `folder` (the data dir's `keys/tsig/`, mode 0600, never overwritten) before
+    the row names it by fingerprint: a failed transaction leaves an unused file, never a row without its secret.
+    The previous key stops working when the primary's configuration is next written (the sync job does it)."""
+    secret = base64.b64encode(secrets.token_bytes(32)).decode()
+    fingerprint = hashlib.sha256(secret.encode()).hexdigest()
+    write_secret_file(_tsig_file(folder, isp, fingerprint), secret.encode() + b"\n")
+    rotated = isp.tsig_fingerprint is not None
+    isp.tsig_fingerprint, isp.tsig_created_at = fingerprint, utcnow()
+    session.flush()
+    audit.record(session, actor=actor_label(actor), action="isp.tsig_rotated" if rotated else "isp.tsig_created",
+                 object_type="isp", object_id=isp.id,
+                 details={"key": tsig_key_name(isp), "algorithm": "hmac-sha256", "fingerprint": fingerprint[:16]})
+    return secret
+
+
+def tsig_secret(isp: Isp, folder: Path) -> str | None:
+    """The ISP's current TSIG secret (None: it has none, or its file is missing from the data dir)."""
+    if isp.tsig_fingerprint is None:
+        return None
+    path = _tsig_file(folder, isp, isp.tsig_fingerprint)
+    return path.read_text().strip() if path.is_file() else None
+
+
+def set_secondaries(session: Session, *, actor: User | str, isp: Isp, signed: Sequence[str] = (),
+                    unsigned: Sequence[str] = ()) -> list[IspSecondary]:
+    """Replace the ISP's secondaries (IP[:PORT] each): `signed` ones transfer with the ISP's TSIG key, `unsigned`
+    ones (Unbound 1.17 cannot sign) are allowed by their address alone. The old rows are marked removed."""
+    parsed = [(parse_resolver(text), True) for text in signed] + [(parse_resolver(text), False) for text in unsigned]
+    if len({(r.address, r.port) for r, _ in parsed}) != len(parsed):
+        raise InvalidInput("a secondary is given twice", field="secondaries")
+    now = utcnow()
+    for old in session.execute(select(IspSecondary).where(IspSecondary.isp_id == isp.id,
+                                                          IspSecondary.removed_at.is_(None))).scalars():
+        old.removed_at = now
+    rows = [IspSecondary(isp_id=isp.id, address=r.address, port=r.port, tsig=tsig, added_at=now) for r, tsig in parsed]
+    session.add_all(rows)
+    session.flush()
+    session.expire(isp, ["secondaries"])
+    audit.record(session, actor=actor_label(actor), action="isp.secondaries_set", object_type="isp", object_id=isp.id,
+                 details={"signed": [f"{r.address}:{r.port}" for r, t in parsed if t],
+                          "unsigned": [f"{r.address}:{r.port}" for r, t in parsed if not t]})
+    return rows
 
 
 def isp_by_token(session: Session, token: str) -> Isp:

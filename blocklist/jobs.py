@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -19,6 +20,19 @@ from blocklist.settings import Settings
 from blocklist.workflow import name_policy
 
 PolicyProvider = Callable[[Session], NamePolicy]
+Row = TypeVar("Row")
+
+
+def claim(session: Session, model: type[Row], row_id: int) -> Row | None:
+    """The row of `model` with this id, locked by this transaction until it ends, or None when it is missing or
+    another transaction holds it (it is being claimed elsewhere).
+
+    One leader runs the jobs, but for a few seconds around a change of leader (or beside a job started by hand) two
+    processes may work the same queue: a job re-reads what it claims through this, then decides. PostgreSQL: SELECT
+    ... FOR UPDATE SKIP LOCKED. SQLite takes its one writer lock at BEGIN (blocklist/db.py), which serialises every
+    claim already (the clause is not emitted there).
+    """
+    return session.get(model, row_id, with_for_update={"skip_locked": True})
 
 
 @dataclass

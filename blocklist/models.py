@@ -121,8 +121,18 @@ class Isp(Base):
     feed_token_prefix: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
+    # The ISP's TSIG key for zone transfers from the hidden primary (isp_feed/primary.py): its secret lives in the
+    # data dir (`keys/tsig/`, mode 0600: the primary needs it whole, so it cannot be kept hashed like a token); the
+    # row keeps its SHA-256 fingerprint, which names the file and identifies the key in lists.
+    tsig_fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    tsig_created_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
     resolvers: Mapped[list[IspResolver]] = relationship(
         back_populates="isp", order_by="IspResolver.id", lazy="selectin"
+    )
+    secondaries: Mapped[list[IspSecondary]] = relationship(  # the current ones (never deleted: see removed_at)
+        order_by="IspSecondary.id", lazy="selectin",
+        primaryjoin="and_(Isp.id == IspSecondary.isp_id, IspSecondary.removed_at.is_(None))", viewonly=True,
     )
 
 
@@ -137,6 +147,25 @@ class IspResolver(Base):
     port: Mapped[int] = mapped_column(Integer, default=53)
 
     isp: Mapped[Isp] = relationship(back_populates="resolvers")
+
+
+class IspSecondary(Base):
+    """A secondary name server of an ISP that transfers the RPZ zone from the hidden primary and gets its NOTIFY.
+
+    Never deleted: replacing an ISP's secondaries marks the old rows removed (`removed_at`)."""
+
+    __tablename__ = "isp_secondaries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    isp_id: Mapped[int] = mapped_column(ForeignKey("isps.id"))
+    address: Mapped[str] = mapped_column(String(45))
+    port: Mapped[int] = mapped_column(Integer, default=53)
+    # False: a secondary that cannot sign its transfers (Unbound 1.17 has no TSIG), allowed by its address alone.
+    tsig: Mapped[bool] = mapped_column(Boolean, default=True)
+    added_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    removed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+    isp: Mapped[Isp] = relationship()
 
 
 class Order(Base):

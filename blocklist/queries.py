@@ -6,6 +6,7 @@ from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
 from blocklist.errors import InvalidInput
+from blocklist.i18n import N_
 from blocklist.models import Isp, Submission
 
 
@@ -28,5 +29,5 @@ def active_isps(session: Session, *, order_by_name: bool = False) -> list[Isp]:
 def page_offset(page: int, per_page: int, *, most: int = 200) -> int:
     """The rows to skip for one page of a queue (pages start at 1, `per_page` 1 to `most`); else InvalidInput."""
     if page < 1 or not 1 <= per_page <= most:
-        raise InvalidInput(f"page starts at 1 and per_page is 1 to {most}", field="page")
+        raise InvalidInput(N_("pages start at 1, and a page holds 1 to %(most)s rows", most=most), field="page")
     return (page - 1) * per_page

@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     feed_gate_min_changes: int = 10
     # Old public keys stay valid for clients this long after a rotation.
     feed_key_transition_days: int = 7
+    # The RPZ zone's name, as ISPs' resolvers configure it (zone transfer from the hidden primary, and the files).
+    rpz_zone: str = "rpz.blocklist"
+    # The hidden primary (`blocklist dns-primary`, isp_feed/primary.py): its folder (empty: `<data dir>/dns-primary`)
+    # and the address it listens on, sends NOTIFY from, and the feed jobs push updates to.
+    dns_primary_dir: str = ""
+    dns_primary_address: str = "127.0.0.1"
     secret_key: str = ""
     # The session cookie is sent over HTTPS only. Off for `make run`, which serves plain http on 127.0.0.1;
     # anywhere else staff reach the server through TLS, and a cookie leaked over http is a stolen session.
@@ -80,8 +86,12 @@ class Settings(BaseSettings):
     db_read_slots: int = Field(default=6, ge=1, le=64)
     # Seconds a writer waits for the database's write lock (or a pooled connection) before it is answered 503.
     db_lock_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
-    # Run the periodic jobs (feed publication, requisition delivery, verification) inside `serve`.
+    # Take part in running the periodic jobs (feed publication, requisition delivery, verification): every process
+    # that does competes for one leader lock (api/leader.py) and only its holder runs them.
     scheduler: bool = True
+    # Reverse proxies whose X-Forwarded-For/-Proto `serve` believes (comma-separated IPs or networks, `*` for any);
+    # empty: none, the client is the TCP peer.
+    trusted_proxies: str = ""
     # Bearer token Prometheus sends to read /metrics; empty: /metrics answers only loopback clients (no proxy).
     metrics_token: str = ""
     # How long the figures /metrics reads from the database are reused (each scrape would otherwise query them).

@@ -274,9 +274,7 @@ def set_active(session: Session, *, actor: User | str, user: User, active: bool)
         assert isinstance(actor, User)
         require_role(actor, "admin", action="disable or enable accounts")
     if not active:
-        if not is_operator(actor) and isinstance(actor, User) and actor.id == user.id:
-            raise Conflict(f"{user.username!r} cannot disable their own account: another administrator must")
-        _keep_an_admin(session, user, "disable")
+        disable_refusal(session, actor=actor, user=user)
     user.active = active
     session.flush()
     audit.record(
@@ -284,6 +282,14 @@ def set_active(session: Session, *, actor: User | str, user: User, active: bool)
         object_type="user", object_id=user.id, details={"username": user.username},
     )
     return user
+
+
+def disable_refusal(session: Session, *, actor: User | str, user: User) -> None:
+    """Refuse (409) disabling one's own account or the last administrator who can act; the pages ask before
+    their confirmation step."""
+    if not is_operator(actor) and isinstance(actor, User) and actor.id == user.id:
+        raise Conflict(f"{user.username!r} cannot disable their own account: another administrator must")
+    _keep_an_admin(session, user, "disable")
 
 
 def acting_admins(session: Session) -> list[User]:

@@ -31,6 +31,12 @@ ORDER_KINDS: tuple[OrderKind, ...] = get_args(OrderKind)
 # The answer an ISP agreed to give for a blocked name: the stop page, or NXDOMAIN.
 IspPolicy = Literal["stoppage", "nxdomain"]
 ISP_POLICIES: tuple[IspPolicy, ...] = get_args(IspPolicy)
+# Which serial an ISP resolver serves, measured from outside by the canaries of recent serials
+# (isp_feed/verify/live.py): one answered with the stop page (serving), answered but none blocked (none), no usable
+# answer (inconclusive), or not measurable (unknown: an NXDOMAIN policy answers a canary as a name that does not
+# exist).
+LiveState = Literal["serving", "none", "inconclusive", "unknown"]
+LIVE_STATES: tuple[LiveState, ...] = get_args(LiveState)
 
 # A magistrate's decision on an appeal, and what the appellant is told: the block was lifted (upheld), the block
 # stays (dismissed), or the name was not blocked (any more) when the appeal was decided (either outcome).

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from blocklist import audit, hosting, labels, queries, reports
+from blocklist import audit, hosting, labels, paging, queries, reports
 from blocklist.errors import BlocklistError, Conflict, Duplicate, Forbidden, InvalidInput, NameRefused, NotFound
 from blocklist.i18n import N_, Message
 from blocklist.isps import isp_own_domains
@@ -25,7 +25,7 @@ from blocklist.names import NamePolicy, normalize
 from blocklist.roles import actor_label, require_role
 from blocklist.schemas import CaseDetails, SubmissionCreate
 from blocklist.text import clean_text
-from blocklist.vocab import ACTIVE_STATUSES
+from blocklist.vocab import ACTIVE_STATUSES, LEGAL_BASES, STATUSES
 
 DEFAULT_REVIEW_DAYS = 182
 
@@ -239,6 +239,43 @@ def list_submissions(
     return list(session.execute(query).scalars())
 
 
+# The columns a list of submissions sorts by (the pages' `sort=`): a queue waits oldest first.
+SUBMISSION_SORTS: dict[str, paging.Column] = {
+    "submitted": Submission.submitted_at, "id": Submission.id, "domain": Submission.domain,
+    "case": Submission.case_number, "decided": Submission.decided_at, "review": Submission.review_due,
+}
+
+
+def submission_page(
+    session: Session, *, status: str | None = None, case: str = "", legal_basis: str = "", flag: str = "",
+    submitted_by: int | None = None, sort: str = "submitted", order: str = "asc", page: int = 1,
+    per_page: int = paging.PER_PAGE,
+) -> paging.Page[Submission]:
+    """One page of submissions and their true total (the magistrate's queue, an officer's own, the blocked names):
+    `case` matches part of a case number whatever its case; the other filters exactly. A bad filter is InvalidInput."""
+    query = select(Submission)
+    if status:
+        if status not in STATUSES:
+            raise InvalidInput(N_("unknown status %(value)s", value=repr(status)), field="status")
+        query = query.where(Submission.status == status)
+    case = clean_text(case, field="case", max_length=100).strip()
+    if case:
+        query = query.where(paging.contains(Submission.case_number, case))
+    if legal_basis:
+        if legal_basis not in LEGAL_BASES:
+            raise InvalidInput(N_("unknown legal basis %(value)s", value=repr(legal_basis)), field="legal_basis")
+        query = query.where(Submission.legal_basis == legal_basis)
+    if flag:
+        if flag not in labels.FLAG:
+            raise InvalidInput(N_("unknown warning %(value)s", value=repr(flag)), field="flag")
+        # The flags are stored comma separated: match a whole one, never a part of another.
+        query = query.where(("," + Submission.flags + ",").like(f"%,{flag},%"))
+    if submitted_by is not None:
+        query = query.where(Submission.submitted_by == submitted_by)
+    query = paging.order_by(query, sort=sort, order=order, columns=SUBMISSION_SORTS, tie=Submission.id)
+    return paging.fetch(session, query, page=page, per_page=per_page)
+
+
 def _transition(session: Session, sub: Submission, *, to: str, values: dict[str, Any]) -> None:
     """Move a pending submission to a decided state; exactly one of two racing decisions wins."""
     result = session.execute(
@@ -266,11 +303,9 @@ def _check_four_eyes(actor: User, sub: Submission) -> None:
                            id=sub.id))
 
 
-def approve(
-    session: Session, *, actor: User, submission_ids: Sequence[int], reason: str | None = None,
-    review_days: int = DEFAULT_REVIEW_DAYS,
-) -> Order:
-    """Approve pending submissions together as one blocking order (all or none)."""
+def approvable(session: Session, *, actor: User, submission_ids: Sequence[int]) -> list[Submission]:
+    """The submissions `actor` may approve together now, in order; else the refusal `approve` would give (a page
+    asks for confirmation only of what can be done)."""
     require_role(actor, "magistrate", action="approve submissions")
     if not submission_ids:
         raise InvalidInput(N_("select at least one submission to approve"), field="ids")
@@ -280,6 +315,34 @@ def approve(
     for sub in subs:
         _check_four_eyes(actor, sub)
         _check_pending(sub)
+    return subs
+
+
+def pending_of_case(session: Session, case_number: str, *, most: int = 10_000) -> list[int]:
+    """The ids of the pending submissions of one case (its number exactly, whatever its case), oldest first: a
+    magistrate decides a whole case at once."""
+    text = clean_text(case_number, field="pick_case", max_length=100).strip()
+    if not text:
+        raise InvalidInput(N_("enter the case number whose submissions to decide"), field="pick_case")
+    return list(session.execute(
+        select(Submission.id).where(Submission.status == "submitted",
+                                    func.lower(Submission.case_number) == text.lower())
+        .order_by(Submission.submitted_at, Submission.id).limit(most)).scalars())
+
+
+def liftable(session: Session, *, actor: User, domain: str, reason: str) -> Submission:
+    """The blocked record `actor` may lift with this reason; else the refusal `lift` would give."""
+    require_role(actor, "magistrate", action="lift blocks")
+    _reason(reason, N_("lifting a block needs a written reason"))
+    return approved_submission(session, domain)
+
+
+def approve(
+    session: Session, *, actor: User, submission_ids: Sequence[int], reason: str | None = None,
+    review_days: int = DEFAULT_REVIEW_DAYS,
+) -> Order:
+    """Approve pending submissions together as one blocking order (all or none)."""
+    subs = approvable(session, actor=actor, submission_ids=submission_ids)
     now = utcnow()
     order = Order(kind="block", magistrate_id=actor.id, reason=_reason(reason), created_at=now)
     session.add(order)
@@ -342,9 +405,8 @@ def approved_submission(session: Session, domain: str) -> Submission:
 
 def lift(session: Session, *, actor: User, domain: str, reason: str) -> Order:
     """Lift a block (a lifting order); the name may be submitted again afterwards."""
-    require_role(actor, "magistrate", action="lift blocks")
-    text = _reason(reason, N_("lifting a block needs a written reason"))
-    sub = approved_submission(session, domain)
+    sub = liftable(session, actor=actor, domain=domain, reason=reason)
+    text = _reason(reason)
     now = utcnow()
     order = Order(kind="lift", magistrate_id=actor.id, reason=text, created_at=now)
     session.add(order)

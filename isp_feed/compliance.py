@@ -1,10 +1,12 @@
-"""Compliance read from the kept evidence: per ISP the share blocked and regressions, per round, per name.
+"""Compliance read from the kept evidence: per ISP the share blocked and regressions, per round, per name, and per
+resolver the serial it really serves beside the one its client acknowledged (`live_versions`).
 
 Everything here only reads; `verification` writes the rounds and keeps `verification_latest` up to date.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import case, func, select
@@ -12,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from blocklist import queries
 from blocklist.models import Isp, Order, Submission
-from isp_feed.models import VerificationLatest, VerificationResult
+from isp_feed.models import FeedApplied, FeedVersionRow, VerificationLatest, VerificationLive, VerificationResult
 
 
 def round_regressions(session: Session, round_id: int) -> dict[str, list[str]]:
@@ -146,4 +148,56 @@ def times_to_block(session: Session, domains: list[str]) -> dict[str, dict[str, 
         for domain, isp_id, first in firsts:
             if isp_id in isps and domain in approved:
                 out[domain][isps[isp_id]] = (first - approved[domain]).total_seconds()
+    return out
+
+
+@dataclass(frozen=True)
+class ResolverLive:
+    """One ISP resolver: the serial it served at the last round (measured by the canaries) and since when, beside
+    the serial its ISP's client last acknowledged; `mismatch` says how they disagree (None: they agree, or the last
+    measurement is older than the acknowledgement, or could not tell)."""
+
+    isp_id: int
+    isp_name: str
+    resolver: str
+    state: str | None  # blocklist.vocab.LiveState; None: never measured
+    serial: int | None
+    since: dt.datetime | None
+    checked_at: dt.datetime | None
+    detail: str
+    acknowledged: int | None  # the content serial of the acknowledged serial
+    acknowledged_serial: int | None  # the serial as acknowledged (a re-issue carries an older content)
+    acknowledged_at: dt.datetime | None
+    mismatch: str | None
+
+
+def _mismatch(row: VerificationLive | None, acknowledged: int | None,
+              acknowledged_at: dt.datetime | None) -> str | None:
+    if row is None or acknowledged is None or acknowledged_at is None or row.state not in ("serving", "none"):
+        return None
+    if row.at < acknowledged_at or row.serial == acknowledged:
+        return None  # measured before the acknowledgement: it may have been true since
+    served = f"serves serial {row.serial}" if row.serial is not None else f"serves none of serials {row.asked}"
+    return f"acknowledges serial {acknowledged} but {served}"
+
+
+def live_versions(session: Session) -> list[ResolverLive]:
+    """Per active ISP and resolver, by ISP name: the newest live measurement and the last acknowledgement."""
+    newest = select(func.max(VerificationLive.id)).group_by(VerificationLive.isp_id, VerificationLive.resolver)
+    rows = {(r.isp_id, r.resolver): r for r in session.execute(
+        select(VerificationLive).where(VerificationLive.id.in_(newest))).scalars()}
+    out = []
+    for isp in queries.active_isps(session, order_by_name=True):
+        ack = session.execute(select(FeedApplied.serial, FeedApplied.at, FeedVersionRow.content_serial)
+                              .join(FeedVersionRow, FeedVersionRow.serial == FeedApplied.serial, isouter=True)
+                              .where(FeedApplied.isp_id == isp.id).order_by(FeedApplied.id.desc()).limit(1)).first()
+        acknowledged = (ack.content_serial or ack.serial) if ack is not None else None
+        for resolver in sorted(isp.resolvers, key=lambda r: (r.address, r.port)):
+            key = f"{resolver.address}:{resolver.port}"
+            row = rows.get((isp.id, key))
+            out.append(ResolverLive(
+                isp.id, isp.name, key, row.state if row else None, row.serial if row else None,
+                row.since if row else None, row.at if row else None, row.detail if row else "", acknowledged,
+                ack.serial if ack else None, ack.at if ack else None,
+                _mismatch(row, acknowledged, ack.at if ack else None)))
     return out

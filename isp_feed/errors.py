@@ -8,7 +8,8 @@ the serials and hashes involved; `hint` says what the ISP's operator can do abou
 - exit 3, `FeedRefused` and its subclasses: a version was refused (or the local state forbids a pull): nothing
   was written, the last good file stays and the resolver keeps enforcing it;
 - exit 4, `FeedUnreachable`: the server could not be reached, broke off a transfer, or answered an HTTP error;
-- exit 5, `ReloadFailed`: the resolver's reload command failed; the previous file was put back;
+- exit 5, `ReloadFailed`: the resolver's reload command failed, or the resolver did not serve the new version's
+  canary afterwards; the previous file was put back and reloaded;
 - exit 6, `NotAuthorised`: the server refused the feed credential (HTTP 401: wrong or revoked token) or the ISP
   (403: disabled).
 
@@ -189,17 +190,34 @@ class ProtectedName(FeedRefused):
         self.serial, self.names = serial, tuple(names)
 
 
+class ScopeNotExpressible(FeedRefused):
+    """The version blocks a name with scope `exact` and the chosen format cannot block a name without its
+    subdomains (dnsmasq's `address=`): loading it would block more than was ordered."""
+
+    default_hint = ("use a resolver and format that honour the exact scope (an RPZ format with Unbound, BIND, "
+                    "PowerDNS Recursor or Knot Resolver); the last good list stays in force meanwhile")
+
+    def __init__(self, serial: int, fmt: str, names: Sequence[str]) -> None:
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        super().__init__(f"version {serial} blocks {shown} without its subdomains (scope exact), which the {fmt} "
+                         "format cannot express: it would block every name under it too")
+        self.serial, self.fmt, self.names = serial, fmt, tuple(names)
+
+
 class ChangeTooLarge(FeedRefused):
     """The version changes more names than --max-change-share of the list (and more than --max-change-min)."""
 
-    default_hint = ("if the authority confirms this change, pull once with a higher --max-change-share or "
-                    "--max-change-min")
+    default_hint = ("if the authority confirms this change, `isp-feed accept SERIAL` lets that serial through on the "
+                    "next pull (or pull once with a higher --max-change-share or --max-change-min)")
 
-    def __init__(self, serial: int, *, added: int, removed: int, before: int, limit: int, changed: int = 0) -> None:
-        # `changed`: names kept with another scope or Unicode form, each counted once
+    def __init__(self, serial: int, *, added: int, removed: int, before: int, limit: int, changed: int = 0,
+                 note: str = "") -> None:
+        # `changed`: names kept with another scope or Unicode form, each counted once; `note`: why a confirmation the
+        # manifest carries did not let it through
         detail = f"+{added} -{removed}" + (f" ~{changed}" if changed else "")
         super().__init__(f"version {serial} changes {added + removed + changed} of {before} names ({detail}), above "
-                         f"the limit of {limit}")
+                         f"the limit of {limit}" + (f"; {note}" if note else ""),
+                         hint=self.default_hint.replace("SERIAL", str(serial)))
         self.serial, self.added, self.removed, self.before, self.limit = serial, added, removed, before, limit
         self.changed = changed
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import NamedTuple
 
+from isp_feed.canary import canary_name
+
 FEED_FORMAT_VERSION = 2  # 2: files carry no expiry, previous hash or checkpoint (the manifest does)
 SCOPES = ("domain_and_subdomains", "exact")
 # A name of two or more A-labels as zone files and resolvers take it: nothing that could break a line of RPZ, hosts
@@ -244,12 +246,19 @@ def _owned(prep: _Names, records: list[bytes], *, wildcards: bool = True) -> byt
                     for n, s in zip(names, subs, strict=True))
 
 
+def _canary(version: FeedVersion) -> str:
+    return canary_name(version.serial, version.stop_page_name)
+
+
 def _rpz(version: FeedVersion, prep: _Names, count: int, records: list[str]) -> bytes:
-    # SOA serial = the serial of this content, so a resolver (and an operator) sees which version is loaded.
+    # SOA serial = the serial of this content, so a resolver (and an operator) sees which version is loaded. The
+    # last line is the serial's canary (isp_feed/canary.py), with the first record only: last, so that a resolver
+    # that keeps the lines before a bad one (Unbound, Knot Resolver) is caught not serving the whole file.
     header = _lines(_header(version, ";", count), "$TTL 300",
                     f"@ IN SOA localhost. hostmaster.blocklist.invalid. {version.serial} 3600 600 604800 300",
                     "@ IN NS localhost.")
-    return header + _owned(prep, [f" {record}\n".encode() for record in records])
+    return (header + _owned(prep, [f" {record}\n".encode() for record in records])
+            + _lines(f"{_canary(version)} {records[0]}"))
 
 
 def _addresses(version: FeedVersion) -> list[str]:
@@ -273,26 +282,34 @@ def _plain(version: FeedVersion, prep: _Names, count: int) -> bytes:
 
 def _hosts(version: FeedVersion, prep: _Names, count: int) -> bytes:
     header = _lines(_header(version, "#", count), "# hosts files block exact names only; prefer the RPZ feed")
+    footer = _lines(f"{version.stop_page_ipv4} {_canary(version)}")
     prefixes = [f"{address} ".encode() for address in (version.stop_page_ipv4, version.stop_page_ipv6) if address]
     if len(prefixes) == 1:
         (v4,) = prefixes
-        return header + b"".join([v4 + n + b"\n" for n in prep.names])
+        return header + b"".join([v4 + n + b"\n" for n in prep.names]) + footer
     v4, v6 = prefixes
-    return header + b"".join([v4 + n + b"\n" + v6 + n + b"\n" for n in prep.names])
+    return header + b"".join([v4 + n + b"\n" + v6 + n + b"\n" for n in prep.names]) + footer
 
 
 def _dnsmasq(version: FeedVersion, prep: _Names, count: int) -> bytes:
     header = _lines(_header(version, "#", count))
+    footer = _lines(f"address=/{_canary(version)}/{version.stop_page_ipv4}")
     tails = [f"/{address}\n".encode() for address in (version.stop_page_ipv4, version.stop_page_ipv6) if address]
+    # `local=/d/` beside the addresses: dnsmasq 2.86+ forwards every other type (HTTPS, with the real server's
+    # address hints) unless the domain is local, and then answers them with no data.
     if len(tails) == 1:
         (v4,) = tails
-        return header + b"".join([b"address=/" + n + v4 for n in prep.names])
+        return header + b"".join([b"address=/" + n + v4 + b"local=/" + n + b"/\n" for n in prep.names]) + footer
     v4, v6 = tails
-    return header + b"".join([b"address=/" + n + v4 + b"address=/" + n + v6 for n in prep.names])
+    return header + b"".join([b"address=/" + n + v4 + b"address=/" + n + v6 + b"local=/" + n + b"/\n"
+                              for n in prep.names]) + footer
 
 
 def _unbound(version: FeedVersion, prep: _Names, count: int) -> bytes:
+    canary = _canary(version)
     header = _lines(_header(version, "#", count), "server:")
+    footer = _lines(f'    local-zone: "{canary}." redirect',
+                    f'    local-data: "{canary}. 300 IN A {version.stop_page_ipv4}"')
     records = [f'. 300 IN {record}"\n'.encode() for record in _addresses(version)]
     zone, redirect, transparent = b'    local-zone: "', b'." redirect\n', b'." transparent\n'
     local = b'    local-data: "'
@@ -307,7 +324,7 @@ def _unbound(version: FeedVersion, prep: _Names, count: int) -> bytes:
     else:
         body = [zone + n + (redirect if s else transparent) + b"".join(local + n + r for r in records)
                 for n, s in zip(prep.names, prep.subs, strict=True)]
-    return header + b"".join(body)
+    return header + b"".join(body) + footer
 
 
 def _list(version: FeedVersion, prep: _Names, count: int) -> bytes:
@@ -356,7 +373,7 @@ _FORMATS: dict[str, tuple[Callable[[FeedVersion, _Names, int], bytes], str]] = {
     "a.rpz": (_rpz_a, "text/dns; charset=utf-8"),  # the stop page's A/AAAA: every resolver, Knot Resolver included
     "txt": (_plain, "text/plain; charset=utf-8"),  # one name per line; `*.d` follows `d` with subdomains
     "hosts": (_hosts, "text/plain; charset=utf-8"),  # exact names only: a hosts file cannot block subdomains
-    "dnsmasq.conf": (_dnsmasq, "text/plain; charset=utf-8"),  # `address=/d/ip`: always with subdomains
+    "dnsmasq.conf": (_dnsmasq, "text/plain; charset=utf-8"),  # `address=/d/ip`, `local=/d/`: always with subdomains
     "unbound.conf": (_unbound, "text/plain; charset=utf-8"),  # `redirect` zones, `transparent` for exact names
     "list": (_list, "text/tab-separated-values; charset=utf-8"),  # the canonical list the manifest's hash covers
 }
@@ -423,12 +440,12 @@ def _json_owner(line: bytes) -> bytes:
 
 LAYOUTS: dict[str, LineLayout] = {
     "json": LineLayout(1, 1, _json_owner, b","),
-    "rpz": LineLayout(4, 0, _rpz_owner),
-    "a.rpz": LineLayout(4, 0, _rpz_owner),
+    "rpz": LineLayout(4, 1, _rpz_owner),  # the footer: the canary (isp_feed/canary.py)
+    "a.rpz": LineLayout(4, 1, _rpz_owner),
     "txt": LineLayout(1, 0, lambda line: line[2:] if line.startswith(b"*.") else line),
-    "hosts": LineLayout(2, 0, lambda line: line[line.index(b" ") + 1:]),
-    "dnsmasq.conf": LineLayout(1, 0, lambda line: line.split(b"/", 2)[1]),
-    "unbound.conf": LineLayout(2, 0, lambda line: line.split(b'"', 2)[1].split(b" ", 1)[0][:-1]),
+    "hosts": LineLayout(2, 1, lambda line: line[line.index(b" ") + 1:]),
+    "dnsmasq.conf": LineLayout(1, 1, lambda line: line.split(b"/", 2)[1]),
+    "unbound.conf": LineLayout(2, 2, lambda line: line.split(b'"', 2)[1].split(b" ", 1)[0][:-1]),
     "list": LineLayout(0, 0, lambda line: line[:line.index(b"\t")]),
 }
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, aliased
 from blocklist.errors import NotFound
 from blocklist.models import AuditEvent, Order, Submission, User
 from blocklist.permissions import CONFIRM_HOLD, allows
+from isp_feed.manifest import Confirmation
 from isp_feed.models import FeedHold, FeedVersionRow
 
 # Where an approved (or just lifted) name stands with respect to the published feed.
@@ -64,6 +65,21 @@ def _held_order_ids(session: Session, hold: FeedHold) -> Select[int]:
     before = _published_before(session, hold)
     return select(Order.id).where(Order.created_at <= hold.created_at,
                                   or_(Order.feed_serial.is_(None), Order.feed_serial > before))
+
+
+def confirmation_of(session: Session, set_hash: str, *, from_serial: int) -> Confirmation | None:
+    """The confirmation a version publishing this list carries in its manifest: that of the open, confirmed hold of
+    the list (None when the gate did not hold it). From the change's first content serial `from_serial`."""
+    found = session.execute(select(FeedHold, User.role).join(User, User.id == FeedHold.confirmed_by).where(
+        FeedHold.set_hash == set_hash, FeedHold.confirmed_at.is_not(None), FeedHold.closed_at.is_(None))
+        .order_by(FeedHold.id.desc()).limit(1)).first()
+    if found is None:
+        return None
+    hold, role = found
+    assert hold.confirmed_by is not None and hold.confirmed_at is not None
+    return Confirmation(hold=hold.id, role=role, user_id=hold.confirmed_by,
+                        confirmed_at=hold.confirmed_at.replace(microsecond=0), from_serial=from_serial,
+                        added=hold.added, removed=hold.removed)
 
 
 def held_orders(session: Session, hold: FeedHold) -> list[Order]:

@@ -14,7 +14,7 @@ from blocklist.errors import NotFound
 from blocklist.jobs import JobContext, PolicyCache
 from blocklist.models import utcnow
 from blocklist.settings import Settings
-from isp_feed import checkpoints, publish, serving, verification, versions
+from isp_feed import checkpoints, primary, publish, serving, verification, versions
 from isp_feed.keys import KeyStore
 from isp_feed.models import VerificationRound
 
@@ -38,6 +38,8 @@ def publish_feed(ctx: FeedJobContext, *, force: bool = False, now: dt.datetime |
     """Publish a version when the list changed (gate permitting) or the last one is due a re-issue."""
     row = publish.build(ctx.database, settings=ctx.settings, keys=ctx.keys, policy=ctx.policy, force=force, now=now,
                         memo=ctx.memo)
+    if row is not None and row.content_serial == row.serial:
+        publish.consolidate(ctx.database, ctx.settings.data_dir)  # published already: nothing waits for this
     return row.serial if row is not None else None
 
 
@@ -47,6 +49,13 @@ def reconcile_feed(ctx: FeedJobContext) -> list[str]:
     findings = publish.reconcile(ctx.database, ctx.settings.data_dir)
     publish.prune_files(ctx.database, ctx.settings.data_dir, ctx.settings.feed_keep_files)
     return findings
+
+
+def sync_primary(ctx: FeedJobContext) -> primary.SyncResult | None:
+    """Every published version the hidden primary lacks, pushed in order, and its transfer log into the fetch log
+    (isp_feed/primary.py); nothing when no primary is configured. A primary that is down is logged, not waited
+    for: publication goes on and the versions reach it when it is back."""
+    return primary.sync(ctx.database, ctx.settings, ctx.fetch_log)
 
 
 def flush_fetch_log(ctx: FeedJobContext) -> int:

@@ -2,7 +2,9 @@
 
 A version *is* its manifest: feed, serial, when it was made and until when it may be used, the hash of the previous
 manifest (a chain a rollback cannot fake), how many names, the SHA-256 and size of every format file and of the
-canonical list, the delta from the previous content, the stop page, and the signed audit checkpoint. Files are
+canonical list, the delta from the previous content, the stop page, the signed audit checkpoint, and (when the
+publication gate held the change and a magistrate confirmed it) that confirmation, so that an ISP's client may take a
+change larger than its own limit (isp_feed/client/trust.py `check_change`). Files are
 written once per content change (`content_serial`); the hourly re-issue is a new manifest with a new expiry pointing
 at the same files. The manifest is signed with minisign (`latest.manifest.json.minisig`), so an ISP checks it, and
 through its hashes every file, with `minisign -V` and `sha256sum` alone.
@@ -45,6 +47,32 @@ class DeltaRef:
 
 
 @dataclass(frozen=True)
+class Confirmation:
+    """The publication gate held the change to this content and a magistrate confirmed it a second time: which hold,
+    who (role and user id: the person is named in the audit chain, not to every ISP), when, and the change confirmed
+    (from which content serial, how many names added and removed)."""
+
+    hold: int
+    role: str
+    user_id: int
+    confirmed_at: dt.datetime
+    from_serial: int
+    added: int
+    removed: int
+
+    @property
+    def total(self) -> int:
+        """Names the confirmed change adds or removes."""
+        return self.added + self.removed
+
+    def describe(self) -> str:
+        """In words, for a client's messages."""
+        return (f"feed hold #{self.hold} confirmed by {self.role} #{self.user_id} at "
+                f"{formats.format_time(self.confirmed_at)} (+{self.added} -{self.removed} from serial "
+                f"{self.from_serial})")
+
+
+@dataclass(frozen=True)
 class Manifest:
     """One signed version of the feed."""
 
@@ -61,6 +89,7 @@ class Manifest:
     stop_page_ipv4: str
     stop_page_ipv6: str | None
     checkpoint: formats.AuditCheckpoint | None
+    confirmation: Confirmation | None = None  # the gate's confirmation of this content's change (a re-issue keeps it)
 
     @property
     def list_sha256(self) -> str:
@@ -89,6 +118,11 @@ def manifest_document(m: Manifest) -> dict[str, object]:
     }
     if m.checkpoint is not None:
         document["audit_checkpoint"] = formats.checkpoint_fields(m.checkpoint)
+    if m.confirmation is not None:  # absent rather than null: manifests before it keep their bytes
+        c = m.confirmation
+        document["confirmation"] = {"hold": c.hold, "confirmed_by": {"role": c.role, "user_id": c.user_id},
+                                    "confirmed_at": formats.format_time(c.confirmed_at), "from": c.from_serial,
+                                    "added": c.added, "removed": c.removed}
     return document
 
 
@@ -131,6 +165,25 @@ def _delta_ref(raw: object) -> DeltaRef | None:
                     _serial(raw["removed"], "delta.removed", minimum=0))
 
 
+def _confirmation(raw: object) -> Confirmation | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or raw.keys() != {"hold", "confirmed_by", "confirmed_at", "from", "added",
+                                                   "removed"}:
+        raise formats.FeedFormatError("confirmation must give exactly hold, confirmed_by, confirmed_at, from, added "
+                                      "and removed")
+    by = raw["confirmed_by"]
+    if not isinstance(by, dict) or by.keys() != {"role", "user_id"} or not isinstance(by["role"], str) \
+            or not by["role"]:
+        raise formats.FeedFormatError("confirmation.confirmed_by must give exactly role and user_id")
+    return Confirmation(_serial(raw["hold"], "confirmation.hold"), by["role"],
+                        _serial(by["user_id"], "confirmation.confirmed_by.user_id"),
+                        formats.parse_time(raw["confirmed_at"], "confirmation.confirmed_at"),
+                        _serial(raw["from"], "confirmation.from", minimum=0),
+                        _serial(raw["added"], "confirmation.added", minimum=0),
+                        _serial(raw["removed"], "confirmation.removed", minimum=0))
+
+
 def parse_manifest(data: bytes) -> Manifest:
     """Read a manifest strictly, in its canonical form only; FeedFormatError names the first wrong field."""
     if len(data) > MAX_MANIFEST_BYTES:
@@ -166,6 +219,7 @@ def parse_manifest(data: bytes) -> Manifest:
         delta=_delta_ref(body.get("delta")),
         stop_page_name=stop_name, stop_page_ipv4=stop_v4, stop_page_ipv6=stop_v6,
         checkpoint=formats.parse_embedded_checkpoint(body.get("audit_checkpoint")),
+        confirmation=_confirmation(body.get("confirmation")),
     )
     if manifest_bytes(manifest) != data:
         raise formats.FeedFormatError("the manifest is not in its canonical form (altered or re-encoded)")

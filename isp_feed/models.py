@@ -178,6 +178,9 @@ class VerificationResult(Base):
     evidence_z: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     feed_serial: Mapped[int | None] = mapped_column(Integer, nullable=True)
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    # Since feed_0010: the observations behind the verdict, packed (isp_feed/evidence.py `pack`), instead of rows of
+    # verification_observations; the control's, once per round and name, on that name's first result.
+    observations: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
 
 def pack_evidence(evidence_json: str) -> bytes:
@@ -237,6 +240,26 @@ class VerificationLatest(Base):
     verdict: Mapped[str] = mapped_column(String(20))
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     last_blocked_round: Mapped[int | None] = mapped_column(Integer, nullable=True)  # a later non-block regressed
+
+
+class VerificationLive(Base):
+    """Which serial one ISP resolver served in one round, asked from outside by the canaries of the recent content
+    serials (isp_feed/verify/live.py), and since when (the first round of the unbroken run that saw it). Append-only:
+    the evidence beside what the ISP's client acknowledged (FeedApplied)."""
+
+    __tablename__ = "verification_live"
+    __table_args__ = (Index("ix_verification_live_resolver", "isp_id", "resolver", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("verification_rounds.id"))
+    isp_id: Mapped[int] = mapped_column(ForeignKey("isps.id"))
+    resolver: Mapped[str] = mapped_column(String(60))
+    state: Mapped[str] = mapped_column(String(12))  # blocklist.vocab.LiveState
+    serial: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the content serial served (state serving)
+    since: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    asked: Mapped[str] = mapped_column(Text)  # the content serials whose canaries were asked, comma separated
+    detail: Mapped[str] = mapped_column(Text)  # what each canary was answered, in words
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 
 class Probe(Base):

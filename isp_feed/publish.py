@@ -39,11 +39,12 @@ from sqlalchemy.orm import Session
 from blocklist import audit
 from blocklist.db import Database
 from blocklist.errors import Conflict, Forbidden
+from blocklist.i18n import N_
 from blocklist.models import AuditEvent, Order, Submission, User, utcnow
 from blocklist.names import NamePolicy
 from blocklist.roles import actor_label, require_role
 from blocklist.settings import Settings
-from isp_feed import checkpoints, formats, holds, manifest, splice, versions, whole
+from isp_feed import checkpoints, formats, holds, manifest, splice, stored, versions, whole
 from isp_feed.candidate import CHANGE_EVENTS, Candidate, approval_in_chain, current_candidate, no_cyclic_gc
 from isp_feed.delta import Delta, between, delta_bytes
 from isp_feed.keys import KeyStore
@@ -78,14 +79,19 @@ def gate_reasons(delta: Delta, before: int, policy: NamePolicy, settings: Settin
     protected = sorted(e.name for e in delta.added
                        if e.name not in old and policy.protected_match(e.name, e.scope) is not None)
     if protected:
-        reasons.append(f"adds protected name(s): {', '.join(protected[:10])}")
+        reasons.append(str(PROTECTED_REASON.fill(names=", ".join(protected[:10]))))
     changed = added + removed
     limit = max(settings.feed_gate_min_changes, settings.feed_gate_share * before)
     if changed > limit:
-        reasons.append(
-            f"changes {changed} names (+{added} -{removed}) of {before}: more than "
-            f"{settings.feed_gate_share:.0%} of the list")
+        reasons.append(str(SHARE_REASON.fill(changed=changed, added=added, removed=removed, before=before,
+                                             share=f"{settings.feed_gate_share:.0%}")))
     return reasons, added, removed
+
+
+# The gate's reasons: stored in English (the hold, the chain), shown in the reader's language (i18n.recognise).
+PROTECTED_REASON = N_("adds protected name(s): %(names)s")
+SHARE_REASON = N_("changes %(changed)s names (+%(added)s -%(removed)s) of %(before)s: more than %(share)s of the list")
+GATE_REASONS = (PROTECTED_REASON, SHARE_REASON)
 
 
 def _confirmed(session: Session, set_hash: str) -> bool:
@@ -231,7 +237,7 @@ def _plan(session: Session, settings: Settings, policy: Callable[[Session], Name
     if reasons:  # which list would be published decides whether it was confirmed already: splice it now
         plan.list_file = _incoming(settings, "list")
         plan.list_written = splice.splice_file(list_path, plan.list_file, _content(settings, content_serial, utcnow()),
-                                               "list", count, step, durable=False)
+                                               "list", count, step, durable=False, max_pieces=stored.MAX_PIECES)
         plan.set_hash = plan.list_written.sha256
         plan.kind = "hold" if not _confirmed(session, plan.set_hash) else "change"
     return plan
@@ -275,12 +281,13 @@ class _File:
 
 
 def _store(settings: Settings, ext: str, incoming: Path, written: splice.Written) -> _File:
-    """Move a written file to its content address (`feed/files/<sha256>`); an identical file may already be there."""
+    """Move a written file to its content address (`feed/files/<sha256>`, or `<sha256>.pieces` for a pieces list:
+    isp_feed/stored.py); an identical file may already be there."""
     final = _files_dir(settings) / written.sha256
-    if final.exists():
+    if stored.is_stored(final):
         incoming.unlink(missing_ok=True)
     else:
-        os.replace(incoming, final)
+        os.replace(incoming, stored.pieces_path(final) if written.pieces else final)
         splice.fsync_dir(final.parent)
     return _File(ext, str(final.relative_to(settings.data_dir)), written)
 
@@ -330,11 +337,12 @@ def _write_files(database: Database, settings: Settings, base_files: dict[str, P
 
     def one(ext: str) -> _File:
         target = _incoming(settings, ext)
-        written = splice.splice_file(base_files[ext], target, content, ext, plan.count, step, durable=False)
+        written = splice.splice_file(base_files[ext], target, content, ext, plan.count, step, durable=False,
+                                     max_pieces=stored.MAX_PIECES)
         return _store(settings, ext, target, written)
 
     todo = [ext for ext in formats.EXTENSIONS if ext != "list" or plan.list_written is None]
-    todo.sort(key=lambda ext: -base_files[ext].stat().st_size)  # largest first: the two threads end together
+    todo.sort(key=lambda ext: -(stored.stored_size(base_files[ext]) or 0))  # largest first: both threads end together
     with ThreadPoolExecutor(max_workers=2) as pool:  # copying and hashing release the GIL: two cores, two files
         done = list(pool.map(one, todo))
     if plan.list_file is not None and plan.list_written is not None:  # spliced while planning
@@ -351,15 +359,24 @@ def trusted_comment(serial: int, sha256: str, ext: str) -> str:
     return formats.trusted_comment(feed=FEED_NAME, serial=serial, sha256=sha256, fmt=ext)
 
 
-def _manifest_for(row: FeedVersionRow, files: dict[str, manifest.FileRef], delta_ref: manifest.DeltaRef | None,
-                  previous: FeedVersionRow | None, checkpoint: formats.AuditCheckpoint) -> manifest.Manifest:
+def _manifest_for(session: Session, row: FeedVersionRow, files: dict[str, manifest.FileRef],
+                  delta_ref: manifest.DeltaRef | None, previous: FeedVersionRow | None,
+                  checkpoint: formats.AuditCheckpoint) -> manifest.Manifest:
     assert row.content_serial is not None and row.content_generated_at is not None
+    # The gate's confirmation of a held change travels with it, so that an ISP's client may take a change larger than
+    # its own limit; a re-issue carries its content's (a client that missed that version meets the change here).
+    confirmation = None
+    if row.content_serial == row.serial:
+        confirmation = holds.confirmation_of(session, row.set_hash,
+                                             from_serial=delta_ref.from_serial if delta_ref is not None else 0)
+    elif previous is not None and previous.manifest is not None:
+        confirmation = manifest.parse_manifest(previous.manifest.encode()).confirmation
     return manifest.Manifest(
         serial=row.serial, content_serial=row.content_serial, content_generated_at=row.content_generated_at,
         generated_at=row.generated_at, expires_at=row.expires_at,
         previous_sha256=previous.manifest_sha256 if previous is not None else None, count=row.count, files=files,
         delta=delta_ref, stop_page_name=row.stop_page_name, stop_page_ipv4=row.stop_page_ipv4,
-        stop_page_ipv6=row.stop_page_ipv6, checkpoint=checkpoint)
+        stop_page_ipv6=row.stop_page_ipv6, checkpoint=checkpoint, confirmation=confirmation)
 
 
 def _insert(session: Session, *, settings: Settings, keys: KeyStore, plan: _Plan, moment: dt.datetime,
@@ -404,7 +421,7 @@ def _insert(session: Session, *, settings: Settings, keys: KeyStore, plan: _Plan
         artifacts, body = [], b""
         delta_ref = manifest.parse_manifest(base.manifest.encode()).delta if base.manifest else None
     checkpoint = checkpoints.make(session, keys, trigger="feed version", now=moment, feed_serial=serial)
-    signed = _manifest_for(row, refs, delta_ref, latest, checkpoint)
+    signed = _manifest_for(session, row, refs, delta_ref, latest, checkpoint)
     data = manifest.manifest_bytes(signed)
     row.manifest = data.decode()
     row.manifest_sha256 = manifest.manifest_sha256(data)
@@ -535,7 +552,7 @@ def _carry_out(database: Database, *, settings: Settings, keys: KeyStore, plan: 
         files = _write_files(database, settings, base_files, plan,
                              _content(settings, (latest.serial if latest else 0) + 1, moment))
         if plan.snapshot:
-            plan.snapshot_body = zlib.compress((_files_dir(settings) / plan.set_hash).read_bytes(), 1)
+            plan.snapshot_body = zlib.compress(stored.read_all(_files_dir(settings) / plan.set_hash), 1)
         with database.transaction() as session:
             row = _guarded_insert(session, settings=settings, keys=keys, plan=plan, moment=moment, files=files,
                                   content_at=moment, reason=_reason(plan),
@@ -605,15 +622,29 @@ def prune_files(database: Database, data_dir: Path, keep: int) -> list[str]:
         kept = set(contents[:keep])
         artifacts = session.execute(select(FeedArtifact.serial, FeedArtifact.sha256, FeedArtifact.path)
                                     .where(FeedArtifact.path.is_not(None))).all()
-    needed = {path for serial, _, path in artifacts if serial in kept}
+    folder, cutoff = data_dir / "feed" / "files", time.time() - STRAY_AFTER
+    # A kept file stored as pieces keeps the files it is made of, older versions' included (isp_feed/stored.py).
+    needed = set().union(*(stored.referenced(data_dir / path) for serial, _, path in artifacts
+                           if serial in kept and path is not None))
     removed: list[str] = []
     for serial, _, path in artifacts:
-        if path is not None and serial not in kept and path not in needed and (data_dir / path).exists():
-            (data_dir / path).unlink()
-            removed.append(path)
+        if path is None or serial in kept:
+            continue
+        for name in sorted(stored.referenced(data_dir / path) - needed):
+            with suppress(FileNotFoundError):
+                gone = (data_dir / path).with_name(name)
+                gone.unlink()
+                removed.append(str(gone.relative_to(data_dir)))
+                needed.add(name)  # listed once even when several old versions share it
+    # Segments no list is made of any more (their version was written whole again: `consolidate`), once old.
+    listed = set().union(*(stored.referenced(data_dir / path) for _, _, path in artifacts if path is not None))
+    for orphan in folder.iterdir() if folder.is_dir() else ():
+        with suppress(FileNotFoundError):
+            if not orphan.name.startswith(".") and orphan.name not in listed and orphan.stat().st_mtime < cutoff:
+                orphan.unlink()
+                removed.append(str(orphan.relative_to(data_dir)))
     if removed:
         log.info("feed: pruned %d file(s) of lists older than the latest %d", len(removed), keep)
-    folder, cutoff = data_dir / "feed" / "files", time.time() - STRAY_AFTER
     for stray in folder.glob(".*") if folder.is_dir() else ():
         # Temporary files (hidden names) of a write that a crash or a kill interrupted; none is that old otherwise.
         with suppress(FileNotFoundError):
@@ -621,6 +652,23 @@ def prune_files(database: Database, data_dir: Path, keep: int) -> list[str]:
                 stray.unlink()
                 removed.append(str(stray.relative_to(data_dir)))
     return removed
+
+
+def consolidate(database: Database, data_dir: Path) -> list[str]:
+    """Write whole again each format of the latest content made of more than MAX_PIECES / 2 pieces (after its
+    publication, so that no version waits for it: isp_feed/stored.py). Returns the formats written."""
+    with database.reading() as session:
+        latest = versions.latest_version(session)
+        if latest is None or latest.manifest is None:
+            return []
+        content = versions.content_row(session, latest)
+        serial = content.serial
+        paths = {a.ext: data_dir / a.path for a in versions.artifacts_of(session, content) if a.path is not None}
+    done = [ext for ext, path in sorted(paths.items())
+            if stored.pieces_count(path) > stored.MAX_PIECES // 2 and splice.write_whole(path)]
+    if done:
+        log.info("feed: wrote %s of serial %s whole again", ", ".join(done), serial)
+    return done
 
 
 def reconcile(database: Database, data_dir: Path) -> list[str]:

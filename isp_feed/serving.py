@@ -72,6 +72,17 @@ def record_applied(session: Session, *, isp: Isp, serial: int, sha256: str, fmt:
     return row
 
 
+def record_apply_failure(session: Session, *, isp: Isp, serial: int, sha256: str, fmt: str,
+                         error: str) -> dt.datetime:
+    """An ISP client reports that its resolver did not take a serial (it restored the previous list): an audit event
+    the compliance page and the auditor see; nothing is marked applied."""
+    get_version(session, serial)  # NotFound for a serial never published
+    at = utcnow()
+    audit.record(session, actor=f"isp:{isp.name}", action="feed.apply_failed", object_type="isp", object_id=isp.id,
+                 details={"serial": serial, "sha256": sha256, "format": fmt, "error": error})
+    return at
+
+
 @dataclass(frozen=True)
 class IspFeedState:
     """Where one ISP stands: the last serial it applied and fetched, and how far behind it is."""

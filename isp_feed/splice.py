@@ -13,14 +13,14 @@ Used on both sides: imports only the standard library and the pure feed modules.
 from __future__ import annotations
 
 import hashlib
-import mmap
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from isp_feed import formats
+from isp_feed import formats, stored
 from isp_feed.delta import Delta, DeltaMismatch
+from isp_feed.stored import Piece, Stored
 
 _CHUNK = 1 << 20
 
@@ -32,6 +32,38 @@ class Written:
     sha256: str
     prehash: bytes
     size: int
+    pieces: bool = False  # written as a pieces list (isp_feed/stored.py), not whole
+
+
+class _Digest:
+    """The two hashes of a file, fed as it is produced."""
+
+    def __init__(self) -> None:
+        self.sha256 = hashlib.sha256()
+        self.prehash = hashlib.blake2b(digest_size=64)
+        self.size = 0
+        self._buffer: memoryview | None = None
+
+    def update(self, data: bytes | memoryview) -> None:
+        self.sha256.update(data)
+        self.prehash.update(data)
+        self.size += len(data)
+
+    def update_from(self, source: int, start: int, end: int) -> None:
+        """Hash bytes [start, end) of the open file `source`, read into one reused buffer (not through a memory
+        map, whose pages would count as this process's memory)."""
+        if self._buffer is None:
+            self._buffer = memoryview(bytearray(8 * _CHUNK))
+        at = start
+        while at < end:
+            read = os.preadv(source, [self._buffer[:min(len(self._buffer), end - at)]], at)
+            if read <= 0:
+                raise OSError(f"the old file ended at byte {at}, before {end}")
+            self.update(self._buffer[:read])
+            at += read
+
+    def written(self, *, pieces: bool = False) -> Written:
+        return Written(self.sha256.hexdigest(), self.prehash.digest(), self.size, pieces)
 
 
 class Sink:
@@ -44,51 +76,39 @@ class Sink:
         self.durable = durable
         self.tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         self.handle = self.tmp.open("wb")
-        self.sha256 = hashlib.sha256()
-        self.prehash = hashlib.blake2b(digest_size=64)
-        self.size = 0
+        self.digest = _Digest()
 
     def write(self, data: bytes | memoryview) -> None:
-        self.sha256.update(data)
-        self.prehash.update(data)
+        self.digest.update(data)
         self.handle.write(data)
-        self.size += len(data)
 
-    def copy(self, source: int, view: memoryview, start: int, end: int) -> None:
-        """Append bytes [start, end) of the file open as `source` (mapped as `view`): the kernel copies them
-        (copy_file_range: no trip through this process), and they are hashed as read into one reused buffer (not
-        through the mapping, whose pages would count as this process's memory)."""
+    def copy(self, source: int, start: int, end: int) -> None:
+        """Append bytes [start, end) of the file open as `source`: the kernel copies them (copy_file_range: no trip
+        through this process), and they are hashed as read."""
         self.handle.flush()
         out = self.handle.fileno()
         position = start
         while position < end:
             copied = os.copy_file_range(source, out, end - position, position)
             if copied <= 0:  # a file system that cannot: write them ourselves
-                self.handle.write(view[position:end])
+                while position < end:
+                    chunk = os.pread(source, min(8 * _CHUNK, end - position), position)
+                    if not chunk:
+                        raise OSError(f"the old file ended at byte {position}, before {end}")
+                    self.handle.write(chunk)
+                    position += len(chunk)
                 self.handle.flush()
-                break
-            position += copied
+            else:
+                position += copied
         self.handle.seek(0, os.SEEK_END)
-        buffer = memoryview(bytearray(min(8 * _CHUNK, max(end - start, 1))))
-        at = start
-        while at < end:
-            read = os.preadv(source, [buffer[:min(len(buffer), end - at)]], at)
-            if read <= 0:
-                raise OSError(f"the old file ended at byte {at}, before {end}")
-            chunk = buffer[:read]
-            self.sha256.update(chunk)
-            self.prehash.update(chunk)
-            at += read
-        self.size += end - start
+        self.digest.update_from(source, start, end)
 
     def append_file(self, path: Path, skip: int = 0) -> None:
         """Append the file at `path` from byte `skip` on (copied by the kernel, hashed as read)."""
         with path.open("rb") as handle:
             size = os.fstat(handle.fileno()).st_size
-            if size <= skip:
-                return
-            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as buf, memoryview(buf) as view:
-                self.copy(handle.fileno(), view, skip, size)
+            if size > skip:
+                self.copy(handle.fileno(), skip, size)
 
     def commit(self) -> Written:
         self.handle.flush()
@@ -98,11 +118,33 @@ class Sink:
         self.tmp.replace(self.target)
         if self.durable:
             fsync_dir(self.target.parent)
-        return Written(self.sha256.hexdigest(), self.prehash.digest(), self.size)
+        return self.digest.written()
 
     def abort(self) -> None:
         self.handle.close()
         self.tmp.unlink(missing_ok=True)
+
+
+def write_whole(path: Path) -> bool:
+    """Write the stored file at `path` (content-addressed: its name is its SHA-256) whole, in place of the pieces it
+    is listed as; the same bytes, checked. Readers that opened the pieces keep reading them. True if it was done."""
+    listed = stored.pieces_path(path)
+    if path.exists() or not listed.exists():
+        return False
+    sink = Sink(path, durable=False)
+    try:
+        with stored.open_stored(path) as data:
+            for _, fd, _, a, b in data.spans(0, len(data)):
+                sink.copy(fd, a, b)
+    except BaseException:
+        sink.abort()
+        raise
+    if sink.digest.sha256.hexdigest() != path.name:
+        sink.abort()
+        raise stored.StoredFileError(f"the pieces of {path.name} do not hash to its name")
+    sink.commit()
+    listed.unlink(missing_ok=True)
+    return True
 
 
 def fsync_dir(folder: Path) -> None:
@@ -145,12 +187,12 @@ def pieces(body: bytes | memoryview) -> Iterable[memoryview]:
     return (view[i:i + piece] for i in range(0, len(view), piece))
 
 
-def _line_end(buf: mmap.mmap | bytes, start: int, hi: int) -> int:
+def _line_end(buf: Stored, start: int, hi: int) -> int:
     newline = buf.find(b"\n", start, hi)
     return hi if newline < 0 else newline + 1
 
 
-def _lower_bound(buf: mmap.mmap | bytes, lo: int, hi: int, name: bytes, layout: formats.LineLayout) -> int:
+def _lower_bound(buf: Stored, lo: int, hi: int, name: bytes, layout: formats.LineLayout) -> int:
     """The start of the first line in [lo, hi) whose entry name is >= `name` (lo is a line start)."""
     owner = layout.owner
     while lo < hi:
@@ -166,7 +208,7 @@ def _lower_bound(buf: mmap.mmap | bytes, lo: int, hi: int, name: bytes, layout: 
     return lo
 
 
-def _block_end(buf: mmap.mmap | bytes, start: int, hi: int, name: bytes, layout: formats.LineLayout) -> int:
+def _block_end(buf: Stored, start: int, hi: int, name: bytes, layout: formats.LineLayout) -> int:
     """The end of the consecutive lines from `start` that belong to entry `name` (start itself if none do)."""
     position = start
     while position < hi:
@@ -180,7 +222,7 @@ def _block_end(buf: mmap.mmap | bytes, start: int, hi: int, name: bytes, layout:
     return position
 
 
-def _frame_bounds(buf: mmap.mmap | bytes, size: int, layout: formats.LineLayout) -> tuple[int, int]:
+def _frame_bounds(buf: Stored, size: int, layout: formats.LineLayout) -> tuple[int, int]:
     """Where the old file's body starts and ends (after its header lines, before its footer lines)."""
     start = 0
     for _ in range(layout.header):
@@ -192,33 +234,40 @@ def _frame_bounds(buf: mmap.mmap | bytes, size: int, layout: formats.LineLayout)
 
 
 def splice_file(old: Path, target: Path, version: formats.FeedVersion, ext: str, count: int, delta: Delta, *,
-                durable: bool = True) -> Written:
+                durable: bool = True, max_pieces: int = 0) -> Written:
     """`target` := the file `old` (one format of the list before `delta`) with the delta applied, for `version`
     (whose entries are not read: header and footer come from its serial, time and stop page, and `count`).
 
     DeltaMismatch when the delta removes a name the old file lacks or adds one it has: the caller falls back to a
     whole render or download. Anything else wrong (a damaged old file) shows in the hash, which the caller checks.
+
+    With `max_pieces` (the server), `target` becomes a pieces list (isp_feed/stored.py) of the old file's ranges and
+    a new segment file beside it with the new lines, unless that makes more than `max_pieces` pieces; the old file
+    may itself be stored as pieces.
     """
     layout = formats.LAYOUTS[ext]
     header, footer = formats.render_frame(version, ext, count)
     removed = {e.name.encode() for e in delta.removed}
     added = {e.name.encode(): e for e in delta.added}
     target.parent.mkdir(parents=True, exist_ok=True)
-    with old.open("rb") as handle:
-        size = os.fstat(handle.fileno()).st_size
-        buf: mmap.mmap | bytes = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
-        try:
-            return _splice(buf, size, handle.fileno(), target, layout, header, footer, version, ext, removed, added,
-                           durable)
-        finally:
-            if isinstance(buf, mmap.mmap):
-                buf.close()
+    try:
+        with stored.open_stored(old) as buf:
+            pieces = _plan(buf, layout, version, ext, removed, added)
+            if max_pieces:
+                written = _write_pieces(buf, pieces, header, footer, target, max_pieces)
+                if written is not None:
+                    return written
+            return _write_whole(buf, pieces, header, footer, target, durable)
+    except stored.StoredFileError as exc:
+        raise FileNotFoundError(str(exc)) from None
 
 
-def _splice(buf: mmap.mmap | bytes, size: int, source: int, target: Path, layout: formats.LineLayout, header: bytes,
-            footer: bytes, version: formats.FeedVersion, ext: str, removed: set[bytes],
-            added: dict[bytes, formats.FeedEntry], durable: bool) -> Written:
-    body_start, body_end = _frame_bounds(buf, size, layout)
+_Plan = list[tuple[int, int] | bytes]  # the new body: ranges of the old file and new blocks, in order
+
+
+def _plan(buf: Stored, layout: formats.LineLayout, version: formats.FeedVersion, ext: str, removed: set[bytes],
+          added: dict[bytes, formats.FeedEntry]) -> _Plan:
+    body_start, body_end = _frame_bounds(buf, len(buf), layout)
     # The body as pieces: ("old", start, end) ranges of the old file and new blocks, in order.
     pieces: list[tuple[int, int] | bytes] = []
     cursor = body_start
@@ -239,18 +288,19 @@ def _splice(buf: mmap.mmap | bytes, size: int, source: int, target: Path, layout
         pieces.append((cursor, body_end))
     if layout.separator:
         pieces = _fix_separators(buf, pieces, body_start, layout.separator)
+    return pieces
+
+
+def _write_whole(buf: Stored, pieces: _Plan, header: bytes, footer: bytes, target: Path, durable: bool) -> Written:
     sink = Sink(target, durable)
     try:
         sink.write(header)
-        view = memoryview(buf)
-        try:
-            for piece in pieces:
-                if isinstance(piece, bytes):
-                    sink.write(piece)
-                    continue
-                sink.copy(source, view, piece[0], piece[1])
-        finally:
-            view.release()
+        for piece in pieces:
+            if isinstance(piece, bytes):
+                sink.write(piece)
+                continue
+            for _, fd, _, a, b in buf.spans(*piece):
+                sink.copy(fd, a, b)
         sink.write(footer)
     except BaseException:
         sink.abort()
@@ -258,7 +308,55 @@ def _splice(buf: mmap.mmap | bytes, size: int, source: int, target: Path, layout
     return sink.commit()
 
 
-def _fix_separators(buf: mmap.mmap | bytes, pieces: list[tuple[int, int] | bytes], body_start: int,
+def _write_pieces(buf: Stored, plan: _Plan, header: bytes, footer: bytes, target: Path,
+                  max_pieces: int) -> Written | None:
+    """`target` := the pieces list of the new file, its new bytes in one content-addressed segment beside it; None
+    (nothing written) when that would take more than `max_pieces` pieces."""
+    segment = bytearray()
+    listed: list[Piece | tuple[int, int]] = []  # pieces of old files, or ranges of the segment
+
+    def add(piece: Piece | tuple[int, int]) -> None:
+        last = listed[-1] if listed else None
+        if isinstance(piece, tuple) and isinstance(last, tuple) and last[1] == piece[0]:
+            listed[-1] = (last[0], piece[1])
+        elif (isinstance(piece, Piece) and isinstance(last, Piece)
+              and (last.name, last.end) == (piece.name, piece.start)):
+            listed[-1] = Piece(last.name, last.start, piece.end)
+        else:
+            listed.append(piece)
+
+    def new(data: bytes) -> None:
+        if data:
+            add((len(segment), len(segment) + len(data)))
+            segment.extend(data)
+
+    new(header)
+    for item in plan:
+        if isinstance(item, bytes):
+            new(item)
+        else:
+            for piece in buf.pieces(*item):
+                add(piece)
+    new(footer)
+    if len(listed) > max_pieces:
+        return None
+    segment_name = hashlib.sha256(segment).hexdigest()
+    if segment and not (target.parent / segment_name).exists():
+        write_chunks(target.parent / segment_name, [bytes(segment)], durable=False)
+    sources = {name: fd for name, fd, _, _, _ in buf.parts}
+    digest, final = _Digest(), []
+    for part in listed:
+        if isinstance(part, tuple):
+            digest.update(memoryview(segment)[part[0]:part[1]])
+            final.append(Piece(segment_name, *part))
+        else:
+            digest.update_from(sources[part.name], part.start, part.end)
+            final.append(part)
+    stored.write_pieces(target, final)
+    return digest.written(pieces=True)
+
+
+def _fix_separators(buf: Stored, pieces: list[tuple[int, int] | bytes], body_start: int,
                     separator: bytes) -> list[tuple[int, int] | bytes]:
     """Every entry line but the first opens with the separator: new blocks carry it, and so does every old line but
     the old first one. Give the old first line its separator when something now precedes it, and take it off
@@ -282,16 +380,15 @@ def lookup(path: Path, names: Iterable[str]) -> dict[str, formats.FeedEntry]:
     """The entries of a canonical list file for `names` (those it holds), by binary search: O(k log n)."""
     layout = formats.LAYOUTS["list"]
     found: dict[str, formats.FeedEntry] = {}
-    with path.open("rb") as handle:
-        size = os.fstat(handle.fileno()).st_size
+    with stored.open_stored(path) as buf:
+        size = len(buf)
         if not size:
             return found
-        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-            for name in names:
-                key = name.encode()
-                at = _lower_bound(buf, 0, size, key, layout)
-                end = _line_end(buf, at, size)
-                parts = buf[at:end].rstrip(b"\n").decode().split("\t")
-                if at < size and parts[0] == name and len(parts) == 3:
-                    found[name] = formats.FeedEntry(parts[0], parts[2], parts[1])
+        for name in names:
+            key = name.encode()
+            at = _lower_bound(buf, 0, size, key, layout)
+            end = _line_end(buf, at, size)
+            parts = buf[at:end].rstrip(b"\n").decode().split("\t")
+            if at < size and parts[0] == name and len(parts) == 3:
+                found[name] = formats.FeedEntry(parts[0], parts[2], parts[1])
     return found

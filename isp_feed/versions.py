@@ -15,11 +15,11 @@ import json
 import zlib
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from blocklist.errors import Conflict, InvalidInput, NotFound
-from isp_feed import formats, manifest, splice
+from isp_feed import formats, manifest, splice, stored
 from isp_feed.delta import Delta, compose, parse_delta
 from isp_feed.delta import apply as apply_delta
 from isp_feed.models import FeedArtifact, FeedDelta, FeedEntrySet, FeedSnapshot, FeedVersionRow
@@ -51,6 +51,15 @@ def recent_versions(session: Session, limit: int = 50) -> list[FeedVersionRow]:
     return list(session.execute(query).scalars())
 
 
+def recent_content_serials(session: Session, limit: int = 5) -> list[int]:
+    """The serials of the newest `limit` versions that changed the list (re-issues skipped), newest first: those
+    whose canaries tell which list a resolver serves."""
+    query = (select(FeedVersionRow.serial).where(or_(FeedVersionRow.content_serial.is_(None),
+                                                     FeedVersionRow.content_serial == FeedVersionRow.serial))
+             .order_by(FeedVersionRow.serial.desc()).limit(max(1, limit)))
+    return list(session.execute(query).scalars())
+
+
 def content_row(session: Session, row: FeedVersionRow) -> FeedVersionRow:
     """The version that introduced the list `row` carries (itself unless `row` is a re-issue)."""
     if row.content_serial is None or row.content_serial == row.serial:
@@ -76,7 +85,8 @@ def artifact_of(session: Session, row: FeedVersionRow, ext: str) -> FeedArtifact
 
 
 def file_path(session: Session, row: FeedVersionRow, ext: str, data_dir: Path) -> Path:
-    """Where one format file of a version lies on disk."""
+    """Where one format file of a version lies on disk: that file, or the pieces listed beside it
+    (isp_feed/stored.py: read it with `stored.open_stored`, test it with `stored.is_stored`)."""
     artifact = artifact_of(session, row, ext)
     assert artifact.path is not None
     return data_dir / artifact.path
@@ -90,11 +100,11 @@ def manifest_of(row: FeedVersionRow) -> manifest.Manifest:
 
 
 def _legacy_entries(session: Session, row: FeedVersionRow) -> tuple[formats.FeedEntry, ...]:
-    stored = session.get(FeedEntrySet, row.set_hash)
-    if stored is None:
+    kept = session.get(FeedEntrySet, row.set_hash)
+    if kept is None:
         raise NotFound(f"no feed entry set {row.set_hash[:12]}")
     return tuple(formats.FeedEntry(name=n, unicode=u, scope=s)
-                 for n, u, s in json.loads(zlib.decompress(stored.entries)))
+                 for n, u, s in json.loads(zlib.decompress(kept.entries)))
 
 
 def _deltas(session: Session, after: int, through: int) -> list[Delta]:
@@ -130,18 +140,9 @@ def load_version_model(session: Session, row: FeedVersionRow) -> formats.FeedVer
 
 
 def _intact(path: Path, artifact: FeedArtifact, check_hash: bool) -> bool:
-    try:
-        if path.stat().st_size != artifact.size:
-            return False
-    except FileNotFoundError:
+    if stored.intact_size(path) != artifact.size:
         return False
-    if not check_hash:
-        return True
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest() == artifact.sha256
+    return not check_hash or stored.stored_sha256(path) == artifact.sha256
 
 
 def restore_files(session: Session, row: FeedVersionRow, data_dir: Path, *, check_hashes: bool = False) -> list[str]:
@@ -161,6 +162,7 @@ def restore_files(session: Session, row: FeedVersionRow, data_dir: Path, *, chec
             incoming.unlink(missing_ok=True)
             raise Conflict(f"feed version {row.serial}.{artifact.ext} no longer renders to its signed bytes")
         incoming.replace(target)
+        stored.pieces_path(target).unlink(missing_ok=True)  # whole again: the pieces list is not needed
     return [a.ext for a in missing]
 
 
@@ -186,15 +188,15 @@ def diff(session: Session, *, from_serial: int, to_serial: int | None = None) ->
 
 def delta_file(session: Session, row: FeedVersionRow) -> bytes:
     """The canonical bytes of the delta a version's manifest signs (from the previous content to its own)."""
-    stored = session.get(FeedDelta, content_row(session, row).serial)
-    if stored is None:
+    kept = session.get(FeedDelta, content_row(session, row).serial)
+    if kept is None:
         raise NotFound(f"feed version {row.serial} has no delta (the first list, or from before manifests)")
-    body = zlib.decompress(stored.body)
-    if hashlib.sha256(body).hexdigest() != stored.sha256:
+    body = zlib.decompress(kept.body)
+    if hashlib.sha256(body).hexdigest() != kept.sha256:
         raise Conflict(f"the stored delta of feed version {row.serial} does not match its hash")
     return body
 
 
 def file_bytes(session: Session, row: FeedVersionRow, ext: str, data_dir: Path) -> bytes:
     """The exact bytes of one format file of a version, as served (read from the data dir, never rendered)."""
-    return file_path(session, row, ext, data_dir).read_bytes()
+    return stored.read_all(file_path(session, row, ext, data_dir))

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from blocklist import audit
 from blocklist.db import Database
+from blocklist.jobs import claim
 from blocklist.mail import SmtpConfig
 from blocklist.models import Isp, utcnow
 from blocklist.settings import Settings
@@ -69,13 +70,19 @@ def due_ids(database: Database, now: dt.datetime, outbox: Outbox = REQUISITIONS)
         ).scalars())
 
 
-def deliver_one(database: Database, settings: Settings, row_id: int, outbox: Outbox = REQUISITIONS) -> str:
-    """Try to deliver one document; returns its status afterwards ("sent" when the server took it)."""
+def deliver_one(database: Database, settings: Settings, row_id: int, outbox: Outbox = REQUISITIONS,
+                due_at: dt.datetime | None = None) -> str:
+    """Try to deliver one document (if still due at `due_at`, default now); returns its status afterwards ("sent"
+    when the server took it)."""
     started = utcnow()
     with database.transaction() as session:
-        row = session.get(outbox.table, row_id)
-        if row is None or row.status != "pending":
-            return str(row.status) if row else "missing"
+        row = claim(session, outbox.table, row_id)
+        if row is None:
+            return "claimed elsewhere"  # (or missing) another process is sending it: never twice at once
+        if row.status != "pending":
+            return str(row.status)
+        if row.next_attempt_at is not None and row.next_attempt_at > (due_at or started):
+            return "pending"  # claimed and tried by another process since it was found due
         row.attempts += 1
         # Claim: a crash mid-send leaves it due again in a minute, not lost.
         row.next_attempt_at = started + dt.timedelta(seconds=60)
@@ -135,7 +142,8 @@ def deliver_due(database: Database, settings: Settings, now: dt.datetime | None 
                 outbox: Outbox = REQUISITIONS) -> dict[str, int]:
     """Deliver every due document of the outbox once; returns how many ended in each status."""
     counts: dict[str, int] = {}
-    for row_id in due_ids(database, now or utcnow(), outbox):
-        status = deliver_one(database, settings, row_id, outbox)
+    moment = now or utcnow()
+    for row_id in due_ids(database, moment, outbox):
+        status = deliver_one(database, settings, row_id, outbox, due_at=moment)
         counts[status] = counts.get(status, 0) + 1
     return counts

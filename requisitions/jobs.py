@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from blocklist.jobs import JobContext
+from blocklist.jobs import JobContext, claim
 from blocklist.models import Isp, Order
 from blocklist.settings import Settings
 from requisitions import delivery, removal, service
@@ -34,8 +34,9 @@ def issue_pending(ctx: JobContext) -> int:
         except RenderError as exc:
             rendered, error = [], str(exc)
         with database.transaction() as session:
-            if service.order_issue(session, order_id) is not None:
-                continue  # another worker issued it meanwhile
+            # The order locked first: a second process storing the same order waits here, then sees it issued.
+            if claim(session, Order, order_id) is None or service.order_issue(session, order_id) is not None:
+                continue  # another worker issued it meanwhile (or is storing it now)
             rows = service.store_rendered(session, rendered) if error is None else []
             service.record_order_outcome(session, order_id=order_id, requisitions=rows, error=error)
             issued += len(rows)

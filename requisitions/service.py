@@ -9,11 +9,12 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from email.utils import make_msgid
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, select
+from sqlalchemy.orm import Session, defer
 
-from blocklist import audit, queries
+from blocklist import audit, paging, queries
 from blocklist.errors import InvalidInput, NotFound
 from blocklist.models import Isp, Order, Submission, User, utcnow
 from blocklist.settings import Settings
@@ -190,9 +191,32 @@ def list_requisitions(
     now: dt.datetime | None = None, limit: int = 1000,
 ) -> list[Requisition]:
     """Requisitions, newest first; `overdue` = not acknowledged (nor failed) after its deadline."""
+    query = _filtered(isp_id=isp_id, status=status, order_id=order_id, now=now)
+    return list(session.execute(query.order_by(Requisition.id.desc()).limit(limit)).scalars())
+
+
+# The columns the requisitions page sorts by (`sort=`).
+REQUISITION_SORTS: dict[str, paging.Column] = {
+    "created": Requisition.created_at, "deadline": Requisition.deadline, "status": Requisition.status,
+    "isp": Requisition.isp_id, "order": Requisition.order_id,
+}
+
+
+def requisition_page(
+    session: Session, *, isp_id: int | None = None, status: str | None = None, order_id: int | None = None,
+    sort: str = "created", order: str = "desc", page: int = 1, per_page: int = paging.PER_PAGE,
+) -> paging.Page[Requisition]:
+    """One page of requisitions (filtered as `list_requisitions`) and their true total; the PDFs stay unread."""
+    query = _filtered(isp_id=isp_id, status=status, order_id=order_id, now=None).options(defer(Requisition.pdf))
+    query = paging.order_by(query, sort=sort, order=order, columns=REQUISITION_SORTS, tie=Requisition.id)
+    return paging.fetch(session, query, page=page, per_page=per_page)
+
+
+def _filtered(*, isp_id: int | None, status: str | None, order_id: int | None,
+              now: dt.datetime | None) -> Select[Any]:
     if status is not None and status not in LIST_STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(LIST_STATUSES)}", field="status")
-    query = select(Requisition).order_by(Requisition.id.desc()).limit(limit)
+    query = select(Requisition)
     if isp_id is not None:
         query = query.where(Requisition.isp_id == isp_id)
     if order_id is not None:
@@ -201,7 +225,7 @@ def list_requisitions(
         query = query.where(_overdue(now or utcnow()))
     elif status is not None:
         query = query.where(Requisition.status == status)
-    return list(session.execute(query).scalars())
+    return query
 
 
 def _overdue(now: dt.datetime) -> ColumnElement[bool]:

@@ -18,17 +18,24 @@ from blocklist import users
 from blocklist.db import Database
 from blocklist.models import User
 from blocklist.settings import Settings
-from tests.support import postgres
+from tests.support import ci, postgres
 from tests.support.ci import missing
 from tests.support.postgres import scratch_database
+from tests.support.real_components import RealComponents
 
 BACKENDS = [b.strip() for b in os.environ.get("BLOCKLIST_TEST_DATABASES", "sqlite,postgresql").split(",") if b.strip()]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The run's last line: how many tests ran against real components, how many skipped for want of one.
+    config.pluginmanager.register(RealComponents(), "real-components")
 
 
 
 @pytest.fixture(scope="session")
 def pg_base_url() -> Iterator[str]:
     """The base URL of a PostgreSQL cluster started for this test session."""
+    ci.used("PostgreSQL")  # every test that asks for this fixture, even indirectly, runs against it
     if os.environ.get("BLOCKLIST_TEST_POSTGRES_URL"):
         yield os.environ["BLOCKLIST_TEST_POSTGRES_URL"]
         return

@@ -9,6 +9,7 @@ in batches by a job (isp_feed.serving.FetchLog).
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -20,10 +21,11 @@ from api.params import ID_RULE, MAX_ID, OptionalSerial
 from api.routes.responses import COMMON, FEED_FILE, errors, write
 from api.runtime import Runtime
 from api.schemas import AppliedIn, AppliedOut, FeedKeysOut, PublishedKeyOut
+from api.stored_response import stored_file_response
 from blocklist.errors import InvalidInput, NotFound
 from blocklist.models import Isp
 from blocklist.text import parse_id
-from isp_feed import delta, formats, manifest, serving, versions
+from isp_feed import delta, formats, manifest, serving, stored, versions
 from isp_feed.models import FeedVersionRow
 
 router = APIRouter(prefix="/feed/v1", tags=["feed"], responses=COMMON)
@@ -57,9 +59,13 @@ def _answer(request: Request, rt: Runtime, isp: Isp, row: FeedVersionRow, what: 
         _log(rt, isp, row, what, 304)
         return Response(status_code=304, headers=headers)
     _log(rt, isp, row, what, 200)
-    if path is not None:
+    if path is not None and Path(path).exists():
         # Starlette answers Range requests (206) and HEAD from the file itself.
         return FileResponse(path, media_type=media, headers=headers)
+    if path is not None:  # stored as pieces of older files (isp_feed/stored.py): the same answers
+        return stored_file_response(Path(path), method=request.method, range_header=request.headers.get("range"),
+                                    if_range=request.headers.get("if-range"), etag=etag, media_type=media,
+                                    headers=headers)
     return Response(content=body, media_type=media, headers=headers)
 
 
@@ -86,7 +92,7 @@ def _serve(request: Request, db: Session, rt: Runtime, isp: Isp, row: FeedVersio
         return _answer(request, rt, isp, row, name, etag=f'"{hashlib.sha256(data).hexdigest()}"', media=TEXT,
                        immutable=immutable, body=data)
     path = versions.file_path(db, row, what, rt.settings.data_dir)
-    if not path.exists():
+    if not stored.is_stored(path):
         raise NotFound(f"the {what} file of feed version {row.serial} is no longer kept (only the latest lists keep "
                        f"their files): fetch latest.{what}, or apply diff?from={row.serial}")
     return _answer(request, rt, isp, row, name, etag=f'"{artifact.sha256}"', media=formats.MEDIA_TYPES[what],
@@ -143,6 +149,11 @@ def keys(rt: Runtime = Depends(runtime), isp: Isp = Depends(current_isp)) -> Fee
 @router.post("/applied", status_code=201, summary="The ISP client reports the serial it applied",
              response_model=AppliedOut, responses=write(201, 404))
 def applied(body: AppliedIn, db: Session = Depends(session), isp: Isp = Depends(current_isp)) -> AppliedOut:
-    """Record the acknowledgement (who is behind shows on the server)."""
+    """Record the acknowledgement (who is behind shows on the server), or a failed apply (`ok: false`: an audit
+    event, and the ISP's applied serial stays where it was)."""
+    if not body.ok:
+        at = serving.record_apply_failure(db, isp=isp, serial=body.serial, sha256=body.sha256, fmt=body.format,
+                                          error=body.error)
+        return AppliedOut(isp=isp.name, serial=body.serial, recorded_at=at.isoformat(), ok=False)
     row = serving.record_applied(db, isp=isp, serial=body.serial, sha256=body.sha256, fmt=body.format)
     return AppliedOut(isp=isp.name, serial=row.serial, recorded_at=row.at.isoformat())

@@ -3,8 +3,6 @@ offline (`blocklist audit verify-export`), and a PDF carrying that bundle."""
 
 from __future__ import annotations
 
-import hashlib
-
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
@@ -15,7 +13,6 @@ from api.routes.responses import Responses, errors
 from api.runtime import Runtime
 from api.schemas import LINE_PATTERN, CaseMatchOut, NameMatchOut, SearchOut
 from blocklist import permissions, timeline
-from blocklist.errors import NotFound
 from blocklist.models import User
 
 router = APIRouter(tags=["oversight"])
@@ -55,39 +52,13 @@ def search(q: str = Query(min_length=1, max_length=timeline.MAX_QUERY, json_sche
                                          case_number=m.submission.case_number, how=m.how) for m in found.names])
 
 
-def _answer(body: bytes, digest: str, media_type: str, filename: str) -> Response:
-    return Response(body, media_type=media_type, headers={
-        "X-Content-SHA256": digest, "Content-Disposition": f'attachment; filename="{filename}"'})
-
-
-def _json(found: history.Timeline, db: Session, rt: Runtime, actor: User, filename: str) -> Response:
-    body = history.export_json(db, found, keys=rt.keys, exported_by=actor)
-    return _answer(body, hashlib.sha256(body).hexdigest(), "application/json", filename)
-
-
-def _pdf(found: history.Timeline, db: Session, rt: Runtime, actor: User, filename: str) -> Response:
-    pdf, digest = history.export_pdf(db, found, keys=rt.keys, exported_by=actor)
-    return _answer(pdf, digest, "application/pdf", filename)
-
-
-def _domain(db: Session, name: str) -> history.Timeline:
-    found = history.for_domain(db, name)
-    if not found.events:
-        raise NotFound(f"nothing was ever recorded about {found.subject}, nor about a name covering it")
-    return found
-
-
-def _file(subject: str) -> str:
-    return "".join(c if c.isalnum() or c in ".-_" else "_" for c in subject)[:100] or "history"
-
-
 @router.get("/domains/{name}/export.json", response_class=Response, responses=JSON_EXPORT,
             summary="A name's full history, signed, to verify offline")
 def domain_json(name: str = NAME, db: Session = Depends(session), rt: Runtime = Depends(runtime),
                 actor: User = Depends(exporter)) -> Response:
     """The name's events (and those of blocks covering it), holds, requisitions, delivery attempts, DNS checks."""
-    found = _domain(db, name)
-    return _json(found, db, rt, actor, f"history-{_file(found.subject)}.json")
+    found = history.listed_domain(db, name)
+    return history.download(db, found, keys=rt.keys, exported_by=actor, kind="json")
 
 
 @router.get("/domains/{name}/export.pdf", response_class=Response, responses=PDF_EXPORT,
@@ -95,8 +66,8 @@ def domain_json(name: str = NAME, db: Session = Depends(session), rt: Runtime = 
 def domain_pdf(name: str = NAME, db: Session = Depends(session), rt: Runtime = Depends(runtime),
                actor: User = Depends(exporter)) -> Response:
     """The same history as export.json, printed; the signed JSON is attached to the PDF (history.json)."""
-    found = _domain(db, name)
-    return _pdf(found, db, rt, actor, f"history-{_file(found.subject)}.pdf")
+    found = history.listed_domain(db, name)
+    return history.download(db, found, keys=rt.keys, exported_by=actor, kind="pdf")
 
 
 @router.get("/cases/{case:path}/export.json", response_class=Response, responses=JSON_EXPORT,
@@ -105,7 +76,7 @@ def case_json(case: str = CASE, db: Session = Depends(session), rt: Runtime = De
               actor: User = Depends(exporter)) -> Response:
     """Every name of the case (its number in any case) with everything about it."""
     found = history.for_case(db, case)
-    return _json(found, db, rt, actor, f"history-case-{_file(found.subject)}.json")
+    return history.download(db, found, keys=rt.keys, exported_by=actor, kind="json")
 
 
 @router.get("/cases/{case:path}/export.pdf", response_class=Response, responses=PDF_EXPORT,
@@ -114,4 +85,4 @@ def case_pdf(case: str = CASE, db: Session = Depends(session), rt: Runtime = Dep
              actor: User = Depends(exporter)) -> Response:
     """The same history as export.json, printed; the signed JSON is attached to the PDF (history.json)."""
     found = history.for_case(db, case)
-    return _pdf(found, db, rt, actor, f"history-case-{_file(found.subject)}.pdf")
+    return history.download(db, found, keys=rt.keys, exported_by=actor, kind="pdf")

@@ -19,6 +19,7 @@ from api.schemas import (
     NameVerdictOut,
     OverrideIn,
     OverrideOut,
+    ResolverLiveOut,
 )
 from blocklist import audit, permissions, workflow
 from blocklist.models import AuditEvent, User
@@ -44,13 +45,16 @@ def events(since: int = Query(default=0, ge=0, le=MAX_ID), limit: int = Query(de
 
 
 @router.get("/compliance", response_model=ComplianceOut,
-            summary="Per ISP: share of blocked names blocked, and regressions")
+            summary="Per ISP: share of blocked names blocked, and regressions; per resolver: the serial served")
 def compliance_figures(db: Session = Depends(session), _: User = Depends(
         allowed(permissions.READ_COMPLIANCE))) -> ComplianceOut:
     """From each name's newest verdict at each ISP; a regression is a name once seen blocked, now not."""
     rows = compliance.compliance(db)
     alerts = [f"{row.isp_name}: {name} was blocked and is no longer" for row in rows for name in row.regressions]
-    return ComplianceOut(isps=[IspComplianceOut.model_validate(row) for row in rows], alerts=alerts)
+    live = compliance.live_versions(db)
+    alerts += [f"{r.isp_name}: resolver {r.resolver} {r.mismatch}" for r in live if r.mismatch]
+    return ComplianceOut(isps=[IspComplianceOut.model_validate(row) for row in rows],
+                         resolvers=[ResolverLiveOut.model_validate(r) for r in live], alerts=alerts)
 
 
 @router.post("/overrides", status_code=201, response_model=OverrideOut,

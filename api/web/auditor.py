@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api import history
 from api.deps import runtime, session
 from api.params import DbId, OptionalQueryId
 from api.runtime import Runtime
-from api.web import reviews
-from api.web.common import needs, page
-from blocklist import audit, permissions, workflow
-from blocklist.errors import NameRefused
-from blocklist.models import AuditEvent, Submission, User, utcnow
-from blocklist.names import normalize
+from api.web import reviews, timeline_rows
+from api.web.common import language_of, listing, needs, page
+from blocklist import audit, isps, permissions, timeline, workflow
+from blocklist.models import User, utcnow
 from blocklist.text import clean_text
-from isp_feed import compliance, serving
-from isp_feed.models import VerificationResult
+from isp_feed import serving
 from requisitions import service as requisitions
 
 router = APIRouter(include_in_schema=False)
@@ -42,51 +39,80 @@ def _chain(db: Session, rt: Runtime, *, now: bool) -> tuple[audit.ChainStatus, d
     return checked
 
 
+def _found(db: Session, result: timeline.SearchResult) -> history.Timeline | None:
+    """The history a search leads to: the name typed (and the blocks covering it), else the one case it names
+    (exactly, in any case, or as the only case containing it); None when it leads to several cases or nowhere."""
+    if result.host is not None and (result.names or not result.cases):
+        return history.for_domain(db, result.query)
+    exact = [c for c in result.cases if c.case_number.lower() == result.query.lower()]
+    if exact or len(result.cases) == 1:
+        return history.for_case(db, (exact or result.cases)[0].case_number)
+    return None
+
+
 @router.get("/auditor", response_class=HTMLResponse)
 def home(request: Request, q: str = "", verify: bool = False, db: Session = Depends(session),
          rt: Runtime = Depends(runtime),
          user: User = Depends(needs(permissions.READ_CASES))) -> HTMLResponse:
-    """Search a name or a case number; the chain's status."""
-    events: list[AuditEvent] = []
-    subs: list[Submission] = []
-    checks: list[tuple[VerificationResult, str]] = []
+    """Search a name (a URL, a subdomain a block covers) or a case number (a part of it, in any case): its
+    readable history, with the exports for court; the chain's status."""
     # PostgreSQL refuses a NUL in a query (a byte that is no UTF-8, like %ff, arrives as U+FFFD: mere text).
-    query = clean_text(q.strip()[:200], field="q", max_length=200)
-    if query:
-        subs = workflow.list_submissions(db, case_number=query)
-        domains = sorted({s.domain for s in subs})
-        if not domains:
-            try:
-                domains = [normalize(query).a_label]
-            except NameRefused:
-                domains = []
-        seen: dict[int, AuditEvent] = {}
-        for domain in domains:
-            for event in workflow.history(db, domain):
-                seen[event.id] = event
-        events = [seen[i] for i in sorted(seen)]
-        for domain in domains[:20]:
-            checks.extend(compliance.checks_for(db, domain, limit=100))
-        if not subs and domains:
-            subs = list(db.execute(select(Submission).where(Submission.domain.in_(domains))
-                                   .order_by(Submission.id)).scalars())
-    details = {e.id: json.loads(e.details) for e in events}
+    query = clean_text(q.strip()[:timeline.MAX_QUERY], field="q", max_length=timeline.MAX_QUERY)
+    result = timeline.search(db, query) if query else None
+    found = _found(db, result) if result is not None else None
     chain, checked_at = _chain(db, rt, now=verify)
-    return page(request, "auditor.html", user, q=query, events=events, details=details, subs=subs, checks=checks,
+    return page(request, "auditor.html", user, q=query, result=result, found=found,
+                rows=timeline_rows.rows(found, language_of(request, user)) if found else [],
+                can_export=user.role in permissions.EXPORT_HISTORY.roles,
                 chain=chain, chain_checked=checked_at, feed=serving.feed_states(db),
                 overdue=len(requisitions.list_requisitions(db, status="overdue")),
                 **reviews.section(request, db, overdue_only=True))
 
 
+exporter = needs(permissions.EXPORT_HISTORY)
+
+
+@router.get("/auditor/domains/{name}/export.{kind}")
+def domain_export(name: Annotated[str, Path(min_length=1, max_length=timeline.MAX_QUERY)],
+                  kind: Literal["json", "pdf"], db: Session = Depends(session), rt: Runtime = Depends(runtime),
+                  user: User = Depends(exporter)) -> Response:
+    """A name's history for court, from the page (the same files as the API's /domains/{name}/export.*)."""
+    return history.download(db, history.listed_domain(db, name), keys=rt.keys, exported_by=user, kind=kind)
+
+
+@router.get("/auditor/cases/{case:path}/export.{kind}")
+def case_export(case: Annotated[str, Path(min_length=1, max_length=100)], kind: Literal["json", "pdf"],
+                db: Session = Depends(session), rt: Runtime = Depends(runtime),
+                user: User = Depends(exporter)) -> Response:
+    """A case's history for court, from the page (the same files as the API's /cases/{case}/export.*)."""
+    return history.download(db, history.for_case(db, case), keys=rt.keys, exported_by=user, kind=kind)
+
+
+@router.get("/submissions/{submission_id}", response_class=HTMLResponse)
+def submission_detail(request: Request, submission_id: DbId, db: Session = Depends(session),
+                      user: User = Depends(needs(permissions.READ_CASES))) -> HTMLResponse:
+    """One submission: every field, its decision, and its readable history (its own events, those of its orders,
+    their holds, requisitions and delivery attempts)."""
+    sub = workflow.get_submission(db, submission_id)
+    found = history.for_submission(db, sub)
+    return page(request, "submission.html", user, s=sub, rows=timeline_rows.rows(found, language_of(request, user)),
+                people={i: found.people.get(u, u) for i, u in found.users.items()})
+
+
 @router.get("/requisitions", response_class=HTMLResponse)
-def requisition_list(request: Request, status: str = "", order: OptionalQueryId = None, isp: OptionalQueryId = None,
+def requisition_list(request: Request, status: str = "", order_id: OptionalQueryId = None, isp: OptionalQueryId = None,
                      db: Session = Depends(session), user: User = Depends(requisition_readers)) -> HTMLResponse:
-    """Requisitions per order and per ISP with their state; overdue ones stand out."""
+    """Requisitions per order and per ISP with their state, one page at a time with the true total; overdue ones
+    stand out."""
     chosen = status if status in requisitions.LIST_STATUSES else None
-    rows = requisitions.list_requisitions(db, status=chosen, order_id=order, isp_id=isp, limit=500)
+    paged = listing(request)
+    sort, direction = paged.sort or "created", paged.order or "desc"
+    rows = requisitions.requisition_page(db, status=chosen, order_id=order_id, isp_id=isp, sort=sort, order=direction,
+                                         page=paged.page, per_page=paged.per_page)
     overdue = len(requisitions.list_requisitions(db, status="overdue"))
     return page(request, "requisitions.html", user, rows=rows, status=chosen or "", overdue=overdue,
-                is_overdue=requisitions.is_overdue)
+                is_overdue=requisitions.is_overdue, isps=isps.list_isps(db), isp=isp, order_id=order_id, sort=sort,
+                order=direction, statuses=requisitions.LIST_STATUSES)
 
 
 @router.get("/requisitions/{requisition_id}.pdf")

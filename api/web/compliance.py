@@ -1,4 +1,5 @@
-"""Compliance pages: ISPs x recent rounds, the per-name matrix, evidence drill-down, and a chart over time."""
+"""Compliance pages: ISPs x recent rounds, the serial each resolver really serves, the per-name matrix, evidence
+drill-down, and a chart over time."""
 
 from __future__ import annotations
 
@@ -72,7 +73,8 @@ def compliance_page(request: Request, problems: bool = False, start: int = Query
     domains = everyone[start:start + PAGE_SIZE]
     latest = compliance.latest_results(db, domains)
     blocked_after = compliance.times_to_block(db, domains)
-    return page(request, "compliance.html", user, figures=figures, rounds=rounds, isps=isps, domains=domains,
+    return page(request, "compliance.html", user, figures=figures, live=compliance.live_versions(db), rounds=rounds,
+                isps=isps, domains=domains,
                 latest=latest, blocked_after=blocked_after, by_round=by_round, problems=problems, start=start,
                 total=len(everyone), page_size=PAGE_SIZE,
                 chart=_chart(_history(sorted(per_round, key=lambda f: f.round_id), isp_names)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import secrets
 from typing import Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
@@ -16,18 +17,19 @@ from api.deps import runtime, session
 from api.params import DbId
 from api.runtime import Runtime
 from api.web import reviews
-from api.web.common import attempt, back, check_csrf, language_of, needs, page, refused, say
-from blocklist import hosting, labels, permissions, workflow
+from api.web.common import attempt, back, check_csrf, kept_form, language_of, listing, needs, page, refused, say
+from blocklist import batches, hosting, labels, permissions, workflow
 from blocklist.errors import BlocklistError, InvalidInput
 from blocklist.i18n import N_, in_language
 from blocklist.models import User
+from blocklist.paging import Page
 from blocklist.problems import problems
-from blocklist.schemas import CaseDetails, SubmissionCreate
+from blocklist.schemas import BatchCreate, SubmissionCreate
 from blocklist.text import parse_id
+from blocklist.vocab import BATCH_ITEM_STATES, STATUSES
 
 router = APIRouter(include_in_schema=False)
 officer = needs(permissions.SUBMIT)
-MAX_NAMES = 10_000  # as the JSON API's bulk submission
 MAX_UPLOAD = 4 * 1024 * 1024  # 10,000 names of 253 characters, with room for a CSV's other columns
 HEADERS = {"domain", "name", "domain_name", "domaine", "domein", "naam", "nom"}
 
@@ -61,12 +63,24 @@ def _errors(request: Request, user: User, refusal: ValidationError | BlocklistEr
 
 
 def _home(request: Request, db: Session, user: User, status_code: int = 200, **context: Any) -> HTMLResponse:
-    mine = workflow.list_submissions(db, submitted_by=user.id, limit=200)
-    context.setdefault("form", {})
-    context.setdefault("bulk_form", {})
+    # "My submissions": one page (newest first unless sorted otherwise) with the true total; the list's parameters
+    # come from the query string, also when a POST shows the form again.
+    query, paged = request.query_params, listing(request)
+    sort, order, status = paged.sort or "submitted", paged.order or "desc", query.get("status", "")
+    try:
+        mine = workflow.submission_page(db, submitted_by=user.id, status=status or None, case=query.get("case", ""),
+                                        sort=sort, order=order, page=paged.page, per_page=paged.per_page)
+    except InvalidInput:  # a hand-edited address: the list as it comes by default
+        sort, order, status = "submitted", "desc", ""
+        mine = workflow.submission_page(db, submitted_by=user.id, sort=sort, order=order)
+    # Back after a lost session (api/web/stash.py): the form shows what was typed into it.
+    context.setdefault("form", kept_form(request, "/officer/submit") or {})
+    context.setdefault("form_token", secrets.token_urlsafe(16))  # the same form sent twice is one batch
+    context.setdefault("bulk_form", kept_form(request, "/officer/bulk") or {})
     context.setdefault("form_errors", {})
     context.setdefault("bulk_errors", {})
-    return page(request, "officer.html", user, status_code=status_code, mine=mine,
+    return page(request, "officer.html", user, status_code=status_code, mine=mine, sort=sort, order=order,
+                mine_filters={"case": query.get("case", ""), "status": status}, statuses=STATUSES,
                 today=dt.date.today().isoformat(), countries=hosting.country_choices(user.language),
                 **reviews.section(request, db), **context)
 
@@ -76,7 +90,9 @@ def home(request: Request, domain: str = Query("", max_length=2048), reports: st
          db: Session = Depends(session), user: User = Depends(officer)) -> HTMLResponse:
     """The submission forms and the officer's own submissions; from the triage queue, the form comes pre-filled
     with the reported host and the reports it will link."""
-    return _home(request, db, user, form={"domain": domain, "report_ids": reports} if domain else {})
+    if domain:
+        return _home(request, db, user, form={"domain": domain, "report_ids": reports})
+    return _home(request, db, user)
 
 
 def _report_ids(text: str) -> list[int]:
@@ -137,9 +153,10 @@ def bulk(request: Request, names: str = Form(""), upload: UploadFile | None = Fi
          verified_on: str = Form(""), scope: str = Form("domain_and_subdomains"), court: str = Form(""),
          court_date: str = Form(""), court_reference: str = Form(""), note: str = Form(""),
          hosting_country: str = Form(""), hosting_provider: str = Form(""), hosting_abuse_email: str = Form(""),
-         notice_language: str = Form(hosting.DEFAULT_NOTICE_LANGUAGE),
+         notice_language: str = Form(hosting.DEFAULT_NOTICE_LANGUAGE), form_token: str = Form("", max_length=100),
          db: Session = Depends(session), rt: Runtime = Depends(runtime), user: User = Depends(officer)) -> Response:
-    """Many names (pasted, or an uploaded CSV whose first column is the name) under one case; a result per name."""
+    """Many names (pasted, or an uploaded CSV whose first column is the name) under one case, stored as a batch
+    recorded in the background: on to its progress page."""
     typed = {"names": names, "legal_basis": legal_basis, "case_number": case_number, "evidence_ref": evidence_ref,
              "verified_on": verified_on, "scope": scope, "court": court, "court_date": court_date,
              "court_reference": court_reference, "note": note,
@@ -157,31 +174,51 @@ def bulk(request: Request, names: str = Form(""), upload: UploadFile | None = Fi
         lines = _names(names) + _names(text)  # each may start with a header row
     except InvalidInput as exc:
         return _home(request, db, user, status_code=422, bulk_form=typed, bulk_errors=_errors(request, user, exc))
-    if not lines or len(lines) > MAX_NAMES:
+    most = rt.settings.batch_max_names
+    if not lines or len(lines) > most:
         many = InvalidInput(N_("Enter the names, one per line, or choose a CSV file") if not lines
-                            else N_("%(count)s names: at most %(limit)s at once", count=len(lines), limit=MAX_NAMES),
+                            else N_("%(count)s names: at most %(limit)s at once", count=len(lines), limit=most),
                             field="names")
         return _home(request, db, user, status_code=422, bulk_form=typed, bulk_errors=_errors(request, user, many))
     try:
-        case = CaseDetails(legal_basis=legal_basis, case_number=case_number, evidence_ref=evidence_ref,
+        data = BatchCreate(legal_basis=legal_basis, case_number=case_number, evidence_ref=evidence_ref,
                            verified_on=verified_on, scope=scope,
                            court_order=_court(legal_basis, court, court_date, court_reference), note=note,
+                           domains=lines, form_token=form_token or None,
                            **_hosting(hosting_country, hosting_provider, hosting_abuse_email, notice_language))
     except ValidationError as exc:  # the case details are wrong: say so once, not once per name
         return _home(request, db, user, status_code=422, bulk_form=typed, bulk_errors=_errors(request, user, exc))
-    with attempt(db) as outcome:  # the case's hosting is checked once, for the whole batch
-        done = workflow.submit_many(db, actor=user, case=case, domains=lines, policy=rt.name_policy(db))
+    # Stored at once, recorded in the background (blocklist/batches.py): the officer follows its progress. The
+    # form's token makes a second press of the button the same batch.
+    with attempt(db) as outcome:
+        batch, _ = batches.create(db, actor=user, data=data, max_names=most)
     if outcome.error:
         return _home(request, db, user, status_code=outcome.error.status, bulk_form=typed,
                      bulk_errors=_errors(request, user, outcome.error))
-    results = [{"typed": r.typed, "accepted": True, "id": r.submission.id, "domain": r.submission.domain,
-                "flags": r.submission.flag_list} if r.submission is not None
-               else {"typed": r.typed, "accepted": False, "reason": r.reason} for r in done]
-    accepted = sum(1 for r in results if r["accepted"])
-    say(request, user, N_("%(accepted)s submitted, %(refused)s refused", accepted=accepted,
-                          refused=len(results) - accepted), "info" if accepted == len(results) else "warning")
-    # The case details stay filled in, so that corrected names can be sent again under the same case.
-    return _home(request, db, user, bulk_results=results, bulk_form={**typed, "names": ""})
+    return back(f"/batches/{batch.id}")
+
+
+@router.get("/batches/{batch_id}", response_class=HTMLResponse)
+def batch_page(request: Request, batch_id: DbId, state: str = Query("", max_length=10),
+               db: Session = Depends(session), user: User = Depends(needs(permissions.READ_CASES))) -> HTMLResponse:
+    """A bulk submission's progress (the page refreshes itself until it is finished, without JavaScript) and one
+    page of its names' results; it survives a reload."""
+    batch = batches.get(db, actor=user, batch_id=batch_id)
+    paged = listing(request)
+    chosen = state if state in BATCH_ITEM_STATES else None
+    items, matching = batches.items(db, batch, page=paged.page, per_page=paged.per_page, state=chosen)
+    results = Page(items=items, total=matching, page=paged.page, per_page=paged.per_page)
+    return page(request, "batch.html", user, batch=batch, results=results, state=chosen or "",
+                states=BATCH_ITEM_STATES, finished=batch.status in ("done", "failed"))
+
+
+@router.get("/batches/{batch_id}/results.csv")
+def batch_csv(batch_id: DbId, db: Session = Depends(session),
+              user: User = Depends(needs(permissions.READ_CASES))) -> Response:
+    """Every name's result as CSV, in the order sent."""
+    batch = batches.get(db, actor=user, batch_id=batch_id)
+    return Response("".join(batches.results_csv(db, batch)), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="batch-{batch.id}-results.csv"'})
 
 
 @router.post("/officer/withdraw/{submission_id}", dependencies=[Depends(check_csrf)])

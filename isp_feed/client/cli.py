@@ -10,7 +10,8 @@ from pathlib import Path
 from types import FrameType
 
 from isp_feed import errors, formats, signing
-from isp_feed.client.pull import Options, pull
+from isp_feed.client import canary_check
+from isp_feed.client.pull import Options, accept, pull
 from isp_feed.errors import EXIT_FETCH, EXIT_NOT_AUTHORISED, EXIT_OK, EXIT_REFUSED, EXIT_RELOAD, EXIT_USAGE
 
 __all__ = ["EXIT_FETCH", "EXIT_NOT_AUTHORISED", "EXIT_OK", "EXIT_REFUSED", "EXIT_RELOAD", "EXIT_USAGE", "main",
@@ -30,8 +31,20 @@ checks, each refusing the version and keeping the last good file in force:
   (freeze); every file is the one the manifest names (SHA-256 and size); no protected name (a built-in list of major
   platforms and government domains, plus --protected-file) nor a name under one; no change of more than
   --max-change-share of the list (changes of up to --max-change-min names always pass, so a list growing from empty
-  takes at most that many names per version; a name whose scope or Unicode form changed counts once). The first
-  load (empty --state-dir) has no list to compare with: it takes any size unless --max-initial is given.
+  takes at most that many names per version; a name whose scope or Unicode form changed counts once), unless the
+  signed manifest carries the publication gate's confirmation of the change (which hold, confirmed by which
+  magistrate, when, how many names): such a change passes up to --max-confirmed-share of the larger list new or gone
+  (default 1: any confirmed change) unless --refuse-confirmed-changes; or unless this ISP's operator ran
+  `isp-feed accept SERIAL` for that serial (the next pull lets it through the change limit; every other check
+  still applies). The first
+  load (empty --state-dir) has no list to compare with: it takes any size unless --max-initial is given. The
+  dnsmasq.conf format (whose every block covers subdomains) takes no name of scope exact (ScopeNotExpressible).
+
+reload: each --reload command runs in order (e.g. PowerDNS: `rec_control reload-lua-config`, then
+  `rec_control wipe-cache '.$'`); then each --resolver is asked for the serial's canary (a name under the stop
+  page's host that only that serial's file blocks) until it answers with the stop page. Only then is the serial
+  recorded and acknowledged: a reload that exits 0 without loading the file (PowerDNS drops a bad file, BIND queues
+  the reload) is caught. On failure the previous file is put back, reloaded and its canary checked.
 
 audit checkpoints: each manifest carries a signed checkpoint of the server's audit chain (event count, head hash,
   time); the client appends every new one to <state-dir>/checkpoints.jsonl. Keep that file: it is this ISP's
@@ -52,9 +65,11 @@ exit codes (each failure prints one line: what it means, why, and a hint what to
      --pubkey), LengthOrHashMismatch (tampered, truncated, or not the file the manifest names), SignedFactsMismatch
      (the manifest differs from its signed comment), Rollback, SameSerialOtherContent, ChainBroken (a fork of the
      manifest chain), Freeze (expired), ProtectedName, ChangeTooLarge / InitialTooLarge, BadCheckpoint /
-     HistoryRewritten, MalformedFeed; also StateUnreadable and PullRunning (the state dir)
+     HistoryRewritten, MalformedFeed, ScopeNotExpressible; also StateUnreadable and PullRunning (the state dir)
   4  FeedUnreachable: server unreachable, transfer broken off, or an HTTP error other than 401/403
-  5  ReloadFailed: the reload command failed (the previous file was put back)
+  5  ReloadFailed: a reload command failed, or a --resolver did not answer the new serial's canary with the stop
+     page within --resolver-wait: the previous file was put back and reloaded (and its own canary checked); the
+     serial is not acknowledged
   6  NotAuthorised: the server refused --token (401: wrong, replaced or revoked) or this ISP (403: disabled)"""
 
 
@@ -70,16 +85,31 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--state-dir", required=True, type=Path)
     p.add_argument("--format", default="rpz", choices=formats.EXTENSIONS)
     p.add_argument("--out", required=True, type=Path, help="file the resolver loads")
-    p.add_argument("--reload", help="command that makes the resolver re-read --out")
+    p.add_argument("--reload", action="append",
+                   help="command that makes the resolver re-read --out (repeat for several, run in order)")
+    p.add_argument("--resolver", action="append", default=[], metavar="IP[:PORT]",
+                   help="after the reload, acknowledge only once this resolver answers the serial's canary with the "
+                        "stop page (repeatable)")
+    p.add_argument("--resolver-wait", type=float, default=10.0,
+                   help="seconds a --resolver may take to serve the new list after the reload (default 10)")
     p.add_argument("--max-change-share", type=float, default=0.10,
                    help="refuse a version changing more than this share of the list (default 0.10)")
     p.add_argument("--max-change-min", type=int, default=10,
                    help="changes up to this many names are always accepted (default 10)")
+    p.add_argument("--refuse-confirmed-changes", action="store_true",
+                   help="refuse a change above the limit even when the manifest carries the gate's confirmation "
+                        "(then only `isp-feed accept SERIAL` lets it through)")
+    p.add_argument("--max-confirmed-share", type=float, default=1.0,
+                   help="a confirmed change may make at most this share of the larger list new or gone (default 1)")
     p.add_argument("--max-initial", type=int, default=None,
                    help="refuse a first load (empty state dir) with more names than this (default: no limit)")
     p.add_argument("--protected-file", type=Path, help="extra names that must never be blocked, one per line")
     p.add_argument("--loop", action="store_true", help="keep pulling until stopped")
     p.add_argument("--interval", type=float, default=60.0, help="seconds between pulls with --loop")
+    a = sub.add_parser("accept", help="let one serial through the change limit on the next pull (a change the "
+                                      "authority confirmed to you); every other check still applies")
+    a.add_argument("serial", type=int, help="the serial the refusal named (ChangeTooLarge)")
+    a.add_argument("--state-dir", required=True, type=Path)
     return parser
 
 
@@ -90,9 +120,17 @@ def _options(args: argparse.Namespace) -> Options:
         raise SystemExit(_fail(EXIT_USAGE, f"cannot read public key: {exc}")) from None
     opts = Options(server=args.server, token=args.token, pubkeys=keys, state_dir=args.state_dir, fmt=args.format,
                    out=args.out, reload=args.reload, max_change_share=args.max_change_share,
-                   max_change_min=args.max_change_min, max_initial=args.max_initial)
-    if not 0 <= args.max_change_share <= 1 or args.interval <= 0:
-        raise SystemExit(_fail(EXIT_USAGE, "--max-change-share must be within 0..1 and --interval positive"))
+                   max_change_min=args.max_change_min, max_initial=args.max_initial,
+                   resolver_wait=args.resolver_wait, accept_confirmed=not args.refuse_confirmed_changes,
+                   max_confirmed_share=args.max_confirmed_share)
+    try:
+        opts.resolvers = [canary_check.parse_resolver(text) for text in args.resolver]
+    except ValueError as exc:
+        raise SystemExit(_fail(EXIT_USAGE, f"--resolver {exc}")) from None
+    if not 0 <= args.max_change_share <= 1 or not 0 <= args.max_confirmed_share <= 1 or args.interval <= 0 \
+            or args.resolver_wait <= 0:
+        raise SystemExit(_fail(EXIT_USAGE, "--max-change-share and --max-confirmed-share must be within 0..1, "
+                                           "--interval and --resolver-wait positive"))
     if args.protected_file:
         try:
             lines = args.protected_file.read_text().splitlines()
@@ -101,6 +139,17 @@ def _options(args: argparse.Namespace) -> Options:
         opts.protected |= {line.strip().lower().rstrip(".") for line in lines
                            if line.strip() and not line.lstrip().startswith("#")}
     return opts
+
+
+def _accept(state_dir: Path, serial: int) -> int:
+    if serial < 1:
+        return _fail(EXIT_USAGE, "accept: SERIAL must be a positive serial")
+    try:
+        accept(state_dir, serial)
+    except OSError as exc:
+        return _fail(EXIT_USAGE, f"accept: cannot write to {state_dir}: {exc}")
+    print(f"isp-feed: the next pull lets serial {serial} through the change limit (every other check still applies)")
+    return EXIT_OK
 
 
 def _fail(code: int, message: str) -> int:
@@ -121,6 +170,8 @@ def run_once(opts: Options) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `isp-feed` command."""
     args = _parser().parse_args(argv)
+    if args.command == "accept":
+        return _accept(args.state_dir, args.serial)
     opts = _options(args)
     if not args.loop:
         return run_once(opts)

@@ -3,8 +3,8 @@
 On any refusal the last good file stays exactly as it was, the state is not advanced, and the resolver keeps
 enforcing the last good list. This module does the I/O; whether a version may be applied is decided by the pure
 checks in `isp_feed.client.trust`, and every way a pull fails is a class of `isp_feed.errors` (with its exit code and
-a hint). Imports nothing of the server: only the standard library and the pure feed modules (`formats`, `manifest`,
-`delta`, `splice`, `signing`, `errors`).
+a hint). Imports nothing of the server: only the standard library, dnspython (to ask the resolver for the canary) and
+the pure feed modules (`formats`, `manifest`, `delta`, `splice`, `signing`, `errors`, `canary`).
 
 A pull, in order:
 
@@ -25,8 +25,10 @@ A pull, in order:
      manifest names.
    The content checks (protected names, the size of the change) read the proven delta, or the whole list line by
    line beside the previous one (never a million entries held at once).
-4. Install atomically, run the reload command (the previous file is put back if it fails), save the state
-   atomically, keep the list as `list-<content serial>.txt`, acknowledge with `POST applied`.
+4. Install atomically, run the reload commands, and ask each `--resolver` for the new serial's canary
+   (isp_feed/canary.py) until it answers the stop page: only then save the state atomically, keep the list as
+   `list-<content serial>.txt` and acknowledge with `POST applied`. If a reload fails or the canary is not served,
+   the previous file is put back, reloaded, and its own canary checked; the pull fails (ReloadFailed).
 
 Every audit checkpoint a manifest carries is appended to `checkpoints.jsonl` in the state dir, so that every ISP
 holds a copy of the history's hashes that no one at the server can take back (`blocklist audit verify --checkpoints
@@ -52,11 +54,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from isp_feed import errors, formats, manifest, signing, splice
-from isp_feed.client import trust
+from isp_feed.canary import canary_name
+from isp_feed.client import canary_check, trust
 from isp_feed.client.trust import BUILTIN_PROTECTED
 
 CHECKPOINTS_FILE = "checkpoints.jsonl"  # append-only: every audit checkpoint this client was shown
 STATE_FILE = "state.json"
+ACCEPTED_FILE = "accepted.json"  # `isp-feed accept SERIAL`: the serial the operator lets past the change limit
 FEED_PATH = "/feed/v1"
 MANIFEST_PATH = f"{FEED_PATH}/latest.{manifest.MANIFEST_EXT}"
 _CHUNK = 1 << 20
@@ -76,9 +80,17 @@ class Options:
     state_dir: Path
     fmt: str
     out: Path
-    reload: str | None = None
+    reload: str | list[str] | None = None  # one command, or several run in order (PowerDNS: reload, then wipe)
+    # After the reload, each of these resolvers must answer the new serial's canary with the stop page before the
+    # serial is acknowledged (isp_feed/client/canary_check.py); up to `resolver_wait` seconds.
+    resolvers: list[tuple[str, int]] = field(default_factory=list)
+    resolver_wait: float = 10.0
     max_change_share: float = 0.10
     max_change_min: int = 10
+    # A change the publication gate held and a magistrate confirmed (the signed manifest says so) passes the limit
+    # above, up to this share of the larger list new or gone; `accept_confirmed` False refuses it all the same.
+    accept_confirmed: bool = True
+    max_confirmed_share: float = 1.0
     # None: the first load (empty state dir) takes any size, as a new ISP bootstraps with the whole list.
     max_initial: int | None = None
     protected: set[str] = field(default_factory=lambda: set(BUILTIN_PROTECTED))
@@ -252,12 +264,39 @@ def _load_state(folder: Path) -> _State | None:
 
 @dataclass(frozen=True)
 class _Offer:
-    """The verified manifest on offer, and how it came."""
+    """The verified manifest on offer, how it came, and what lets it change more than the limit (if anything)."""
 
     manifest: manifest.Manifest
     sha256: str
     etag: str | None
     now: dt.datetime
+    allowance: trust.Allowance | None = None
+
+
+def accepted_serial(folder: Path) -> int | None:
+    """The serial this ISP's operator accepted with `isp-feed accept` (None: none, or an unreadable file)."""
+    try:
+        raw = json.loads((folder / ACCEPTED_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    serial = raw.get("serial") if isinstance(raw, dict) else None
+    return serial if isinstance(serial, int) and not isinstance(serial, bool) else None
+
+
+def accept(folder: Path, serial: int, *, now: dt.datetime | None = None) -> None:
+    """`isp-feed accept SERIAL`: the next pull lets that serial (or a re-issue of its content) through the change
+    limit; every other check still applies. Written atomically; replaces an earlier acceptance."""
+    folder.mkdir(parents=True, exist_ok=True)
+    at = (now or dt.datetime.now(dt.UTC)).isoformat()
+    splice.write_chunks(folder / ACCEPTED_FILE, [json.dumps({"serial": serial, "accepted_at": at}).encode()])
+
+
+def _beyond_limit(opts: Options, offer: _Offer, changes: trust.Changes) -> str:
+    """What the outcome says of a change larger than the limit that an allowance let through (else nothing)."""
+    limit = trust.change_limit(changes.before, max_share=opts.max_change_share, min_changes=opts.max_change_min)
+    if offer.allowance is None or changes.total <= limit:
+        return ""
+    return f"; {changes.total} changes, above the limit of {limit}, {offer.allowance.why}"
 
 
 def _save_state(opts: Options, offer: _Offer, *, list_file: Path, file_sha256: str) -> None:
@@ -408,7 +447,9 @@ def _pull(opts: Options) -> Outcome:
     trust.check_not_expired(m.serial, m.expires_at, now)
     if installed and m.serial == applied:
         return Outcome(False, applied, f"already current (serial {applied})")
-    offer = _Offer(m, sha256, etag, now)
+    offer = _Offer(m, sha256, etag, now, trust.allowance_for(
+        m, accepted=accepted_serial(opts.state_dir), accept_confirmed=opts.accept_confirmed,
+        max_confirmed_share=opts.max_confirmed_share))
     if installed and state is not None and _is_reissue(opts, state, m):
         return _move_on(opts, state, offer)
 
@@ -416,13 +457,13 @@ def _pull(opts: Options) -> Outcome:
     staged = _Staged(opts.state_dir / _STAGED_LIST, opts.out.with_name(f".{opts.out.name}.tmp"))
     try:
         if installed and state is not None:
-            why_not = _by_delta(opts, state, m, staged)
+            why_not = _by_delta(opts, state, offer, staged)
             if why_not is not None:
                 whole = f"the {opts.fmt} file" if staged.list_ready else "the whole list"
                 staged.how = f"; the delta did not fit ({why_not}), so {whole} was downloaded"
         if not staged.out_ready:
             _by_download(opts, state, offer, staged, same_names=legacy_same_serial)
-        return _apply(opts, offer, staged)
+        return _apply(opts, offer, staged, state)
     finally:  # a refused or broken pull leaves nothing behind
         staged.list_path.unlink(missing_ok=True)
         staged.out_path.unlink(missing_ok=True)
@@ -473,18 +514,22 @@ def _recheck_protected(opts: Options, state: _State, list_path: Path, serial: in
         trust.check_protected(serial, (line[:line.find("\t")] for line in handle), opts.protected)
 
 
-def _delta_limit(opts: Options, before: int) -> int:
-    """The largest `diff` answer worth reading: one for the largest change this client accepts."""
+def _delta_limit(opts: Options, before: int, m: manifest.Manifest, allowance: trust.Allowance | None) -> int:
+    """The largest `diff` answer worth reading: one for the largest change this client accepts (a confirmed or
+    accepted one included)."""
     changes = trust.change_limit(before, max_share=opts.max_change_share, min_changes=opts.max_change_min)
+    if allowance is not None:
+        changes += allowance.names if allowance.names is not None else before + m.count
     return 1024 + 2 * (changes + 1) * _DELTA_ENTRY_BYTES
 
 
-def _by_delta(opts: Options, state: _State, m: manifest.Manifest, staged: _Staged) -> str | None:
+def _by_delta(opts: Options, state: _State, offer: _Offer, staged: _Staged) -> str | None:
     """Stage the new list and resolver file from the delta; None when both are verified, else why not (the pull
     then downloads what is missing). Refuses (raises) only on what a verified delta shows."""
     assert state.list_file is not None
+    m = offer.manifest
     path = f"{FEED_PATH}/diff?from={state.serial}&to={m.serial}"
-    limit = _delta_limit(opts, state.count)
+    limit = _delta_limit(opts, state.count, m, offer.allowance)
     try:
         _, body, _ = _get(opts, path, limit=limit)
     except errors.FeedUnreachable as exc:  # e.g. 404: the applied serial is older than the server keeps deltas
@@ -502,7 +547,8 @@ def _by_delta(opts: Options, state: _State, m: manifest.Manifest, staged: _Stage
         return f"GET {path}: it does not give the list the manifest signs"
     # The delta is proven: applied to the list checked before, it gives the signed list. Check what it changes.
     changes = trust.check_delta_content(m.serial, d, before=state.count, protected=opts.protected,
-                                        max_share=opts.max_change_share, min_changes=opts.max_change_min)
+                                        max_share=opts.max_change_share, min_changes=opts.max_change_min,
+                                        allowance=offer.allowance)
     _recheck_protected(opts, state, staged.list_path, m.serial)
     staged.list_ready = True
     try:
@@ -514,7 +560,7 @@ def _by_delta(opts: Options, state: _State, m: manifest.Manifest, staged: _Stage
         return f"{opts.out} with the delta is not the {opts.fmt} file the manifest signs (changed locally?)"
     staged.out_ready = True
     detail = f"+{changes.added} -{changes.removed}" + (f" ~{changes.changed}" if changes.changed else "")
-    staged.how = f" by the delta from serial {state.serial} ({detail})"
+    staged.how = f" by the delta from serial {state.serial} ({detail})" + _beyond_limit(opts, offer, changes)
     return None
 
 
@@ -527,11 +573,13 @@ def _by_download(opts: Options, state: _State | None, offer: _Offer, staged: _St
         with staged.list_path.open(encoding="utf-8", newline="\n") as handle, _previous(state) as previous:
             changes = trust.check_content(m.serial, trust.list_entries(handle), previous, protected=opts.protected,
                                           max_share=opts.max_change_share, min_changes=opts.max_change_min,
-                                          max_initial=opts.max_initial, count=m.count)
+                                          max_initial=opts.max_initial, count=m.count, allowance=offer.allowance)
         if same_names and (changes is None or changes.added or changes.removed):
             # the applied serial again (state before manifests): only with the very names applied
             raise errors.SameSerialOtherContent(m.serial, applied_sha256=None, offered_sha256=offer.sha256)
         staged.list_ready = True
+        if changes is not None:
+            staged.how += _beyond_limit(opts, offer, changes)
     if opts.fmt == "list":
         shutil.copyfile(staged.list_path, staged.out_path)
         with staged.out_path.open("rb+") as handle:
@@ -557,28 +605,74 @@ def _install(opts: Options, staged: Path) -> Path | None:
     return backup
 
 
-def _reload(opts: Options, backup: Path | None) -> None:
-    assert opts.reload
-    try:
-        result = subprocess.run(shlex.split(opts.reload), capture_output=True, text=True, timeout=120)
-        failure = f"exited {result.returncode}: {result.stderr.strip()[:300]}" if result.returncode != 0 else None
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        failure = f"could not run: {exc}"
-    if failure is not None:
-        if backup is not None:
-            backup.replace(opts.out)
-            splice.fsync_dir(opts.out.parent)
-        raise errors.ReloadFailed(f"reload command {failure}; the previous file was put back and the state not "
-                                  "advanced")
+def _run_reload(opts: Options) -> str | None:
+    """Run the reload commands in order; None when each exited 0, else what went wrong."""
+    for command in [opts.reload] if isinstance(opts.reload, str) else opts.reload or []:
+        try:
+            result = subprocess.run(shlex.split(command), capture_output=True, text=True, timeout=120)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"reload command {command!r} could not run: {exc}"
+        if result.returncode != 0:
+            said = " ".join((result.stderr.strip() or result.stdout.strip()).split())[:300]  # unbound-control: stdout
+            return f"reload command {command!r} exited {result.returncode}: {said}"
+    return None
 
 
-def _apply(opts: Options, offer: _Offer, staged: _Staged) -> Outcome:
-    """Install the staged file, reload, then commit: keep the list, save the state, acknowledge."""
+def _served(opts: Options, serial: int, m: manifest.Manifest) -> str | None:
+    """None when every --resolver answers the canary of content serial `serial` with the stop page."""
+    if not opts.resolvers:
+        return None
+    stop = canary_check.StopPage(m.stop_page_name, m.stop_page_ipv4)
+    return canary_check.serves(opts.resolvers, serial, stop, wait=opts.resolver_wait)
+
+
+def _reload(opts: Options, m: manifest.Manifest, backup: Path | None, state: _State | None) -> None:
+    """Reload, then prove the resolver serves the new file; else put the previous file back, reload again, and
+    check that the previous serial is served again (a refused reload may leave the resolver half-loaded)."""
+    failure = _run_reload(opts) or _served(opts, m.content_serial, m)
+    if failure is None:
+        return
+    if backup is None:
+        message = (f"{failure}; there was no previous file to put back; serial {m.serial} is not acknowledged and "
+                   "the state not advanced")
+        _report_failure(opts, m, message)
+        raise errors.ReloadFailed(message)
+    backup.replace(opts.out)
+    splice.fsync_dir(opts.out.parent)
+    again = _run_reload(opts)
+    if again is None and state is not None and _has_canary(opts.out, state.content_serial, m):
+        again = _served(opts, state.content_serial, m)  # files from before canaries cannot be checked so
+    restored = "reloaded and served again" if again is None else f"reloaded, but {again}"
+    message = (f"{failure}; the previous file was put back and {restored}; serial {m.serial} is not acknowledged "
+               "and the state not advanced")
+    _report_failure(opts, m, message)
+    raise errors.ReloadFailed(message)
+
+
+def _report_failure(opts: Options, m: manifest.Manifest, message: str) -> None:
+    """Tell the server the resolver did not take the serial (`applied` with `ok: false`); best effort."""
+    with suppress(urllib.error.URLError, OSError, http.client.HTTPException):
+        _post(opts, f"{FEED_PATH}/applied", {"serial": m.serial, "sha256": m.files[opts.fmt].sha256,
+                                             "format": opts.fmt, "ok": False, "error": message[:500]})
+
+
+def _has_canary(path: Path, serial: int, m: manifest.Manifest) -> bool:
+    """Whether a resolver file carries the canary of `serial` (in its last lines: formats.py puts it there)."""
+    with path.open("rb") as handle:
+        handle.seek(max(0, os.fstat(handle.fileno()).st_size - 4096))
+        return canary_name(serial, m.stop_page_name).encode() in handle.read(4096)
+
+
+def _apply(opts: Options, offer: _Offer, staged: _Staged, state: _State | None) -> Outcome:
+    """Install the staged file, reload and check it is served, then commit: keep the list, save the state,
+    acknowledge."""
     m = offer.manifest
     file_sha256 = m.files[opts.fmt].sha256
+    with staged.list_path.open(encoding="utf-8", newline="\n") as handle:
+        trust.check_scopes_expressible(m.serial, opts.fmt, handle)
     backup = _install(opts, staged.out_path)
-    if opts.reload:
-        _reload(opts, backup)
+    if opts.reload or opts.resolvers:
+        _reload(opts, m, backup, state)
     if backup is not None:
         with suppress(OSError):
             backup.unlink()
@@ -587,5 +681,8 @@ def _apply(opts: Options, offer: _Offer, staged: _Staged) -> Outcome:
     splice.fsync_dir(opts.state_dir)
     _save_state(opts, offer, list_file=list_file, file_sha256=file_sha256)
     _drop_old_lists(opts, keep=list_file.name)
+    accepted = accepted_serial(opts.state_dir)
+    if accepted is not None and accepted <= m.serial:  # used, or overtaken: it never lets a later serial through
+        (opts.state_dir / ACCEPTED_FILE).unlink(missing_ok=True)
     message = f"applied serial {m.serial} ({m.count} names) to {opts.out}{staged.how}"
     return Outcome(True, m.serial, message + _acknowledge(opts, m.serial, file_sha256))

@@ -208,12 +208,12 @@ def delta_changes(d: Delta, *, before: int) -> Changes:
 
 
 def check_delta_content(serial: int, d: Delta, *, before: int, protected: Collection[str], max_share: float,
-                        min_changes: int) -> Changes:
+                        min_changes: int, allowance: Allowance | None = None) -> Changes:
     """The content checks on a delta proven by the list it gave: no protected name among what it adds (the rest of
-    the list passed when it was applied), and not too large a change."""
+    the list passed when it was applied), and not too large a change (unless `allowance` covers it)."""
     check_protected(serial, [e.name for e in d.added], protected)
     changes = delta_changes(d, before=before)
-    check_change(serial, changes, max_share=max_share, min_changes=min_changes)
+    check_change(serial, changes, max_share=max_share, min_changes=min_changes, allowance=allowance)
     return changes
 
 
@@ -236,6 +236,19 @@ def check_protected(serial: int, names: Iterable[str], protected: Collection[str
     hits = [n for n in names if under_protected(n, protected)]
     if hits:
         raise errors.ProtectedName(serial, hits)
+
+
+# Formats whose every block covers the name's subdomains too: an `exact` entry cannot be loaded as ordered.
+SUBDOMAINS_ALWAYS = frozenset({"dnsmasq.conf"})
+
+
+def check_scopes_expressible(serial: int, fmt: str, lines: Iterable[str]) -> None:
+    """A format that always blocks subdomains takes no `exact` entry (lines of the canonical list)."""
+    if fmt not in SUBDOMAINS_ALWAYS:
+        return
+    exact = [line[:line.find("\t")] for line in lines if "\texact\t" in line]
+    if exact:
+        raise errors.ScopeNotExpressible(serial, fmt, exact)
 
 
 def list_entries(lines: Iterable[str], *, what: str = "list") -> Iterator[tuple[str, str]]:
@@ -315,19 +328,65 @@ def count_changes(before: Iterable[str], after: Iterable[str]) -> tuple[int, int
     return changes.added, changes.removed, changes.before
 
 
+@dataclass(frozen=True)
+class Allowance:
+    """Why this version may change more names than the client's limit: the publication gate held the change and a
+    magistrate confirmed it (the signed manifest says so: up to the names confirmed more, and at most `max_share` of
+    the larger of the two lists new or gone), or this ISP's operator accepted the serial (`names` None: any size)."""
+
+    why: str
+    names: int | None = None
+    max_share: float = 1.0
+
+    def covers(self, *, added: int, removed: int, changed: int, before: int, limit: float) -> str | None:
+        """None when it lets this change through, else why not."""
+        if self.names is None:
+            return None
+        if self.names == 0:  # a confirmation this client's policy refuses
+            return self.why
+        total = added + removed + changed
+        if total > limit + self.names:
+            return f"{self.why} covers {self.names} names, not {total}"
+        larger = max(before, before + added - removed)
+        if max(added, removed) > self.max_share * larger:
+            return (f"{self.why}, but it makes more than --max-confirmed-share {self.max_share:g} of the list new "
+                    "or gone")
+        return None
+
+
+def allowance_for(m: manifest.Manifest, *, accepted: int | None, accept_confirmed: bool,
+                  max_confirmed_share: float) -> Allowance | None:
+    """What lets a version larger than the limit through: the operator's `isp-feed accept` of its serial (or of its
+    content's serial), else the gate's signed confirmation unless the client refuses confirmed changes."""
+    if accepted is not None and accepted in (m.serial, m.content_serial):
+        return Allowance(f"accepted by this ISP's operator (isp-feed accept {accepted})")
+    if m.confirmation is not None:
+        why = f"confirmed: {m.confirmation.describe()}"
+        if not accept_confirmed:  # kept only to say so in the refusal
+            return Allowance(f"{why}, but this client refuses confirmed changes (--refuse-confirmed-changes)", 0)
+        return Allowance(why, m.confirmation.total, max_confirmed_share)
+    return None
+
+
 def check_change_size(serial: int, *, added: int, removed: int, before: int, max_share: float,
-                      min_changes: int, changed: int = 0) -> None:
-    """At most `max_share` of the previous list changes; up to `min_changes` names always pass."""
+                      min_changes: int, changed: int = 0, allowance: Allowance | None = None) -> None:
+    """At most `max_share` of the previous list changes; up to `min_changes` names always pass; a larger change
+    only with an `allowance` that covers it."""
     limit = max(min_changes, max_share * before)
-    if added + removed + changed > limit:
+    if added + removed + changed <= limit:
+        return
+    refused = "no confirmation" if allowance is None else allowance.covers(
+        added=added, removed=removed, changed=changed, before=before, limit=limit)
+    if allowance is None or refused is not None:
         raise errors.ChangeTooLarge(serial, added=added, removed=removed, before=before, limit=int(limit),
-                                    changed=changed)
+                                    changed=changed, note="" if allowance is None else refused or "")
 
 
-def check_change(serial: int, changes: Changes, *, max_share: float, min_changes: int) -> None:
+def check_change(serial: int, changes: Changes, *, max_share: float, min_changes: int,
+                 allowance: Allowance | None = None) -> None:
     """`check_change_size` on a Changes."""
     check_change_size(serial, added=changes.added, removed=changes.removed, changed=changes.changed,
-                      before=changes.before, max_share=max_share, min_changes=min_changes)
+                      before=changes.before, max_share=max_share, min_changes=min_changes, allowance=allowance)
 
 
 def change_limit(before: int, *, max_share: float, min_changes: int) -> int:
@@ -344,7 +403,7 @@ def check_initial_size(serial: int, count: int, max_initial: int | None) -> None
 def check_content(serial: int, entries: Iterable[tuple[str, str | None]],
                   previous: Iterable[tuple[str, str | None]] | None, *, protected: Collection[str],
                   max_share: float, min_changes: int, max_initial: int | None,
-                  count: int | None = None) -> Changes | None:
+                  count: int | None = None, allowance: Allowance | None = None) -> Changes | None:
     """Every check on a whole list, in one pass: it holds the `count` names the manifest states, no protected name,
     then the size of the change (or of a first load: `previous` None). `entries` and `previous` are sorted
     (`list_entries` reads a list file so)."""
@@ -354,7 +413,7 @@ def check_content(serial: int, entries: Iterable[tuple[str, str | None]],
     if changes is None:
         check_initial_size(serial, found, max_initial)
     else:
-        check_change(serial, changes, max_share=max_share, min_changes=min_changes)
+        check_change(serial, changes, max_share=max_share, min_changes=min_changes, allowance=allowance)
     return changes
 
 

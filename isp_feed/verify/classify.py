@@ -1,13 +1,21 @@
 """Verdicts from what an ISP resolver and the control resolver answered (in the order OONI's method uses).
 
 A and AAAA are judged together: a name counts as `blocked` when either answer is the agreed block answer and
-neither is a real address; any real answer makes it `not_blocked`.
+neither is a real address; any real answer makes it `not_blocked`. The HTTPS (type 65) answer is asked too: an
+HTTPS record whose address hints are not the stop page's hands browsers the real server despite a blocked A/AAAA, so
+it makes the name `not_blocked` (an HTTPS question that fails changes nothing: A/AAAA decide then).
 """
 
 from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+
+import dns.exception
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+import dns.rdtypes.svcbbase
 
 from isp_feed.verify.querier import Observation
 
@@ -46,12 +54,40 @@ def _bogon(address: str) -> bool:
     return ip.is_unspecified or ip.is_loopback or ip.is_link_local or ip.is_multicast
 
 
+def _hints(obs: Observation) -> set[str]:
+    """The address hints (ipv4hint, ipv6hint) of the HTTPS/SVCB records in an answer."""
+    found: set[str] = set()
+    keys = (dns.rdtypes.svcbbase.ParamKey.IPV4HINT, dns.rdtypes.svcbbase.ParamKey.IPV6HINT)
+    for _, rtype, _, text in obs.answers:
+        if rtype not in ("HTTPS", "SVCB"):
+            continue
+        try:
+            rdata = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.from_text(rtype), text)
+        except dns.exception.DNSException:
+            continue
+        params = getattr(rdata, "params", {})
+        found.update(str(address) for key in keys if key in params for address in params[key].addresses)
+    return found
+
+
 def _resolves(obs: Observation) -> bool:
     return obs.error is None and obs.rcode == "NOERROR" and bool(_addresses(obs))
 
 
 def classify(isp: list[Observation], control: list[Observation], *, policy: str, stop: StopPage) -> Verdict:
-    """Judge one name at one ISP resolver from its A/AAAA answers and the control's."""
+    """Judge one name at one ISP resolver from its A/AAAA (and HTTPS) answers and the control's."""
+    stop_addresses = {stop.ipv4, *([stop.ipv6] if stop.ipv6 else [])}
+    https = [o for o in isp if o.qtype == "HTTPS" and o.error is None]
+    leaked = set().union(*(_hints(o) for o in https)) - stop_addresses
+    verdict = _by_addresses([o for o in isp if o.qtype != "HTTPS"], [o for o in control if o.qtype != "HTTPS"],
+                            policy=policy, stop=stop)
+    if leaked and verdict.value in ("blocked", "blocked_other_way"):
+        return Verdict("not_blocked", f"an HTTPS record with the address hints {', '.join(sorted(leaked))} (browsers "
+                                      f"connect to those), although A/AAAA gave {verdict.reason}")
+    return verdict
+
+
+def _by_addresses(isp: list[Observation], control: list[Observation], *, policy: str, stop: StopPage) -> Verdict:
     if any(o.error is not None or o.rcode in FAILURES for o in isp):
         failed = next(o for o in isp if o.error is not None or o.rcode in FAILURES)
         return Verdict("inconclusive", f"{failed.qtype}: {failed.error or failed.rcode}")

@@ -54,8 +54,12 @@ def evidence_json(result: NameResult) -> str:
     return json.dumps(evidence(result), separators=(",", ":"))
 
 
-async def _ask_both(querier: Querier, ip: str, port: int, name: str) -> list[Observation]:
-    return list(await asyncio.gather(querier.query(ip, port, name, "A"), querier.query(ip, port, name, "AAAA")))
+# HTTPS too: its address hints can lead a browser to the real server when A and AAAA are blocked.
+QTYPES = ("A", "AAAA", "HTTPS")
+
+
+async def _ask(querier: Querier, ip: str, port: int, name: str) -> list[Observation]:
+    return list(await asyncio.gather(*(querier.query(ip, port, name, qtype) for qtype in QTYPES)))
 
 
 async def _judge(querier: Querier, target: Target, name: str, control: list[Observation], stop: StopPage,
@@ -63,11 +67,11 @@ async def _judge(querier: Querier, target: Target, name: str, control: list[Obse
     seen: list[Observation] = []
     verdict = Verdict("inconclusive", "not asked")
     for attempt in range(retries + 1):
-        answers = await _ask_both(querier, target.ip, target.port, name)
+        answers = await _ask(querier, target.ip, target.port, name)
         seen.extend(answers)
         verdict = classify(answers, control, policy=target.policy, stop=stop)
         if verdict.value == "not_blocked":
-            again = await _ask_both(querier, target.ip, target.port, name)
+            again = await _ask(querier, target.ip, target.port, name)
             seen.extend(again)
             second = classify(again, control, policy=target.policy, stop=stop)
             if second.value != "not_blocked":
@@ -97,7 +101,7 @@ async def run_round(targets: list[Target], names: list[str], control: Target, st
 
     async def worker(querier: Querier) -> None:
         for index, name in upcoming:
-            controls = await _ask_both(querier, control.ip, control.port, name)
+            controls = await _ask(querier, control.ip, control.port, name)
             judged = await asyncio.gather(*(_judge(querier, t, name, controls, stop, retries, backoff)
                                             for t in targets))
             for position, result in enumerate(judged):

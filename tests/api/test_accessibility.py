@@ -14,6 +14,7 @@ from api.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
 from api.runtime import Runtime
 from tests.support.browser import ARTIFACTS
 from tests.support.browser import chromium as chromium_on
+from tests.support.web import settle_batches
 
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 PUBLIC = ["/login", "/report", "/appeal", "/transparency"]
@@ -21,8 +22,8 @@ ROLES = sorted({role: username for username, role, _, _ in reversed(DEMO_USERS)}
 
 
 @pytest.fixture(scope="module")
-def demo_browser(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Any) -> Iterator[tuple[Any, str]]:
-    """Chromium on a live server over the demo data (SQLite: the pages, not the database, are under test)."""
+def demo_rt(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Any) -> Iterator[Runtime]:
+    """The demo data (SQLite: the pages, not the database, are under test)."""
     import shutil
 
     from blocklist.settings import Settings
@@ -35,10 +36,16 @@ def demo_browser(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Any)
     rt.ensure_schema()
     load_demo(rt)
     try:
-        with chromium_on(rt, hosts=["stop.blocklist.example", "csam-gallery.test"]) as running:
-            yield running
+        yield rt
     finally:
         rt.database.dispose()
+
+
+@pytest.fixture(scope="module")
+def demo_browser(demo_rt: Runtime) -> Iterator[tuple[Any, str]]:
+    """Chromium on a live server over the demo data."""
+    with chromium_on(demo_rt, hosts=["stop.blocklist.example", "csam-gallery.test"]) as running:
+        yield running
 
 
 def _violations(page: Any) -> list[str]:
@@ -113,4 +120,70 @@ def test_every_page_of_every_role_passes_axe_and_reflows(demo_browser: tuple[Any
     visited.append("public stop page")
     _check(page, "/stop", "public", found)
     assert len(visited) >= 4 * 3 + len(PUBLIC)
+    assert found == {}, "\n".join(f"{where}: {problem}" for where, problems in found.items() for problem in problems)
+
+
+def test_the_detail_confirmation_and_account_pages_pass_axe_and_reflow(demo_rt: Runtime,
+                                                                       demo_browser: tuple[Any, str]) -> None:
+    """The pages reached from the lists rather than the navigation: a submission, a bulk submission's report, the
+    confirmation steps (approve, lift, disable an account), an account's page, and the timeline of a search."""
+    browser, port = demo_browser
+    url = f"http://127.0.0.1:{port}"
+    found: dict[str, list[str]] = {}
+    checked: list[str] = []
+
+    def check(page: Any, label: str, what: str) -> None:
+        checked.append(what)
+        _check(page, what, label, found)
+
+    def as_user(username: str) -> Any:
+        page = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 800}).new_page()
+        _login(page, url, username)
+        return page
+
+    officer = as_user("officer")
+    officer.fill("form[action='/officer/bulk'] textarea[name=names]", "a11y-one.test\na11y-two.test\n192.0.2.7")
+    officer.fill("form[action='/officer/bulk'] input[name=case_number]", "FCCU-2026-A11Y")
+    officer.fill("form[action='/officer/bulk'] input[name=evidence_ref]", "EVD-A11Y")
+    officer.select_option("form[action='/officer/bulk'] select[name=hosting_country]", "NL")
+    officer.click("form[action='/officer/bulk'] button[type=submit]")
+    settle_batches(demo_rt)  # the scheduler's job; the finished report (a running one refreshes itself)
+    officer.reload()
+    assert "/batches/" in officer.url
+    check(officer, "officer", "/batches/{id}")
+    officer.context.close()
+
+    magistrate = as_user("magistrate")
+    magistrate.goto(f"{url}/magistrate?lang=en")
+    first = magistrate.locator("input[name=ids]").first
+    sub_id = first.get_attribute("value")
+    first.check()
+    magistrate.click("button[name=decision][value=approve]")
+    assert "Nothing has been done yet." in magistrate.inner_text("main")
+    check(magistrate, "magistrate", "/magistrate/decide (confirm)")
+    magistrate.goto(f"{url}/submissions/{sub_id}")
+    check(magistrate, "magistrate", "/submissions/{id}")
+    magistrate.goto(f"{url}/magistrate/blocked")
+    magistrate.locator("form[action='/magistrate/lift'] input[name=reason]").first.fill("content removed")
+    magistrate.locator("form[action='/magistrate/lift'] button").first.click()
+    assert "Nothing has been done yet." in magistrate.inner_text("main")
+    check(magistrate, "magistrate", "/magistrate/lift (confirm)")
+    magistrate.context.close()
+
+    auditor = as_user("auditor")
+    auditor.goto(f"{url}/auditor?q=https://www.csam-gallery.test/x")
+    assert auditor.locator("table.timeline").count() == 1
+    check(auditor, "auditor", "/auditor?q=")
+    auditor.context.close()
+
+    admin = as_user("admin")
+    admin.goto(f"{url}/admin/users/officer2")
+    check(admin, "admin", "/admin/users/{name}")
+    admin.click("button[name=action][value=disable]")
+    assert "Nothing has been done yet." in admin.inner_text("main")
+    check(admin, "admin", "/admin/users/{name} (confirm)")
+    admin.goto(f"{url}/admin/users/admin")
+    check(admin, "admin", "/admin/users/{own name}")
+    admin.context.close()
+    assert len(checked) == 8
     assert found == {}, "\n".join(f"{where}: {problem}" for where, problems in found.items() for problem in problems)

@@ -3,12 +3,14 @@
 Each round fires 200 concurrent keyed submissions at a real `blocklist serve` (scheduler on), kills it with
 SIGKILL at a random moment, restarts it, retries every unanswered request with its Idempotency-Key; then the
 same with 100 concurrent keyed approvals. After all rounds: every acknowledged write is there exactly once,
-every order has its requisitions, the feed serials are gapless and the audit chain verifies.
+every order has its requisitions (each made and sent once, to a real SMTP server), the feed serials are gapless
+and the audit chain verifies.
 Rounds: CRASH_ROUNDS_SQLITE (20) and CRASH_ROUNDS_POSTGRESQL (10).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import random
@@ -22,15 +24,17 @@ from sqlalchemy import func, select
 
 from api.runtime import Runtime
 from blocklist import audit, isps
-from blocklist.models import AuditEvent, Order, Submission
+from blocklist.models import AuditEvent, Order, Submission, utcnow
 from isp_feed import jobs as feed_jobs
 from isp_feed.models import FeedVersionRow
+from requisitions import delivery
 from requisitions import jobs as requisition_jobs
 from requisitions.models import Requisition
+from tests.support.cluster import assert_every_job_ran_once
 from tests.support.crash import Request, case, fire
 from tests.support.factories import confirmed_token
-from tests.support.ports import free_port
 from tests.support.server import ServerProcess
+from tests.support.smtp import SmtpServer
 
 SUBMISSIONS = 200
 APPROVALS = 100
@@ -66,7 +70,7 @@ def _crash_and_retry(server: ServerProcess, requests: list[Request],
 
 @pytest.mark.slow
 @pytest.mark.timeout(1500)
-def test_kill_9_loses_nothing_acknowledged(rt: Runtime, db_url: str, tmp_path: Path) -> None:
+def test_kill_9_loses_nothing_acknowledged(rt: Runtime, db_url: str, tmp_path: Path, smtp: SmtpServer) -> None:
     backend = rt.database.dialect
     rng = random.Random(os.environ.get("CRASH_SEED", "kill-9"))
     with rt.database.transaction() as session:
@@ -75,13 +79,15 @@ def test_kill_9_loses_nothing_acknowledged(rt: Runtime, db_url: str, tmp_path: P
         isps.add_isp(session, actor="test", name="Crash ISP", email="noc@crash-isp.example", language="nl")
     server = ServerProcess({
         "DATABASE_URL": db_url, "BLOCKLIST_DATA_DIR": str(rt.settings.data_dir),
-        "BLOCKLIST_SCHEDULER": "true", "BLOCKLIST_SMTP_PORT": str(free_port()),
+        # A real SMTP server: the server's scheduler delivers the requisitions while it is being killed.
+        "BLOCKLIST_SCHEDULER": "true", "BLOCKLIST_SMTP_PORT": str(smtp.port),
         "BLOCKLIST_REQUISITION_RENDER_WORKERS": "1", "BLOCKLIST_SESSION_COOKIE_SECURE": "false",
         # Each round approves 100 more names: more than the publication gate lets through unconfirmed.
         "BLOCKLIST_FEED_GATE_MIN_CHANGES": "1000000"})
     rt.settings.feed_gate_min_changes = 1_000_000
+    rt.settings.smtp_port = smtp.port
     acknowledged: dict[str, int] = {}
-    unanswered = 0
+    unanswered = kills = 0
     server.start()
     try:
         for round_no in range(_rounds(backend)):
@@ -89,7 +95,7 @@ def test_kill_9_loses_nothing_acknowledged(rt: Runtime, db_url: str, tmp_path: P
             submits = [("/api/v1/submissions", case(n), {**officer, "Idempotency-Key": str(uuid.uuid4())})
                        for n in names]
             before, retried, lost = _crash_and_retry(server, submits, rng, ok=201)
-            unanswered += lost
+            unanswered, kills = unanswered + lost, kills + 1
             for i, (_, body, _) in {**before, **retried}.items():
                 assert body["domain"] == names[i]
                 acknowledged[names[i]] = body["id"]
@@ -97,13 +103,15 @@ def test_kill_9_loses_nothing_acknowledged(rt: Runtime, db_url: str, tmp_path: P
             approvals = [(f"/api/v1/submissions/{acknowledged[n]}/approve", {"reason": "crash test"},
                           {**magistrate, "Idempotency-Key": str(uuid.uuid4())}) for n in chosen]
             _, _, lost = _crash_and_retry(server, approvals, rng, ok=200)
-            unanswered += lost
+            unanswered, kills = unanswered + lost, kills + 1
     finally:
         server.stop()
     print(f"{backend}: {_rounds(backend)} rounds, {unanswered} requests unanswered at a kill and retried")
     # The next scheduler ticks (run here, in order): the feed carries every order, every order its requisitions.
     feed_jobs.publish_feed(rt.job_context)
     requisition_jobs.issue_pending(rt.job_context)
+    # Every requisition still pending (its send cut by a kill waits for its retry time): sent now.
+    delivery.deliver_due(rt.database, rt.settings, now=utcnow() + dt.timedelta(days=1))
     with rt.database.reading() as session:
         stored = {domain: id_ for domain, id_ in session.execute(
             select(Submission.domain, Submission.id).where(Submission.domain.like("%.crash.test")))}
@@ -120,3 +128,6 @@ def test_kill_9_loses_nothing_acknowledged(rt: Runtime, db_url: str, tmp_path: P
         assert serials == list(range(serials[0], serials[0] + len(serials)))
         status = audit.verify(session)
         assert status.intact, status.describe()
+    # No order without its requisition, none made or sent twice (a send cut by a kill may reach the SMTP server
+    # again, with the same Message-ID), no feed version skipped.
+    assert_every_job_ran_once(rt, smtp.inbox, isps=1, resent_at_most=kills)

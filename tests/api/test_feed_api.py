@@ -90,6 +90,22 @@ def test_diff_applied_and_fetch_log(rt: Runtime, feed: dict[str, str]) -> None:
         assert states["ISP One"].applied_serial == 2 and states["ISP One"].behind == 0
 
 
+def test_a_failed_apply_is_recorded_and_not_counted_as_applied(rt: Runtime, feed: dict[str, str]) -> None:
+    from blocklist.models import AuditEvent
+
+    client = TestClient(create_app(rt))
+    auth = {"Authorization": f"Bearer {feed['one']}"}
+    failed = client.post("/feed/v1/applied", headers=auth, json={
+        "serial": 2, "sha256": "0" * 64, "format": "rpz", "ok": False,
+        "error": "the resolver did not answer the canary of serial 2; the previous file was put back"})
+    assert failed.status_code == 201 and failed.json()["ok"] is False
+    with rt.database.reading() as s:
+        event = s.execute(select(AuditEvent).where(AuditEvent.action == "feed.apply_failed")).scalar_one()
+        assert "canary" in event.details and event.actor == "isp:ISP One"
+        states = {st.isp_name: st for st in feed_states(s)}
+        assert states["ISP One"].applied_serial != 2  # never taken for an acknowledgement
+
+
 def test_minisign_checks_a_served_version_by_hand(rt: Runtime, feed: dict[str, str], tmp_path: object) -> None:
     import shutil
     import subprocess

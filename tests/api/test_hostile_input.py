@@ -102,6 +102,7 @@ def login(client: TestClient, username: str) -> str:
 WEB_URLS = [
     ("auditor", "GET", f"/requisitions/{HUGE}.pdf"),
     ("auditor", "GET", f"/requisitions?order={HUGE}"),
+    ("auditor", "GET", f"/requisitions?order_id={HUGE}"),
     ("auditor", "GET", f"/compliance/evidence/{HUGE}"),
     ("officer", "POST", f"/officer/withdraw/{HUGE}"),
     ("magistrate", "POST", f"/magistrate/holds/{HUGE}"),

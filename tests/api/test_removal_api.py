@@ -21,7 +21,7 @@ from requisitions import jobs
 from requisitions.models import RemovalOutcome
 from tests.api.conftest import bearer
 from tests.support.factories import approved
-from tests.support.web import csrf, give_passwords, login
+from tests.support.web import csrf, give_passwords, login, settle_batches
 
 TODAY = dt.date.today().isoformat()
 
@@ -113,7 +113,8 @@ def test_the_web_forms_refuse_a_missing_country_and_keep_what_was_typed(
         "notice_language": "de"})
     assert sent.status_code == 303
     done = client.post("/officer/bulk", data={**case, "names": "bulk-a.test\nbulk-b.test", "hosting_country": "FR"})
-    assert done.status_code == 200 and "2 ingediend, 0 geweigerd" in text_of(done.text)
+    assert done.status_code == 200 and "0 van 2 namen gecontroleerd" in text_of(done.text)  # its progress page
+    settle_batches(rt)
     with rt.database.transaction() as s:
         stored = {sub.domain: (sub.hosting_country, sub.hosting_abuse_email, sub.notice_language)
                   for sub in s.execute(select(Submission)).scalars()}
@@ -229,7 +230,7 @@ def test_removed_is_proposed_for_lifting_on_the_magistrates_page(client: TestCli
     assert "taken-down.test" in section and "EVD-GONE" in section
     lifted = magistrate.post("/magistrate/lift", follow_redirects=True, data={
         "csrf": csrf(page.text), "domain": "taken-down.test", "reason": "removed by its Belgian host",
-        "action": "lift"})
+        "action": "lift", "confirm": "yes"})
     assert lifted.status_code == 200 and 'id="removal-proposed"' not in lifted.text
     with rt.database.transaction() as s:
         sub = s.get(Submission, submission_id)

@@ -111,7 +111,7 @@ def test_magistrate_renews_or_lifts_from_the_due_list(rt: Runtime, staff: dict[s
     renewed = client.post("/magistrate/renew", data=renewal, follow_redirects=True)
     assert f"late.test : blocage renouvelé, prochain réexamen le {next_review}" in _text(renewed)
     lifted = client.post("/magistrate/lift", follow_redirects=True, data={
-        "csrf": token, "domain": "far.test", "reason": "contenu disparu", "action": "lift"})
+        "csrf": token, "domain": "far.test", "reason": "contenu disparu", "action": "lift", "confirm": "yes"})
     assert "far.test : blocage levé" in _text(lifted) and "À réexaminer (1)" in lifted.text
     stale = client.post("/magistrate/lift", follow_redirects=True, data={
         "csrf": token, "domain": "soon.test", "reason": "toujours en ligne", "action": "renew"})

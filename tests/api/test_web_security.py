@@ -137,10 +137,10 @@ def test_a_cookie_copied_before_logout_opens_nothing_after(rt: Runtime, staff: d
     thief = browser(rt, STRANGER, cookies={"blocklist_session": copied})
     assert thief.get("/auditor", follow_redirects=False).status_code == 200  # a copy works while logged in
     client.post("/logout", data={"csrf": csrf(page.text)})
-    assert client.get("/auditor", follow_redirects=False).headers["location"] == "/login"
+    assert client.get("/auditor", follow_redirects=False).headers["location"] == "/login?next=%2Fauditor"
     replay = browser(rt, STRANGER, cookies={"blocklist_session": copied})
     answer = replay.get("/auditor", follow_redirects=False)
-    assert answer.status_code == 303 and answer.headers["location"] == "/login"
+    assert answer.status_code == 303 and answer.headers["location"] == "/login?next=%2Fauditor"
     with rt.database.transaction() as s:
         (row,) = s.execute(select(WebSession)).scalars().all()
         assert row.revoked_at is not None and copied not in row.id_hash
@@ -154,19 +154,19 @@ def test_disabling_an_account_or_changing_its_password_ends_its_sessions(rt: Run
     with rt.database.transaction() as s:
         users.set_active(s, actor="test", user=users.get_user(s, "officer"), active=True)
     # Re-enabled before the browser came back: its session stays ended.
-    assert officer.get("/officer", follow_redirects=False).headers["location"] == "/login"
+    assert officer.get("/officer", follow_redirects=False).headers["location"] == "/login?next=%2Fofficer"
 
     assert login(officer, "officer").url.path == "/officer"
     with rt.database.transaction() as s:
         users.set_password(s, actor="test", user=users.get_user(s, "officer"), password="another long phrase")
-    assert officer.get("/officer", follow_redirects=False).headers["location"] == "/login"
+    assert officer.get("/officer", follow_redirects=False).headers["location"] == "/login?next=%2Fofficer"
 
     # Even a password changed where the revocation hook is not loaded (plain SQL here) ends the session.
     assert login(officer, "officer", "another long phrase").url.path == "/officer"
     with rt.database.transaction() as s:
         fresh = users.get_user(s, "auditor").password_hash
         s.execute(update(User).where(User.username == "officer").values(password_hash=fresh))
-    assert officer.get("/officer", follow_redirects=False).headers["location"] == "/login"
+    assert officer.get("/officer", follow_redirects=False).headers["location"] == "/login?next=%2Fofficer"
     assert login(officer, "officer", PASSWORD).url.path == "/officer"
 
 
@@ -175,7 +175,7 @@ def test_a_session_ends_after_its_lifetime(rt: Runtime, staff: dict[str, User]) 
     assert login(client, "auditor").url.path == "/auditor"
     with rt.database.transaction() as s:
         s.execute(update(WebSession).values(expires_at=utcnow()))
-    assert client.get("/auditor", follow_redirects=False).headers["location"] == "/login"
+    assert client.get("/auditor", follow_redirects=False).headers["location"] == "/login?next=%2Fauditor"
 
 
 # --- item 13: security headers ------------------------------------------------------------------------------------
@@ -196,7 +196,8 @@ def assert_staff_headers(response: httpx.Response, *, cacheable: bool = False) -
 def test_security_headers_on_staff_pages_and_error_pages(rt: Runtime, staff: dict[str, User]) -> None:
     client = browser(rt)
     assert_staff_headers(client.get("/login"))
-    forged = client.post("/login", data={"username": "auditor", "password": PASSWORD, "csrf": "forged"})
+    forged = client.post("/login", data={"username": "auditor", "password": PASSWORD, "csrf": "forged"},
+                         headers={"origin": "http://evil.example"})
     assert forged.status_code == 403
     assert_staff_headers(forged)
     page = login(client, "admin")

@@ -22,7 +22,7 @@ print(" ".join(sorted(m for m in sys.modules if m.split(".")[0] == "isp_feed")))
 """
 ALLOWED = {"isp_feed", "isp_feed.formats", "isp_feed.manifest", "isp_feed.delta", "isp_feed.splice",
            "isp_feed.signing", "isp_feed.errors", "isp_feed.client", "isp_feed.client.cli", "isp_feed.client.pull",
-           "isp_feed.client.trust"}
+           "isp_feed.client.trust", "isp_feed.canary", "isp_feed.client.canary_check", "isp_feed.stored"}
 
 
 def test_client_imports_only_the_pure_feed_modules() -> None:

@@ -1,6 +1,7 @@
 """Verification evidence stored once (isp_feed/evidence.py): read back, it is exactly what the round observed (raw
-answers byte for byte, with their message IDs); a second day of the same answers adds observation rows only, no
-answer; the control's observations are stored once per name, not once per ISP; the rows are append-only."""
+answers byte for byte, with their message IDs); a second day of the same answers adds packed observations only
+(a few bytes in each result), no answer; the control's observations are stored once per name, not once per ISP;
+everything is append-only."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from blocklist.db import Database
 from blocklist.isps import add_isp
 from blocklist.models import utcnow
 from isp_feed import evidence
-from isp_feed.models import VerificationAnswer, VerificationObservation, VerificationResult, VerificationRound
+from isp_feed.models import VerificationAnswer, VerificationResult, VerificationRound
 from isp_feed.verify import wire
 from isp_feed.verify.classify import Verdict
 from isp_feed.verify.querier import Observation
@@ -61,17 +62,22 @@ def _store(database: Database, round_id: int, results: list[NameResult], answers
     with database.transaction() as s:
         now = utcnow()
         ids = []
-        for r in results:
-            row = VerificationResult(round_id=round_id, isp_id=r.target.isp_id,
-                                     resolver=f"{r.target.ip}:{r.target.port}", domain=r.name,
-                                     verdict=r.verdict.value, reason=r.verdict.reason, evidence="", at=now)
-            s.add(row)
-            s.flush()
-            ids.append(row.id)
         half = len(results) // 2  # in two parts, as a round stores its chunks: the control's once all the same
-        evidence.store(s, answers, results[:half], ids[:half], now)
-        evidence.store(s, answers, results[half:], ids[half:], now)
+        for part in (results[:half], results[half:]):
+            for r, blob in zip(part, evidence.packed(s, answers, part, now), strict=True):
+                row = VerificationResult(round_id=round_id, isp_id=r.target.isp_id,
+                                         resolver=f"{r.target.ip}:{r.target.port}", domain=r.name,
+                                         verdict=r.verdict.value, reason=r.verdict.reason, evidence="", at=now,
+                                         observations=blob)
+                s.add(row)
+                s.flush()
+                ids.append(row.id)
     return ids
+
+
+def _packed_observations(database: Database) -> int:
+    with database.reading() as s:
+        return sum(len(evidence.unpack(b)) for b in s.execute(select(VerificationResult.observations)).scalars())
 
 
 def test_evidence_is_read_back_exactly_and_each_answer_is_stored_once(database: Database) -> None:
@@ -92,7 +98,7 @@ def test_evidence_is_read_back_exactly_and_each_answer_is_stored_once(database: 
             assert row is not None
             assert evidence.load(s, row) == observed_evidence(result)  # raw bytes, IDs, times, parses: all of it
         answers = s.execute(select(func.count()).select_from(VerificationAnswer)).scalar_one()
-        observations = s.execute(select(func.count()).select_from(VerificationObservation)).scalar_one()
+    observations = _packed_observations(database)
     # 2 names x (A, AAAA) at the ISPs (the same stop-page CNAME answer whatever the ISP) + 2 x 2 at the control
     assert answers == 2 * 2 + 2 * 2
     assert observations == 3 * 2 * 3 + 2 * 2  # the control's observations once per name, not once per ISP
@@ -101,12 +107,12 @@ def test_evidence_is_read_back_exactly_and_each_answer_is_stored_once(database: 
     _store(database, round_ids[1], second, evidence.AnswerStore())
     with database.reading() as s:
         assert s.execute(select(func.count()).select_from(VerificationAnswer)).scalar_one() == answers
-        assert s.execute(select(func.count()).select_from(VerificationObservation)).scalar_one() == 2 * observations
+        assert _packed_observations(database) == 2 * observations
         row = s.execute(select(VerificationResult).where(VerificationResult.round_id == round_ids[1])
                         .order_by(VerificationResult.id.desc())).scalars().first()
         assert row is not None and evidence.load(s, row) == observed_evidence(second[-1])
 
     for statement in ("UPDATE verification_answers SET sha256 = 'forged'", "DELETE FROM verification_answers",
-                      "UPDATE verification_observations SET rcode = 3", "DELETE FROM verification_observations"):
+                      "UPDATE verification_results SET observations = NULL", "DELETE FROM verification_results"):
         with pytest.raises(DBAPIError, match="append-only"), database.transaction() as s:
             s.execute(text(statement))

@@ -47,15 +47,16 @@ def lines(data: bytes) -> list[str]:
 # Stored versions are re-rendered when served and must match the hash that was signed, and a client splices its
 # files with its own renderer (a byte of difference sends every client to the whole download): a renderer change that
 # alters a single byte breaks every stored version. Change these only with a migration plan. (Issue #12 was one:
-# format 2, no expiry in files, JSON one entry per line, the canonical list.)
+# format 2, no expiry in files, JSON one entry per line, the canonical list. Issue #16 another: each resolver
+# format ends with its serial's canary, isp_feed/canary.py; an older client falls back to the download.)
 GOLDEN_SHA256 = {
     "json": "b9452c01c6435a78281330fcebdbad339f9e80291e6e05cf44d5abee8436a143",
-    "rpz": "496763729472976ba8a647ca2c9a51bd0105496afa319efb9a38799138422b3a",
-    "a.rpz": "8361115e5bc809ec127784fbb5175f47a96f872e47a01a1716ed0acddde1c69e",
+    "rpz": "20e13024b3e973b69525ce44c0997d7c5d9fb88536b7d71fa34de209512668b9",
+    "a.rpz": "454bc02fddb231ee4173a418ed77b494f32f45570660e5195060c4513631b9f3",
     "txt": "be4f74bd353d9ebbe325c9eac13a940649882099fd76c70e5f5fbffce0b25aff",
-    "hosts": "61b2f7ba1f0d63c777c7331a0836068bdcab92da6e81308e9e9a775955a00117",
-    "dnsmasq.conf": "9cbe9a7fb4e2fbca12b8b637c3d574467b671d8f66ad8b8d19a45e524a9bd7fe",
-    "unbound.conf": "75617f02dc2e15b306468eec41c73036bb563e34906fa133108a1772775278ac",
+    "hosts": "56799ce8c1f9be3921b035a1821ecbf4502726d62d1a812a73dc52e82068a54d",
+    "dnsmasq.conf": "2929a69d294ca60055309734e9af87164eba044c7ecb6c8a3731d4a5c31ee17b",  # + local=/d/ (#16)
+    "unbound.conf": "de43d932fc0374b5420bbbd8c6e6de02c6c8878b6e21446e1af23bd8f9877dfe",
     "list": "a2ef70bdcdee463ce851cc5f74c11629ff753ca80824c458301350f6c3375ba3",
 }
 

@@ -10,7 +10,7 @@ import time
 from blocklist.db import Database
 from blocklist.models import User
 from blocklist.settings import Settings
-from isp_feed import publish, versions
+from isp_feed import publish, stored, versions
 from isp_feed.jobs import FeedJobContext, publish_feed
 from tests.support.factories import approved
 
@@ -18,7 +18,7 @@ from tests.support.factories import approved
 def test_prune_keeps_the_latest_lists_and_sweeps_old_strays(database: Database, settings: Settings,
                                                             people: dict[str, User]) -> None:
     ctx = FeedJobContext.standalone(database, settings)
-    for name in ("one.test", "two.test", "three.test"):
+    for name in ("one.test", "two.test", "three.test", "four.test"):
         with database.transaction() as s:
             approved(s, people["officer"], people["magistrate"], name)
         assert publish_feed(ctx) is not None
@@ -36,9 +36,9 @@ def test_prune_keeps_the_latest_lists_and_sweeps_old_strays(database: Database, 
         latest = versions.latest_version(s)
         assert latest is not None
         for ext in ("rpz", "list", "json"):
-            assert versions.file_path(s, versions.content_row(s, latest), ext, settings.data_dir).exists()
-        first = versions.get_version(s, 1)
-        gone = versions.file_path(s, first, "rpz", settings.data_dir)
-        assert not gone.exists() and str(gone.relative_to(settings.data_dir)) in removed
-        assert versions.restore_files(s, first, settings.data_dir) != []  # rendered again on demand, as signed
-        assert gone.exists()
+            assert stored.intact_size(versions.file_path(s, versions.content_row(s, latest), ext, settings.data_dir))
+        second = versions.get_version(s, 2)  # spliced from the first: a pieces list (isp_feed/stored.py)
+        gone = versions.file_path(s, second, "rpz", settings.data_dir)
+        assert not stored.is_stored(gone) and str(stored.pieces_path(gone).relative_to(settings.data_dir)) in removed
+        assert versions.restore_files(s, second, settings.data_dir) != []  # rendered again on demand, as signed
+        assert gone.exists()  # whole, this time

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from tests.support.ci import missing
+from tests.support.ci import missing, used
 
 # Daemons live in /usr/sbin, which a non-root PATH may lack.
 _EXTRA_DIRS = ("/usr/sbin", "/sbin", "/usr/local/sbin")
@@ -27,5 +27,6 @@ def require_binary(name: str, package: str | None = None) -> str:
     """The executable's path; pytest.fail under CI, pytest.skip otherwise, when it is not installed."""
     path = find_binary(name)
     if path is None:
-        missing(name, f"install Debian's {package or name} package (.ci/run does)")
+        missing(name, f"install Debian's {package or name} package (listed in .ci/packages, which .ci/run installs)")
+    used(name)
     return path

@@ -18,7 +18,7 @@ from fastapi import FastAPI
 
 from api.runtime import Runtime
 from api.web.public_forms import SourceLimiter
-from tests.support.ci import missing
+from tests.support.ci import missing, used
 from tests.support.server import live_server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -33,6 +33,7 @@ def chromium(rt: Runtime, *, hosts: Sequence[str] = (), app: FastAPI | None = No
     name under it, resolves to 127.0.0.1."""
     if not os.path.exists(CHROMIUM):
         missing("Chromium", "install Debian's chromium package (.ci/run does)")
+    used("Chromium")
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)

@@ -89,8 +89,10 @@ def manifest_for(
     expires_in: dt.timedelta = dt.timedelta(hours=6),
     generated_at: dt.datetime | None = None,
     checkpoint: formats.AuditCheckpoint | None = None,
+    confirmation: manifest.Confirmation | None = None,
 ) -> manifest.Manifest:
-    """The manifest of manifest serial `serial` (default: the content's) carrying `version`'s rendered `files`."""
+    """The manifest of manifest serial `serial` (default: the content's) carrying `version`'s rendered `files` (and
+    the publication gate's `confirmation` of its change)."""
     made = (generated_at or dt.datetime.now(dt.UTC)).replace(microsecond=0)
     ref = None
     if step is not None:
@@ -103,7 +105,7 @@ def manifest_for(
         files={ext: manifest.FileRef(hashlib.sha256(files[ext]).hexdigest(), len(files[ext]))
                for ext in formats.EXTENSIONS},
         delta=ref, stop_page_name=version.stop_page_name, stop_page_ipv4=version.stop_page_ipv4,
-        stop_page_ipv6=version.stop_page_ipv6, checkpoint=checkpoint)
+        stop_page_ipv6=version.stop_page_ipv6, checkpoint=checkpoint, confirmation=confirmation)
 
 
 @dataclass
@@ -165,13 +167,14 @@ class FeedServer:
 
     def publish(self, version: formats.FeedVersion, *, expires_in: dt.timedelta = dt.timedelta(hours=6),
                 generated_at: dt.datetime | None = None, checkpoint: formats.AuditCheckpoint | None = None,
-                step: delta.Delta | None = None) -> manifest.Manifest:
+                step: delta.Delta | None = None,
+                confirmation: manifest.Confirmation | None = None) -> manifest.Manifest:
         """A new content version at manifest serial `version.serial`: every file, the delta from the previous
         content (`step` to give it rather than compute it), a manifest chained to the newest one below it, made
         latest. Publishing an existing serial again replaces it (a server that signs two versions under one
         serial); a serial below the latest makes it latest all the same (a server restored from a backup)."""
         m, step, paths = self._release(version, step=step, expires_in=expires_in, generated_at=generated_at,
-                                       checkpoint=checkpoint)
+                                       checkpoint=checkpoint, confirmation=confirmation)
         self.contents[version.serial] = version
         if step is not None:
             self.deltas[version.serial] = step

@@ -49,17 +49,23 @@ class ServerProcess:
     be killed with SIGKILL and started again; its log (stderr) goes to `output` when given."""
 
     def __init__(self, env: dict[str, str], port: int | None = None, *, command: str = "serve",
-                 output: Path | None = None) -> None:
+                 output: Path | None = None, args: tuple[str, ...] = ()) -> None:
         self.env = {**os.environ, **env}
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.command = command
         self.output = output
+        self.args = args  # more options of the command (`--workers 2`)
         self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """The process id of the running command (with --workers: of uvicorn's supervisor)."""
+        return self.process.pid if self.process is not None else None
 
     def start(self, timeout: float = 60) -> None:
         blocklist = Path(sys.executable).with_name("blocklist")
-        command = [str(blocklist), self.command, "--host", "127.0.0.1", "--port", str(self.port)]
+        command = [str(blocklist), self.command, "--host", "127.0.0.1", "--port", str(self.port), *self.args]
         if self.output is None:
             self.process = subprocess.Popen(command, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         else:

@@ -27,6 +27,17 @@ def csrf(html: str) -> str:
     return match.group(1)
 
 
+def settle_batches(rt: Runtime) -> None:
+    """Record the stored bulk submissions now, as the scheduler's job `submissions.batches` would (tests keep the
+    scheduler off)."""
+    from blocklist import batches
+    from blocklist.jobs import JobContext
+
+    ctx = JobContext.standalone(rt.database, rt.settings)
+    while batches.process_batches(ctx, budget_seconds=30):
+        pass
+
+
 def login(client: TestClient, username: str, password: str = PASSWORD) -> httpx.Response:
     """Log in through the login form; returns the page reached."""
     token = csrf(client.get("/login").text)

@@ -1,0 +1,149 @@
+"""Approval -> every ISP resolver answers the stop page, via the hidden primary: NOTIFY and IXFR.
+
+`python bench/bench_primary.py [N ...]` (default 1000): N approved names inserted in bulk (bench_feed_scale.setup),
+the first version published, `blocklist dns-primary`'s BIND loaded with it (the whole zone once), then a BIND
+secondary (TSIG), a PowerDNS Recursor (`rpzPrimary`, TSIG, refresh=1) and an Unbound (`rpz:` + `primary:`)
+transfer it, with the ISP manual's configurations (tests/support/dns_primary.py). Each round approves one more
+name through the workflow, publishes the version and runs the `feed.primary_sync` job at once (in the scheduler
+they tick every 2 s and 1 s: add up to 3 s), then polls every resolver until it answers the stop page. Printed:
+per resolver the median and max from the approval's commit to its stop-page answer, the same for "all" (the
+slowest resolver of each round), and the first load's times.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tests.support.resolvers import Resolver
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+ROUNDS = 15
+
+
+def _blocked(resolver: Resolver, name: str) -> bool:
+    from tests.support.resolvers import STOP_NAME, cnames, query
+
+    try:
+        return STOP_NAME + "." in cnames(query(resolver, name, timeout=1.0))
+    except Exception:  # a timeout while a resolver loads: not yet
+        return False
+
+
+def _wait(resolvers: dict[str, Resolver], name: str, started: float, limit: float = 120.0) -> dict[str, float]:
+    pending, seen = dict(resolvers), {}
+    while pending:
+        for label, resolver in list(pending.items()):
+            if _blocked(resolver, name):
+                seen[label] = time.monotonic() - started
+                del pending[label]
+        if time.monotonic() - started > limit:
+            raise SystemExit(f"{name} not blocked by {', '.join(pending)} after {limit:.0f} s")
+        time.sleep(0.01)
+    return seen
+
+
+def run(n: int) -> None:
+    from bench_feed_scale import _settings, setup  # the bulk set-up of N approved names
+
+    from api.runtime import Runtime
+    from blocklist import isps, workflow
+    from blocklist.models import User
+    from blocklist.names import NamePolicy
+    from blocklist.schemas import SubmissionCreate
+    from isp_feed import primary
+    from isp_feed.jobs import publish_feed, sync_primary
+    from tests.support.dns_primary import (
+        UNSIGNED_ADDRESS,
+        run_primary,
+        start_bind_secondary,
+        start_pdns_secondary,
+        start_unbound_secondary,
+    )
+    from tests.support.ports import free_port
+    from tests.support.resolvers import start_internet
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-primary-"))
+    data = folder / "data"
+    seeded = setup(data, n)
+    rt = Runtime(_settings(data))  # type: ignore[arg-type]  # (bench_feed_scale types it loosely)
+    t = time.perf_counter()
+    publish_feed(rt.job_context)
+    first_publish = time.perf_counter() - t
+    ports = {name: free_port() for name in ("bind", "pdns", "unbound")}
+    keys = {}
+    with rt.database.transaction() as s:
+        for label, signed, unsigned in (("bind", (f"127.0.0.1:{ports['bind']}",), ()),
+                                        ("pdns", (f"127.0.0.1:{ports['pdns']}",), ()),
+                                        ("unbound", (), (f"{UNSIGNED_ADDRESS}:{ports['unbound']}",))):
+            isp, _ = isps.add_isp(s, actor="bench", name=f"ISP {label}", email=f"noc@{label}.example",
+                                  language="fr")
+            keys[label] = (isps.tsig_key_name(isp), isps.new_tsig_key(s, actor="bench", isp=isp,
+                                                                      folder=primary.tsig_dir(rt.settings)))
+            isps.set_secondaries(s, actor="bench", isp=isp, signed=signed, unsigned=unsigned)
+        magistrate = s.query(User).filter_by(username="magistrate").one()
+        officer = s.query(User).filter_by(username="officer").one()
+        officer_id, magistrate_id = officer.id, magistrate.id
+    configured = primary.configure(rt.database, rt.settings, port=free_port(), control_port=free_port())
+    policy = NamePolicy.build()
+    with run_primary(configured), start_internet(folder) as internet:
+        t = time.perf_counter()
+        sync_primary(rt.job_context)  # the first version is already the primary's zone (configure wrote it)
+        whole = time.perf_counter() - t
+        started = time.monotonic()
+        with (start_bind_secondary(folder, configured, internet, *keys["bind"], ports["bind"]) as bind,
+              start_pdns_secondary(folder, configured, internet, *keys["pdns"], ports["pdns"]) as pdns,
+              start_unbound_secondary(folder, configured, internet, ports["unbound"]) as unbound):
+            resolvers = {"bind": bind, "pdns": pdns, "unbound": unbound}
+            first = _wait(resolvers, "site-0000001.test", started, limit=1800)
+            samples: dict[str, list[float]] = {label: [] for label in resolvers}
+            samples["all"] = []
+            steps: dict[str, list[float]] = {"publish": [], "sync": []}  # the version built; pushed to the primary
+            for i in range(ROUNDS):
+                name = f"bench-primary-{i}.test"
+                with rt.database.transaction() as s:
+                    sub = workflow.submit(s, actor=s.get_one(User, officer_id), policy=policy, data=SubmissionCreate(
+                        domain=name, legal_basis="art39bis", case_number="BENCH", evidence_ref="E",
+                        verified_on=dt.date.today(), hosting_country="NL"))
+                with rt.database.transaction() as s:
+                    workflow.approve(s, actor=s.get_one(User, magistrate_id), submission_ids=[sub.id])
+                approved_at = time.monotonic()
+                publish_feed(rt.job_context)
+                published_at = time.monotonic()
+                result = sync_primary(rt.job_context)
+                assert result is not None and result.updates == 1, result
+                steps["publish"].append(published_at - approved_at)
+                steps["sync"].append(time.monotonic() - published_at)
+                seen = _wait(resolvers, name, approved_at)
+                for label, seconds in seen.items():
+                    samples[label].append(seconds)
+                samples["all"].append(max(seen.values()))
+    rt.database.dispose()
+    print(f"N={n}: bulk set-up {seeded:.1f} s, first version {first_publish:.1f} s, first sync {whole:.2f} s, "
+          "first transfer (secondaries start -> blocking): "
+          + ", ".join(f"{label} {seconds:.1f} s" for label, seconds in first.items()))
+    print(f"{'resolver':<10} {'median ms':>10} {'max ms':>10}   (approval committed -> stop page; {ROUNDS} rounds,"
+          " jobs run at once)")
+    for label, values in samples.items():
+        print(f"{label:<10} {statistics.median(values) * 1000:>10.0f} {max(values) * 1000:>10.0f}")
+    print("of which: " + ", ".join(f"{label} median {statistics.median(values) * 1000:.0f} ms"
+                                   for label, values in steps.items()))
+    print(f"(files in {folder})")
+
+
+def main() -> None:
+    for n in [int(a) for a in sys.argv[1:]] or [1000]:
+        run(n)
+
+
+if __name__ == "__main__":
+    main()
