@@ -12,11 +12,14 @@ COPY blocklist blocklist
 COPY requisitions requisitions
 COPY isp_feed isp_feed
 COPY api api
+COPY isp-feed isp-feed
 # The translations are compiled (.po -> .mo, Babel) before the package is installed, which then ships them.
+# The server depends on isp-feed (the client's distribution, with the feed code both share): installed from its folder
+# in the same pip command, never from an index.
 RUN python -m venv /opt/blocklist \
  && /opt/blocklist/bin/pip install --no-cache-dir "babel>=2.16" \
  && /opt/blocklist/bin/pybabel compile --directory blocklist/locale --domain messages \
- && /opt/blocklist/bin/pip install --no-cache-dir .
+ && /opt/blocklist/bin/pip install --no-cache-dir ./isp-feed .
 
 FROM python:3.11-slim-bookworm
 # WeasyPrint's libraries and a font (the requisition PDFs), and pg_dump/pg_restore for `blocklist backup` on

@@ -9,10 +9,10 @@ CATALOGS := $(patsubst %.po,%.mo,$(wildcard $(LOCALE)/*/LC_MESSAGES/messages.po)
 
 .PHONY: run test lint bench clean compile messages docs packages
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml isp-feed/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e ./isp-feed -e '.[dev]'  # one command: the local isp-feed satisfies the server's dependency
 	touch $(STAMP)
 
 %.mo: %.po $(STAMP)
@@ -35,7 +35,7 @@ run: $(STAMP) compile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy blocklist api isp_feed requisitions
+	$(BIN)/mypy blocklist api isp_feed requisitions isp-feed/isp_feed_client
 	$(BIN)/lint-imports
 
 # The Debian packages of the real components (.ci/packages): installed when missing (as root), else the run stops

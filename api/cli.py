@@ -611,8 +611,8 @@ def probe_run(server: str, token: str, key_file: str, resolver: str, control: st
     """Run a verification round from inside an ISP's network and post the signed results."""
     from pathlib import Path
 
-    from isp_feed.signing import SecretKey
     from isp_feed.verify.probe_run import run_probe
+    from isp_feed_client.signing import SecretKey
 
     target, reference = isps.parse_resolver(resolver), isps.parse_resolver(control)
     outcome = run_probe(server=server, token=token, key=SecretKey.from_text(Path(key_file).read_text()),
@@ -627,7 +627,7 @@ def probe_keygen(folder: str) -> None:
     from pathlib import Path
 
     from isp_feed.keys import write_secret_key
-    from isp_feed.signing import SecretKey
+    from isp_feed_client.signing import SecretKey
 
     target = Path(folder)
     key = SecretKey.generate()
@@ -680,7 +680,7 @@ def audit_verify(rt: Runtime, folders: tuple[str, ...], pubkeys: tuple[str, ...]
     from pathlib import Path
 
     from isp_feed import checkpoints
-    from isp_feed.signing import SignatureError, parse_public_key
+    from isp_feed_client.signing import SignatureError, parse_public_key
 
     rt.ensure_schema()
     witnesses: list[audit.Witness] = []
@@ -719,7 +719,7 @@ def audit_verify_export(rt: Runtime, export_file: str, pubkeys: tuple[str, ...])
     from pathlib import Path
 
     from isp_feed import bundles, checkpoints
-    from isp_feed.signing import SignatureError, parse_public_key
+    from isp_feed_client.signing import SignatureError, parse_public_key
 
     try:
         if pubkeys:
@@ -761,7 +761,7 @@ def audit_checkpoint(rt: Runtime, folder: str | None) -> None:
         # The verified point, not the head now: whatever was appended since has not been checked.
         made = checkpoints.make(session, rt.keys, trigger="cli", point=(status.events, status.head_hash))
     if folder is None:
-        from isp_feed.formats import checkpoint_body
+        from isp_feed_client.formats import checkpoint_body
 
         click.echo(checkpoint_body(made.events, made.head, made.at).decode(), nl=False)
         click.echo(made.signature, nl=False)

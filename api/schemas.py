@@ -64,6 +64,10 @@ _VISIBLE = rf"[^\x00-\x20{_REFUSED}\xa0\u1680\u2000-\u200a\u202f\u205f\u3000]"
 LINE_PATTERN = rf"^{_LINE_CHAR}*$"
 PARAGRAPH_PATTERN = rf"^{_PARAGRAPH_CHAR}*$"
 NON_BLANK_LINE_PATTERN = rf"^{_LINE_CHAR}*{_VISIBLE}{_LINE_CHAR}*$"
+# An e-mail address as the API takes it (blocklist.isps.validate_email checks it further): the local part's
+# characters that function allows, and a domain of A-labels (an IDN domain in its xn-- form) with a letter TLD.
+_EMAIL_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL_PATTERN = rf"^[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]{{1,64}}@(?:{_EMAIL_LABEL}\.)+[A-Za-z]{{2,63}}$"
 # A written reason: at least 3 characters once stripped (blocklist.workflow._reason), CR LF counting as one.
 WRITTEN_PATTERN = rf"^{_PARAGRAPH_CHAR}*{_VISIBLE}{_PARAGRAPH_CHAR}+{_VISIBLE}{_PARAGRAPH_CHAR}*$"
 # A query's "ISP id or name" (blocklist.isps.get_isp): ASCII digits are an id, anything else a name (one line);
@@ -174,7 +178,7 @@ class UserIn(BaseModel):
     role: Role
     display_name: Line = ""
     language: Literal["en", "fr", "nl", "de"] = "en"
-    email: str | None = Field(default=None, max_length=254)
+    email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
 
 
 class RoleIn(BaseModel):
@@ -192,7 +196,7 @@ class IspIn(BaseModel):
 
     name: Annotated[str, Text(100), Field(json_schema_extra={"pattern": NON_BLANK_LINE_PATTERN})] = Field(
         min_length=1)
-    email: str = Field(min_length=3, max_length=254)
+    email: str = Field(min_length=3, max_length=254, pattern=EMAIL_PATTERN)
     language: Literal["fr", "nl", "de", "en"]  # blocklist.isps.ISP_LANGUAGES
     resolvers: list[str] = Field(default_factory=list, max_length=50)
     policy: Literal["stoppage", "nxdomain"] = "stoppage"  # blocklist.isps.POLICIES
@@ -645,7 +649,7 @@ class AppliedIn(BaseModel):
     serial: int = Field(ge=1, le=MAX_ID, description="The serial (of the manifest) the client applied")
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the file it installed")
     format: str = Field(default="", max_length=20, description="The format of that file (rpz, a.rpz, ...)")
-    ok: bool = Field(default=True, description="False: the resolver did not take the version (its canary did not "
+    ok: StrictBool = Field(default=True, description="False: the resolver did not take the version (its canary did not "
                      "answer the block); the client put the previous list back, and the serial is not applied")
     error: str = Field(default="", max_length=500, description="What went wrong, when `ok` is false")
 

@@ -1,4 +1,4 @@
-"""Serving a format file stored as pieces (isp_feed/stored.py) as if it were one file: Content-Length, ETag, one
+"""Serving a format file stored as pieces (isp_feed_client/stored.py) as if it were one file: Content-Length, ETag, one
 byte range (206, or 416 when it cannot be satisfied) and HEAD, like Starlette's FileResponse does for whole files.
 
 A request for several ranges at once gets the whole file (200), which HTTP allows (RFC 9110 §14.2). The pieces are
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from starlette.responses import Response, StreamingResponse
 
-from isp_feed import stored
+from isp_feed_client import stored
 
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 _CHUNK = 1 << 20

@@ -22,8 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from isp_feed import delta, formats, manifest, signing  # noqa: E402
-from isp_feed.client import trust  # noqa: E402
+from isp_feed_client import delta, formats, manifest, signing, trust  # noqa: E402
 from tests.support.feed_server import feed_server, make_version, manifest_for, sign_manifest  # noqa: E402
 
 
@@ -81,7 +80,7 @@ def main() -> None:
     with feed_server(key=key) as feed, tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         (tmp / "feed.pub").write_text(feed.public_key_text())
-        command = [sys.executable, "-m", "isp_feed.client.cli", "pull", "--server", feed.url, "--token", feed.token,
+        command = [sys.executable, "-m", "isp_feed_client.cli", "pull", "--server", feed.url, "--token", feed.token,
                    "--pubkey", str(tmp / "feed.pub"), "--state-dir", str(tmp / "state"), "--out",
                    str(tmp / "feed.rpz"), "--reload", "true"]
         feed.publish(make_version(1, version.entries))

@@ -8,7 +8,7 @@ sees exactly what N approvals through the workflow leave behind. Then, each step
 (so that no cache helps and the peak RSS is the step's own):
 - first: the first version, every format written and signed (a whole build);
 - approve+1: one more name through workflow.submit + approve, then the next version (its files stored as pieces of
-  the previous ones: isp_feed/stored.py);
+  the previous ones: isp_feed_client/stored.py);
 - +1 written whole: the same with every format written whole again, as one version in about MAX_PIECES / 2 is;
 - idle: a tick in which nothing changed (the second of two in one process: the scheduler's steady state);
 - reissue: the hourly re-issue (a new manifest, no file written);
@@ -76,8 +76,8 @@ _STEPS: dict[str, str] = {
         warm = sorted(warm)[1]
         print(json.dumps({"cold": cold, "seconds": warm, "peak_mib": peak()}))
     """,
-    # The same with every format written whole (isp_feed/stored.py): what one version in about MAX_PIECES / 2 costs,
-    # when a format made of too many pieces is written whole again.
+    # The same with every format written whole (isp_feed_client/stored.py): what one version in about MAX_PIECES / 2
+    # costs, when a format made of too many pieces is written whole again.
     "whole": "from isp_feed import stored\nstored.MAX_PIECES = 1\n",
     "idle": """
         t = time.perf_counter(); publish_feed(ctx); cold = time.perf_counter() - t

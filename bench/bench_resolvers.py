@@ -4,7 +4,7 @@ For each resolver of the tests (Unbound `rpz`, BIND `response-policy`, PowerDNS 
 `policy.rpz` on the `a.rpz` format, dnsmasq `conf-file`), configured as the ISP manual shows
 (tests/support/resolvers.py), on loopback, forwarding to the test internet:
 - load: the N-name file written and the documented reload run, until the resolver answers the version's canary
-  (isp_feed/canary.py) with the block; its time and the daemon's peak memory (VmHWM) after it;
+  (isp_feed_client/canary.py) with the block; its time and the daemon's peak memory (VmHWM) after it;
 - +1: the next version (one more name), the same reload, until its canary answers; meanwhile a steady stream of
   queries (QPS a second, each waiting 300 ms) for a blocked name: how many went unanswered, and the longest silence.
 
@@ -30,8 +30,8 @@ import dns.message
 import dns.query
 import dns.rcode
 
-from isp_feed import formats
-from isp_feed.canary import canary_name
+from isp_feed_client import formats
+from isp_feed_client.canary import canary_name
 from tests.support import resolvers
 from tests.support.resolvers import STOP_NAME, STOP_V4, STOP_V6, Resolver
 

@@ -1,6 +1,6 @@
 """Writing files that hold secrets (signing keys, the session key): readable by their owner only, whole or absent.
 
-Not for the ISP client (`isp_feed/client` imports nothing of `blocklist`), which writes no secret.
+Not for the ISP client (`isp_feed_client` imports nothing of `blocklist`), which writes no secret.
 """
 
 from __future__ import annotations

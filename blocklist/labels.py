@@ -152,7 +152,8 @@ ACTOR_SYSTEM = N_("the system")
 KINDS: dict[str, dict[str, Message]] = {
     "legal_basis": LEGAL_BASIS, "legal_basis_short": LEGAL_BASIS_SHORT, "status": STATUS, "scope": SCOPE, "role": ROLE,
     "flag": FLAG, "appeal_outcome": APPEAL_OUTCOME, "appeal_answer": APPEAL_ANSWER, "appeal_mail": APPEAL_MAIL,
-    "removal_status": REMOVAL_STATUS, "batch_item": BATCH_ITEM, "event": EVENT, "field": FIELD, "kind": KIND, "refusal": BULK_REFUSAL,
+    "removal_status": REMOVAL_STATUS, "batch_item": BATCH_ITEM, "event": EVENT, "field": FIELD, "kind": KIND,
+    "refusal": BULK_REFUSAL,
     "delivery": DELIVERY,
 }
 

@@ -61,6 +61,8 @@ FIELD_WORDS: dict[tuple[str, str], Message] = {
     ("court_order.date", "missing"): N_("Enter the date of the court's decision"),
     ("court_order.date", "date"): N_("The date of the court's decision must be a real date, such as 2026-11-28"),
     ("court_order.reference", "missing"): N_("Enter the reference of the court's decision"),
+    ("email", "invalid"): N_("Enter a valid e-mail address, such as noc@isp.example (a domain with accents in its "
+                             "xn-- form)"),
 }
 KIND_WORDS: dict[str, Message] = {
     "missing": N_("Enter “%(label)s”"),

@@ -21,8 +21,9 @@ from typing import Any
 
 from blocklist.audit import canonical_json
 from blocklist.timeline import record_problem
-from isp_feed import checkpoints, formats, signing
+from isp_feed import checkpoints
 from isp_feed.keys import KeyStore
+from isp_feed_client import formats, signing
 
 BUNDLE_TYPE = "be-blocklist-history"
 VERSION = 1

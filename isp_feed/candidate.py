@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 
 from blocklist.models import AuditEvent, Submission
-from isp_feed import formats
 from isp_feed.render_half import entries_of_rows
+from isp_feed_client import formats
 
 # The audit events that change the list: an approval, a lift, a magistrate's confirmation of a held change.
 CHANGE_EVENTS = ("submission.approved", "submission.lifted", "feed.hold_confirmed")

@@ -23,8 +23,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from blocklist import audit
 from blocklist.models import Base, UtcDateTime, utcnow
-from isp_feed import formats, signing, splice
 from isp_feed.keys import KeyStore
+from isp_feed_client import formats, signing, splice
 
 # The design's "at least hourly"; feed versions (re-issued hourly) usually make one sooner.
 CHECKPOINT_EVERY = dt.timedelta(hours=1)

@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session, aliased
 from blocklist.errors import NotFound
 from blocklist.models import AuditEvent, Order, Submission, User
 from blocklist.permissions import CONFIRM_HOLD, allows
-from isp_feed.manifest import Confirmation
 from isp_feed.models import FeedHold, FeedVersionRow
+from isp_feed_client.manifest import Confirmation
 
 # Where an approved (or just lifted) name stands with respect to the published feed.
 FeedState = Literal["held", "blocked", "lifting"]

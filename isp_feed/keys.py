@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from blocklist.files import write_secret_file
-from isp_feed.signing import PublicKey, SecretKey, parse_public_key, sign, sign_prehashed
+from isp_feed_client.signing import PublicKey, SecretKey, parse_public_key, sign, sign_prehashed
 
 
 def write_secret_key(path: Path, key: SecretKey, *, minisign_format: bool = False, exclusive: bool = True) -> None:

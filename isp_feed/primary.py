@@ -54,11 +54,12 @@ from blocklist.db import Database
 from blocklist.files import write_secret_file
 from blocklist.models import Isp, IspSecondary
 from blocklist.settings import Settings
-from isp_feed import formats, stored, versions
-from isp_feed.canary import canary_name
-from isp_feed.delta import Delta, parse_delta
+from isp_feed import versions
 from isp_feed.models import FeedDelta, FeedVersionRow
 from isp_feed.serving import FetchLog
+from isp_feed_client import formats, stored
+from isp_feed_client.canary import canary_name
+from isp_feed_client.delta import Delta, parse_delta
 
 log = logging.getLogger("isp_feed.primary")
 

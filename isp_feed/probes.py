@@ -14,10 +14,11 @@ from blocklist.models import Isp, Submission, User, utcnow
 from blocklist.roles import actor_label
 from blocklist.settings import Settings
 from blocklist.tokens import new_token, token_hash, token_prefix
-from isp_feed import signing, verification
+from isp_feed import verification
 from isp_feed.models import Probe, VerificationResult, VerificationRound, pack_evidence
 from isp_feed.verify.classify import VERDICTS
 from isp_feed.versions import latest_version
+from isp_feed_client import signing
 
 
 def register(session: Session, *, actor: User | str, isp: Isp, name: str, public_key: str) -> tuple[Probe, str]:

@@ -5,7 +5,7 @@ A version costs O(change), not O(list):
 - the change is read from the audit chain: the approvals and lifts recorded after the events the latest version
   covers (`events_through`), checked against the submissions' rows (approved, approval in the chain);
 - the gate judges the delta (protected names among the added, the change's share from counts);
-- every format file is the previous one with the delta spliced in (isp_feed/splice.py), written once to the data
+- every format file is the previous one with the delta spliced in (isp_feed_client/splice.py), written once to the data
   dir, content-addressed, hashed and signed as it is written; the database keeps the delta and, now and then, a
   snapshot of the whole list;
 - all of it is read from a read snapshot and written outside any transaction; the write transaction only inserts
@@ -44,11 +44,12 @@ from blocklist.models import AuditEvent, Order, Submission, User, utcnow
 from blocklist.names import NamePolicy
 from blocklist.roles import actor_label, require_role
 from blocklist.settings import Settings
-from isp_feed import checkpoints, formats, holds, manifest, splice, stored, versions, whole
+from isp_feed import checkpoints, holds, versions, whole
 from isp_feed.candidate import CHANGE_EVENTS, Candidate, approval_in_chain, current_candidate, no_cyclic_gc
-from isp_feed.delta import Delta, between, delta_bytes
 from isp_feed.keys import KeyStore
 from isp_feed.models import FeedArtifact, FeedDelta, FeedHold, FeedSnapshot, FeedVersionRow
+from isp_feed_client import formats, manifest, splice, stored
+from isp_feed_client.delta import Delta, between, delta_bytes
 
 FEED_NAME = "be-blocklist"
 UNAPPROVED = "feed.unapproved_excluded"
@@ -282,7 +283,7 @@ class _File:
 
 def _store(settings: Settings, ext: str, incoming: Path, written: splice.Written) -> _File:
     """Move a written file to its content address (`feed/files/<sha256>`, or `<sha256>.pieces` for a pieces list:
-    isp_feed/stored.py); an identical file may already be there."""
+    isp_feed_client/stored.py); an identical file may already be there."""
     final = _files_dir(settings) / written.sha256
     if stored.is_stored(final):
         incoming.unlink(missing_ok=True)
@@ -623,7 +624,7 @@ def prune_files(database: Database, data_dir: Path, keep: int) -> list[str]:
         artifacts = session.execute(select(FeedArtifact.serial, FeedArtifact.sha256, FeedArtifact.path)
                                     .where(FeedArtifact.path.is_not(None))).all()
     folder, cutoff = data_dir / "feed" / "files", time.time() - STRAY_AFTER
-    # A kept file stored as pieces keeps the files it is made of, older versions' included (isp_feed/stored.py).
+    # A kept file stored as pieces keeps the files it is made of, older versions' included (isp_feed_client/stored.py).
     needed = set().union(*(stored.referenced(data_dir / path) for serial, _, path in artifacts
                            if serial in kept and path is not None))
     removed: list[str] = []
@@ -656,7 +657,7 @@ def prune_files(database: Database, data_dir: Path, keep: int) -> list[str]:
 
 def consolidate(database: Database, data_dir: Path) -> list[str]:
     """Write whole again each format of the latest content made of more than MAX_PIECES / 2 pieces (after its
-    publication, so that no version waits for it: isp_feed/stored.py). Returns the formats written."""
+    publication, so that no version waits for it: isp_feed_client/stored.py). Returns the formats written."""
     with database.reading() as session:
         latest = versions.latest_version(session)
         if latest is None or latest.manifest is None:

@@ -23,7 +23,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from isp_feed import formats
+from isp_feed_client import formats
 
 
 def entries_of_rows(rows: list[tuple[Any, ...]]) -> tuple[tuple[formats.FeedEntry, ...], frozenset[int]]:

@@ -19,10 +19,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from blocklist.errors import Conflict, InvalidInput, NotFound
-from isp_feed import formats, manifest, splice, stored
-from isp_feed.delta import Delta, compose, parse_delta
-from isp_feed.delta import apply as apply_delta
 from isp_feed.models import FeedArtifact, FeedDelta, FeedEntrySet, FeedSnapshot, FeedVersionRow
+from isp_feed_client import formats, manifest, splice, stored
+from isp_feed_client.delta import Delta, compose, parse_delta
+from isp_feed_client.delta import apply as apply_delta
 
 
 def latest_version(session: Session) -> FeedVersionRow | None:
@@ -86,7 +86,7 @@ def artifact_of(session: Session, row: FeedVersionRow, ext: str) -> FeedArtifact
 
 def file_path(session: Session, row: FeedVersionRow, ext: str, data_dir: Path) -> Path:
     """Where one format file of a version lies on disk: that file, or the pieces listed beside it
-    (isp_feed/stored.py: read it with `stored.open_stored`, test it with `stored.is_stored`)."""
+    (isp_feed_client/stored.py: read it with `stored.open_stored`, test it with `stored.is_stored`)."""
     artifact = artifact_of(session, row, ext)
     assert artifact.path is not None
     return data_dir / artifact.path

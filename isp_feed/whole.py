@@ -1,6 +1,6 @@
 """The first version of a list: every name read from the tables and every format written, on both cores.
 
-Later versions are spliced from their predecessor (isp_feed/splice.py); the first has none. At national scale
+Later versions are spliced from their predecessor (isp_feed_client/splice.py); the first has none. At national scale
 (1,000,000 names) reading the list and rendering eight formats is seconds of single-threaded Python, so on SQLite
 a big list is split by name: this process reads and renders the names before the split, a second process
 (`isp_feed/render_half.py`) those from it on, each in its own snapshot, at the same time. The publisher writes its
@@ -32,8 +32,9 @@ from sqlalchemy.orm import Session
 from blocklist import audit
 from blocklist.db import Database
 from blocklist.models import AuditEvent, AuditHead, Submission
-from isp_feed import candidate, formats, splice
+from isp_feed import candidate
 from isp_feed.render_half import version_job
+from isp_feed_client import formats, splice
 
 SPLIT_FROM = 100_000  # submissions (of any state) from which the list is read and rendered in two halves
 _SAMPLE = 512  # rows looked at to choose the split name

@@ -28,7 +28,7 @@ from api.cli import main as blocklist_main
 from api.runtime import Runtime
 from api.scheduler import scheduled_jobs
 from blocklist.settings import Settings
-from isp_feed.client.cli import main as isp_feed_main
+from isp_feed_client.cli import main as isp_feed_main
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"

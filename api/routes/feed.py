@@ -25,8 +25,9 @@ from api.stored_response import stored_file_response
 from blocklist.errors import InvalidInput, NotFound
 from blocklist.models import Isp
 from blocklist.text import parse_id
-from isp_feed import delta, formats, manifest, serving, stored, versions
+from isp_feed import serving, versions
 from isp_feed.models import FeedVersionRow
+from isp_feed_client import delta, formats, manifest, stored
 
 router = APIRouter(prefix="/feed/v1", tags=["feed"], responses=COMMON)
 
@@ -62,7 +63,7 @@ def _answer(request: Request, rt: Runtime, isp: Isp, row: FeedVersionRow, what: 
     if path is not None and Path(path).exists():
         # Starlette answers Range requests (206) and HEAD from the file itself.
         return FileResponse(path, media_type=media, headers=headers)
-    if path is not None:  # stored as pieces of older files (isp_feed/stored.py): the same answers
+    if path is not None:  # stored as pieces of older files (isp_feed_client/stored.py): the same answers
         return stored_file_response(Path(path), method=request.method, range_header=request.headers.get("range"),
                                     if_range=request.headers.get("if-range"), etag=etag, media_type=media,
                                     headers=headers)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.schemas import ErrorOut
-from isp_feed import formats
+from isp_feed_client import formats
 
 Responses = dict[int | str, dict[str, Any]]
 

@@ -200,16 +200,23 @@ def bulk(request: Request, names: str = Form(""), upload: UploadFile | None = Fi
 
 @router.get("/batches/{batch_id}", response_class=HTMLResponse)
 def batch_page(request: Request, batch_id: DbId, state: str = Query("", max_length=10),
-               db: Session = Depends(session), user: User = Depends(needs(permissions.READ_CASES))) -> HTMLResponse:
-    """A bulk submission's progress (the page refreshes itself until it is finished, without JavaScript) and one
-    page of its names' results; it survives a reload."""
+               refresh: str = Query("on", max_length=3), db: Session = Depends(session),
+               user: User = Depends(needs(permissions.READ_CASES))) -> HTMLResponse:
+    """A bulk submission's progress (the page refreshes itself until it is finished, without JavaScript, unless the
+    reader turns that off: WCAG 2.2.1) and one page of its names' results; it survives a reload."""
     batch = batches.get(db, actor=user, batch_id=batch_id)
     paged = listing(request)
     chosen = state if state in BATCH_ITEM_STATES else None
     items, matching = batches.items(db, batch, page=paged.page, per_page=paged.per_page, state=chosen)
     results = Page(items=items, total=matching, page=paged.page, per_page=paged.per_page)
-    return page(request, "batch.html", user, batch=batch, results=results, state=chosen or "",
-                states=BATCH_ITEM_STATES, finished=batch.status in ("done", "failed"))
+    finished = batch.status in ("done", "failed")
+    updating = not finished and refresh != "off"
+    answer = page(request, "batch.html", user, batch=batch, results=results, state=chosen or "",
+                  states=BATCH_ITEM_STATES, finished=finished, updating=updating)
+    if updating:
+        # The HTTP Refresh header rather than a <meta> refresh, with a link beside the progress that turns it off.
+        answer.headers["Refresh"] = f"2; url=/batches/{batch.id}" + (f"?state={chosen}" if chosen else "")
+    return answer
 
 
 @router.get("/batches/{batch_id}/results.csv")

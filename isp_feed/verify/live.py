@@ -1,6 +1,6 @@
-"""Which version each ISP resolver really serves, asked from outside: the canaries (isp_feed/canary.py) of the current
-content serial and a few recent ones. Only the file of content serial N blocks N's canary, so the newest canary a
-resolver answers with the stop page is the serial it has loaded, whatever its client acknowledged.
+"""Which version each ISP resolver really serves, asked from outside: the canaries (isp_feed_client/canary.py) of the
+current content serial and a few recent ones. Only the file of content serial N blocks N's canary, so the newest
+canary a resolver answers with the stop page is the serial it has loaded, whatever its client acknowledged.
 
 The canaries are names under the stop page's own host (the feed operator's), never a listed site's. Pure apart from
 the queries: the caller (isp_feed/verification.py) stores the results and works out since when.
@@ -12,10 +12,10 @@ import asyncio
 from dataclasses import dataclass
 
 from blocklist.vocab import LiveState
-from isp_feed.canary import canary_name
 from isp_feed.verify.classify import StopPage, classify
 from isp_feed.verify.querier import Observation, Querier
 from isp_feed.verify.round import Target
+from isp_feed_client.canary import canary_name
 
 ATTEMPTS = 2  # a canary whose answer is a timeout or SERVFAIL is asked once more
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 import httpx
 
-from isp_feed import signing
 from isp_feed.verify.classify import StopPage
 from isp_feed.verify.round import Target, evidence, run_round
+from isp_feed_client import signing
 
 
 @dataclass(frozen=True)

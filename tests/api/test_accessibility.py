@@ -12,11 +12,11 @@ import pytest
 
 from api.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
 from api.runtime import Runtime
+from tests.support.axe import violations as _violations
 from tests.support.browser import ARTIFACTS
 from tests.support.browser import chromium as chromium_on
 from tests.support.web import settle_batches
 
-WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 PUBLIC = ["/login", "/report", "/appeal", "/transparency"]
 ROLES = sorted({role: username for username, role, _, _ in reversed(DEMO_USERS)}.items())
 
@@ -46,15 +46,6 @@ def demo_browser(demo_rt: Runtime) -> Iterator[tuple[Any, str]]:
     """Chromium on a live server over the demo data."""
     with chromium_on(demo_rt, hosts=["stop.blocklist.example", "csam-gallery.test"]) as running:
         yield running
-
-
-def _violations(page: Any) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page, options=WCAG_AA)
-    assert results.response["passes"], "axe-core checked nothing"  # it really ran on this page
-    return [f"{v['id']} ({v['impact']}): {v['help']} — " + "; ".join(n["target"][0] for n in v["nodes"][:5])
-            for v in results.response["violations"]]
 
 
 def _too_wide(page: Any) -> str | None:

@@ -6,7 +6,6 @@ made without one), never typed by the administrator."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -17,16 +16,9 @@ from blocklist.models import ApiToken, User
 from blocklist.tokens import token_prefix
 from tests.support.browser import ARTIFACTS, chromium
 from tests.support.smtp import smtp_server
-from tests.support.web import PASSWORD, give_passwords
+from tests.support.web import give_passwords, log_in_page
 
 NEW_PASSWORD = "a fresh and long passphrase"
-
-
-def _log_in(page: Any, port: str, username: str, password: str = PASSWORD) -> None:
-    page.goto(f"http://127.0.0.1:{port}/login?lang=en")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("form[action='/login'] button[type=submit]")
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -38,7 +30,7 @@ def test_an_administrator_edits_an_account_and_its_tokens(rt: Runtime, people: d
     with smtp_server() as mail, chromium(rt) as (browser, port):
         rt.settings.smtp_port = mail.port
         page = browser.new_context(locale="en-GB").new_page()
-        _log_in(page, port, "admin")
+        log_in_page(page, f"http://127.0.0.1:{port}", "admin")
         page.click("a[href='/admin/users/officer2']")
         assert page.inner_text("h1") == "Account: officer2"
         page.fill("#display_name", "Insp. E. Claes")

@@ -28,8 +28,8 @@ from blocklist import workflow
 from blocklist.jobs import JobContext
 from blocklist.models import User
 from blocklist.names import NamePolicy
-from isp_feed import formats
 from isp_feed.jobs import publish_feed
+from isp_feed_client import formats
 from requisitions import jobs
 from tests.api.conftest import bearer
 from tests.api.test_api_authz import EXPECTED

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from api.runtime import Runtime
 from blocklist import appeals, users
 from blocklist.models import Appeal, AppealDecision, AuditEvent, Submission, User
-from isp_feed import formats
 from isp_feed.jobs import publish_feed
+from isp_feed_client import formats
 from requisitions import jobs as requisition_jobs
 from requisitions.models import Requisition
 from tests.api.conftest import bearer

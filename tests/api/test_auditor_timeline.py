@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,7 +17,7 @@ from blocklist import users
 from blocklist.models import User
 from tests.support.browser import ARTIFACTS, chromium
 from tests.support.stories import held_block_and_catch_up
-from tests.support.web import PASSWORD, give_passwords, login
+from tests.support.web import give_passwords, log_in_page, login
 
 CASE = "FCCU-2026-0099"
 
@@ -37,13 +38,9 @@ def story(rt: Runtime, people: dict[str, User]) -> Runtime:
 def test_a_dutch_auditor_reads_the_history_of_a_covered_subdomain(story: Runtime) -> None:
     with chromium(story) as (browser, port):
         page = browser.new_context(locale="nl-BE", accept_downloads=True).new_page()
-        page.goto(f"http://127.0.0.1:{port}/login")
-        page.fill("input[name=username]", "auditor")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("form[action='/login'] button[type=submit]")
+        log_in_page(page, f"http://127.0.0.1:{port}", "auditor")
         page.fill("#q", "https://www.csam-gallery.test/x")
         page.press("#q", "Enter")
-        main = page.inner_text("main")
         assert "csam-gallery.test" in page.inner_text("table.submissions")
         timeline = page.inner_text("table.timeline")
         for words in ("Naam ingediend", "Goedgekeurd: de naam is geblokkeerd",
@@ -55,6 +52,7 @@ def test_a_dutch_auditor_reads_the_history_of_a_covered_subdomain(story: Runtime
         assert "Mr. M. Peeters" in timeline and "Mr. L. Dubois" in timeline and "Insp. K. Maes" in timeline
         assert "Late ISP" in timeline and "toegangsverstrekker" in timeline
         assert "Tijd (Brussel)" in timeline
+        assert "wijzigt 1 namen (+1 -0) van 0: meer dan 0% van de lijst" in timeline  # the hold's reason, in Dutch
         title = page.get_attribute("table.timeline time", "title") or ""
         assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", title), title  # no microseconds
         assert not re.search(r"\d\d:\d\d:\d\d\.\d", timeline)
@@ -64,7 +62,7 @@ def test_a_dutch_auditor_reads_the_history_of_a_covered_subdomain(story: Runtime
         assert pdf.value.suggested_filename == "history-www.csam-gallery.test.pdf"
         with page.expect_download() as bundle:
             page.click("a[href$='export.json']")
-        exported = json.loads(open(bundle.value.path(), "rb").read())
+        exported = json.loads(Path(bundle.value.path()).read_bytes())
         assert "signature" in exported and exported["bundle"]["names"][-1] == "csam-gallery.test"
 
         page.fill("#q", "fccu-2026-00")  # a part of the case number, in another case

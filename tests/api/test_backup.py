@@ -19,7 +19,7 @@ from api.runtime import Runtime
 from blocklist.settings import Settings
 from isp_feed import versions
 from isp_feed.jobs import FeedJobContext, publish_feed
-from isp_feed.manifest import manifest_sha256
+from isp_feed_client.manifest import manifest_sha256
 from tests.support.binaries import require_binary
 from tests.support.factories import approved, make_user
 from tests.support.postgres import scratch_database

@@ -11,10 +11,10 @@ from api.runtime import Runtime
 from blocklist import isps, workflow
 from blocklist.models import User
 from blocklist.names import NamePolicy
-from isp_feed import formats, signing
 from isp_feed.jobs import publish_feed
 from isp_feed.models import FeedFetch
 from isp_feed.serving import feed_states
+from isp_feed_client import formats, signing
 from tests.blocklist.helpers import submission
 
 
@@ -107,15 +107,12 @@ def test_a_failed_apply_is_recorded_and_not_counted_as_applied(rt: Runtime, feed
 
 
 def test_minisign_checks_a_served_version_by_hand(rt: Runtime, feed: dict[str, str], tmp_path: object) -> None:
-    import shutil
     import subprocess
     from pathlib import Path
 
-    from tests.support.ci import missing
+    from tests.support.binaries import require_binary
 
-    minisign = shutil.which("minisign")
-    if minisign is None:
-        missing("minisign", "install Debian's minisign package")
+    minisign = require_binary("minisign")
     folder = Path(str(tmp_path))
     client = TestClient(create_app(rt))
     auth = {"Authorization": f"Bearer {feed['one']}"}
@@ -166,8 +163,8 @@ def test_manifest_signs_every_file_and_reissue_points_at_the_same_files(rt: Runt
     import datetime as dt
     import hashlib
 
-    from isp_feed import manifest
     from isp_feed.models import FeedArtifact
+    from isp_feed_client import manifest
 
     client = TestClient(create_app(rt))
     auth = {"Authorization": f"Bearer {feed['one']}"}

@@ -18,17 +18,11 @@ from api.web.sessions import WebSession
 from api.web.stash import KeptForm
 from blocklist.models import Submission, User, utcnow
 from tests.support.browser import ARTIFACTS, chromium
-from tests.support.web import PASSWORD, csrf, give_passwords, login
+from tests.support.web import PASSWORD, csrf, give_passwords, log_in_page, login
 
 SINGLE = "form[action='/officer/submit']"
 TYPED = {"input[name=domain]": "late-form.test", f"{SINGLE} input[name=case_number]": "FCCU-2026-0777",
          f"{SINGLE} input[name=evidence_ref]": "EVD-0777", f"{SINGLE} textarea[name=note]": "typed before the expiry"}
-
-
-def _log_in(page: Any, username: str) -> None:
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form[action='/login'] button[type=submit]")
 
 
 def _fill(page: Any) -> None:
@@ -54,7 +48,7 @@ def test_an_expired_session_keeps_the_typed_form_through_the_login(rt: Runtime, 
     with chromium(rt) as (browser, port):
         page = browser.new_context(locale="en-GB").new_page()
         page.goto(f"http://127.0.0.1:{port}/officer?lang=en")
-        _log_in(page, "officer")
+        log_in_page(page, None, "officer")
         _fill(page)
         with rt.database.transaction() as s:  # eight hours later: the server no longer holds the session
             s.execute(update(WebSession).values(expires_at=utcnow() - dt.timedelta(seconds=1)))
@@ -62,7 +56,7 @@ def test_an_expired_session_keeps_the_typed_form_through_the_login(rt: Runtime, 
         assert page.inner_text("h1") == "Log in" and "/login?next=" in page.url
         assert "Your session has ended" in page.inner_text("main")
         assert _submissions(rt) == 0  # nothing was done with the late POST
-        _log_in(page, "officer")
+        log_in_page(page, None, "officer")
         assert "/officer?" in page.url and "restore=" in page.url
         _typed_values_are_back(page)
         page.screenshot(path=str(ARTIFACTS / "session-expired-form-kept.png"), full_page=True)
@@ -82,11 +76,11 @@ def test_a_login_in_another_tab_does_not_lose_the_form_of_the_first(rt: Runtime,
         context = browser.new_context(locale="en-GB")
         first = context.new_page()
         first.goto(f"http://127.0.0.1:{port}/officer?lang=en")
-        _log_in(first, "officer")
+        log_in_page(first, None, "officer")
         _fill(first)
         second = context.new_page()  # same browser, same cookie: this login gives a new session and CSRF token
         second.goto(f"http://127.0.0.1:{port}/login")
-        _log_in(second, "officer")
+        log_in_page(second, None, "officer")
         assert second.url.endswith("/officer")
         first.click(f"{SINGLE} button[type=submit]")
         assert "The form was not sent" in first.inner_text("main")  # no login again: the session holds

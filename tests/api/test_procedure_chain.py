@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.runtime import Runtime
-from isp_feed import formats
 from isp_feed.jobs import publish_feed
+from isp_feed_client import formats
 from requisitions import jobs as requisition_jobs
 from requisitions.models import Requisition
 from tests.api.conftest import bearer

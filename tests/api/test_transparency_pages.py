@@ -5,7 +5,6 @@ of a period, refusals of a bad period, the links from the stop page and the repo
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,8 +19,8 @@ from api.web import charts
 from api.web.transparency import ReportCache, _pdf
 from blocklist.models import Submission
 from tests.support import transparency_data as data
+from tests.support.binaries import require_binary
 from tests.support.browser import ARTIFACTS, chromium, record_hosts
-from tests.support.ci import missing
 
 TITLES = {"fr": "Transparence : le blocage en chiffres", "nl": "Transparantie: de blokkering in cijfers",
           "de": "Transparenz: die Sperrung in Zahlen", "en": "Transparency: blocking in figures"}
@@ -45,8 +44,7 @@ def _no_secret(text: str) -> None:
 
 
 def _pdf_text(pdf: bytes, tmp_path: Path) -> str:
-    if shutil.which("pdftotext") is None:
-        missing("pdftotext", "install Debian's poppler-utils package")
+    require_binary("pdftotext", "poppler-utils")
     path = tmp_path / "report.pdf"
     path.write_bytes(pdf)
     return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True,

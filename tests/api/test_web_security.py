@@ -24,7 +24,7 @@ from api.web.sessions import WebSession
 from blocklist import users
 from blocklist.models import AuditEvent, User, utcnow
 from blocklist.settings import Settings
-from tests.support.ci import missing
+from tests.support.ci import missing, used
 from tests.support.server import live_server
 from tests.support.web import PASSWORD, csrf, give_passwords, login
 
@@ -230,7 +230,8 @@ def test_every_inline_style_of_the_templates_is_allowed_by_hash() -> None:
 @pytest.fixture
 def chromium(rt: Runtime, staff: dict[str, User]) -> Iterator[tuple[Any, str]]:
     if not os.path.exists("/usr/bin/chromium"):
-        missing("Chromium", "install Debian's chromium package (.ci/run does)")
+        missing("Chromium", "install Debian's chromium package (listed in .ci/packages, which .ci/run installs)")
+    used("Chromium")
     from playwright.sync_api import sync_playwright
 
     with live_server(rt) as url, sync_playwright() as p:

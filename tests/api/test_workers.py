@@ -38,11 +38,12 @@ def test_two_processes_one_postgresql_every_job_once(pg_rt: Runtime, smtp: SmtpS
             cluster.submit_and_approve([s.base for s in servers], officer, magistrate, names)
         cluster.wait_until(lambda: cluster.all_done(pg_rt, smtp.inbox), "the scheduler caught up with every order")
         holder = cluster.leader(pg_rt)
+        said = "".join(p.read_text() for p in sorted(logs.iterdir()))  # before the shutdown hands the lead on
     finally:
         for server in servers:
             server.stop()
-    said = "".join(p.read_text() for p in sorted(logs.iterdir()))
-    # Three processes competed (two workers of the first server, the second server): one ever led.
+    # Three processes competed (two workers of the first server, the second server): one led, all along. (Stopping
+    # the servers one after another hands the lead on to the next, as it should: that is after this reading.)
     leads = [line for line in said.splitlines() if "is the leader and runs the jobs" in line]
     assert len(leads) == 1, leads
     assert holder is not None and f":{holder[0]} is the leader" in leads[0]

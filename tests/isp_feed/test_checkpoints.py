@@ -26,12 +26,13 @@ from blocklist.db import Database
 from blocklist.models import AuditEvent, User
 from blocklist.names import NamePolicy
 from blocklist.settings import Settings
-from isp_feed import checkpoints, formats, manifest, publish, signing, versions
-from isp_feed.client.cli import EXIT_OK, EXIT_REFUSED
-from isp_feed.client.cli import main as isp_feed_main
-from isp_feed.client.pull import CHECKPOINTS_FILE
+from isp_feed import checkpoints, publish, versions
 from isp_feed.jobs import FeedJobContext, checkpoint_audit, publish_feed, reconcile_feed
 from isp_feed.keys import KeyStore
+from isp_feed_client import formats, manifest, signing
+from isp_feed_client.cli import EXIT_OK, EXIT_REFUSED
+from isp_feed_client.cli import main as isp_feed_main
+from isp_feed_client.pull import CHECKPOINTS_FILE
 from tests.blocklist.test_audit import _rewrite_from
 from tests.support.binaries import require_binary
 from tests.support.factories import approved, submitted

@@ -23,10 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from isp_feed import delta, errors, formats, manifest, signing
-from isp_feed.client import pull as pull_module
-from isp_feed.client import trust
-from isp_feed.client.cli import EXIT_FETCH, EXIT_NOT_AUTHORISED, EXIT_OK, EXIT_REFUSED, EXIT_RELOAD, EXIT_USAGE, main
+from isp_feed_client import delta, errors, formats, manifest, signing, trust
+from isp_feed_client import pull as pull_module
+from isp_feed_client.cli import EXIT_FETCH, EXIT_NOT_AUTHORISED, EXIT_OK, EXIT_REFUSED, EXIT_RELOAD, EXIT_USAGE, main
 from tests.support.feed_server import FeedServer, feed_server, make_version
 from tests.support.ports import free_port
 
@@ -546,7 +545,7 @@ def test_usage_errors_exit_2(isp: Isp) -> None:
 def test_loop_follows_new_versions_until_sigterm(isp: Isp) -> None:
     isp.feed.publish(make_version(1, [BLOCKED]))
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    process = subprocess.Popen([sys.executable, "-m", "isp_feed.client.cli", *isp.argv("--loop", "--interval", "0.1")],
+    process = subprocess.Popen([sys.executable, "-m", "isp_feed_client.cli", *isp.argv("--loop", "--interval", "0.1")],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     try:
         _wait(lambda: [a["serial"] for a in isp.feed.applied] == [1], process)

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from isp_feed import delta, formats, manifest, signing
-from isp_feed.client.cli import EXIT_OK, EXIT_REFUSED, main
+from isp_feed_client import delta, formats, manifest, signing
+from isp_feed_client.cli import EXIT_OK, EXIT_REFUSED, main
 from tests.support.feed_server import FeedServer, feed_server, make_version, sign_manifest
 from tests.support.resolvers import Resolver, assert_resolves, assert_stop_page, start_unbound
 

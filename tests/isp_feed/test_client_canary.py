@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from isp_feed.client import canary_check
-from isp_feed.client.cli import EXIT_RELOAD, EXIT_USAGE, main
+from isp_feed_client import canary_check
+from isp_feed_client.cli import EXIT_RELOAD, EXIT_USAGE, main
 from tests.support.feed_server import FeedServer, make_version
 from tests.support.resolvers import start_unbound
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from isp_feed import manifest
-from isp_feed.client.cli import EXIT_OK, EXIT_REFUSED
+from isp_feed_client import manifest
+from isp_feed_client.cli import EXIT_OK, EXIT_REFUSED
 from tests.isp_feed.test_client import Isp
 from tests.support.feed_server import feed_server, make_version
 
@@ -68,7 +68,7 @@ def test_a_confirmed_growth_from_203_to_100000_names_passes(isp: Isp) -> None:
 
 
 def test_an_unconfirmed_large_change_is_refused_until_the_operator_accepts_it(isp: Isp) -> None:
-    from isp_feed.client.cli import main
+    from isp_feed_client.cli import main
 
     isp.feed.publish(make_version(1, _names(203)))
     assert isp.pull()[0] == EXIT_OK
@@ -87,7 +87,7 @@ def test_an_unconfirmed_large_change_is_refused_until_the_operator_accepts_it(is
 
 
 def test_an_accepted_serial_still_passes_every_other_check(isp: Isp) -> None:
-    from isp_feed.client.cli import main
+    from isp_feed_client.cli import main
 
     isp.feed.publish(make_version(1, _names(203)))
     assert isp.pull()[0] == EXIT_OK

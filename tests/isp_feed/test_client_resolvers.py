@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from isp_feed import formats
-from isp_feed.client.cli import EXIT_OK, main
+from isp_feed_client import formats
+from isp_feed_client.cli import EXIT_OK, main
 from tests.support.feed_server import FeedServer, make_version
 from tests.support.resolvers import (
     Resolver,

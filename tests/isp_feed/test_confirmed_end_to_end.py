@@ -13,9 +13,9 @@ from api.runtime import Runtime
 from blocklist import isps
 from blocklist.models import User
 from isp_feed import publish, versions
-from isp_feed.client.cli import EXIT_OK, EXIT_REFUSED
-from isp_feed.client.cli import main as isp_feed_main
 from isp_feed.jobs import publish_feed
+from isp_feed_client.cli import EXIT_OK, EXIT_REFUSED
+from isp_feed_client.cli import main as isp_feed_main
 from tests.support.factories import approved
 from tests.support.resolvers import assert_resolves, assert_stop_page, start_unbound
 from tests.support.server import live_server

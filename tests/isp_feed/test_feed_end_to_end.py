@@ -17,11 +17,11 @@ from sqlalchemy import select
 from api.runtime import Runtime
 from blocklist import isps, workflow
 from blocklist.models import User
-from isp_feed import delta, formats
-from isp_feed.client.cli import EXIT_OK, EXIT_REFUSED
-from isp_feed.client.cli import main as isp_feed_main
 from isp_feed.jobs import publish_feed
 from isp_feed.models import FeedFetch
+from isp_feed_client import delta, formats
+from isp_feed_client.cli import EXIT_OK, EXIT_REFUSED
+from isp_feed_client.cli import main as isp_feed_main
 from tests.support.factories import approved
 from tests.support.resolvers import Resolver, assert_resolves, assert_stop_page, start_unbound
 from tests.support.server import live_server

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from isp_feed import formats
-from isp_feed.formats import FeedEntry, FeedFormatError
+from isp_feed_client import formats
+from isp_feed_client.formats import FeedEntry, FeedFormatError
 from tests.support.binaries import require_binary
 
 T0 = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
@@ -48,7 +48,7 @@ def lines(data: bytes) -> list[str]:
 # files with its own renderer (a byte of difference sends every client to the whole download): a renderer change that
 # alters a single byte breaks every stored version. Change these only with a migration plan. (Issue #12 was one:
 # format 2, no expiry in files, JSON one entry per line, the canonical list. Issue #16 another: each resolver
-# format ends with its serial's canary, isp_feed/canary.py; an older client falls back to the download.)
+# format ends with its serial's canary, isp_feed_client/canary.py; an older client falls back to the download.)
 GOLDEN_SHA256 = {
     "json": "b9452c01c6435a78281330fcebdbad339f9e80291e6e05cf44d5abee8436a143",
     "rpz": "20e13024b3e973b69525ce44c0997d7c5d9fb88536b7d71fa34de209512668b9",
@@ -147,7 +147,8 @@ def test_parse_list_is_strict(data: bytes, message: str) -> None:
 
 @pytest.mark.parametrize("ext", formats.EXTENSIONS)
 def test_every_format_is_header_entry_blocks_and_footer(ext: str) -> None:
-    """The line layout isp_feed/splice.py relies on: the file is its frame around each entry's block, in order."""
+    """The line layout isp_feed_client/splice.py relies on: the file is its frame around each entry's block, in
+    order."""
     whole = formats.render_all(version(), only=ext)[ext]
     header, footer = formats.render_frame(version(()), ext, 3)
     blocks = [formats.render_block(version(()), ext, e) for e in sorted(ENTRIES, key=lambda e: e.name)]

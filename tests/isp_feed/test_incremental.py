@@ -20,10 +20,11 @@ from blocklist.errors import BlocklistError
 from blocklist.jobs import PolicyCache
 from blocklist.models import User
 from blocklist.settings import Settings
-from isp_feed import candidate, formats, publish, stored, versions
+from isp_feed import candidate, publish, versions
 from isp_feed.jobs import FeedJobContext, publish_feed
 from isp_feed.keys import KeyStore
 from isp_feed.models import FeedHold
+from isp_feed_client import formats, stored
 from tests.support.factories import approved, make_user
 
 NAMES = ["a.test", "a-b.test", "csam-gallery.test", "m.test", "xn--bcher-kva.example", "z.test"]
@@ -206,7 +207,7 @@ def test_files_of_older_lists_are_pruned_and_the_latest_kept(
     assert reconcile_feed(ctx) == []
     with rt.database.reading() as s:
         # Serial 2 is neither kept nor part of a kept one; serial 1's whole files are what the pieces of 3 and 4
-        # are made of (isp_feed/stored.py), so they stay until a format is written whole again.
+        # are made of (isp_feed_client/stored.py), so they stay until a format is written whole again.
         assert not stored.is_stored(versions.file_path(s, versions.get_version(s, 2), "rpz", settings.data_dir))
         assert all(stored.intact_size(versions.file_path(s, versions.get_version(s, serial), ext, settings.data_dir))
                    for serial in (1, 3, 4) for ext in formats.EXTENSIONS)

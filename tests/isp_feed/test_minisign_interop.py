@@ -6,24 +6,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from isp_feed import formats, manifest, signing
+from isp_feed_client import formats, manifest, signing
 from tests.support.binaries import require_binary
-from tests.support.ci import missing
 from tests.support.feed_server import FeedServer, make_version
 
 
 @pytest.fixture(scope="module")
 def minisign() -> str:
-    path = shutil.which("minisign")
-    if path is None:
-        missing("minisign", "install Debian's minisign package")
-    return path
+    return require_binary("minisign")
 
 
 def test_minisign_verifies_ours_and_rejects_tampering(minisign: str, tmp_path: Path) -> None:

@@ -10,8 +10,9 @@ import time
 from blocklist.db import Database
 from blocklist.models import User
 from blocklist.settings import Settings
-from isp_feed import publish, stored, versions
+from isp_feed import publish, versions
 from isp_feed.jobs import FeedJobContext, publish_feed
+from isp_feed_client import stored
 from tests.support.factories import approved
 
 
@@ -37,7 +38,7 @@ def test_prune_keeps_the_latest_lists_and_sweeps_old_strays(database: Database, 
         assert latest is not None
         for ext in ("rpz", "list", "json"):
             assert stored.intact_size(versions.file_path(s, versions.content_row(s, latest), ext, settings.data_dir))
-        second = versions.get_version(s, 2)  # spliced from the first: a pieces list (isp_feed/stored.py)
+        second = versions.get_version(s, 2)  # spliced from the first: a pieces list (isp_feed_client/stored.py)
         gone = versions.file_path(s, second, "rpz", settings.data_dir)
         assert not stored.is_stored(gone) and str(stored.pieces_path(gone).relative_to(settings.data_dir)) in removed
         assert versions.restore_files(s, second, settings.data_dir) != []  # rendered again on demand, as signed

@@ -15,9 +15,10 @@ from blocklist.jobs import PolicyCache
 from blocklist.models import Order, User
 from blocklist.names import NamePolicy
 from blocklist.settings import Settings
-from isp_feed import formats, publish, signing, versions
+from isp_feed import publish, versions
 from isp_feed.keys import KeyStore
 from isp_feed.models import FeedArtifact
+from isp_feed_client import formats, signing
 from tests.support.factories import approved
 
 POLICY = NamePolicy.build(extra_protected=["portal.gov.example"])

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from isp_feed import formats
-from isp_feed.client.cli import EXIT_OK, EXIT_REFUSED, EXIT_RELOAD, main
+from isp_feed_client import formats
+from isp_feed_client.cli import EXIT_OK, EXIT_REFUSED, EXIT_RELOAD, main
 from tests.support.feed_server import FeedServer, make_version
 from tests.support.resolvers import (
     RPZ_ZONE,

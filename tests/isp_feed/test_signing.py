@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from isp_feed import signing
 from isp_feed.keys import write_secret_key
-from isp_feed.signing import SecretKey, SignatureError
+from isp_feed_client import signing
+from isp_feed_client.signing import SecretKey, SignatureError
 from tests.support.binaries import require_binary
 
 DATA = b"csam-gallery.test CNAME stop.blocklist.example.\n"

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from isp_feed import delta, formats, splice
+from isp_feed_client import delta, formats, splice
 
 T0 = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
 NAMES = [f"{label}.test" for label in ("a", "a-b", "b", "csam-gallery", "m", "m0", "x", "xn--bcher-kva", "z")]

@@ -1,5 +1,5 @@
-"""Format files stored as pieces of older files (isp_feed/stored.py): a spliced version writes only its new lines,
-reads and serves (whole, ranges, 304) exactly as the whole render, is written whole again after publication past
+"""Format files stored as pieces of older files (isp_feed_client/stored.py): a spliced version writes only its new
+lines, reads and serves (whole, ranges, 304) exactly as the whole render, is written whole again after publication past
 MAX_PIECES / 2 (its segments swept once old), and is rendered again whole when a piece is torn or missing."""
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from api.runtime import Runtime
 from blocklist import isps
 from blocklist.models import User
 from blocklist.settings import Settings
-from isp_feed import formats, publish, stored, versions
+from isp_feed import publish, versions
 from isp_feed.jobs import FeedJobContext, publish_feed
 from isp_feed.models import FeedArtifact
+from isp_feed_client import formats, stored
 from tests.support.factories import approved, make_isp
 
 NAMES = ["alpha.test", "csam-gallery.test", "mirror.example", "zulu.test"]

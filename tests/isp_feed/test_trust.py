@@ -1,5 +1,5 @@
-"""The client's pure checks (`isp_feed.client.trust`): each raises its own class of `isp_feed.errors` on a crafted
-input, passes a good one, and explains itself in one line with a hint and the exit code `isp-feed` uses."""
+"""The client's pure checks (`isp_feed_client.trust`): each raises its own class of `isp_feed_client.errors` on a
+crafted input, passes a good one, and explains itself in one line with a hint and the exit code `isp-feed` uses."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ import hashlib
 
 import pytest
 
-from isp_feed import delta, errors, formats, manifest, signing
-from isp_feed.client import trust
+from isp_feed_client import delta, errors, formats, manifest, signing, trust
 from tests.support.feed_server import make_version, manifest_for, sign_manifest, signed_files
 
 KEY = signing.SecretKey.generate()

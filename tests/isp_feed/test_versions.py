@@ -11,9 +11,10 @@ from blocklist.db import Database
 from blocklist.errors import InvalidInput, NotFound
 from blocklist.models import User
 from blocklist.settings import Settings
-from isp_feed import checkpoints, formats, versions
-from isp_feed.delta import Delta, parse_delta
+from isp_feed import checkpoints, versions
 from isp_feed.jobs import FeedJobContext, publish_feed
+from isp_feed_client import formats
+from isp_feed_client.delta import Delta, parse_delta
 from tests.support.factories import approved
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import shutil
 import subprocess
 
 import pytest
@@ -14,7 +13,7 @@ from blocklist import i18n
 from requisitions.document import Addressee, Authority, CaseRef, NamedDomain, RequisitionDocument
 from requisitions.errors import RenderError
 from requisitions.render import TITLES, render, render_texts
-from tests.support.ci import missing
+from tests.support.binaries import require_binary
 
 NOW = dt.datetime(2026, 11, 28, 9, 30, tzinfo=dt.UTC)
 WORDS = {  # a phrase of the legal basis and of the method, per language
@@ -69,8 +68,7 @@ def test_pdf_text_in_the_isps_language(language: str) -> None:
 
 
 def test_pdftotext_reads_it_too() -> None:
-    if shutil.which("pdftotext") is None:
-        missing("pdftotext", "install Debian's poppler-utils")
+    require_binary("pdftotext", "poppler-utils")
     pdf = render(document("lifting", "nl", reason="inhoud verwijderd")).pdf
     out = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
     assert "Vordering tot opheffing van de blokkering" in out and "inhoud verwijderd" in out

@@ -21,7 +21,8 @@ To play an attacker: `overrides` (path -> bytes served instead, without ETag; a 
 any query), `broken` (paths whose transfer breaks off halfway), `build(version)` (every file of a version that is
 not published, as overrides: its manifest as latest, its files, its delta as `diff`), `replay(serial)` (an older
 genuine manifest as latest), `sign_manifest(manifest)` (any manifest, signed by the feed's key or another).
-`fetches` logs (path with query, status) of every request.
+`fetches` logs (path with query, status) of every request. `failing` (path -> statuses answered first, e.g.
+[503, 503]) plays a server that is restarting; `feed_server(tls=make_pki(folder))` serves HTTPS.
 """
 
 from __future__ import annotations
@@ -30,14 +31,19 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import ssl
 import threading
 import urllib.parse
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
 
-from isp_feed import delta, formats, manifest, signing
+from isp_feed_client import delta, formats, manifest, signing
+
+if TYPE_CHECKING:
+    from tests.support.smtp import Pki
 
 FEED = "be-blocklist"
 STOP_NAME, STOP_V4, STOP_V6 = "stop.blocklist.example", "192.0.2.80", "2001:db8::80"
@@ -124,6 +130,7 @@ class FeedServer:
     fetches: list[tuple[str, int]] = field(default_factory=list)  # (path, status)
     applied_status: int = 200
     broken: set[str] = field(default_factory=set)  # paths whose transfer breaks off halfway
+    failing: dict[str, list[int]] = field(default_factory=dict)  # path -> statuses answered (and used up) first
     latest: int | None = None  # the latest manifest serial
 
     # --- publishing -----------------------------------------------------------------------------------------------
@@ -324,7 +331,11 @@ class FeedServer:
                 if not self.path.startswith("/feed/v1/"):
                     self._reply(404)
                     return
-                status, body, etag = server._lookup(self.path[len("/feed/v1/"):])
+                target = self.path[len("/feed/v1/"):]
+                if server.failing.get(target):
+                    self._reply(server.failing[target].pop(0), b'{"reason": "restarting"}')
+                    return
+                status, body, etag = server._lookup(target)
                 if status == 200 and etag is not None and self.headers.get("If-None-Match") == etag:
                     self._reply(304, etag=etag)
                 else:
@@ -348,11 +359,18 @@ class FeedServer:
 
 
 @contextmanager
-def feed_server(key: signing.SecretKey | None = None, token: str = "isp_test_token") -> Iterator[FeedServer]:
-    """Serve a FeedServer on a free 127.0.0.1 port until the block ends."""
+def feed_server(key: signing.SecretKey | None = None, token: str = "isp_test_token",
+                tls: Pki | None = None) -> Iterator[FeedServer]:
+    """Serve a FeedServer on a free 127.0.0.1 port until the block ends (HTTPS with `tls`'s certificate)."""
     feed = FeedServer(key=key or signing.SecretKey.generate(), token=token)
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), feed.handler())
-    feed.url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    scheme = "http"
+    if tls is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(tls.cert_file, tls.key_file)
+        httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+        scheme = "https"
+    feed.url = f"{scheme}://127.0.0.1:{httpd.server_address[1]}"
     # A short poll interval: shutdown() waits up to one interval, once per test.
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()

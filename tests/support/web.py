@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
@@ -44,3 +45,13 @@ def login(client: TestClient, username: str, password: str = PASSWORD) -> httpx.
     response: httpx.Response = client.post("/login", data={"username": username, "password": password,
                                                            "csrf": token}, follow_redirects=True)
     return response
+
+
+def log_in_page(page: Any, url: str | None, username: str, password: str = PASSWORD) -> None:
+    """Log in through the login form in a browser page (`url`: open the site's login page first, e.g.
+    "http://127.0.0.1:PORT"; None: the page shows a login form already)."""
+    if url is not None:
+        page.goto(f"{url}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("form[action='/login'] button[type=submit]")

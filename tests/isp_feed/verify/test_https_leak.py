@@ -8,9 +8,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from isp_feed import formats
 from isp_feed.verify.classify import StopPage
 from isp_feed.verify.round import Target, run_round
+from isp_feed_client import formats
 from tests.support.feed_server import make_version
 from tests.support.resolvers import STOP_NAME, STOP_V4, STOP_V6, start_dnsmasq, start_internet, start_unbound
 

@@ -14,10 +14,11 @@ from api.runtime import Runtime
 from blocklist import isps, workflow
 from blocklist.models import User
 from blocklist.names import NamePolicy
-from isp_feed import evidence, probes, signing, versions
+from isp_feed import evidence, probes, versions
 from isp_feed.jobs import publish_feed
 from isp_feed.models import VerificationResult
 from isp_feed.verify.probe_run import run_probe
+from isp_feed_client import signing
 from tests.blocklist.helpers import submission
 from tests.support.resolvers import start_internet, start_unbound
 from tests.support.server import live_server

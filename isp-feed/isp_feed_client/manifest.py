@@ -4,7 +4,7 @@ A version *is* its manifest: feed, serial, when it was made and until when it ma
 manifest (a chain a rollback cannot fake), how many names, the SHA-256 and size of every format file and of the
 canonical list, the delta from the previous content, the stop page, the signed audit checkpoint, and (when the
 publication gate held the change and a magistrate confirmed it) that confirmation, so that an ISP's client may take a
-change larger than its own limit (isp_feed/client/trust.py `check_change`). Files are
+change larger than its own limit (isp_feed_client/trust.py `check_change`). Files are
 written once per content change (`content_serial`); the hourly re-issue is a new manifest with a new expiry pointing
 at the same files. The manifest is signed with minisign (`latest.manifest.json.minisig`), so an ISP checks it, and
 through its hashes every file, with `minisign -V` and `sha256sum` alone.
@@ -18,7 +18,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from isp_feed import formats
+from isp_feed_client import formats
 
 MANIFEST_TYPE = "manifest"
 MANIFEST_FORMAT = 1

@@ -1,9 +1,9 @@
 """The client's checks on a version, as pure functions: plain values in, nothing out or the matching refusal raised.
 
 No I/O here: `pull.py` fetches, streams and stores, and asks these functions whether what it holds may be applied.
-Each raises one class of `isp_feed.errors` (python-tuf's pattern: one error per refusal), so a test can craft the
-exact input of each attack. Signature arithmetic is `isp_feed.signing`'s, document parsing that of
-`isp_feed.formats`, `isp_feed.manifest` and `isp_feed.delta`.
+Each raises one class of `isp_feed_client.errors` (python-tuf's pattern: one error per refusal), so a test can craft the
+exact input of each attack. Signature arithmetic is `isp_feed_client.signing`'s, document parsing that of
+`isp_feed_client.formats`, `isp_feed_client.manifest` and `isp_feed_client.delta`.
 
 What is trusted, and why: the manifest is signed (minisign, a pinned key); every file it names is trusted through the
 SHA-256 and size it states, and a delta (never signed itself: the server composes it on request) only once the list
@@ -20,9 +20,9 @@ import hashlib
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from isp_feed import errors, formats, manifest, signing
-from isp_feed.delta import Delta, DeltaMismatch
-from isp_feed.delta import parse_delta as _parse_delta
+from isp_feed_client import errors, formats, manifest, signing
+from isp_feed_client.delta import Delta, DeltaMismatch
+from isp_feed_client.delta import parse_delta as _parse_delta
 
 FEED = "be-blocklist"
 # Names no version may ever contain (a built-in floor; --protected-file adds more). Denmark 2012.

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from isp_feed.formats import FeedEntry, FeedFormatError, check_entry, in_order
+from isp_feed_client.formats import FeedEntry, FeedFormatError, check_entry, in_order
 
 DELTA_TYPE = "delta"
 

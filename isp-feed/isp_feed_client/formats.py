@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import NamedTuple
 
-from isp_feed.canary import canary_name
+from isp_feed_client.canary import canary_name
 
 FEED_FORMAT_VERSION = 2  # 2: files carry no expiry, previous hash or checkpoint (the manifest does)
 SCOPES = ("domain_and_subdomains", "exact")
@@ -130,8 +130,8 @@ def parse_checkpoint_line(line: str) -> tuple[AuditCheckpoint, int | None]:
 class FeedVersion:
     """One content version of the list: what every format file is rendered from.
 
-    No expiry, no previous hash, no checkpoint: those belong to the signed manifest (isp_feed/manifest.py), so that
-    the hourly re-issue is a new manifest pointing at the same files. `serial` is the serial that introduced this
+    No expiry, no previous hash, no checkpoint: those belong to the signed manifest (isp_feed_client/manifest.py), so
+    that the hourly re-issue is a new manifest pointing at the same files. `serial` is the serial that introduced this
     content (the RPZ SOA serial).
     """
 
@@ -186,7 +186,7 @@ def _header(version: FeedVersion, comment: str, count: int) -> str:
 # The renderers below build bytes directly, entry by entry, with as few operations per entry as possible
 # (1,000,000 names are a target), each producing exactly the bytes of the straightforward version. Every format is
 # line-based: a fixed number of header lines, the lines of each entry in name order, and (JSON only) one footer
-# line; isp_feed/splice.py relies on this to edit a file in place of re-rendering it. `count` is the number of
+# line; isp_feed_client/splice.py relies on this to edit a file in place of re-rendering it. `count` is the number of
 # names of the whole version (the body may be a few entries only).
 
 
@@ -252,7 +252,7 @@ def _canary(version: FeedVersion) -> str:
 
 def _rpz(version: FeedVersion, prep: _Names, count: int, records: list[str]) -> bytes:
     # SOA serial = the serial of this content, so a resolver (and an operator) sees which version is loaded. The
-    # last line is the serial's canary (isp_feed/canary.py), with the first record only: last, so that a resolver
+    # last line is the serial's canary (isp_feed_client/canary.py), with the first record only: last, so that a resolver
     # that keeps the lines before a bad one (Unbound, Knot Resolver) is caught not serving the whole file.
     header = _lines(_header(version, ";", count), "$TTL 300",
                     f"@ IN SOA localhost. hostmaster.blocklist.invalid. {version.serial} 3600 600 604800 300",
@@ -440,7 +440,7 @@ def _json_owner(line: bytes) -> bytes:
 
 LAYOUTS: dict[str, LineLayout] = {
     "json": LineLayout(1, 1, _json_owner, b","),
-    "rpz": LineLayout(4, 1, _rpz_owner),  # the footer: the canary (isp_feed/canary.py)
+    "rpz": LineLayout(4, 1, _rpz_owner),  # the footer: the canary (isp_feed_client/canary.py)
     "a.rpz": LineLayout(4, 1, _rpz_owner),
     "txt": LineLayout(1, 0, lambda line: line[2:] if line.startswith(b"*.") else line),
     "hosts": LineLayout(2, 1, lambda line: line[line.index(b" ") + 1:]),

@@ -1,5 +1,5 @@
 """After a reload, ask the resolver itself whether it serves the new list: every resolver file carries a name unique
-to its serial (isp_feed/canary.py), and only a resolver that loaded that very file answers it with the stop page.
+to its serial (isp_feed_client/canary.py), and only a resolver that loaded that very file answers it with the stop page.
 
 A reload command's exit status proves nothing on its own (PowerDNS Recursor exits 0 and drops a policy it cannot
 parse; `rndc reload` exits 0 with "reload queued"; a restarted daemon may come up without the list), so the client
@@ -18,7 +18,7 @@ import dns.query
 import dns.rcode
 import dns.rdatatype
 
-from isp_feed.canary import canary_name
+from isp_feed_client.canary import canary_name
 
 Endpoint = tuple[str, int]
 _POLL_SECONDS = 0.1  # a reload (BIND's is queued) or a restart takes a moment before the new list is served

@@ -2,9 +2,10 @@
 
 On any refusal the last good file stays exactly as it was, the state is not advanced, and the resolver keeps
 enforcing the last good list. This module does the I/O; whether a version may be applied is decided by the pure
-checks in `isp_feed.client.trust`, and every way a pull fails is a class of `isp_feed.errors` (with its exit code and
-a hint). Imports nothing of the server: only the standard library, dnspython (to ask the resolver for the canary) and
-the pure feed modules (`formats`, `manifest`, `delta`, `splice`, `signing`, `errors`, `canary`).
+checks in `isp_feed_client.trust`, and every way a pull fails is a class of `isp_feed_client.errors` (with its exit
+code and a hint). Imports nothing of the server: only the standard library, requests (HTTP: isp_feed_client/http.py),
+dnspython (to ask the resolver for the canary) and the pure feed modules (`formats`, `manifest`, `delta`, `splice`,
+`signing`, `errors`, `canary`).
 
 A pull, in order:
 
@@ -18,7 +19,7 @@ A pull, in order:
    - a re-issue (the list and format file already installed): nothing is downloaded, the state takes the new serial
      and expiry;
    - the delta: `diff?from=<applied serial>&to=<serial>` is spliced into the kept list and into the installed file
-     (isp_feed/splice.py). The delta is not signed: it is believed only once the list it gives hashes to the
+     (isp_feed_client/splice.py). The delta is not signed: it is believed only once the list it gives hashes to the
      manifest's `list`, and the file it gives to the manifest's format file. If anything does not fit, the pull says
      so and falls back to
    - the download: the list and the format file stream to disk, hashed as they come, and must be the ones the
@@ -26,7 +27,7 @@ A pull, in order:
    The content checks (protected names, the size of the change) read the proven delta, or the whole list line by
    line beside the previous one (never a million entries held at once).
 4. Install atomically, run the reload commands, and ask each `--resolver` for the new serial's canary
-   (isp_feed/canary.py) until it answers the stop page: only then save the state atomically, keep the list as
+   (isp_feed_client/canary.py) until it answers the stop page: only then save the state atomically, keep the list as
    `list-<content serial>.txt` and acknowledge with `POST applied`. If a reload fails or the canary is not served,
    the previous file is put back, reloaded, and its own canary checked; the pull fails (ReloadFailed).
 
@@ -40,23 +41,21 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import hashlib
-import http.client
 import json
 import os
 import shlex
 import shutil
 import subprocess
-import urllib.error
-import urllib.request
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from isp_feed import errors, formats, manifest, signing, splice
-from isp_feed.canary import canary_name
-from isp_feed.client import canary_check, trust
-from isp_feed.client.trust import BUILTIN_PROTECTED
+import requests
+
+from isp_feed_client import canary_check, errors, formats, http, manifest, signing, splice, trust
+from isp_feed_client.canary import canary_name
+from isp_feed_client.trust import BUILTIN_PROTECTED
 
 CHECKPOINTS_FILE = "checkpoints.jsonl"  # append-only: every audit checkpoint this client was shown
 STATE_FILE = "state.json"
@@ -65,7 +64,7 @@ FEED_PATH = "/feed/v1"
 MANIFEST_PATH = f"{FEED_PATH}/latest.{manifest.MANIFEST_EXT}"
 _CHUNK = 1 << 20
 _NOT_AUTHORISED = (401, 403)  # a credential or ISP the server refuses: not a network problem
-_MAX_SIGNATURE = 4096  # a minisign signature file is about 300 bytes
+MAX_SIGNATURE = 4096  # a minisign signature file is about 300 bytes
 _DELTA_ENTRY_BYTES = 2048  # the most one entry of a delta takes in canonical JSON (two names of 253 characters)
 _STAGED_LIST = ".list.tmp"
 
@@ -82,7 +81,7 @@ class Options:
     out: Path
     reload: str | list[str] | None = None  # one command, or several run in order (PowerDNS: reload, then wipe)
     # After the reload, each of these resolvers must answer the new serial's canary with the stop page before the
-    # serial is acknowledged (isp_feed/client/canary_check.py); up to `resolver_wait` seconds.
+    # serial is acknowledged (isp_feed_client/canary_check.py); up to `resolver_wait` seconds.
     resolvers: list[tuple[str, int]] = field(default_factory=list)
     resolver_wait: float = 10.0
     max_change_share: float = 0.10
@@ -94,8 +93,15 @@ class Options:
     # None: the first load (empty state dir) takes any size, as a new ISP bootstraps with the whole list.
     max_initial: int | None = None
     protected: set[str] = field(default_factory=lambda: set(BUILTIN_PROTECTED))
-    timeout: float = 30.0
+    transport: http.Transport = field(default_factory=http.Transport)
     now: dt.datetime | None = None
+    # One HTTP session per Options, made at the first request: a --loop keeps its connections and TLS sessions.
+    _session: requests.Session | None = field(default=None, init=False, repr=False, compare=False)
+
+    def session(self) -> requests.Session:
+        if self._session is None:
+            self._session = http.session(self.transport, self.token)
+        return self._session
 
 
 @dataclass(frozen=True)
@@ -110,43 +116,44 @@ class Outcome:
 # --- HTTP -------------------------------------------------------------------------------------------------------
 
 
-def _request(opts: Options, path: str, etag: str | None = None) -> urllib.request.Request:
-    request = urllib.request.Request(opts.server.rstrip("/") + path, headers={"Authorization": f"Bearer {opts.token}"})
-    if etag:
-        request.add_header("If-None-Match", etag)
-    return request
+def _url(opts: Options, path: str) -> str:
+    return opts.server.rstrip("/") + path
 
 
 def _fetch_error(path: str, opts: Options, exc: Exception) -> errors.FeedError:
-    if isinstance(exc, urllib.error.HTTPError):
-        detail = " ".join(exc.read()[:300].decode(errors="replace").split())  # one line, whatever the server sent
-        if exc.code in _NOT_AUTHORISED:
-            return errors.NotAuthorised(path, exc.code, detail)
-        return errors.FeedUnreachable(f"GET {path}: HTTP {exc.code} {detail}")
     return errors.FeedUnreachable(f"GET {path}: cannot reach {opts.server} or the transfer broke off ({exc!r})")
 
 
-def _read_body(response: http.client.HTTPResponse, limit: int) -> bytes:
-    """The body, or its first `limit + 1` bytes when it is longer (the caller refuses it unread)."""
-    chunks: list[bytes] = []
-    size = 0
-    while chunk := response.read(min(_CHUNK, limit + 1 - size)):
-        chunks.append(chunk)
-        size += len(chunk)
-    if size <= limit and response.length:  # read(n) returns b"" on a short body instead of raising
-        raise http.client.IncompleteRead(b"", response.length)
-    return b"".join(chunks)
+def _refused(path: str, response: requests.Response) -> errors.FeedError:
+    """What an answer other than 200 and 304 means: the credential refused, or the server failing."""
+    said = b""
+    with suppress(requests.RequestException):  # what the server said, at most 300 bytes
+        said = next(response.iter_content(300), b"")
+    detail = " ".join(said.decode(errors="replace").split())  # on one line, whatever the server sent
+    if response.status_code in _NOT_AUTHORISED:
+        return errors.NotAuthorised(path, response.status_code, detail)
+    return errors.FeedUnreachable(f"GET {path}: HTTP {response.status_code} {detail}")
 
 
-def _get(opts: Options, path: str, *, limit: int, etag: str | None = None) -> tuple[int, bytes, str | None]:
+def get(opts: Options, path: str, *, limit: int, etag: str | None = None) -> tuple[int, bytes, str | None]:
+    """Status, body (or its first `limit + 1` bytes when it is longer: the caller refuses it unread) and ETag."""
+    headers = {"If-None-Match": etag} if etag else {}
     try:
-        with urllib.request.urlopen(_request(opts, path, etag), timeout=opts.timeout) as response:
-            return response.status, _read_body(response, limit), response.headers.get("ETag")
-    except urllib.error.HTTPError as exc:
-        if exc.code == 304:
-            return 304, b"", etag
-        raise _fetch_error(path, opts, exc) from None
-    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+        with opts.session().get(_url(opts, path), headers=headers, stream=True,
+                                timeout=opts.transport.timeout) as response:
+            if response.status_code == 304:
+                return 304, b"", etag
+            if response.status_code != 200:
+                raise _refused(path, response)
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_content(min(_CHUNK, limit + 1)):  # a body shorter than its Content-Length raises
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > limit:
+                    break
+            return 200, b"".join(chunks)[: limit + 1], response.headers.get("ETag")
+    except requests.RequestException as exc:
         raise _fetch_error(path, opts, exc) from None
 
 
@@ -157,16 +164,16 @@ def _download(opts: Options, path: str, target: Path, ref: manifest.FileRef, *, 
     size = 0
     with target.open("wb") as handle:
         try:
-            with urllib.request.urlopen(_request(opts, path), timeout=opts.timeout) as response:
-                while chunk := response.read(_CHUNK):
+            with opts.session().get(_url(opts, path), stream=True, timeout=opts.transport.timeout) as response:
+                if response.status_code != 200:
+                    raise _refused(path, response)
+                for chunk in response.iter_content(_CHUNK):
                     size += len(chunk)
                     sha256.update(chunk)
                     if size > ref.size:  # longer than signed: not the file, whatever follows
                         raise errors.LengthOrHashMismatch(what, signed=ref.sha256, received=sha256.hexdigest())
                     handle.write(chunk)
-                if response.length:
-                    raise http.client.IncompleteRead(b"", response.length)
-        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+        except requests.RequestException as exc:
             raise _fetch_error(path, opts, exc) from None
         handle.flush()
         os.fsync(handle.fileno())
@@ -174,18 +181,16 @@ def _download(opts: Options, path: str, target: Path, ref: manifest.FileRef, *, 
 
 
 def _post(opts: Options, path: str, body: dict[str, object]) -> None:
-    request = urllib.request.Request(opts.server.rstrip("/") + path, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Authorization": f"Bearer {opts.token}",
-                                              "Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=opts.timeout):
-        pass
+    """POST JSON; raises requests.RequestException on any failure (never retried: the next pull reports again)."""
+    response = opts.session().post(_url(opts, path), json=body, timeout=opts.transport.timeout)
+    response.raise_for_status()
 
 
 def _acknowledge(opts: Options, serial: int, sha256: str) -> str:
     """POST applied; a failure is only a warning (the next pull reports again)."""
     try:
         _post(opts, f"{FEED_PATH}/applied", {"serial": serial, "sha256": sha256, "format": opts.fmt})
-    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+    except requests.RequestException as exc:
         return f"; warning: could not report it to the server ({exc})"
     return ""
 
@@ -260,6 +265,23 @@ def _load_state(folder: Path) -> _State | None:
     except (OSError, ValueError) as exc:
         # Without the stored serial there is no rollback protection: stop rather than guess.
         raise errors.StateUnreadable(str(path), str(exc)) from None
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What the state dir says is in force, for `isp-feed check` and the textfile."""
+
+    serial: int
+    content_serial: int
+    expires_at: dt.datetime | None
+
+
+def applied(folder: Path) -> Applied | None:
+    """The version in force (None: none yet); StateUnreadable when the state dir cannot be read."""
+    state = _load_state(folder)
+    if state is None:
+        return None
+    return Applied(state.serial, state.content_serial or state.serial, state.expires_at)
 
 
 @dataclass(frozen=True)
@@ -416,7 +438,7 @@ def _drop_torn_tail(path: Path) -> None:
 
 
 def pull(opts: Options) -> Outcome:
-    """Apply the latest version if it passes every check; raise an `isp_feed.errors.FeedError` otherwise."""
+    """Apply the latest version if it passes every check; raise an `isp_feed_client.errors.FeedError` otherwise."""
     with _locked(opts.state_dir):
         return _pull(opts)
 
@@ -429,12 +451,12 @@ def _pull(opts: Options) -> Outcome:
     installed = (state is not None and state.list_file is not None and state.fmt == opts.fmt
                  and opts.out.exists())
     etag = state.etag if installed and state is not None else None
-    status, data, etag = _get(opts, MANIFEST_PATH, etag=etag, limit=manifest.MAX_MANIFEST_BYTES)
+    status, data, etag = get(opts, MANIFEST_PATH, etag=etag, limit=manifest.MAX_MANIFEST_BYTES)
     if status == 304:
         assert state is not None and state.expires_at is not None
         trust.check_not_expired(applied, state.expires_at, now, applied=True)
         return Outcome(False, applied, f"already current (serial {applied})")
-    _, signature, _ = _get(opts, f"{MANIFEST_PATH}.minisig", limit=_MAX_SIGNATURE)
+    _, signature, _ = get(opts, f"{MANIFEST_PATH}.minisig", limit=MAX_SIGNATURE)
     m, sha256 = trust.verify_manifest(data, signature, opts.pubkeys)
     known = state.manifest_sha256 if state is not None else None
     trust.check_serial(m.serial, applied)
@@ -531,7 +553,7 @@ def _by_delta(opts: Options, state: _State, offer: _Offer, staged: _Staged) -> s
     path = f"{FEED_PATH}/diff?from={state.serial}&to={m.serial}"
     limit = _delta_limit(opts, state.count, m, offer.allowance)
     try:
-        _, body, _ = _get(opts, path, limit=limit)
+        _, body, _ = get(opts, path, limit=limit)
     except errors.FeedUnreachable as exc:  # e.g. 404: the applied serial is older than the server keeps deltas
         return str(exc)
     if len(body) > limit:
@@ -651,7 +673,7 @@ def _reload(opts: Options, m: manifest.Manifest, backup: Path | None, state: _St
 
 def _report_failure(opts: Options, m: manifest.Manifest, message: str) -> None:
     """Tell the server the resolver did not take the serial (`applied` with `ok: false`); best effort."""
-    with suppress(urllib.error.URLError, OSError, http.client.HTTPException):
+    with suppress(requests.RequestException):
         _post(opts, f"{FEED_PATH}/applied", {"serial": m.serial, "sha256": m.files[opts.fmt].sha256,
                                              "format": opts.fmt, "ok": False, "error": message[:500]})
 

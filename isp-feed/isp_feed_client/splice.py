@@ -18,9 +18,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from isp_feed import formats, stored
-from isp_feed.delta import Delta, DeltaMismatch
-from isp_feed.stored import Piece, Stored
+from isp_feed_client import formats, stored
+from isp_feed_client.delta import Delta, DeltaMismatch
+from isp_feed_client.stored import Piece, Stored
 
 _CHUNK = 1 << 20
 
@@ -32,7 +32,7 @@ class Written:
     sha256: str
     prehash: bytes
     size: int
-    pieces: bool = False  # written as a pieces list (isp_feed/stored.py), not whole
+    pieces: bool = False  # written as a pieces list (isp_feed_client/stored.py), not whole
 
 
 class _Digest:
@@ -241,8 +241,8 @@ def splice_file(old: Path, target: Path, version: formats.FeedVersion, ext: str,
     DeltaMismatch when the delta removes a name the old file lacks or adds one it has: the caller falls back to a
     whole render or download. Anything else wrong (a damaged old file) shows in the hash, which the caller checks.
 
-    With `max_pieces` (the server), `target` becomes a pieces list (isp_feed/stored.py) of the old file's ranges and
-    a new segment file beside it with the new lines, unless that makes more than `max_pieces` pieces; the old file
+    With `max_pieces` (the server), `target` becomes a pieces list (isp_feed_client/stored.py) of the old file's ranges
+    and a new segment file beside it with the new lines, unless that makes more than `max_pieces` pieces; the old file
     may itself be stored as pieces.
     """
     layout = formats.LAYOUTS[ext]

@@ -9,10 +9,10 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from isp_feed import errors, formats, signing
-from isp_feed.client import canary_check
-from isp_feed.client.pull import Options, accept, pull
-from isp_feed.errors import EXIT_FETCH, EXIT_NOT_AUTHORISED, EXIT_OK, EXIT_REFUSED, EXIT_RELOAD, EXIT_USAGE
+from isp_feed_client import canary_check, check, config, errors, formats, http, signing
+from isp_feed_client import textfile as metrics
+from isp_feed_client.errors import EXIT_FETCH, EXIT_NOT_AUTHORISED, EXIT_OK, EXIT_REFUSED, EXIT_RELOAD, EXIT_USAGE
+from isp_feed_client.pull import Options, accept, pull
 
 __all__ = ["EXIT_FETCH", "EXIT_NOT_AUTHORISED", "EXIT_OK", "EXIT_REFUSED", "EXIT_RELOAD", "EXIT_USAGE", "main",
            "run_once"]
@@ -73,67 +73,121 @@ exit codes (each failure prints one line: what it means, why, and a hint what to
   6  NotAuthorised: the server refused --token (401: wrong, replaced or revoked) or this ISP (403: disabled)"""
 
 
+_CONFIG_HELP = (f"TOML file with the options as keys (default: {config.DEFAULT_PATH} when it exists); flags given "
+                "as well override it")
+
+
+def _pull_options(p: argparse.ArgumentParser) -> None:
+    """The options of a pull (also what `check` checks). No defaults here: config.KEYS has them, so that a flag not
+    given leaves the configuration file's value."""
+    p.add_argument("--config", type=Path, help=_CONFIG_HELP)
+    p.add_argument("--server", help="e.g. https://blocklist.example (required: flag or `server` key)")
+    p.add_argument("--token", help="this ISP's feed credential (better in the configuration file, mode 0600)")
+    p.add_argument("--pubkey", action="append", type=Path,
+                   help="trusted minisign public key file (repeat during a key rotation)")
+    p.add_argument("--state-dir", type=Path)
+    p.add_argument("--format", choices=formats.EXTENSIONS, help="default rpz")
+    p.add_argument("--out", type=Path, help="file the resolver loads")
+    p.add_argument("--reload", action="append",
+                   help="command that makes the resolver re-read --out (repeat for several, run in order)")
+    p.add_argument("--resolver", action="append", metavar="IP[:PORT]",
+                   help="after the reload, acknowledge only once this resolver answers the serial's canary with the "
+                        "stop page (repeatable)")
+    p.add_argument("--resolver-wait", type=float,
+                   help="seconds a --resolver may take to serve the new list after the reload (default 10)")
+    p.add_argument("--max-change-share", type=float,
+                   help="refuse a version changing more than this share of the list (default 0.10)")
+    p.add_argument("--max-change-min", type=int,
+                   help="changes up to this many names are always accepted (default 10)")
+    p.add_argument("--refuse-confirmed-changes", action="store_const", const=True,
+                   help="refuse a change above the limit even when the manifest carries the gate's confirmation "
+                        "(then only `isp-feed accept SERIAL` lets it through)")
+    p.add_argument("--max-confirmed-share", type=float,
+                   help="a confirmed change may make at most this share of the larger list new or gone (default 1)")
+    p.add_argument("--max-initial", type=int,
+                   help="refuse a first load (empty state dir) with more names than this (default: no limit)")
+    p.add_argument("--protected-file", type=Path, help="extra names that must never be blocked, one per line")
+    p.add_argument("--ca-file", type=Path,
+                   help="CA bundle to verify the server's TLS certificate with (default: the system's)")
+    p.add_argument("--connect-timeout", type=float, help="seconds to connect to the server (default 10)")
+    p.add_argument("--read-timeout", type=float, help="seconds the server may stay silent (default 30)")
+    p.add_argument("--retries", type=int,
+                   help="retries of a GET on a connection error or a 5xx answer, with backoff (default 3)")
+    p.add_argument("--backoff", type=float,
+                   help="backoff factor in seconds: retries wait 0, 2x, 4x… this (default 0.5)")
+    p.add_argument("--textfile", type=Path,
+                   help="write Prometheus metrics here after every pull (node_exporter's textfile collector)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="isp-feed", description="Pull, verify and apply the signed blocklist feed.")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("pull", help="apply the latest version if it passes every check", epilog=_EPILOG,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--server", required=True, help="e.g. https://blocklist.example")
-    p.add_argument("--token", required=True, help="this ISP's feed credential")
-    p.add_argument("--pubkey", action="append", required=True, type=Path,
-                   help="trusted minisign public key file (repeat during a key rotation)")
-    p.add_argument("--state-dir", required=True, type=Path)
-    p.add_argument("--format", default="rpz", choices=formats.EXTENSIONS)
-    p.add_argument("--out", required=True, type=Path, help="file the resolver loads")
-    p.add_argument("--reload", action="append",
-                   help="command that makes the resolver re-read --out (repeat for several, run in order)")
-    p.add_argument("--resolver", action="append", default=[], metavar="IP[:PORT]",
-                   help="after the reload, acknowledge only once this resolver answers the serial's canary with the "
-                        "stop page (repeatable)")
-    p.add_argument("--resolver-wait", type=float, default=10.0,
-                   help="seconds a --resolver may take to serve the new list after the reload (default 10)")
-    p.add_argument("--max-change-share", type=float, default=0.10,
-                   help="refuse a version changing more than this share of the list (default 0.10)")
-    p.add_argument("--max-change-min", type=int, default=10,
-                   help="changes up to this many names are always accepted (default 10)")
-    p.add_argument("--refuse-confirmed-changes", action="store_true",
-                   help="refuse a change above the limit even when the manifest carries the gate's confirmation "
-                        "(then only `isp-feed accept SERIAL` lets it through)")
-    p.add_argument("--max-confirmed-share", type=float, default=1.0,
-                   help="a confirmed change may make at most this share of the larger list new or gone (default 1)")
-    p.add_argument("--max-initial", type=int, default=None,
-                   help="refuse a first load (empty state dir) with more names than this (default: no limit)")
-    p.add_argument("--protected-file", type=Path, help="extra names that must never be blocked, one per line")
-    p.add_argument("--loop", action="store_true", help="keep pulling until stopped")
-    p.add_argument("--interval", type=float, default=60.0, help="seconds between pulls with --loop")
+                       formatter_class=argparse.RawDescriptionHelpFormatter, argument_default=argparse.SUPPRESS)
+    _pull_options(p)
+    p.add_argument("--loop", action="store_const", const=True, help="keep pulling until stopped")
+    p.add_argument("--interval", type=float, help="seconds between pulls with --loop (default 60)")
+    c = sub.add_parser("check", help="check the configuration, the server (token, signature) and each --resolver "
+                                     "(the canary of the serial in force); changes nothing",
+                       argument_default=argparse.SUPPRESS)
+    _pull_options(c)
     a = sub.add_parser("accept", help="let one serial through the change limit on the next pull (a change the "
-                                      "authority confirmed to you); every other check still applies")
+                                      "authority confirmed to you); every other check still applies",
+                       argument_default=argparse.SUPPRESS)
     a.add_argument("serial", type=int, help="the serial the refusal named (ChangeTooLarge)")
-    a.add_argument("--state-dir", required=True, type=Path)
+    a.add_argument("--state-dir", type=Path)
+    a.add_argument("--config", type=Path, help=_CONFIG_HELP)
     return parser
 
 
-def _options(args: argparse.Namespace) -> Options:
+def _values(args: argparse.Namespace, *, need: tuple[str, ...] = config.PULL_NEEDS) -> dict[str, object]:
+    """The options: the defaults, the configuration file's, the flags given."""
+    given = {name: value for name, value in vars(args).items() if name in config.KEYS}
+    path: Path | None = getattr(args, "config", None)
+    if path is None and config.DEFAULT_PATH.exists():
+        path = config.DEFAULT_PATH
     try:
-        keys = [signing.parse_public_key(path.read_text()) for path in args.pubkey]
+        return config.merged(config.load(path) if path is not None else {}, given, need=need)
+    except config.ConfigError as exc:
+        raise SystemExit(_fail(EXIT_USAGE, str(exc))) from None
+
+
+def _options(v: dict[str, object]) -> Options:
+    fmt = config.typed(v, "format", str)
+    if fmt not in formats.EXTENSIONS:
+        raise SystemExit(_fail(EXIT_USAGE, f"format {fmt!r} is not one of {', '.join(formats.EXTENSIONS)}"))
+    try:
+        keys = [signing.parse_public_key(path.read_text()) for path in config.many(v, "pubkey", Path)]
     except (OSError, signing.SignatureError) as exc:
         raise SystemExit(_fail(EXIT_USAGE, f"cannot read public key: {exc}")) from None
-    opts = Options(server=args.server, token=args.token, pubkeys=keys, state_dir=args.state_dir, fmt=args.format,
-                   out=args.out, reload=args.reload, max_change_share=args.max_change_share,
-                   max_change_min=args.max_change_min, max_initial=args.max_initial,
-                   resolver_wait=args.resolver_wait, accept_confirmed=not args.refuse_confirmed_changes,
-                   max_confirmed_share=args.max_confirmed_share)
+    share, confirmed_share = config.typed(v, "max_change_share", float), config.typed(v, "max_confirmed_share", float)
+    positive = [config.typed(v, name, float) for name in ("interval", "resolver_wait", "connect_timeout",
+                                                            "read_timeout")]
+    transport = http.Transport(ca_file=config.optional(v, "ca_file", Path),
+                               connect_timeout=config.typed(v, "connect_timeout", float),
+                               read_timeout=config.typed(v, "read_timeout", float),
+                               retries=config.typed(v, "retries", int), backoff=config.typed(v, "backoff", float))
+    if not 0 <= share <= 1 or not 0 <= confirmed_share <= 1 or min(positive) <= 0 or transport.retries < 0 \
+            or transport.backoff < 0:
+        raise SystemExit(_fail(EXIT_USAGE, "--max-change-share and --max-confirmed-share must be within 0..1, "
+                                           "--interval, --resolver-wait and the timeouts positive, --retries and "
+                                           "--backoff not negative"))
+    opts = Options(server=config.typed(v, "server", str), token=config.typed(v, "token", str), pubkeys=keys,
+                   state_dir=config.typed(v, "state_dir", Path), fmt=fmt, out=config.typed(v, "out", Path),
+                   reload=config.many(v, "reload", str), max_change_share=share,
+                   max_change_min=config.typed(v, "max_change_min", int),
+                   max_initial=config.optional(v, "max_initial", int),
+                   resolver_wait=config.typed(v, "resolver_wait", float),
+                   accept_confirmed=not config.typed(v, "refuse_confirmed_changes", bool),
+                   max_confirmed_share=confirmed_share, transport=transport)
     try:
-        opts.resolvers = [canary_check.parse_resolver(text) for text in args.resolver]
+        opts.resolvers = [canary_check.parse_resolver(text) for text in config.many(v, "resolver", str)]
     except ValueError as exc:
         raise SystemExit(_fail(EXIT_USAGE, f"--resolver {exc}")) from None
-    if not 0 <= args.max_change_share <= 1 or not 0 <= args.max_confirmed_share <= 1 or args.interval <= 0 \
-            or args.resolver_wait <= 0:
-        raise SystemExit(_fail(EXIT_USAGE, "--max-change-share and --max-confirmed-share must be within 0..1, "
-                                           "--interval and --resolver-wait positive"))
-    if args.protected_file:
+    protected_file = config.optional(v, "protected_file", Path)
+    if protected_file is not None:
         try:
-            lines = args.protected_file.read_text().splitlines()
+            lines = protected_file.read_text().splitlines()
         except OSError as exc:
             raise SystemExit(_fail(EXIT_USAGE, f"cannot read --protected-file: {exc}")) from None
         opts.protected |= {line.strip().lower().rstrip(".") for line in lines
@@ -171,10 +225,26 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `isp-feed` command."""
     args = _parser().parse_args(argv)
     if args.command == "accept":
-        return _accept(args.state_dir, args.serial)
-    opts = _options(args)
-    if not args.loop:
-        return run_once(opts)
+        values = _values(args, need=("state_dir",))
+        return _accept(config.typed(values, "state_dir", Path), args.serial)
+    values = _values(args)
+    opts = _options(values)
+    if args.command == "check":
+        return check.run(opts)
+    textfile = config.optional(values, "textfile", Path)
+
+    def once() -> int:
+        code = run_once(opts)
+        if textfile is not None:
+            try:
+                metrics.write(textfile, state_dir=opts.state_dir, code=code)
+            except OSError as exc:  # the pull's own outcome stands; the operator learns why the metrics are stale
+                print(f"isp-feed: warning: cannot write --textfile {textfile}: {exc}", file=sys.stderr)
+        return code
+
+    if not config.typed(values, "loop", bool):
+        return once()
+    interval = config.typed(values, "interval", float)
     stopping = False
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -185,10 +255,10 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, stop)
     code = EXIT_OK
     while not stopping:
-        code = run_once(opts)
-        deadline = time.monotonic() + args.interval
+        code = once()
+        deadline = time.monotonic() + interval
         while not stopping and time.monotonic() < deadline:
-            time.sleep(min(0.2, args.interval))
+            time.sleep(min(0.2, interval))
     return code
 
 

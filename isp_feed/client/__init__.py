@@ -1,1 +1,0 @@
-"""The reference ISP client `isp-feed`: needs only the feed format and signature modules, never the server."""
