@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
+import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-import jinja2
 from fastapi.responses import Response
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from blocklist import audit, timeline
+from api import stored_text
+from blocklist import audit, i18n, timeline
 from blocklist.errors import NotFound
-from blocklist.i18n import N_
+from blocklist.i18n import N_, Message
 from blocklist.models import AuditEvent, Isp, Submission, User, utcnow
 from blocklist.names import normalize
 from isp_feed import bundles, checkpoints, compliance, holds
@@ -155,38 +157,59 @@ def export_json(session: Session, found: Timeline, *, keys: KeyStore, exported_b
     return bundles.sign(bundle(session, found, exported_by=exported_by), keys)
 
 
-@lru_cache(maxsize=1)
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
-                              undefined=jinja2.StrictUndefined)
+# The PDF's page footers: CSS, since only the layout knows the page numbers.
+PAGE_NUMBERS = N_("page %(page)s of %(pages)s")
+DIGEST_FOOTER = N_("export SHA-256 %(digest)s")
 
 
-def export_pdf(session: Session, found: Timeline, *, keys: KeyStore, exported_by: User) -> tuple[bytes, str]:
-    """The history as a PDF for court, with the signed JSON export attached (history.json: verify it with
-    `blocklist audit verify-export`); returns the PDF and the attached export's SHA-256."""
+def _css_text(language: str, words: Message, **counters: str) -> str:
+    """A CSS `content` value: `words` in `language` as CSS strings, each placeholder given in `counters` as that
+    CSS (a counter, a quoted string) in its place, wherever the language puts it."""
+    text = i18n.translations(language).ugettext(words.msgid)
+    parts = []
+    for part in re.split(r"(%\([a-z_]+\)s)", text):
+        if part.startswith("%(") and part[2:-2] in counters:
+            parts.append(counters[part[2:-2]])
+        elif part:
+            parts.append(json.dumps(part.replace("%%", "%"), ensure_ascii=False))  # a CSS string: \" and \\ escaped
+    return " ".join(parts)
+
+
+def export_pdf(session: Session, found: Timeline, *, keys: KeyStore, exported_by: User,
+               language: str | None = None) -> tuple[bytes, str]:
+    """The history as a PDF for court in `language` (the exporter's by default), with the signed JSON export
+    attached (history.json: verify it with `blocklist audit verify-export`); returns the PDF and the attached
+    export's SHA-256. Only the PDF's words follow the language: the signed JSON is the same in every one."""
     from weasyprint import HTML, Attachment  # imported late: loading Pango is slow and only rendering needs it
 
+    language = i18n.language_or_default(language or exported_by.language)
     content = bundle(session, found, exported_by=exported_by)
     signed = bundles.sign(content, keys)
     digest = hashlib.sha256(signed).hexdigest()
-    html = _environment().get_template("history.html").render(b=content, digest=digest,
-                                                               key_id=keys.active_key_id())
+    html = i18n.environment(str(TEMPLATES), language).get_template("history.html").render(
+        b=content, digest=digest, key_id=keys.active_key_id(),
+        hold_reasons=lambda text: stored_text.hold_reasons(text, language),
+        hold_closing=lambda text: stored_text.hold_closing(text, language),
+        dns_reason=lambda text: stored_text.dns_reason(text, language),
+        page_numbers=Markup(_css_text(language, PAGE_NUMBERS, page="counter(page)", pages="counter(pages)")),
+        digest_footer=Markup(_css_text(language, DIGEST_FOOTER, digest=json.dumps(digest[:16]))))
     pdf = HTML(string=html, url_fetcher=_no_fetch).write_pdf(
         attachments=[Attachment(string=signed, name="history.json", url_fetcher=_no_fetch,
-                                description="The signed JSON export of this history")])
+                                description=i18n.gettext(language, "The signed JSON export of this history"))])
     return pdf, digest
 
 
 def download(session: Session, found: Timeline, *, keys: KeyStore, exported_by: User,
-             kind: Literal["json", "pdf"]) -> Response:
-    """An export as a file to download, the SHA-256 of its signed JSON in X-Content-SHA256 (the PDF's attachment)."""
+             kind: Literal["json", "pdf"], language: str | None = None) -> Response:
+    """An export as a file to download, the SHA-256 of its signed JSON in X-Content-SHA256 (the PDF's attachment);
+    a PDF's words in `language` (the exporter's by default)."""
     stem = "history-" + ("case-" if found.kind == "case" else "") + (
         "".join(c if c.isalnum() or c in ".-_" else "_" for c in found.subject)[:100] or "history")
     if kind == "json":
         body = export_json(session, found, keys=keys, exported_by=exported_by)
         digest = hashlib.sha256(body).hexdigest()
     else:
-        body, digest = export_pdf(session, found, keys=keys, exported_by=exported_by)
+        body, digest = export_pdf(session, found, keys=keys, exported_by=exported_by, language=language)
     return Response(body, media_type="application/json" if kind == "json" else "application/pdf", headers={
         "X-Content-SHA256": digest, "Content-Disposition": f'attachment; filename="{stem}.{kind}"'})
 

@@ -6,7 +6,9 @@ Each is a Message (blocklist/i18n.py): English here, the other languages in the 
 
 from __future__ import annotations
 
-from blocklist.i18n import N_, NP_, Message
+from collections.abc import Sequence
+
+from blocklist.i18n import N_, NP_, Message, recognise
 
 # The one wording of each legal basis: requisitions, the stop page and the staff pages all use it.
 LEGAL_BASIS: dict[str, Message] = {
@@ -141,6 +143,10 @@ FIELD: dict[str, Message] = {
 }
 # The kinds of orders and requisitions.
 KIND: dict[str, Message] = {"block": N_("blocking"), "lift": N_("lifting"), "catch_up": N_("catch-up")}
+VERDICT: dict[str, Message] = {  # a DNS check's verdict (vocab.Verdict)
+    "blocked": N_("blocked as required"), "not_blocked": N_("not blocked"),
+    "blocked_other_way": N_("blocked another way"), "inconclusive": N_("no clear answer (retried)"),
+}
 # How one attempt to e-mail a requisition or a notice ended (requisitions/models.py DeliveryAttempt.outcome).
 DELIVERY: dict[str, Message] = {
     "sent": N_("delivered to the mail server"), "transient": N_("failed for now: tried again later"),
@@ -154,7 +160,7 @@ KINDS: dict[str, dict[str, Message]] = {
     "flag": FLAG, "appeal_outcome": APPEAL_OUTCOME, "appeal_answer": APPEAL_ANSWER, "appeal_mail": APPEAL_MAIL,
     "removal_status": REMOVAL_STATUS, "batch_item": BATCH_ITEM, "event": EVENT, "field": FIELD, "kind": KIND,
     "refusal": BULK_REFUSAL,
-    "delivery": DELIVERY,
+    "delivery": DELIVERY, "verdict": VERDICT,
 }
 
 
@@ -162,3 +168,14 @@ def label(kind: str, value: str, language: str) -> str:
     """A value's words in `language`, or the value itself when it has none (a value newer than this list)."""
     words = KINDS[kind].get(value)
     return words.translate(language) if words is not None else value
+
+
+def reread(stored: str, known: Sequence[Message], language: str, nested: frozenset[str] = frozenset()) -> str:
+    """Text stored in English (a DNS check's reason, a hold's closing) in `language` when it is the words of one of
+    the `known` Messages (i18n.recognise), its `nested` values (another such text) read back likewise; any other
+    text (an old row's, a person's) as stored: stored evidence is never rewritten, only shown in other words."""
+    found = recognise(stored, known)
+    if found is None:
+        return stored
+    return found.fill(**{key: reread(str(value), known, language, nested)
+                         for key, value in found.values.items() if key in nested}).translate(language)

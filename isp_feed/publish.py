@@ -93,6 +93,11 @@ def gate_reasons(delta: Delta, before: int, policy: NamePolicy, settings: Settin
 PROTECTED_REASON = N_("adds protected name(s): %(names)s")
 SHARE_REASON = N_("changes %(changed)s names (+%(added)s -%(removed)s) of %(before)s: more than %(share)s of the list")
 GATE_REASONS = (PROTECTED_REASON, SHARE_REASON)
+# Why a hold was closed: stored in English likewise (the hold's closed_reason, the chain), read back the same way.
+PUBLISHED_AS = N_("published as serial %(serial)s")
+OVERTAKEN_CONFIRMED = N_("overtaken: serial %(serial)s published a later list")
+OVERTAKEN_UNCONFIRMED = N_("overtaken: serial %(serial)s published a later list before anyone confirmed this one")
+HOLD_CLOSINGS = (PUBLISHED_AS, OVERTAKEN_CONFIRMED, OVERTAKEN_UNCONFIRMED)
 
 
 def _confirmed(session: Session, set_hash: str) -> bool:
@@ -482,11 +487,11 @@ def _close_holds(session: Session, serial: int, published_set: str | None) -> li
     closed: list[int] = []
     for hold in session.execute(select(FeedHold).where(FeedHold.closed_at.is_(None)).order_by(FeedHold.id)).scalars():
         if hold.confirmed_at is not None and hold.set_hash != published_set:
-            reason = f"overtaken: serial {serial} published a later list"
+            reason = str(OVERTAKEN_CONFIRMED.fill(serial=serial))
         elif hold.set_hash == published_set:
-            reason = f"published as serial {serial}"
+            reason = str(PUBLISHED_AS.fill(serial=serial))
         else:
-            reason = f"overtaken: serial {serial} published a later list before anyone confirmed this one"
+            reason = str(OVERTAKEN_UNCONFIRMED.fill(serial=serial))
         hold.closed_at, hold.closed_reason = utcnow(), reason
         closed.append(hold.id)
         audit.record(session, actor="system", action="feed.hold_closed", object_type="feed_hold", object_id=hold.id,

@@ -15,7 +15,8 @@ from api.params import DbId, OptionalQueryId
 from api.runtime import Runtime
 from api.web import reviews, timeline_rows
 from api.web.common import language_of, listing, needs, page
-from blocklist import audit, isps, permissions, timeline, workflow
+from blocklist import audit, i18n, isps, labels, permissions, timeline, workflow
+from blocklist.i18n import N_
 from blocklist.models import User, utcnow
 from blocklist.text import clean_text
 from isp_feed import serving
@@ -37,6 +38,32 @@ def _chain(db: Session, rt: Runtime, *, now: bool) -> tuple[audit.ChainStatus, d
     if now or checked is None or (utcnow() - checked[1]).total_seconds() > CHAIN_CHECK_SECONDS:
         checked = rt.chain_check = (audit.verify(db), utcnow())
     return checked
+
+
+# How audit.verify words the problems it finds (English, as the CLI prints them): read back into the page's
+# language; a problem worded otherwise is shown as stated.
+CHAIN_PROBLEMS = (
+    N_("its content was changed after it was written"),
+    N_("its previous-hash does not match the event before it (inserted, deleted or reordered)"),
+    N_("event %(expected)s is missing (next stored event is %(next)s)"),
+    N_("the chain head records event %(head)s but the log ends at event %(last)s"),
+)
+
+
+def chain_line(chain: audit.ChainStatus, language: str) -> str:
+    """The chain's status in words of the page's language (audit.ChainStatus.describe is the operators' English)."""
+    if chain.intact:
+        line = i18n.gettext(language, "intact: %(events)s events, head %(head)s; %(submissions)s submissions agree "
+                                      "with their events", events=i18n.number(chain.events, language),
+                            head=chain.head_hash[:16], submissions=i18n.number(chain.submissions, language))
+        if chain.witnessed:
+            line += i18n.gettext(language, "; %(witnessed)s witnessed checkpoints match",
+                                 witnessed=i18n.number(chain.witnessed, language))
+        return line
+    problem = labels.reread(chain.problem or "", CHAIN_PROBLEMS, language)
+    if chain.broken_at is None:
+        return i18n.gettext(language, "BROKEN: %(problem)s", problem=problem)
+    return i18n.gettext(language, "BROKEN at event %(event)s: %(problem)s", event=chain.broken_at, problem=problem)
 
 
 def _found(db: Session, result: timeline.SearchResult) -> history.Timeline | None:
@@ -61,8 +88,9 @@ def home(request: Request, q: str = "", verify: bool = False, db: Session = Depe
     result = timeline.search(db, query) if query else None
     found = _found(db, result) if result is not None else None
     chain, checked_at = _chain(db, rt, now=verify)
+    language = language_of(request, user)
     return page(request, "auditor.html", user, q=query, result=result, found=found,
-                rows=timeline_rows.rows(found, language_of(request, user)) if found else [],
+                rows=timeline_rows.rows(found, language) if found else [], chain_line=chain_line(chain, language),
                 can_export=user.role in permissions.EXPORT_HISTORY.roles,
                 chain=chain, chain_checked=checked_at, feed=serving.feed_states(db),
                 overdue=len(requisitions.list_requisitions(db, status="overdue")),
@@ -73,19 +101,22 @@ exporter = needs(permissions.EXPORT_HISTORY)
 
 
 @router.get("/auditor/domains/{name}/export.{kind}")
-def domain_export(name: Annotated[str, Path(min_length=1, max_length=timeline.MAX_QUERY)],
+def domain_export(request: Request, name: Annotated[str, Path(min_length=1, max_length=timeline.MAX_QUERY)],
                   kind: Literal["json", "pdf"], db: Session = Depends(session), rt: Runtime = Depends(runtime),
                   user: User = Depends(exporter)) -> Response:
     """A name's history for court, from the page (the same files as the API's /domains/{name}/export.*)."""
-    return history.download(db, history.listed_domain(db, name), keys=rt.keys, exported_by=user, kind=kind)
+    return history.download(db, history.listed_domain(db, name), keys=rt.keys, exported_by=user, kind=kind,
+                            language=language_of(request, user))
 
 
 @router.get("/auditor/cases/{case:path}/export.{kind}")
-def case_export(case: Annotated[str, Path(min_length=1, max_length=100)], kind: Literal["json", "pdf"],
+def case_export(request: Request, case: Annotated[str, Path(min_length=1, max_length=100)],
+                kind: Literal["json", "pdf"],
                 db: Session = Depends(session), rt: Runtime = Depends(runtime),
                 user: User = Depends(exporter)) -> Response:
     """A case's history for court, from the page (the same files as the API's /cases/{case}/export.*)."""
-    return history.download(db, history.for_case(db, case), keys=rt.keys, exported_by=user, kind=kind)
+    return history.download(db, history.for_case(db, case), keys=rt.keys, exported_by=user, kind=kind,
+                            language=language_of(request, user))
 
 
 @router.get("/submissions/{submission_id}", response_class=HTMLResponse)

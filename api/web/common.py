@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
+from api import stored_text
 from api.deps import session
 from api.web import sessions, stash
 from blocklist import i18n, labels, permissions
@@ -29,7 +30,6 @@ from blocklist.paging import MAX_PER_PAGE, PER_PAGE
 from blocklist.permissions import Permission, require
 from blocklist.text import is_id
 from blocklist.vocab import LANGUAGE_NAMES, LANGUAGES, LEGAL_BASES
-from isp_feed import publish
 
 TEMPLATES = Path(__file__).parent / "templates"
 HOME = {"officer": "/officer", "magistrate": "/magistrate", "auditor": "/auditor", "admin": "/admin"}
@@ -65,16 +65,12 @@ def with_query(request: Request, **changes: object) -> str:
     return request.url.path + ("?" + urlencode(params) if params else "")
 
 
+hold_reasons = stored_text.hold_reasons  # a feed hold's reasons in the reader's language (pages call it from here)
+
+
 def waited(since: dt.datetime, language: str) -> str:
     """How long something has waited until now, in words of the language ("3 days", "5 heures")."""
     return i18n.duration(utcnow() - since, language)
-
-
-def hold_reasons(stored: str | list[str], language: str) -> str:
-    """A feed hold's reasons (kept in English: "; "-joined, or a list) in the reader's language."""
-    parts = stored if isinstance(stored, list) else stored.split("; ")
-    return "; ".join(found.translate(language) if (found := i18n.recognise(str(part), publish.GATE_REASONS))
-                     else str(part) for part in parts)
 
 
 @lru_cache(maxsize=len(LANGUAGES))
@@ -86,7 +82,9 @@ def templates(language: str) -> Jinja2Templates:
     env.globals["legal_bases"], env.globals["flag_names"] = LEGAL_BASES, tuple(labels.FLAG)  # filters' choices
     env.filters["number"] = lambda value: i18n.number(value, language)
     env.filters["waited"] = lambda since: waited(since, language)
-    env.filters["hold_reasons"] = lambda stored: hold_reasons(stored, language)
+    env.filters["hold_reasons"] = lambda stored: stored_text.hold_reasons(stored, language)
+    env.filters["dns_reason"] = lambda stored: stored_text.dns_reason(stored, language)
+    env.filters["hold_closing"] = lambda stored: stored_text.hold_closing(stored, language)
     return Jinja2Templates(env=env)
 
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import session
 from api.params import DbId
-from api.web.common import needs, page
+from api.web import charts
+from api.web.common import language_of, needs, page
 from blocklist import permissions, queries
 from blocklist.errors import NotFound
+from blocklist.i18n import gettext
 from blocklist.models import Submission, User
 from isp_feed import compliance
 from isp_feed.evidence import load as evidence_of
@@ -34,24 +37,18 @@ def _history(figures: list[compliance.RoundFigure], names: dict[int, str]) -> di
     return series
 
 
-def _chart(series: dict[str, list[tuple[int, float]]]) -> str:
-    """An inline SVG line chart of the share blocked per round (no script, nothing loaded)."""
-    rounds = sorted({r for points in series.values() for r, _ in points})
-    if not rounds:
-        return ""
-    width, height, colours = 600, 160, ["#1a3c6e", "#b00", "#393", "#a80", "#639", "#066"]
-    x = {r: 30 + (width - 40) * (i / max(1, len(rounds) - 1)) for i, r in enumerate(rounds)}
-    lines = []
+def _charts(series: dict[str, list[tuple[int, float]]], lang: str) -> list[Markup]:
+    """One small line chart per ISP (api/web/charts.py: axis values, every value written at its point, a title
+    that names the ISP): a line is told apart by its chart's title, never by its colour alone. The table above them
+    gives the same figures."""
+    out = []
     for n, (name, points) in enumerate(sorted(series.items())):
-        path = " ".join(f"{x[r]:.0f},{10 + (height - 30) * (1 - share):.0f}" for r, share in points)
-        colour = colours[n % len(colours)]
-        lines.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{path}"/>'
-                     f'<text x="{width - 5}" y="{14 + 14 * n}" text-anchor="end" fill="{colour}" font-size="11">'
-                     f"{name}</text>")
-    axis = (f'<line x1="30" y1="{height - 20}" x2="{width}" y2="{height - 20}" stroke="#999"/>'
-            f'<text x="2" y="14" font-size="10">100%</text><text x="2" y="{height - 20}" font-size="10">0%</text>')
-    return (f'<svg role="img" aria-label="share of names blocked per round" width="{width}" height="{height}" '
-            f'xmlns="http://www.w3.org/2000/svg">{axis}{"".join(lines)}</svg>')
+        out.append(charts.lines(
+            f"compliance{n}", gettext(lang, "%(isp)s: share of the names blocked (%%) in each round", isp=name),
+            [f"#{round_id}" for round_id, _ in points],
+            [charts.Series(name, [round(share * 100, 1) for _, share in points])],
+            value_text=lambda v: f"{v:g} %"))
+    return out
 
 
 @router.get("/compliance", response_class=HTMLResponse)
@@ -73,11 +70,14 @@ def compliance_page(request: Request, problems: bool = False, start: int = Query
     domains = everyone[start:start + PAGE_SIZE]
     latest = compliance.latest_results(db, domains)
     blocked_after = compliance.times_to_block(db, domains)
+    # Before any round, say why the figures are empty: no ISP with a resolver to ask, or no round run yet.
+    resolvers = sum(len(i.resolvers) for i in isps)
+    lang = language_of(request, user)
     return page(request, "compliance.html", user, figures=figures, live=compliance.live_versions(db), rounds=rounds,
-                isps=isps, domains=domains,
+                isps=isps, domains=domains, resolvers=resolvers,
                 latest=latest, blocked_after=blocked_after, by_round=by_round, problems=problems, start=start,
                 total=len(everyone), page_size=PAGE_SIZE,
-                chart=_chart(_history(sorted(per_round, key=lambda f: f.round_id), isp_names)))
+                charts=_charts(_history(sorted(per_round, key=lambda f: f.round_id), isp_names), lang))
 
 
 @router.get("/compliance/evidence/{result_id}", response_class=HTMLResponse)

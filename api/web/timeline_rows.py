@@ -12,8 +12,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from api import stored_text
 from api.history import Timeline
-from api.web.common import hold_reasons
 from blocklist import i18n, labels
 from blocklist.i18n import brussels
 from blocklist.vocab import LANGUAGE_NAMES
@@ -101,7 +101,9 @@ class Words:
         if key in ("legal_basis", "scope", "role", "kind", "status") and isinstance(value, str):
             return labels.label(key, value, language)  # the vocabulary's words (a kind of labels.KINDS each)
         if key == "reasons" and isinstance(value, str | list):  # a feed hold's (kept in English)
-            return hold_reasons(value, language)
+            return stored_text.hold_reasons(value, language)
+        if key == "reason" and isinstance(value, str):  # a hold's closing (kept in English); a person's as typed
+            return stored_text.hold_closing(value, language)
         if key in TIME_FIELDS and isinstance(value, str):
             try:
                 return moment(value, language).local

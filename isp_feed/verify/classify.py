@@ -17,7 +17,29 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rdtypes.svcbbase
 
+from blocklist.i18n import N_
 from isp_feed.verify.querier import Observation
+
+# Each verdict's reason: stored in English (VerificationResult.reason, old rows alike), read back into the reader's
+# language with i18n.recognise (DNS_REASONS). A failed query's reason ("A: SERVFAIL") is technical and stays as is.
+STOP_PAGE = N_("the stop page (CNAME or its addresses)")
+STOP_PAGE_NOT_NXDOMAIN = N_("the stop page, where the agreed answer is NXDOMAIN")
+NXDOMAIN_AGREED = N_("NXDOMAIN, the ISP's agreed block answer, while the control resolves it")
+NXDOMAIN_NOT_STOP_PAGE = N_("NXDOMAIN instead of the stop page, while the control resolves it")
+DEAD_NXDOMAIN = N_("NXDOMAIN at the ISP and no address from the control either")
+DEAD_EMPTY = N_("no address at the ISP nor at the control")
+AS_CONTROL = N_("the same answer as the control (%(addresses)s)")
+NON_ROUTABLE = N_("a non-routable answer (%(addresses)s)")
+REAL_ANSWER = N_("a real answer (%(addresses)s)")
+OTHER_CNAME = N_("a CNAME to %(names)s that is not the stop page")
+EMPTY_ANSWER = N_("an empty answer while the control resolves it")
+HTTPS_LEAK = N_("an HTTPS record with the address hints %(hints)s (browsers connect to those), although A/AAAA gave "
+                "%(reason)s")
+DISAGREE = N_("two observations disagree (%(first)s; %(second)s)")
+NOT_ASKED = N_("not asked")
+DNS_REASONS = (STOP_PAGE, STOP_PAGE_NOT_NXDOMAIN, NXDOMAIN_AGREED, NXDOMAIN_NOT_STOP_PAGE, DEAD_NXDOMAIN, DEAD_EMPTY,
+               AS_CONTROL, NON_ROUTABLE, REAL_ANSWER, OTHER_CNAME, EMPTY_ANSWER, HTTPS_LEAK, DISAGREE, NOT_ASKED)
+NESTED_REASONS = frozenset({"reason", "first", "second"})  # placeholders that hold another reason
 
 VERDICTS = ("blocked", "blocked_other_way", "not_blocked", "domain_dead", "inconclusive")
 FAILURES = ("SERVFAIL", "REFUSED")
@@ -82,8 +104,7 @@ def classify(isp: list[Observation], control: list[Observation], *, policy: str,
     verdict = _by_addresses([o for o in isp if o.qtype != "HTTPS"], [o for o in control if o.qtype != "HTTPS"],
                             policy=policy, stop=stop)
     if leaked and verdict.value in ("blocked", "blocked_other_way"):
-        return Verdict("not_blocked", f"an HTTPS record with the address hints {', '.join(sorted(leaked))} (browsers "
-                                      f"connect to those), although A/AAAA gave {verdict.reason}")
+        return Verdict("not_blocked", str(HTTPS_LEAK.fill(hints=", ".join(sorted(leaked)), reason=verdict.reason)))
     return verdict
 
 
@@ -98,23 +119,23 @@ def _by_addresses(isp: list[Observation], control: list[Observation], *, policy:
     nxdomain = all(o.rcode == "NXDOMAIN" for o in isp)
     if nxdomain:
         if not control_resolves:
-            return Verdict("domain_dead", "NXDOMAIN at the ISP and no address from the control either")
+            return Verdict("domain_dead", str(DEAD_NXDOMAIN))
         if policy == "nxdomain":
-            return Verdict("blocked", "NXDOMAIN, the ISP's agreed block answer, while the control resolves it")
-        return Verdict("blocked_other_way", "NXDOMAIN instead of the stop page, while the control resolves it")
+            return Verdict("blocked", str(NXDOMAIN_AGREED))
+        return Verdict("blocked_other_way", str(NXDOMAIN_NOT_STOP_PAGE))
     if stop.name.rstrip(".").lower() in cnames or (addresses and addresses <= stop_addresses):
         if policy == "nxdomain":
-            return Verdict("blocked_other_way", "the stop page, where the agreed answer is NXDOMAIN")
-        return Verdict("blocked", "the stop page (CNAME or its addresses)")
+            return Verdict("blocked_other_way", str(STOP_PAGE_NOT_NXDOMAIN))
+        return Verdict("blocked", str(STOP_PAGE))
     control_addresses = set().union(*(_addresses(o) for o in control))
     if addresses & control_addresses:
-        return Verdict("not_blocked", f"the same answer as the control ({', '.join(sorted(addresses))})")
+        return Verdict("not_blocked", str(AS_CONTROL.fill(addresses=", ".join(sorted(addresses)))))
     if addresses and all(_bogon(a) for a in addresses):
-        return Verdict("blocked_other_way", f"a non-routable answer ({', '.join(sorted(addresses))})")
+        return Verdict("blocked_other_way", str(NON_ROUTABLE.fill(addresses=", ".join(sorted(addresses)))))
     if addresses:
-        return Verdict("not_blocked", f"a real answer ({', '.join(sorted(addresses))})")
+        return Verdict("not_blocked", str(REAL_ANSWER.fill(addresses=", ".join(sorted(addresses)))))
     if cnames:
-        return Verdict("blocked_other_way", f"a CNAME to {', '.join(sorted(cnames))} that is not the stop page")
+        return Verdict("blocked_other_way", str(OTHER_CNAME.fill(names=", ".join(sorted(cnames)))))
     if not control_resolves:
-        return Verdict("domain_dead", "no address at the ISP nor at the control")
-    return Verdict("blocked_other_way", "an empty answer while the control resolves it")
+        return Verdict("domain_dead", str(DEAD_EMPTY))
+    return Verdict("blocked_other_way", str(EMPTY_ANSWER))

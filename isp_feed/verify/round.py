@@ -13,7 +13,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
-from isp_feed.verify.classify import StopPage, Verdict, classify
+from isp_feed.verify.classify import DISAGREE, NOT_ASKED, StopPage, Verdict, classify
 from isp_feed.verify.querier import Observation, Querier
 
 
@@ -65,7 +65,7 @@ async def _ask(querier: Querier, ip: str, port: int, name: str) -> list[Observat
 async def _judge(querier: Querier, target: Target, name: str, control: list[Observation], stop: StopPage,
                  retries: int, backoff: float) -> NameResult:
     seen: list[Observation] = []
-    verdict = Verdict("inconclusive", "not asked")
+    verdict = Verdict("inconclusive", str(NOT_ASKED))
     for attempt in range(retries + 1):
         answers = await _ask(querier, target.ip, target.port, name)
         seen.extend(answers)
@@ -75,7 +75,7 @@ async def _judge(querier: Querier, target: Target, name: str, control: list[Obse
             seen.extend(again)
             second = classify(again, control, policy=target.policy, stop=stop)
             if second.value != "not_blocked":
-                verdict = Verdict("inconclusive", f"two observations disagree ({verdict.reason}; {second.reason})")
+                verdict = Verdict("inconclusive", str(DISAGREE.fill(first=verdict.reason, second=second.reason)))
             return NameResult(target, name, verdict, seen, control)
         if verdict.value != "inconclusive":
             break

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.runtime import Runtime
-from api.web.common import hold_reasons
+from api.stored_text import hold_reasons
 from blocklist import users
 from blocklist.errors import InvalidInput
 from blocklist.models import User

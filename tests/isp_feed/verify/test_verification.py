@@ -117,8 +117,12 @@ def test_compliance_pages_and_regression_alert(rt: Runtime, people: dict[str, Us
     token = re.search(r'name="csrf" value="([^"]+)"', login).group(1)  # type: ignore[union-attr]
     client.post("/login", data={"username": "auditor", "password": "correct horse battery", "csrf": token})
     html = client.get("/compliance").text
-    assert "was blocked and is no longer" in html and "<svg" in html and "not_blocked" in html
-    assert "s after approval" in html
+    assert "was blocked and is no longer" in html and "<svg" in html and "verdict-not_blocked" in html
+    # Consistent cells (issue #14, finding 9): a name blocked once and no longer says so, in words, not codes.
+    assert "first blocked" in html and "not blocked at the latest round" in html and ">not_blocked<" not in html
+    # One chart per ISP, named by its title (never told apart by colour alone), with its values written out.
+    assert 'role="img"' in html and "ISP: share of the names blocked (%) in each round" in html
+    assert "Verification is not configured" not in html and "No verification round has run yet" not in html
     evidence_link = re.search(r'href="(/compliance/evidence/\d+)"', html)
     assert evidence_link and "raw (base64)" in client.get(evidence_link.group(1)).text
     assert "Share blocked per access provider and round" in html and "100.0%" in html and "0.0%" in html
@@ -157,3 +161,24 @@ def test_evidence_cannot_be_changed_or_deleted(rt: Runtime) -> None:
         # A row kept before evidence was compressed reads the same way as a compressed one.
         assert kept.verdict == "blocked" and kept.evidence_z is None
         assert evidence.load(s, kept) == {"isp": [], "control": []}
+
+
+def test_compliance_says_when_verification_is_not_configured(rt: Runtime, people: dict[str, User]) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from blocklist import users
+    from tests.support.web import login
+
+    with rt.database.transaction() as s:
+        users.set_password(s, actor="test", user=users.get_user(s, "auditor"), password="correct horse battery")
+    client = TestClient(create_app(rt))
+    login(client, "auditor", "correct horse battery")
+    html = client.get("/compliance").text
+    assert "Verification is not configured: no access provider has a resolver registered" in html
+    assert "blocklist isp add --resolver" in html
+    with rt.database.transaction() as s:
+        isps.add_isp(s, actor="test", name="ISP", email="noc@isp.example", language="fr",
+                     resolvers=["127.0.0.1:5399"])
+    html = client.get("/compliance").text
+    assert "No verification round has run yet" in html and "blocklist verify run" in html
