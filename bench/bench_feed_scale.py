@@ -78,7 +78,7 @@ _STEPS: dict[str, str] = {
     """,
     # The same with every format written whole (isp_feed_client/stored.py): what one version in about MAX_PIECES / 2
     # costs, when a format made of too many pieces is written whole again.
-    "whole": "from isp_feed import stored\nstored.MAX_PIECES = 1\n",
+    "whole": "from isp_feed_client import stored\nstored.MAX_PIECES = 1\n",
     "idle": """
         t = time.perf_counter(); publish_feed(ctx); cold = time.perf_counter() - t
         runs = []
@@ -92,7 +92,7 @@ _STEPS: dict[str, str] = {
         print(json.dumps({"serial": serial, "seconds": took, "peak_mib": peak()}))
     """,
 }
-_STEPS["whole"] += _STEPS["approve"]
+_STEPS["whole"] += textwrap.dedent(_STEPS["approve"])
 
 
 def _run(data: Path, step: str) -> dict[str, float]:

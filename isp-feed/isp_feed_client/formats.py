@@ -257,8 +257,16 @@ def _rpz(version: FeedVersion, prep: _Names, count: int, records: list[str]) -> 
     header = _lines(_header(version, ";", count), "$TTL 300",
                     f"@ IN SOA localhost. hostmaster.blocklist.invalid. {version.serial} 3600 600 604800 300",
                     "@ IN NS localhost.")
-    return (header + _owned(prep, [f" {record}\n".encode() for record in records])
-            + _lines(f"{_canary(version)} {records[0]}"))
+    # One join, not `a + b + c`: each `+` would copy the whole body again (hundreds of MB at a national list).
+    return b"".join((header, _owned(prep, [f" {record}\n".encode() for record in records]),
+                     _lines(f"{_canary(version)} {records[0]}")))
+
+
+def _framed(header: bytes, body: list[bytes], footer: bytes) -> bytes:
+    """header + body lines + footer, copied once."""
+    body.insert(0, header)
+    body.append(footer)
+    return b"".join(body)
 
 
 def _addresses(version: FeedVersion) -> list[str]:
@@ -286,9 +294,9 @@ def _hosts(version: FeedVersion, prep: _Names, count: int) -> bytes:
     prefixes = [f"{address} ".encode() for address in (version.stop_page_ipv4, version.stop_page_ipv6) if address]
     if len(prefixes) == 1:
         (v4,) = prefixes
-        return header + b"".join([v4 + n + b"\n" for n in prep.names]) + footer
+        return _framed(header, [v4 + n + b"\n" for n in prep.names], footer)
     v4, v6 = prefixes
-    return header + b"".join([v4 + n + b"\n" + v6 + n + b"\n" for n in prep.names]) + footer
+    return _framed(header, [v4 + n + b"\n" + v6 + n + b"\n" for n in prep.names], footer)
 
 
 def _dnsmasq(version: FeedVersion, prep: _Names, count: int) -> bytes:
@@ -299,10 +307,10 @@ def _dnsmasq(version: FeedVersion, prep: _Names, count: int) -> bytes:
     # address hints) unless the domain is local, and then answers them with no data.
     if len(tails) == 1:
         (v4,) = tails
-        return header + b"".join([b"address=/" + n + v4 + b"local=/" + n + b"/\n" for n in prep.names]) + footer
+        return _framed(header, [b"address=/" + n + v4 + b"local=/" + n + b"/\n" for n in prep.names], footer)
     v4, v6 = tails
-    return header + b"".join([b"address=/" + n + v4 + b"address=/" + n + v6 + b"local=/" + n + b"/\n"
-                              for n in prep.names]) + footer
+    return _framed(header, [b"address=/" + n + v4 + b"address=/" + n + v6 + b"local=/" + n + b"/\n"
+                            for n in prep.names], footer)
 
 
 def _unbound(version: FeedVersion, prep: _Names, count: int) -> bytes:
@@ -324,7 +332,7 @@ def _unbound(version: FeedVersion, prep: _Names, count: int) -> bytes:
     else:
         body = [zone + n + (redirect if s else transparent) + b"".join(local + n + r for r in records)
                 for n, s in zip(prep.names, prep.subs, strict=True)]
-    return header + b"".join(body) + footer
+    return _framed(header, body, footer)
 
 
 def _list(version: FeedVersion, prep: _Names, count: int) -> bytes:
