@@ -4,6 +4,6 @@ formats, manifest, delta, splice, stored, signing, errors, canary. Imports nothi
 from importlib.metadata import PackageNotFoundError, version
 
 try:
-    __version__ = version("isp-feed")  # pyproject.toml says it once
+    __version__ = version("be-blocklist-isp-feed")  # pyproject.toml says it once
 except PackageNotFoundError:  # run from a source tree that was never installed
     __version__ = "unknown"

@@ -12,12 +12,6 @@ import ipaddress
 import time
 from dataclasses import dataclass
 
-import dns.exception
-import dns.message
-import dns.query
-import dns.rcode
-import dns.rdatatype
-
 from isp_feed_client.canary import canary_name
 
 Endpoint = tuple[str, int]
@@ -51,6 +45,13 @@ class StopPage:
 
 def answer_of(resolver: Endpoint, qname: str, stop: StopPage, timeout: float = 1.0) -> str | None:
     """None when `resolver` answers `qname` with the stop page; otherwise what it answered, in words."""
+    # dnspython only when a resolver is asked: a pull without --resolver does not pay for importing it.
+    import dns.exception
+    import dns.message
+    import dns.query
+    import dns.rcode
+    import dns.rdatatype
+
     ip, port = resolver
     try:
         response, _ = dns.query.udp_with_fallback(dns.message.make_query(qname, "A"), ip, port=port, timeout=timeout)

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from isp_feed_client import canary_check, check, config, errors, formats, http, signing
+from isp_feed_client import canary_check, config, errors, formats, http, signing
 from isp_feed_client import textfile as metrics
 from isp_feed_client.errors import EXIT_FETCH, EXIT_NOT_AUTHORISED, EXIT_OK, EXIT_REFUSED, EXIT_RELOAD, EXIT_USAGE
 from isp_feed_client.pull import Options, accept, pull
@@ -230,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     values = _values(args)
     opts = _options(values)
     if args.command == "check":
+        from isp_feed_client import check  # only for `check`: a pull does not import what it needs
+
         return check.run(opts)
     textfile = config.optional(values, "textfile", Path)
 
