@@ -93,7 +93,7 @@ def test_officer_magistrate_auditor_and_the_stop_page(chromium: tuple[Any, str],
     page.press("input[name=q]", "Enter")
     actions = page.inner_text("table.timeline")
     assert "Name submitted" in actions and "Approved: the name is blocked" in actions
-    assert "audit chain intact" in page.inner_text("main")
+    assert "Audit chain: intact" in page.inner_text("main")
     page.screenshot(path=str(ARTIFACTS / "auditor.png"), full_page=True)
     context.close()
     assert hosts == {"127.0.0.1"}

@@ -408,8 +408,8 @@ def test_auditor_timeline_by_name_and_case(client: TestClient, web_rt: Runtime, 
     jobs.issue_pending(JobContext.standalone(web_rt.database, web_rt.settings.model_copy(
         update={"requisitions_wait_for_feed": False})))
     page = login(client, "auditor")
-    assert "audit chain intact" in page.text
-    assert "audit chain intact" in client.get("/auditor", params={"verify": "true"}).text  # walked again on demand
+    assert "Audit chain: intact" in page.text
+    assert "Audit chain: intact" in client.get("/auditor", params={"verify": "true"}).text  # walked again on demand
     by_name = client.get("/auditor", params={"q": "https://ONE.test/page"}).text
     actions = re.findall(r'<td class="action" data-action="([^"]+)">', by_name)  # the words: test_auditor_timeline
     assert actions[:2] == ["submission.created", "submission.approved"] and "requisition.created" in " ".join(actions)
