@@ -1,5 +1,6 @@
-"""Serving a format file stored as pieces (isp_feed_client/stored.py) as if it were one file: Content-Length, ETag, one
-byte range (206, or 416 when it cannot be satisfied) and HEAD, like Starlette's FileResponse does for whole files.
+"""Serving a stored format file (isp_feed_client/stored.py), whole or as pieces: a whole file through Starlette's
+FileResponse (sendfile, ranges, HEAD); pieces as if they were one file: Content-Length, ETag, one byte range (206,
+or 416 when it cannot be satisfied) and HEAD.
 
 A request for several ranges at once gets the whole file (200), which HTTP allows (RFC 9110 §14.2). The pieces are
 opened before the response starts, so a prune that deletes an older file meanwhile cannot cut a download short.
@@ -13,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import FileResponse, Response, StreamingResponse
 
 from isp_feed_client import stored
 
@@ -44,6 +45,8 @@ def _wanted(range_header: str | None, if_range: str | None, etag: str, size: int
 def stored_file_response(path: Path, *, method: str, range_header: str | None, if_range: str | None, etag: str,
                          media_type: str, headers: dict[str, str]) -> Response:
     """The response for the stored file at `path` (whole or as pieces)."""
+    if path.exists():
+        return FileResponse(path, media_type=media_type, headers=headers)
     stack = ExitStack()
     data = stack.enter_context(stored.open_stored(path))
     size = len(data)

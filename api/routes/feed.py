@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import FileResponse
 from sqlalchemy.orm import Session
 
 from api.deps import current_isp, runtime, session
@@ -60,10 +59,7 @@ def _answer(request: Request, rt: Runtime, isp: Isp, row: FeedVersionRow, what: 
         _log(rt, isp, row, what, 304)
         return Response(status_code=304, headers=headers)
     _log(rt, isp, row, what, 200)
-    if path is not None and Path(path).exists():
-        # Starlette answers Range requests (206) and HEAD from the file itself.
-        return FileResponse(path, media_type=media, headers=headers)
-    if path is not None:  # stored as pieces of older files (isp_feed_client/stored.py): the same answers
+    if path is not None:
         return stored_file_response(Path(path), method=request.method, range_header=request.headers.get("range"),
                                     if_range=request.headers.get("if-range"), etag=etag, media_type=media,
                                     headers=headers)

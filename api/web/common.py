@@ -65,7 +65,6 @@ def with_query(request: Request, **changes: object) -> str:
     return request.url.path + ("?" + urlencode(params) if params else "")
 
 
-hold_reasons = stored_text.hold_reasons  # a feed hold's reasons in the reader's language (pages call it from here)
 
 
 def waited(since: dt.datetime, language: str) -> str:

@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api import stored_text
 from api.deps import runtime, session
 from api.params import DbId, form_ids
 from api.runtime import Runtime
@@ -170,7 +171,7 @@ def confirm_hold(request: Request, hold_id: DbId, confirm: str = Form(""), db: S
             return common.confirm(
                 request, user, title=N_("Publish held feed change #%(id)s?", id=hold.id),
                 consequences=[N_("Held because: %(reasons)s",
-                                 reasons=common.hold_reasons(hold.reasons, common.language_of(request, user))),
+                                 reasons=stored_text.hold_reasons(hold.reasons, common.language_of(request, user))),
                               N_("%(added)s name(s) added and %(removed)s removed in the next signed feed version, "
                                  "which every access provider loads.", added=hold.added, removed=hold.removed)],
                 names=[f"+ {n}" for n in hold.listed("added")] + [f"− {n}" for n in hold.listed("removed")],

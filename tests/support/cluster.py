@@ -28,6 +28,7 @@ from isp_feed.models import FeedVersionRow
 from requisitions.models import Requisition
 from tests.support.crash import case
 from tests.support.factories import confirmed_token
+from tests.support.processes import stop as stop_process
 from tests.support.smtp import Inbox
 
 BLOCKLIST = str(Path(sys.executable).with_name("blocklist"))
@@ -72,14 +73,7 @@ class SchedulerProcess:
 
     def stop(self) -> int | None:
         """SIGTERM, and its exit status."""
-        if self.process is None:
-            return None
-        self.process.terminate()
-        try:
-            return self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            return self.process.wait(timeout=10)
+        return stop_process(self.process, grace=30)
 
 
 def leader(rt: Runtime) -> tuple[int, dt.datetime] | None:

@@ -26,6 +26,7 @@ import dns.zone
 from isp_feed.primary import Primary, primary_serial
 from tests.support.binaries import require_binary
 from tests.support.ports import free_port
+from tests.support.processes import stop as stop_process
 from tests.support.resolvers import (
     Resolver,
     _spawn,
@@ -69,13 +70,7 @@ class NamedPrimary:
         return self
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         self.process = None
 
     def log(self) -> str:

@@ -38,6 +38,7 @@ import dns.rdtypes.svcbbase
 
 from tests.support.binaries import require_binary
 from tests.support.ports import free_port
+from tests.support.processes import stop as stop_process
 
 __all__ = ["EMPTY_RPZ", "RPZ_ZONE", "STOP_NAME", "STOP_PTR", "STOP_URL", "STOP_V4", "STOP_V6", "TEST_INTERNET",
            "Resolver", "addresses", "assert_blocked", "cnames", "documented_config", "ede", "https_hints", "ptr_names",
@@ -158,13 +159,7 @@ class Resolver:
                 os.kill(pid, signal.SIGTERM)
                 _wait_gone(pid)
             return
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
 
 
 def query(

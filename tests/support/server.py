@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from api.app import create_app
 from api.runtime import Runtime
 from tests.support.ports import free_port
+from tests.support.processes import stop as stop_process
 
 
 @contextmanager
@@ -91,10 +92,5 @@ class ServerProcess:
         self.process = None
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        stop_process(self.process, grace=15)
         self.process = None
