@@ -44,8 +44,10 @@ packages:
 	.ci/ensure-packages
 
 # First the packages (stop at once), then the rest. The last line says how many tests ran against real components.
+# One pytest worker per core (at most 4), each test file on one worker (its module fixtures set up once): most tests
+# wait on a server, a daemon or a disk, so two workers on two cores finish well before one.
 test: packages $(STAMP) compile lint
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n auto --maxprocesses 4 --dist loadfile
 
 bench: $(STAMP) compile
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

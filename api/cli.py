@@ -16,6 +16,7 @@ from blocklist import audit, isps, partners, users
 from blocklist.errors import BlocklistError
 from blocklist.settings import Settings
 from blocklist.vocab import ISP_POLICIES, LANGUAGES, ROLES, SCOPES
+from isp_feed.primary import MAX_SHARDS, SECONDARY_RESOLVERS
 
 F = TypeVar("F", bound=Callable[..., Any])
 CLI_ACTOR = "cli"
@@ -382,14 +383,22 @@ def isp() -> None:
 @refusals_exit_2
 def isp_add(rt: Runtime, name: str, email: str, language: str, resolvers: tuple[str, ...], policy: str,
             operator_id: str) -> None:
-    """Register an ISP; its feed credential is printed on the last line."""
+    """Register an ISP with its TSIG key for zone transfers; its feed credential is printed on the last line."""
+    from isp_feed.primary import key_clause, tsig_dir
+
     rt.ensure_schema()
     with rt.database.transaction() as session:
         created, token = isps.add_isp(
             session, actor=CLI_ACTOR, name=name, email=email, language=language, resolvers=resolvers,
             policy=policy, operator_id=operator_id,
         )
-        click.echo(f"registered ISP {created.name!r} (id {created.id}); feed credential (shown once):")
+        secret = isps.new_tsig_key(session, actor=CLI_ACTOR, isp=created, folder=tsig_dir(rt.settings))
+        key = isps.tsig_key_name(created)
+    # Printed once the registration is committed: both are shown this once, and only what exists is shown.
+    click.echo(f"registered ISP {created.name!r} (id {created.id})")
+    click.echo(f"TSIG key {key!r} (hmac-sha256) for zone transfers, shown once; for the ISP's secondaries:")
+    click.echo(key_clause(key, secret).rstrip())
+    click.echo("feed credential (shown once):")
     click.echo(token)
 
 
@@ -414,7 +423,7 @@ def isp_list(rt: Runtime) -> None:
 @refusals_exit_2
 def isp_tsig(rt: Runtime, isp_name: str) -> None:
     """Give an ISP a new TSIG key for zone transfers (the old one stops working); the secret is printed once."""
-    from isp_feed.primary import tsig_dir
+    from isp_feed.primary import key_clause, tsig_dir
 
     rt.ensure_schema()
     with rt.database.transaction() as session:
@@ -422,7 +431,7 @@ def isp_tsig(rt: Runtime, isp_name: str) -> None:
         secret = isps.new_tsig_key(session, actor=CLI_ACTOR, isp=found, folder=tsig_dir(rt.settings))
         key = isps.tsig_key_name(found)
     click.echo(f"TSIG key {key!r} (hmac-sha256) of ISP {isp_name!r}, shown once; for the ISP's secondaries:")
-    click.echo(f'key "{key}" {{ algorithm hmac-sha256; secret "{secret}"; }};')
+    click.echo(key_clause(key, secret).rstrip())
     click.echo(secret)
 
 
@@ -442,23 +451,58 @@ def isp_secondaries(rt: Runtime, isp_name: str, signed: tuple[str, ...], unsigne
     click.echo(f"secondaries of {isp_name!r}: {listed}")
 
 
-@main.command("dns-primary")
+_PRIMARY_DIR_HELP = "The primary's folder (default: BLOCKLIST_DNS_PRIMARY_DIR, else <data dir>/dns-primary)."
+
+
+@main.group("dns-primary", invoke_without_command=True)
 @click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="The primary's folder (default: BLOCKLIST_DNS_PRIMARY_DIR, else <data dir>/dns-primary).")
+              help=_PRIMARY_DIR_HELP)
 @click.option("--port", default=53, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--control-port", default=953, show_default=True, type=click.IntRange(1, 65535),
               help="rndc's control channel, on the same address.")
-@click.pass_obj
-def dns_primary(rt: Runtime, folder: Path | None, port: int, control_port: int) -> None:
-    """Configure the hidden primary (BIND 9: named.conf, TSIG keys, the zone) and print its systemd unit."""
+@click.option("--shards", default=1, show_default=True, type=click.IntRange(1, MAX_SHARDS),
+              help="Spread the list over this many zones beside the configured one (which then holds the canary "
+                   "only), so that a resolver re-processes only the shards a version changed.")
+@click.pass_context
+def dns_primary(ctx: click.Context, folder: Path | None, port: int, control_port: int, shards: int) -> None:
+    """Configure the hidden primary (BIND 9: named.conf, TSIG keys, the zones) and print its systemd unit."""
     from isp_feed import primary
 
+    if ctx.invoked_subcommand is not None:
+        return
+    rt: Runtime = ctx.obj
     rt.ensure_schema()
-    configured = primary.configure(rt.database, rt.settings, folder=folder, port=port, control_port=control_port)
-    click.echo(f"# hidden primary of {configured.zone} on {configured.address}:{configured.port}, "
+    configured = primary.configure(rt.database, rt.settings, folder=folder, port=port, control_port=control_port,
+                                   shards=shards)
+    spread = f" (the list in {shards} shards: {', '.join(configured.zones[1:])})" if shards > 1 else ""
+    click.echo(f"# hidden primary of {configured.zone}{spread} on {configured.address}:{configured.port}, "
                f"configured in {configured.folder}; run it with this unit "
                "(/etc/systemd/system/blocklist-dns-primary.service):")
     click.echo(primary.unit_text(configured).rstrip())
+
+
+@dns_primary.command("secondary-config")
+@click.option("--resolver", required=True, type=click.Choice(SECONDARY_RESOLVERS))
+@click.option("--isp", "isp_name", default=None, metavar="ISP",
+              help="The ISP (id or name) whose key name to fill in (default: isp-ID, to replace).")
+@click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help=_PRIMARY_DIR_HELP)
+@click.pass_obj
+@refusals_exit_2
+def dns_primary_secondary_config(rt: Runtime, resolver: str, isp_name: str | None, folder: Path | None) -> None:
+    """Print an ISP's secondary configuration of every zone of the primary (meta zone first) for its resolver."""
+    from isp_feed import primary
+
+    configured = primary.load(rt.settings, folder)
+    if configured is None:
+        click.echo("error: no hidden primary is configured here: run `blocklist dns-primary` first", err=True)
+        sys.exit(2)
+    key = "isp-ID"
+    if isp_name is not None:
+        rt.ensure_schema()
+        with rt.database.reading() as session:
+            key = isps.tsig_key_name(isps.get_isp(session, isp_name))
+    click.echo(primary.secondary_config_text(configured, resolver, key, rt.settings.stop_page_host), nl=False)
 
 
 @main.group()

@@ -23,6 +23,7 @@ from api.leader import LeaderLock, leader_lock
 from api.metrics import Metrics
 from api.runtime import Runtime
 from blocklist import appeals, batches, review_digest
+from blocklist.jobs import yield_cpu_to_requests
 from isp_feed import jobs as feed_jobs
 from requisitions import jobs as requisitions_jobs
 
@@ -73,6 +74,7 @@ def scheduled_jobs() -> list[ScheduledJob]:
 def _guarded(job: ScheduledJob, rt: Runtime, metrics: Metrics | None = None) -> Callable[[], None]:
     def run() -> None:
         failed = False
+        yield_cpu_to_requests()
         try:
             job.func(rt.job_context)
         except Exception:  # a failing job must not kill the scheduler; it is logged and retried next tick

@@ -272,14 +272,45 @@ class IspOut(BaseModel):
                    credential_prefix=isp.feed_token_prefix)
 
 
+class TsigKeyOut(BaseModel):
+    """An ISP's TSIG key for zone transfers (HMAC-SHA256): its secret shown this once; the previous key stops
+    working when the hidden primary's configuration is next written."""
+
+    isp_id: int
+    key_name: str = Field(description="The key's name, as both ends configure it")
+    algorithm: Literal["hmac-sha256"] = "hmac-sha256"
+    secret: str = Field(description="Base64; shown this once")
+
+
 class IspCreatedOut(IspOut):
-    """A new ISP, with its feed credential: shown this once, never stored in clear."""
+    """A new ISP, with its feed credential and its TSIG key: each shown this once, never stored in clear."""
 
     credential: str
+    tsig: TsigKeyOut
 
     @classmethod
-    def created(cls, isp: Isp, credential: str) -> IspCreatedOut:
-        return cls(**IspOut.of(isp).model_dump(), credential=credential)
+    def created(cls, isp: Isp, credential: str, tsig: TsigKeyOut) -> IspCreatedOut:
+        return cls(**IspOut.of(isp).model_dump(), credential=credential, tsig=tsig)
+
+
+class SecondariesIn(BaseModel):
+    """The ISP's secondaries, replacing those registered: the primary NOTIFYs them and lets them transfer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    signed: list[str] = Field(default_factory=list, max_length=50,
+                              description="IP[:PORT] of each secondary that transfers with the ISP's TSIG key")
+    unsigned: list[str] = Field(default_factory=list, max_length=50,
+                                description="IP[:PORT] of each secondary allowed by its address alone (Unbound "
+                                            "1.17 cannot sign a transfer)")
+
+
+class SecondaryOut(BaseModel):
+    """One registered secondary."""
+
+    address: str
+    port: int
+    tsig: bool = Field(description="Whether it must sign its transfers with the ISP's key")
 
 
 class CredentialOut(BaseModel):

@@ -7,6 +7,7 @@ whatever the answers, each pair's latency counted from when it was due (no coord
 
     python bench/bench_api.py                                    # one worker, SQLite then PostgreSQL
     python bench/bench_api.py --workers 4 --backend postgresql   # the production layout
+    python bench/bench_api.py --workers 4 --backend postgresql --rate 25 --rate 50 --rate 100   # latency by load
 """
 
 from __future__ import annotations
@@ -48,8 +49,9 @@ def _percentiles(values: list[float]) -> str:
     return f"p50 {statistics.median(values) * 1000:.1f} ms, p99 {p99:.1f} ms"
 
 
-async def open_loop(base: str, officer: str, magistrate: str, seconds: float, errors: list[str]) -> list[float]:
-    """Start OPEN_LOOP_RATE pairs a second for `seconds`; each pair's latency from its due time."""
+async def open_loop(base: str, officer: str, magistrate: str, seconds: float, errors: list[str],
+                    rate: float = OPEN_LOOP_RATE) -> list[float]:
+    """Start `rate` pairs a second for `seconds`; each pair's latency from its due time."""
     latencies: list[float] = []
     limits = httpx.Limits(max_connections=1000, max_keepalive_connections=200)
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
@@ -68,8 +70,8 @@ async def open_loop(base: str, officer: str, magistrate: str, seconds: float, er
             latencies.append(time.monotonic() - due)
 
         start, tasks = time.monotonic(), []
-        for n in range(int(seconds * OPEN_LOOP_RATE)):
-            due = start + n / OPEN_LOOP_RATE
+        for n in range(int(seconds * rate)):
+            due = start + n / rate
             await asyncio.sleep(max(0.0, due - time.monotonic()))
             tasks.append(asyncio.create_task(pair(n, due)))
         await asyncio.gather(*tasks)
@@ -97,7 +99,8 @@ async def client_loop(base: str, officer: str, magistrate: str, worker: int, dea
                 errors.append(f"approve {decided.status_code} {decided.text[:100]}")
 
 
-def run(label: str, database_url: str, *, workers: int, seconds: float, open_loop_too: bool) -> None:
+def run(label: str, database_url: str, *, workers: int, seconds: float, open_loop_too: bool,
+        rates: tuple[float, ...] = (OPEN_LOOP_RATE,)) -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-api-"))
     # The publication gate would hold the versions of so many approvals: off, as for an approved bulk load.
     env = {**os.environ, "BLOCKLIST_DATA_DIR": str(folder), "DATABASE_URL": database_url,
@@ -134,10 +137,10 @@ def run(label: str, database_url: str, *, workers: int, seconds: float, open_loo
             print(f"{label}: closed loop, {CLIENTS} clients: {op}: {len(values) / seconds:.0f}/s, "
                   f"{_percentiles(values)}")
         print(f"{label}: {len(errors)} errors{': ' + errors[0] if errors else ''}")
-        if open_loop_too:
+        for rate in rates if open_loop_too else ():
             errors.clear()
-            pairs = asyncio.run(open_loop(base, officer, magistrate, seconds, errors))
-            print(f"{label}: open loop, {OPEN_LOOP_RATE} submit+approve pairs/s: {len(pairs)} pairs, "
+            pairs = asyncio.run(open_loop(base, officer, magistrate, seconds, errors, rate))
+            print(f"{label}: open loop, {rate:g} submit+approve pairs/s: {len(pairs)} pairs, "
                   f"{_percentiles(pairs)} (from each pair's due time); {len(errors)} errors"
                   f"{': ' + errors[0] if errors else ''}")
     finally:
@@ -150,6 +153,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="`blocklist serve --workers N`")
     parser.add_argument("--backend", choices=("both", "sqlite", "postgresql"), default="both")
     parser.add_argument("--seconds", type=float, default=SECONDS, help="length of each measurement")
+    parser.add_argument("--rate", type=float, action="append", default=None,
+                        help=f"open-loop pairs per second (repeatable; default {OPEN_LOOP_RATE})")
     args = parser.parse_args()
     options = {"workers": args.workers, "seconds": args.seconds}
     if args.backend in ("both", "sqlite"):
@@ -163,7 +168,8 @@ def main() -> None:
             with admin.connect() as conn:
                 conn.execute(sqlalchemy.text("CREATE DATABASE bench"))
             admin.dispose()
-            run("postgresql", f"{base}/bench", **options, open_loop_too=True)
+            run("postgresql", f"{base}/bench", **options, open_loop_too=True,
+                rates=tuple(args.rate or (OPEN_LOOP_RATE,)))
 
 
 if __name__ == "__main__":

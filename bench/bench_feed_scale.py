@@ -45,6 +45,8 @@ _COMMON = textwrap.dedent("""
     settings = Settings(BLOCKLIST_DATA_DIR={data!r}, DATABASE_URL="", session_cookie_secure=False, scheduler=False)
     rt = Runtime(settings)
     ctx = rt.job_context
+    from blocklist.jobs import yield_cpu_to_requests
+    yield_cpu_to_requests()  # what the scheduler does before each job (api/scheduler.py)
     def peak(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 """)
 
@@ -88,10 +90,16 @@ _STEPS: dict[str, str] = {
             t = time.perf_counter(); assert publish_feed(ctx) is None; runs.append(time.perf_counter() - t)
         print(json.dumps({"cold": cold, "seconds": sorted(runs)[10], "peak_mib": peak()}))
     """,
+    # The scheduler re-issues in a process that has ticked before (every 2 s): one idle tick first, then the
+    # re-issue timed; "cold" is the same in a process whose first database work it is (ORM set-up included).
     "reissue": """
         later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
-        t = time.perf_counter(); serial = publish_feed(ctx, now=later); took = time.perf_counter() - t
-        print(json.dumps({"serial": serial, "seconds": took, "peak_mib": peak()}))
+        t = time.perf_counter(); cold = publish_feed(ctx, now=later); cold_took = time.perf_counter() - t
+        assert publish_feed(ctx, now=later) is None  # a tick in which nothing is due
+        t = time.perf_counter(); serial = publish_feed(ctx, now=later + dt.timedelta(hours=2))
+        took = time.perf_counter() - t
+        assert cold is not None and serial is not None
+        print(json.dumps({"serial": serial, "seconds": took, "cold": cold_took, "peak_mib": peak()}))
     """,
 }
 _STEPS["whole"] += textwrap.dedent(_STEPS["approve"])
@@ -284,7 +292,8 @@ def main() -> None:
                   f"+1 {plus['seconds']:.3f} s (cold {plus['cold']:.3f} s) {plus['peak_mib']:.0f} MiB | "
                   f"+1 written whole {whole['seconds']:.3f} s | "
                   f"idle tick {idle['seconds'] * 1000:.2f} ms "
-                  f"(cold {idle['cold'] * 1000:.0f} ms) | re-issue {reissue['seconds'] * 1000:.0f} ms | "
+                  f"(cold {idle['cold'] * 1000:.0f} ms) | re-issue {reissue['seconds'] * 1000:.0f} ms "
+                  f"(cold {reissue['cold'] * 1000:.0f} ms) | "
                   f"diff {http['diff_ms']:.1f} ms | 304 {http['conditional_ms']:.1f} ms | staff submit during the "
                   f"first build p50 {http['staff_p50_ms']:.0f} ms p99 {http['staff_p99_ms']:.0f} ms "
                   f"({http['staff_requests']:.0f} requests)", flush=True)

@@ -1,9 +1,11 @@
 """Approval -> every ISP resolver answers the stop page, via the hidden primary: NOTIFY and IXFR.
 
-`python bench/bench_primary.py [N ...]` (default 1000): N approved names inserted in bulk (bench_feed_scale.setup),
+`python bench/bench_primary.py [--shards K] [N ...]` (default 1000, K 1): N approved names inserted in bulk
+(bench_feed_scale.setup),
 the first version published, `blocklist dns-primary`'s BIND loaded with it (the whole zone once), then a BIND
 secondary (TSIG), a PowerDNS Recursor (`rpzPrimary`, TSIG, refresh=1) and an Unbound (`rpz:` + `primary:`)
-transfer it, with the ISP manual's configurations (tests/support/dns_primary.py). Each round approves one more
+transfer it, with the ISP manual's configurations (tests/support/dns_primary.py; with K shards, what `blocklist
+dns-primary secondary-config` prints for each, the meta zone and K data zones). Each round approves one more
 name through the workflow, publishes the version and runs the `feed.primary_sync` job at once (in the scheduler
 they tick every 2 s and 1 s: add up to 3 s), then polls every resolver until it answers the stop page. Printed:
 per resolver the median and max from the approval's commit to its stop-page answer, the same for "all" (the
@@ -12,7 +14,9 @@ slowest resolver of each round), and the first load's times.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
+import random
 import statistics
 import sys
 import tempfile
@@ -52,7 +56,7 @@ def _wait(resolvers: dict[str, Resolver], name: str, started: float, limit: floa
     return seen
 
 
-def run(n: int) -> None:
+def run(n: int, shards: int) -> None:
     from bench_feed_scale import _settings, setup  # the bulk set-up of N approved names
 
     from api.runtime import Runtime
@@ -64,6 +68,7 @@ def run(n: int) -> None:
     from isp_feed.jobs import publish_feed, sync_primary
     from tests.support.dns_primary import (
         UNSIGNED_ADDRESS,
+        printed_config,
         run_primary,
         start_bind_secondary,
         start_pdns_secondary,
@@ -93,22 +98,38 @@ def run(n: int) -> None:
         magistrate = s.query(User).filter_by(username="magistrate").one()
         officer = s.query(User).filter_by(username="officer").one()
         officer_id, magistrate_id = officer.id, magistrate.id
-    configured = primary.configure(rt.database, rt.settings, port=free_port(), control_port=free_port())
+    configured = primary.configure(rt.database, rt.settings, port=free_port(), control_port=free_port(),
+                                   shards=shards)
+
+    def config(resolver: str, label: str) -> list[str] | None:
+        return printed_config(configured, resolver, *keys[label]) if shards > 1 else None
+
     policy = NamePolicy.build()
     with run_primary(configured), start_internet(folder) as internet:
         t = time.perf_counter()
         sync_primary(rt.job_context)  # the first version is already the primary's zone (configure wrote it)
         whole = time.perf_counter() - t
         started = time.monotonic()
-        with (start_bind_secondary(folder, configured, internet, *keys["bind"], ports["bind"]) as bind,
-              start_pdns_secondary(folder, configured, internet, *keys["pdns"], ports["pdns"]) as pdns,
-              start_unbound_secondary(folder, configured, internet, ports["unbound"]) as unbound):
+        with (start_bind_secondary(folder, configured, internet, *keys["bind"], ports["bind"],
+                                   config=config("bind", "bind")) as bind,
+              start_pdns_secondary(folder, configured, internet, *keys["pdns"], ports["pdns"],
+                                   config=config("pdns", "pdns")) as pdns,
+              start_unbound_secondary(folder, configured, internet, ports["unbound"],
+                                      config=config("unbound", "unbound")) as unbound):
             resolvers = {"bind": bind, "pdns": pdns, "unbound": unbound}
-            first = _wait(resolvers, "site-0000001.test", started, limit=1800)
+            # Loaded: one name of each shard blocked (each shard is transferred on its own).
+            samples_of = {primary.shard_of(f"site-{i:07d}.test", shards): f"site-{i:07d}.test"
+                          for i in range(1, min(n, 2000))}
+            first = {}
+            for sample in samples_of.values():
+                first = _wait(resolvers, sample, started, limit=1800)
             samples: dict[str, list[float]] = {label: [] for label in resolvers}
             samples["all"] = []
             steps: dict[str, list[float]] = {"publish": [], "sync": []}  # the version built; pushed to the primary
             for i in range(ROUNDS):
+                # A random pause first: a round lasts about as long as PowerDNS's SOA poll (refresh=1), and
+                # rounds in step with the poll would measure one phase of it only.
+                time.sleep(random.uniform(0, 1))
                 name = f"bench-primary-{i}.test"
                 with rt.database.transaction() as s:
                     sub = workflow.submit(s, actor=s.get_one(User, officer_id), policy=policy, data=SubmissionCreate(
@@ -120,7 +141,7 @@ def run(n: int) -> None:
                 publish_feed(rt.job_context)
                 published_at = time.monotonic()
                 result = sync_primary(rt.job_context)
-                assert result is not None and result.updates == 1, result
+                assert result is not None and result.updates == (2 if shards > 1 else 1), result  # shard, meta
                 steps["publish"].append(published_at - approved_at)
                 steps["sync"].append(time.monotonic() - published_at)
                 seen = _wait(resolvers, name, approved_at)
@@ -128,21 +149,26 @@ def run(n: int) -> None:
                     samples[label].append(seconds)
                 samples["all"].append(max(seen.values()))
     rt.database.dispose()
-    print(f"N={n}: bulk set-up {seeded:.1f} s, first version {first_publish:.1f} s, first sync {whole:.2f} s, "
+    print(f"N={n}, shards={shards}: bulk set-up {seeded:.1f} s, first version {first_publish:.1f} s, "
+          f"first sync {whole:.2f} s, "
           "first transfer (secondaries start -> blocking): "
           + ", ".join(f"{label} {seconds:.1f} s" for label, seconds in first.items()))
     print(f"{'resolver':<10} {'median ms':>10} {'max ms':>10}   (approval committed -> stop page; {ROUNDS} rounds,"
           " jobs run at once)")
     for label, values in samples.items():
         print(f"{label:<10} {statistics.median(values) * 1000:>10.0f} {max(values) * 1000:>10.0f}")
-    print("of which: " + ", ".join(f"{label} median {statistics.median(values) * 1000:.0f} ms"
-                                   for label, values in steps.items()))
+    print("of which: " + ", ".join(f"{label} median {statistics.median(values) * 1000:.0f} ms, max "
+                                   f"{max(values) * 1000:.0f} ms" for label, values in steps.items()))
     print(f"(files in {folder})")
 
 
 def main() -> None:
-    for n in [int(a) for a in sys.argv[1:]] or [1000]:
-        run(n)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shards", type=int, default=1, help="the primary's shards (blocklist dns-primary --shards)")
+    parser.add_argument("sizes", type=int, nargs="*", default=[1000], metavar="N", help="names listed")
+    args = parser.parse_args()
+    for n in args.sizes:
+        run(n, args.shards)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ with what only their jobs need (isp_feed.jobs.FeedJobContext adds the signing ke
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -21,6 +23,22 @@ from blocklist.workflow import name_policy
 
 PolicyProvider = Callable[[Session], NamePolicy]
 Row = TypeVar("Row")
+
+# Scheduled work yields the CPU to requests: a national list's first version keeps both cores busy for seconds, and
+# an officer's submission meanwhile must not wait behind it. Linux keeps a nice value per thread, and a process
+# started from a thread (the feed's second renderer) inherits it.
+BACKGROUND_NICE = 10
+
+
+def yield_cpu_to_requests() -> None:
+    """Lower the calling thread's CPU priority to BACKGROUND_NICE (a job thread's, for good: raising it again needs
+    a privilege the server does not have)."""
+    thread = threading.get_native_id()
+    try:
+        if os.getpriority(os.PRIO_PROCESS, thread) < BACKGROUND_NICE:
+            os.setpriority(os.PRIO_PROCESS, thread, BACKGROUND_NICE)
+    except (AttributeError, OSError):  # not Linux, or refused: the job runs at the process's priority
+        pass
 
 
 def claim(session: Session, model: type[Row], row_id: int) -> Row | None:

@@ -16,12 +16,21 @@ cannot sign (Unbound 1.17) is allowed by its registered address alone. The confi
 `sync` writes it again when a key or a secondary changed and has BIND re-read it (`rndc reconfig`). BIND's
 transfer log (category xfer-out) is read by `sync` too and becomes part of the fetch log: one FeedFetch per
 finished transfer, ext "ixfr" or "axfr", with the serial transferred.
+
+Sharding (`blocklist dns-primary --shards K`, K > 1). Every resolver measured redoes work in proportion to the whole
+policy zone after each transfer (BIND rebuilds its RPZ summary, PowerDNS Recursor copies the zone to apply a delta,
+Unbound rewrites its whole zone file): at a million names that is seconds per version. So the list is spread over K
+data zones, siblings of the configured zone (`shard_zones`), a name always in the same one (`shard_of`); a version
+updates only the shards its names fall in, so only those move serial and are NOTIFYed, transferred and re-processed.
+The configured zone becomes the META zone: SOA and NS and the version's canary only, updated last in every version,
+so its serial is the version fully served (the one `primary_serial` reports and the transfer log counts).
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import ipaddress
 import json
 import logging
@@ -70,6 +79,7 @@ TTL = 300  # as in the feed's files
 MAX_STEPS = 200  # versions pushed one by one; further behind, the whole zone is written
 TIMEOUT = 5.0
 STATE = "primary.json"
+MAX_SHARDS = 63  # BIND takes 64 zones in one response-policy statement; one is the meta zone
 
 
 class PrimaryError(Exception):
@@ -85,10 +95,28 @@ class Primary:
     port: int
     control_port: int
     zone: str
+    shards: int = 1  # 1: the list is in `zone` itself; more: in `shard_zones`, `zone` holds the canary only
 
     @property
     def zone_file(self) -> Path:
         return self.folder / "rpz.zone"
+
+    @property
+    def data_zones(self) -> list[str]:
+        """The zones that hold the list's names, in shard order (the zone itself when it is not sharded)."""
+        return shard_zones(self.zone, self.shards) or [self.zone]
+
+    @property
+    def zones(self) -> list[str]:
+        """Every zone the primary serves, the configured (meta) zone first: the order resolvers list them in."""
+        return [self.zone, *shard_zones(self.zone, self.shards)]
+
+    def file_of(self, zone: str) -> Path:
+        return self.zone_file if zone == self.zone else self.folder / f"{zone}.zone"
+
+    def data_zone_of(self, name: str | bytes) -> str:
+        """The zone that holds a listed name's records."""
+        return self.data_zones[shard_of(name, self.shards)] if self.shards > 1 else self.zone
 
     @property
     def named_conf(self) -> Path:
@@ -97,10 +125,6 @@ class Primary:
     @property
     def transfer_log(self) -> Path:
         return self.folder / "xfer.log"
-
-    @property
-    def origin(self) -> dns.name.Name:
-        return dns.name.from_text(self.zone)
 
     def secret(self, key: str) -> str:
         """The secret of one of the product's own keys (mode 0600 files in the folder)."""
@@ -114,6 +138,21 @@ class Primary:
         binary = shutil.which("rndc") or "/usr/sbin/rndc"
         return subprocess.run([binary, "-c", str(self.folder / "rndc.conf"), *args], capture_output=True, text=True,
                               timeout=60)
+
+
+def shard_zones(zone: str, shards: int) -> list[str]:
+    """The data zones of a zone sharded K ways (none for K = 1): `rpz.blocklist` -> `rpz-00.blocklist`, ... Siblings,
+    not children: a listed name (`x.test`, relative to the zone) can never fall inside a shard's own name."""
+    if shards <= 1:
+        return []
+    first, _, rest = zone.rstrip(".").partition(".")
+    return [f"{first}-{i:02d}{'.' + rest if rest else ''}" for i in range(shards)]
+
+
+def shard_of(name: str | bytes, shards: int) -> int:
+    """The shard of a listed name (its A-label): stable across versions, so a change touches that shard only."""
+    data = name.encode() if isinstance(name, str) else name
+    return int.from_bytes(hashlib.sha256(data).digest(), "big") % shards
 
 
 def primary_dir(settings: Settings) -> Path:
@@ -133,7 +172,8 @@ def load(settings: Settings, folder: Path | None = None) -> Primary | None:
         state = json.loads((place / STATE).read_text())
     except FileNotFoundError:
         return None
-    return Primary(place, state["address"], state["port"], state["control_port"], state["zone"])
+    return Primary(place, state["address"], state["port"], state["control_port"], state["zone"],
+                   state.get("shards", 1))
 
 
 # --- the configuration ------------------------------------------------------------------------------------------
@@ -166,14 +206,14 @@ def transfers(session: Session, settings: Settings) -> list[Transfer]:
     return found
 
 
-def _key_clause(name: str, secret: str) -> str:
+def key_clause(name: str, secret: str) -> str:
     return f'key "{name}" {{ algorithm {ALGORITHM}; secret "{secret}"; }};\n'
 
 
 def render_keys(primary: Primary, isp_transfers: Sequence[Transfer]) -> str:
     """`keys.conf`: the product's keys and every ISP's (mode 0600, included by named.conf)."""
-    text = _key_clause(UPDATE_KEY, primary.secret(UPDATE_KEY)) + _key_clause(RNDC_KEY, primary.secret(RNDC_KEY))
-    return text + "".join(_key_clause(t.key, t.secret) for t in isp_transfers if t.secret is not None)
+    text = key_clause(UPDATE_KEY, primary.secret(UPDATE_KEY)) + key_clause(RNDC_KEY, primary.secret(RNDC_KEY))
+    return text + "".join(key_clause(t.key, t.secret) for t in isp_transfers if t.secret is not None)
 
 
 def _v6(address: str) -> bool:
@@ -181,14 +221,26 @@ def _v6(address: str) -> bool:
 
 
 def render_named_conf(primary: Primary, isp_transfers: Sequence[Transfer]) -> str:
-    """BIND's configuration: a hidden primary of one zone, updated by the product's key only, transferred only
-    with an ISP's key (or from an unsigned secondary's address), NOTIFY only to the registered secondaries."""
+    """BIND's configuration: a hidden primary of the zone (and its shards), updated by the product's key only,
+    transferred only with an ISP's key (or from an unsigned secondary's address), NOTIFY only to the registered
+    secondaries."""
     folder, address, v6 = primary.folder, primary.address, _v6(primary.address)
     keyed = [t for t in isp_transfers if t.secret is not None]
     allowed = [f'key "{t.key}";' for t in keyed] + [f"{a};" for t in isp_transfers for a, _ in t.unsigned]
     notify = [f'{a} port {p} key "{t.key}";' for t in keyed for a, p in t.signed]
     notify += [f"{a} port {p};" for t in isp_transfers for a, p in t.unsigned]
     acl = " ".join(allowed) or "none;"
+    zones = "".join(f"""zone "{zone}" {{
+    type primary;
+    file "{primary.file_of(zone)}";
+    ixfr-from-differences yes;
+    max-ixfr-ratio unlimited;  # a change goes as IXFR however small the zone (BIND's default sends a small zone whole)
+    allow-update {{ key "{UPDATE_KEY}"; }};
+    allow-transfer {{ {acl} }};
+    allow-query {{ key "{UPDATE_KEY}"; {acl if allowed else ""} }};
+    also-notify {{ {" ".join(notify)} }};
+}};
+""" for zone in primary.zones)
     listen = (f"listen-on {{ none; }};\n    listen-on-v6 port {primary.port} {{ {address}; }};" if v6 else
               f"listen-on port {primary.port} {{ {address}; }};\n    listen-on-v6 {{ none; }};")
     return f"""# Written by `blocklist dns-primary` and kept in step with the ISP registry by the feed's sync job:
@@ -206,6 +258,9 @@ options {{
     # A hidden primary: NOTIFY goes to the registered secondaries only (never to the zone's NS names).
     notify explicit;
     notify-delay 0;  # (default 5 s) a version reaches the secondaries at once
+    # BIND sends the first NOTIFY at once and the rest in batches every 10/rate s: at its default (20) every NOTIFY
+    # of a version but the first waited 500 ms (a version's zones times the ISPs' secondaries of NOTIFYs).
+    notify-rate 1000;
     {"notify-source-v6" if v6 else "notify-source"} {address};
     allow-query {{ none; }};
     allow-transfer {{ none; }};
@@ -219,17 +274,7 @@ logging {{
     category xfer-out {{ transfers; }};
     category default {{ general; }};
 }};
-zone "{primary.zone}" {{
-    type primary;
-    file "{primary.zone_file}";
-    ixfr-from-differences yes;
-    max-ixfr-ratio unlimited;  # a change goes as IXFR however small the zone (BIND's default sends a small zone whole)
-    allow-update {{ key "{UPDATE_KEY}"; }};
-    allow-transfer {{ {acl} }};
-    allow-query {{ key "{UPDATE_KEY}"; {acl if allowed else ""} }};
-    also-notify {{ {" ".join(notify)} }};
-}};
-"""
+{zones}"""
 
 
 def soa_rdata(settings: Settings, serial: int) -> str:
@@ -239,10 +284,12 @@ def soa_rdata(settings: Settings, serial: int) -> str:
     return f"localhost. hostmaster.blocklist.invalid. {serial} 300 60 {expire} {TTL}"
 
 
-def _zone_header(settings: Settings, serial: int, stop_page_name: str) -> bytes:
-    stop = stop_page_name.rstrip(".") + "."
-    return (f"$TTL {TTL}\n@ IN SOA {soa_rdata(settings, serial)}\n@ IN NS localhost.\n"
-            f"{canary_name(serial, stop_page_name)} CNAME {stop}\n").encode()
+def _zone_header(settings: Settings, serial: int, stop_page_name: str | None) -> bytes:
+    """SOA and NS, and the canary of `serial` (None: a shard, which holds names only)."""
+    head = f"$TTL {TTL}\n@ IN SOA {soa_rdata(settings, serial)}\n@ IN NS localhost.\n"
+    if stop_page_name is None:
+        return head.encode()
+    return (head + f"{canary_name(serial, stop_page_name)} CNAME {stop_page_name.rstrip('.')}.\n").encode()
 
 
 def unit_text(primary: Primary) -> str:
@@ -264,30 +311,95 @@ WantedBy=multi-user.target
 """
 
 
+# --- the ISPs' side -------------------------------------------------------------------------------------------
+
+SECONDARY_RESOLVERS = ("bind", "pdns", "unbound")
+# The secret is shown once, when issued (`blocklist isp tsig`): the configuration printed later says where it goes.
+SECRET_PLACEHOLDER = "PASTE-THE-SECRET-blocklist-isp-tsig-SHOWN-ONCE="
+
+
+def secondary_config(primary: Primary, resolver: str, key: str, stop_page_host: str) -> list[tuple[str, str]]:
+    """An ISP's secondary configuration of every zone for its resolver, as (a comment saying where it goes, in that
+    file's own syntax; the text), the zones in
+    the order the resolver applies them, the configured (meta) zone first. `key`: the ISP's TSIG key name (BIND
+    and PowerDNS sign; Unbound 1.17 cannot: it is registered unsigned, by address)."""
+    address, port, zones = primary.address, primary.port, primary.zones
+    if resolver == "bind":
+        policy = "".join(f'    zone "{zone}" min-update-interval 0;\n' for zone in zones)
+        blocks = "".join(f"""zone "{zone}" {{
+    type secondary;
+    primaries {{ {address} port {port} key "{key}"; }};
+    file "/var/cache/bind/{zone}.db";
+    allow-query {{ none; }};
+}};
+""" for zone in zones)
+        # BIND asks the first zone's serial at once and the others in batches every 10/rate s: at its default
+        # (20) the second zone NOTIFYed (a version's meta zone, after its shard) waited 500 ms.
+        rate = "serial-query-rate 1000;\n" if len(zones) > 1 else ""
+        return [("# named.conf, in options { }:", f"{rate}response-policy {{\n{policy}}};\n"),
+                ("# named.conf:", key_clause(key, SECRET_PLACEHOLDER) + blocks)]
+    if resolver == "pdns":
+        at = f"[{address}]:{port}" if _v6(address) else f"{address}:{port}"
+        lines = "".join(
+            f'rpzPrimary("{at}", "{zone}", {{tsigname="{key}", tsigalgo="{ALGORITHM}", tsigsecret="{SECRET_PLACEHOLDER}'
+            f'", refresh=1, policyName="{zone}", extendedErrorCode=16, extendedErrorExtra="http://{stop_page_host}/"}})\n'
+            for zone in zones)
+        return [("# recursor.conf:", f"allow-notify-from={address}\nallow-notify-for={','.join(zones)}\n"
+                                  "disable-packetcache=yes\n"),
+                ("-- the Lua configuration file (lua-config-file=):", lines)]
+    if resolver == "unbound":
+        return [("# unbound.conf:", "".join(f"""rpz:
+    name: "{zone}."
+    primary: {address}@{port}
+    allow-notify: {address}
+    zonefile: "/var/lib/unbound/{zone}.zone"
+    rpz-log: yes
+""" for zone in zones))]
+    raise ValueError(f"no secondary configuration for {resolver!r}: one of {', '.join(SECONDARY_RESOLVERS)}")
+
+
+def secondary_config_text(primary: Primary, resolver: str, key: str, stop_page_host: str) -> str:
+    """What `blocklist dns-primary secondary-config` prints: each part under a comment saying where it goes."""
+    return "\n".join(f"{where}\n{text}" for where, text in secondary_config(primary, resolver, key, stop_page_host))
+
+
 def configure(database: Database, settings: Settings, *, folder: Path | None = None, port: int = 53,
-              control_port: int = 953) -> Primary:
+              control_port: int = 953, shards: int = 1) -> Primary:
     """Write the primary's folder: state, the product's keys (once), rndc.conf, keys.conf, named.conf, and the
-    first zone (the latest published list, or an empty zone of serial 0) when it has none yet."""
+    first zones (the latest published list, or empty zones of serial 0) when it has none yet or the number of
+    shards changed (written with the primary stopped: the old zones' journals no longer apply, set aside)."""
+    if not 1 <= shards <= MAX_SHARDS:
+        raise PrimaryError(f"--shards must be between 1 and {MAX_SHARDS} (BIND's limit of policy zones), not {shards}")
     place = (folder or primary_dir(settings)).resolve()
     place.mkdir(parents=True, exist_ok=True)
-    primary = Primary(place, settings.dns_primary_address, port, control_port, settings.rpz_zone.rstrip("."))
+    before = load(settings, place)
+    primary = Primary(place, settings.dns_primary_address, port, control_port, settings.rpz_zone.rstrip("."),
+                      shards)
     (place / STATE).write_text(json.dumps({"address": primary.address, "port": port, "control_port": control_port,
-                                           "zone": primary.zone}, indent=1) + "\n")
+                                           "zone": primary.zone, "shards": shards}, indent=1) + "\n")
     for key in (UPDATE_KEY, RNDC_KEY):
         if not (place / f"{key}.secret").exists():
             write_secret_file(place / f"{key}.secret",
                               base64.b64encode(secrets.token_bytes(32)).decode().encode() + b"\n")
-    write_secret_file(place / "rndc.conf", (_key_clause(RNDC_KEY, primary.secret(RNDC_KEY)) + (
+    write_secret_file(place / "rndc.conf", (key_clause(RNDC_KEY, primary.secret(RNDC_KEY)) + (
         f'options {{ default-key "{RNDC_KEY}"; default-server {primary.address}; default-port {control_port}; }};\n'
     )).encode(), exclusive=False)
     with database.reading() as session:
         write_config(primary, transfers(session, settings))
-        if not primary.zone_file.exists():
+        resharded = before is not None and before.shards != shards
+        if resharded or not all(primary.file_of(zone).exists() for zone in primary.zones):
+            for zone in primary.zones:
+                journal = primary.file_of(zone).with_name(primary.file_of(zone).name + ".jnl")
+                if resharded and journal.exists():
+                    os.replace(journal, journal.with_name(journal.name + f".before-{shards}-shards"))
             latest = versions.latest_version(session)
             if latest is not None and latest.manifest is not None:
-                _write_zone(session, settings, primary, latest)
+                written = _zone_files(session, settings, primary, latest)
             else:
-                _atomic_write(primary.zone_file, _zone_header(settings, 0, settings.stop_page_host))
+                written = {zone: _incoming(primary, zone, _zone_header(
+                    settings, 0, settings.stop_page_host if zone == primary.zone else None)) for zone in primary.zones}
+            for zone, incoming in written.items():
+                os.replace(incoming, primary.file_of(zone))
     return primary
 
 
@@ -311,12 +423,20 @@ def _atomic_write(path: Path, data: bytes) -> None:
     os.replace(incoming, path)
 
 
+def _incoming(primary: Primary, zone: str, data: bytes) -> Path:
+    """A zone's next file, written beside it (moved into place by the caller)."""
+    incoming = primary.file_of(zone).with_name(f".{primary.file_of(zone).name}.incoming")
+    incoming.write_bytes(data)
+    return incoming
+
+
 # --- pushing versions ------------------------------------------------------------------------------------------
 
 
-def primary_serial(primary: Primary) -> int | None:
-    """The SOA serial the primary serves (asked with the product's key); None when it cannot be reached."""
-    query = dns.message.make_query(primary.origin, dns.rdatatype.SOA)
+def primary_serial(primary: Primary, zone: str | None = None) -> int | None:
+    """The SOA serial the primary serves (asked with the product's key) in its configured zone (the version it
+    serves whole), or in another of its zones; None when it cannot be reached."""
+    query = dns.message.make_query(zone or primary.zone, dns.rdatatype.SOA)
     query.use_tsig(primary.keyring(), keyname=UPDATE_KEY, algorithm=ALGORITHM)
     try:
         answer = dns.query.tcp(query, primary.address, port=primary.port, timeout=TIMEOUT)
@@ -341,29 +461,40 @@ def _records(version: formats.FeedVersion, entry: formats.FeedEntry) -> Iterator
         yield owner, rtype, data
 
 
-def update_message(primary: Primary, settings: Settings, step: Delta, row: FeedVersionRow
-                   ) -> dns.update.UpdateMessage:
-    """The dynamic update that takes the primary's zone from `step.from_serial` to `step.to_serial`."""
-    origin = primary.origin
-    update = dns.update.UpdateMessage(origin, keyring=primary.keyring(), keyname=dns.name.from_text(UPDATE_KEY),
-                                      keyalgorithm=ALGORITHM)
+def update_messages(primary: Primary, settings: Settings, step: Delta, row: FeedVersionRow
+                    ) -> list[dns.update.UpdateMessage]:
+    """The dynamic updates that take the primary from `step.from_serial` to `step.to_serial`: one per data zone the
+    change touches (its names, its SOA serial set to the new one), the configured zone's (canary, SOA) last. Each
+    is idempotent (RFC 2136 adds what is there, deletes what is not, as no-ops): after a failure half-way the next
+    sync sends them all again from the serial the configured zone still has."""
     version = _stop_version(row, step.to_serial)
+    updates: dict[str, dns.update.UpdateMessage] = {}
 
-    def name(text: str) -> dns.name.Name:
-        return dns.name.from_text(text, origin=origin)
+    def update_of(zone: str) -> tuple[dns.update.UpdateMessage, dns.name.Name]:
+        if zone not in updates:
+            updates[zone] = dns.update.UpdateMessage(zone, keyring=primary.keyring(),
+                                                     keyname=dns.name.from_text(UPDATE_KEY), keyalgorithm=ALGORITHM)
+        return updates[zone], dns.name.from_text(zone)
 
     for entry in step.removed:
-        update.delete(name(entry.name))
-        update.delete(name(f"*.{entry.name}"))
-    update.delete(name(canary_name(step.from_serial, row.stop_page_name)))
+        update, origin = update_of(primary.data_zone_of(entry.name))
+        update.delete(dns.name.from_text(entry.name, origin=origin))
+        update.delete(dns.name.from_text(f"*.{entry.name}", origin=origin))
     for entry in step.added:
+        update, origin = update_of(primary.data_zone_of(entry.name))
         for owner, rtype, data in _records(version, entry):
-            update.add(name(owner), TTL, dns.rdata.from_text(dns.rdataclass.IN, rtype, data))
+            update.add(dns.name.from_text(owner, origin=origin), TTL,
+                       dns.rdata.from_text(dns.rdataclass.IN, rtype, data))
+    soa = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.SOA, soa_rdata(settings, step.to_serial))
+    for zone, update in updates.items():
+        if zone != primary.zone:
+            update.replace(dns.name.from_text(zone), TTL, soa)
+    meta, origin = update_of(primary.zone)
+    meta.delete(dns.name.from_text(canary_name(step.from_serial, row.stop_page_name), origin=origin))
     stop = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.CNAME, row.stop_page_name.rstrip(".") + ".")
-    update.add(name(canary_name(step.to_serial, row.stop_page_name)), TTL, stop)
-    update.replace(origin, TTL, dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.SOA,
-                                                     soa_rdata(settings, step.to_serial)))
-    return update
+    meta.add(dns.name.from_text(canary_name(step.to_serial, row.stop_page_name), origin=origin), TTL, stop)
+    meta.replace(origin, TTL, soa)
+    return [update for zone, update in updates.items() if zone != primary.zone] + [meta]
 
 
 def _send(primary: Primary, update: dns.update.UpdateMessage) -> None:
@@ -391,33 +522,59 @@ def _steps(session: Session, after: int, through: int) -> list[Delta] | None:
     return steps if expected == through else None
 
 
-def _write_zone(session: Session, settings: Settings, primary: Primary, row: FeedVersionRow) -> None:
-    """The whole zone of a version, from its stored RPZ file (its records after the file's own header)."""
+def _zone_files(session: Session, settings: Settings, primary: Primary, row: FeedVersionRow) -> dict[str, Path]:
+    """Every zone's whole next file for a version (zone -> the file written beside its own), from the version's
+    stored RPZ file: its records after the file's own header, each in its name's shard when sharded (there the
+    file's footer, the canary, is left to the configured zone's header)."""
     content = versions.content_row(session, row)
     versions.restore_files(session, content, settings.data_dir)
     path = versions.file_path(session, content, "rpz", settings.data_dir)
-    incoming = primary.zone_file.with_name(".rpz.zone.incoming")
-    with stored.open_stored(path) as buf, incoming.open("wb") as out:
+    layout = formats.LAYOUTS["rpz"]
+    meta = _zone_header(settings, content.serial, content.stop_page_name)
+    with stored.open_stored(path) as buf:
         start = 0
-        for _ in range(formats.LAYOUTS["rpz"].header):
+        for _ in range(layout.header):
             start = buf.find(b"\n", start, buf.size) + 1
-        out.write(_zone_header(settings, content.serial, content.stop_page_name))
-        for _, _, data, a, b in buf.spans(start, buf.size):
-            out.write(data[a:b])
-    os.replace(incoming, primary.zone_file)
+        if primary.shards == 1:
+            incoming = primary.zone_file.with_name(f".{primary.zone_file.name}.incoming")
+            with incoming.open("wb") as out:
+                out.write(meta)
+                for _, _, data, a, b in buf.spans(start, buf.size):
+                    out.write(data[a:b])
+            return {primary.zone: incoming}
+        end = buf.size
+        for _ in range(layout.footer):
+            end = buf.rfind(b"\n", start, end - 1) + 1
+        parts: list[list[bytes]] = [[] for _ in range(primary.shards)]
+        carry, last_owner, last_shard = b"", b"", 0
+        for _, _, data, a, b in buf.spans(start, end):
+            lines = (carry + bytes(data[a:b])).split(b"\n")
+            carry = lines.pop()  # a line cut by the end of a stored piece goes on in the next
+            for line in lines:
+                owner = layout.owner(line)
+                if owner != last_owner:  # `name` and `*.name` come together: hash once
+                    last_owner, last_shard = owner, shard_of(owner, primary.shards)
+                parts[last_shard].append(line)
+    header = _zone_header(settings, content.serial, None)
+    written = {zone: _incoming(primary, zone, header + b"".join(line + b"\n" for line in lines))
+               for zone, lines in zip(primary.data_zones, parts, strict=True)}
+    return {**written, primary.zone: _incoming(primary, primary.zone, meta)}
 
 
 def _reload_whole(session: Session, settings: Settings, primary: Primary, row: FeedVersionRow) -> None:
-    """Replace the zone by the whole list of `row` while BIND keeps serving (freeze, write, thaw)."""
-    frozen = primary.rndc("freeze", primary.zone)
-    if frozen.returncode != 0:
-        raise PrimaryError(f"rndc freeze failed: {frozen.stderr.strip() or frozen.stdout.strip()}")
-    try:
-        _write_zone(session, settings, primary, row)
-    finally:
-        thawed = primary.rndc("thaw", primary.zone)
-    if thawed.returncode != 0:
-        raise PrimaryError(f"rndc thaw failed: {thawed.stderr.strip() or thawed.stdout.strip()}")
+    """Replace every zone by the whole list of `row` while BIND keeps serving (per zone: freeze, the file, thaw),
+    the shards first and the configured zone last, so its serial moves once the names are all there."""
+    written = _zone_files(session, settings, primary, row)
+    for zone in [*primary.zones[1:], primary.zone]:
+        frozen = primary.rndc("freeze", zone)
+        if frozen.returncode != 0:
+            raise PrimaryError(f"rndc freeze {zone} failed: {frozen.stderr.strip() or frozen.stdout.strip()}")
+        try:
+            os.replace(written[zone], primary.file_of(zone))
+        finally:
+            thawed = primary.rndc("thaw", zone)
+        if thawed.returncode != 0:
+            raise PrimaryError(f"rndc thaw {zone} failed: {thawed.stderr.strip() or thawed.stdout.strip()}")
 
 
 @dataclass
@@ -458,7 +615,7 @@ def push(session: Session, settings: Settings, primary: Primary, result: SyncRes
         rows = {r.serial: r for r in session.execute(select(FeedVersionRow).where(
             FeedVersionRow.serial.in_([s.to_serial for s in steps]))).scalars()}
         try:
-            messages = [update_message(primary, settings, step, rows[step.to_serial]) for step in steps]
+            messages = [m for step in steps for m in update_messages(primary, settings, step, rows[step.to_serial])]
             for message in messages:
                 message.to_wire(max_size=65535)  # too large for one message: the whole zone instead
         except dns.exception.TooBig:
@@ -478,8 +635,8 @@ def push(session: Session, settings: Settings, primary: Primary, result: SyncRes
 # e.g. `2026-12-01T18:50:00.123Z client @0x7f3a 127.0.0.1#40135/key isp-3 (rpz.blocklist): transfer of
 # 'rpz.blocklist/IN': IXFR ended: 1 messages, 6 records, 351 bytes, 0.001 secs (351000 bytes/sec) (serial 7)`
 _ENDED = re.compile(r"^(?P<at>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3})Z client @\S+ (?P<ip>[0-9a-fA-F.:]+)#\d+"
-                    r"(?:/key (?P<key>\S+))? \((?P<zone>[^)]+)\): transfer of '[^']+': (?P<kind>AXFR|IXFR|AXFR-style "
-                    r"IXFR) ended\b.*?(?:\(serial (?P<serial>\d+)\))?\s*$")
+                    r"(?:/key (?P<key>\S+))? \([^)]+\): transfer of '(?P<zone>[^/']+)[^']*': "
+                    r"(?P<kind>AXFR|IXFR|AXFR-style IXFR) ended\b.*?(?:\(serial (?P<serial>\d+)\))?\s*$")
 
 
 @dataclass(frozen=True)
@@ -491,6 +648,7 @@ class TransferLine:
     key: str | None
     kind: str  # "ixfr" | "axfr"
     serial: int | None
+    zone: str = ""
 
 
 def parse_transfer_line(line: str) -> TransferLine | None:
@@ -500,7 +658,8 @@ def parse_transfer_line(line: str) -> TransferLine | None:
         return None
     at = dt.datetime.strptime(found["at"], "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=dt.UTC)
     kind = "ixfr" if found["kind"] == "IXFR" else "axfr"
-    return TransferLine(at, found["ip"], found["key"], kind, int(found["serial"]) if found["serial"] else None)
+    return TransferLine(at, found["ip"], found["key"], kind, int(found["serial"]) if found["serial"] else None,
+                        found["zone"])
 
 
 def _new_lines(primary: Primary) -> tuple[list[str], int]:
@@ -526,7 +685,8 @@ def _new_lines(primary: Primary) -> tuple[list[str], int]:
 
 def read_transfers(session: Session, primary: Primary, fetch_log: FetchLog) -> int:
     """Add the transfers BIND logged since last time to the fetch log (ISP by key name, or by the address of an
-    unsigned secondary); how many."""
+    unsigned secondary); how many. Only the configured zone's count: it moves with every version, last, so its
+    transfer says which version the ISP then had (a shard's, beside it, would count the version again)."""
     lines, position = _new_lines(primary)
     by_key = {isps.tsig_key_name(i): i.id for i in session.execute(select(Isp)).scalars()}
     by_address = {r.address: r.isp_id for r in session.execute(
@@ -534,7 +694,7 @@ def read_transfers(session: Session, primary: Primary, fetch_log: FetchLog) -> i
     count = 0
     for line in lines:
         transfer = parse_transfer_line(line)
-        if transfer is None:
+        if transfer is None or transfer.zone.lower() != primary.zone.lower():
             continue
         isp_id = by_key.get(transfer.key) if transfer.key else by_address.get(transfer.address)
         if isp_id is None:

@@ -81,7 +81,8 @@ def test_a_wrong_argument_is_refused(tmp_path: Path) -> None:
     assert done.returncode == 2 and "usage:" in done.stderr
 
 
-def test_the_last_line_counts_the_tests_that_ran_against_real_components(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [[], ["-n", "2", "--dist", "loadfile"]], ids=["one-process", "xdist-workers"])
+def test_the_last_line_counts_the_tests_that_ran_against_real_components(tmp_path: Path, workers: list[str]) -> None:
     (tmp_path / "conftest.py").write_text(
         "from tests.support.real_components import RealComponents\n\n"
         "def pytest_configure(config):\n"
@@ -96,8 +97,9 @@ def test_the_last_line_counts_the_tests_that_ran_against_real_components(tmp_pat
         "def test_uses_it_again(shell):\n    assert shell\n\n"
         f"def test_lacks_one():\n    require_binary('{ABSENT}')\n\n"
         "def test_uses_nothing():\n    pass\n")
+    # As `make test` runs it (pytest-xdist workers: the counts travel with the reports) and in one process.
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path),
-                           "-c", os.devnull, str(tmp_path)], cwd=tmp_path, capture_output=True, text=True,
+                           "-c", os.devnull, *workers, str(tmp_path)], cwd=tmp_path, capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(ROOT), "CI": ""}, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.splitlines()[-1] == (

@@ -17,12 +17,16 @@ from api.schemas import (
     IspOut,
     ProfileIn,
     RoleIn,
+    SecondariesIn,
+    SecondaryOut,
     TokenOut,
+    TsigKeyOut,
     UserIn,
     UserOut,
 )
 from blocklist import isps, permissions, users
-from blocklist.models import User
+from blocklist.models import Isp, User
+from isp_feed import primary
 
 router = APIRouter(tags=["administration"])
 admin = allowed(permissions.MANAGE)
@@ -135,11 +139,18 @@ def list_isps(db: Session = Depends(session), _: User = Depends(admin)) -> list[
 
 @router.post("/isps", status_code=201, response_model=IspCreatedOut,
              summary="Register an ISP (its feed credential is shown once)", responses=write(201))
-def create_isp(body: IspIn, db: Session = Depends(session), actor: User = Depends(admin)) -> IspCreatedOut:
-    """An invalid e-mail address or resolver is refused (422)."""
+def create_isp(body: IspIn, db: Session = Depends(session), rt: Runtime = Depends(runtime),
+               actor: User = Depends(admin)) -> IspCreatedOut:
+    """An invalid e-mail address or resolver is refused (422). The answer holds its feed credential and its TSIG
+    key for zone transfers, each shown this once."""
     isp, credential = isps.add_isp(db, actor=actor, name=body.name, email=body.email, language=body.language,
                                    resolvers=body.resolvers, policy=body.policy, operator_id=body.operator_id)
-    return IspCreatedOut.created(isp, credential)
+    return IspCreatedOut.created(isp, credential, _new_tsig(db, rt, actor, isp))
+
+
+def _new_tsig(db: Session, rt: Runtime, actor: User, isp: Isp) -> TsigKeyOut:
+    secret = isps.new_tsig_key(db, actor=actor, isp=isp, folder=primary.tsig_dir(rt.settings))
+    return TsigKeyOut(isp_id=isp.id, key_name=isps.tsig_key_name(isp), secret=secret)
 
 
 @router.post("/isps/{isp_id}/active", response_model=IspOut, summary="Activate or deactivate an ISP",
@@ -156,3 +167,22 @@ def rotate_credential(isp_id: DbId, db: Session = Depends(session), actor: User 
     """The old credential stops working at once; the new one is shown once."""
     credential = isps.rotate_credential(db, actor=actor, isp=isps.get_isp(db, isp_id))
     return CredentialOut(isp_id=isp_id, credential=credential)
+
+
+@router.post("/isps/{isp_id}/tsig", response_model=TsigKeyOut, summary="Replace the ISP's TSIG key for zone transfers",
+             responses=write(200, 404, body=False))
+def rotate_tsig(isp_id: DbId, db: Session = Depends(session), rt: Runtime = Depends(runtime),
+                actor: User = Depends(admin)) -> TsigKeyOut:
+    """The new secret is shown once; the old key stops working when the hidden primary's configuration is next
+    written (the `feed.primary_sync` job, within seconds)."""
+    return _new_tsig(db, rt, actor, isps.get_isp(db, isp_id))
+
+
+@router.put("/isps/{isp_id}/secondaries", response_model=list[SecondaryOut],
+            summary="Replace the ISP's secondaries (NOTIFY and zone transfer)", responses=write(200, 404))
+def set_secondaries(isp_id: DbId, body: SecondariesIn, db: Session = Depends(session),
+                    actor: User = Depends(admin)) -> list[SecondaryOut]:
+    """A secondary given twice or an address that is not an IP is refused (422)."""
+    rows = isps.set_secondaries(db, actor=actor, isp=isps.get_isp(db, isp_id), signed=body.signed,
+                                unsigned=body.unsigned)
+    return [SecondaryOut(address=r.address, port=r.port, tsig=r.tsig) for r in rows]

@@ -18,6 +18,7 @@ from blocklist.errors import InvalidInput
 from blocklist.i18n import N_
 from blocklist.models import User
 from blocklist.vocab import ROLES
+from isp_feed import primary
 
 router = APIRouter(include_in_schema=False)
 admin = needs(permissions.MANAGE)
@@ -28,7 +29,8 @@ def _home(request: Request, db: Session, user: User, status_code: int = 200, **c
     confirmable = {a.id for a in accounts if a.confirmed_at is None and users.second_person_refusal(user, a) is None}
     # A credential shown here is in this answer only (never in the cookie; api/security_headers.py: no-store).
     return page(request, "admin.html", user, status_code=status_code, accounts=accounts, confirmable=confirmable,
-                providers=isps.list_isps(db), **{"user_form": {}, "isp_form": {}, "secret": None, **context})
+                providers=isps.list_isps(db),
+                **{"user_form": {}, "isp_form": {}, "secret": None, "tsig": None, **context})
 
 
 def _action(action: str, allowed: tuple[str, ...]) -> str:
@@ -182,18 +184,21 @@ def set_password(request: Request, username: str, password: str = Form("", max_l
 @router.post("/admin/isps", dependencies=[Depends(check_csrf)])
 def create_isp(request: Request, name: str = Form(""), email: str = Form(""), language: str = Form("fr"),
                resolvers: str = Form(""), policy: str = Form("stoppage"), operator_id: str = Form(""),
-               db: Session = Depends(session), user: User = Depends(admin)) -> Response:
-    """Register an ISP; its feed credential is shown once."""
+               db: Session = Depends(session), rt: Runtime = Depends(runtime),
+               user: User = Depends(admin)) -> Response:
+    """Register an ISP; its feed credential and its TSIG key for zone transfers are shown once."""
     typed = {"name": name, "email": email, "language": language, "resolvers": resolvers, "policy": policy,
              "operator_id": operator_id}
     with attempt(db) as outcome:
         isp, credential = isps.add_isp(db, actor=user, name=name, email=email, language=language,
                                        resolvers=[r for r in resolvers.replace(",", " ").split() if r],
                                        policy=policy, operator_id=operator_id)
+        tsig = primary.key_clause(isps.tsig_key_name(isp), isps.new_tsig_key(
+            db, actor=user, isp=isp, folder=primary.tsig_dir(rt.settings))).rstrip()
     if outcome.error:
         refused(request, user, outcome.error)
         return _home(request, db, user, status_code=outcome.error.status, isp_form=typed)
-    return _home(request, db, user, secret=f"{isp.name}: {credential}")
+    return _home(request, db, user, secret=f"{isp.name}: {credential}", tsig=tsig)
 
 
 @router.post("/admin/isps/{isp_id}", dependencies=[Depends(check_csrf)])

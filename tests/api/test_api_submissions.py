@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 
 from fastapi.testclient import TestClient
 
 from blocklist import users
+from blocklist.models import AuditEvent
 from tests.api.conftest import bearer
 
 TODAY = dt.date.today().isoformat()
@@ -106,5 +108,23 @@ def test_admin_manages_accounts_and_isps(client: TestClient, tokens: dict[str, s
     isp = client.post("/api/v1/isps", json={"name": "Fibre", "email": "noc@fibre.example", "language": "de"},
                       headers=admin)
     assert isp.status_code == 201 and isp.json()["credential"].startswith("isp_")
+    # Its TSIG key for zone transfers comes with it, shown once; a new one replaces it.
+    tsig = isp.json()["tsig"]
+    assert tsig["key_name"] == f"isp-{isp.json()['id']}" and tsig["algorithm"] == "hmac-sha256"
+    assert len(base64.b64decode(tsig["secret"])) == 32
+    rotated = client.post(f"/api/v1/isps/{isp.json()['id']}/tsig", headers=admin)
+    assert rotated.status_code == 200 and rotated.json()["secret"] != tsig["secret"]
+    assert tsig["secret"] not in client.get("/api/v1/isps", headers=admin).text
+    secondaries = client.put(f"/api/v1/isps/{isp.json()['id']}/secondaries", headers=admin,
+                             json={"signed": ["127.0.0.1:5300"], "unsigned": ["::1"]})
+    assert secondaries.status_code == 200 and secondaries.json() == [
+        {"address": "127.0.0.1", "port": 5300, "tsig": True}, {"address": "::1", "port": 53, "tsig": False}]
+    twice = client.put(f"/api/v1/isps/{isp.json()['id']}/secondaries", headers=admin,
+                       json={"signed": ["127.0.0.1:5300"], "unsigned": ["127.0.0.1:5300"]})
+    assert twice.status_code == 422 and "twice" in twice.json()["reason"]
+    with client.app.state.runtime.database.reading() as s:  # type: ignore[attr-defined]
+        actions = [e.action for e in s.query(AuditEvent).filter(AuditEvent.object_type == "isp",
+                                                                 AuditEvent.object_id == str(isp.json()["id"]))]
+    assert {"isp.tsig_created", "isp.tsig_rotated", "isp.secondaries_set"} <= set(actions), actions
     bad = client.post("/api/v1/isps", json={"name": "Bad", "email": "nobody", "language": "fr"}, headers=admin)
     assert bad.status_code == 422 and "e-mail" in bad.json()["reason"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -42,6 +43,8 @@ def test_isp_add_and_list(settings: Settings) -> None:
                  "--resolver", "127.0.0.1:5353", "--resolver", "::1", "--policy", "nxdomain")
     assert result.exit_code == 0, result.output
     assert result.output.strip().splitlines()[-1].startswith("isp_")
+    # Its TSIG key for zone transfers, shown once, as the ISP's secondaries configure it.
+    assert re.search(r'key "isp-\d+" \{ algorithm hmac-sha256; secret "[A-Za-z0-9+/]{43}="; \};', result.output)
     listing = run(settings, "isp", "list")
     assert "ISP One\tnoc@isp-one.example\tnl\tnxdomain\t127.0.0.1:5353,::1:53\tactive" in listing.output
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -110,3 +112,17 @@ def test_every_job_receives_the_same_context(rt: Runtime) -> None:
         scheduler._guarded(job, rt)()
     assert len(received) == 2 * len(jobs) and all(ctx is rt.job_context for ctx in received)
     assert rt.job_context.database is rt.database and rt.job_context.settings is rt.settings
+
+
+def test_a_job_runs_at_a_lower_cpu_priority_than_the_requests(rt: Runtime) -> None:
+    """A scheduled job's thread yields the CPU to requests (nice 10); the rest of the process keeps its priority."""
+
+    seen: list[int] = []
+    job = scheduler.ScheduledJob("test.priority", lambda ctx: seen.append(
+        os.getpriority(os.PRIO_PROCESS, threading.get_native_id())), 60)
+    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    thread = threading.Thread(target=scheduler._guarded(job, rt))
+    thread.start()
+    thread.join()
+    assert seen == [max(before, blocklist.jobs.BACKGROUND_NICE)]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before

@@ -451,6 +451,8 @@ def test_admin_accounts_and_isps(client: TestClient, web_rt: Runtime, staff: dic
     isp = client.post("/admin/isps", data={"csrf": token, "name": "ISP Two", "email": "noc@isp-two.example",
                                            "language": "nl", "resolvers": "127.0.0.1:5353", "policy": "nxdomain"})
     assert re.search(r"ISP Two: \S+</code>", isp.text)
+    assert re.search(r"<code>key &#34;isp-\d+&#34; \{ algorithm hmac-sha256; secret &#34;\S+&#34;; \};</code>",
+                     isp.text)
     bad = client.post("/admin/isps", data={"csrf": token, "name": "ISP Three", "email": "not-an-address",
                                            "language": "de", "resolvers": "", "policy": "stoppage"})
     assert bad.status_code == 422 and 'value="ISP Three"' in bad.text and 'value="de" selected' in bad.text

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import dns.exception
@@ -24,81 +23,27 @@ from sqlalchemy import select
 
 from api.cli import main
 from api.runtime import Runtime
-from blocklist import isps, workflow
+from blocklist import isps
 from blocklist.models import AuditEvent, User
 from isp_feed import primary
-from isp_feed.jobs import FeedJobContext, publish_feed, sync_primary
-from isp_feed.models import FeedFetch
-from isp_feed.primary import SyncResult
 from tests.support.binaries import require_binary
 from tests.support.dns_primary import (
     OTHER_ADDRESS,
     UNSIGNED_ADDRESS,
-    NamedPrimary,
-    run_primary,
+    Setup,
+    primary_setup,
     start_bind_secondary,
     start_pdns_secondary,
     start_unbound_secondary,
     transfer,
 )
-from tests.support.factories import approved
-from tests.support.ports import free_port
 from tests.support.resolvers import assert_resolves, assert_stop_page, eventually, start_internet
 
 
-@dataclass
-class Setup:
-    rt: Runtime
-    people: dict[str, User]
-    primary: primary.Primary
-    named: NamedPrimary
-    keys: dict[str, tuple[str, str]]  # ISP name -> (key name, secret)
-    ports: dict[str, int]
-
-    @property
-    def ctx(self) -> FeedJobContext:
-        return self.rt.job_context
-
-    def approve(self, *names: str) -> int:
-        with self.rt.database.transaction() as s:
-            approved(s, self.people["officer"], self.people["magistrate"], *names)
-        return self.publish()
-
-    def lift(self, name: str) -> int:
-        with self.rt.database.transaction() as s:
-            workflow.lift(s, actor=self.people["magistrate"], domain=name, reason="content removed")
-        return self.publish()
-
-    def publish(self) -> int:
-        serial = publish_feed(self.ctx)
-        assert serial is not None
-        return serial
-
-    def sync(self) -> SyncResult:
-        result = sync_primary(self.ctx)
-        assert result is not None
-        return result
-
-
-def _isp(rt: Runtime, name: str, *, signed: tuple[str, ...] = (), unsigned: tuple[str, ...] = ()) -> tuple[str, str]:
-    with rt.database.transaction() as s:
-        isp, _ = isps.add_isp(s, actor="test", name=name, email=f"noc@{name.lower().replace(' ', '-')}.example",
-                              language="fr")
-        secret = isps.new_tsig_key(s, actor="test", isp=isp, folder=primary.tsig_dir(rt.settings))
-        isps.set_secondaries(s, actor="test", isp=isp, signed=signed, unsigned=unsigned)
-        return isps.tsig_key_name(isp), secret
-
-
 @pytest.fixture
-def setup(rt: Runtime, people: dict[str, User], tmp_path: Path) -> Iterator[Setup]:
-    ports = {name: free_port() for name in ("bind", "pdns", "unbound")}  # the secondaries' registered ports
-    keys = {"ISP Bind": _isp(rt, "ISP Bind", signed=(f"127.0.0.1:{ports['bind']}",)),
-            "ISP Pdns": _isp(rt, "ISP Pdns", signed=(f"127.0.0.1:{ports['pdns']}",)),
-            "ISP Unbound": _isp(rt, "ISP Unbound", unsigned=(f"{UNSIGNED_ADDRESS}:{ports['unbound']}",))}
-    configured = primary.configure(rt.database, rt.settings, port=free_port(),
-                                   control_port=free_port())
-    with run_primary(configured) as named:
-        yield Setup(rt, people, configured, named, keys, ports)
+def setup(rt: Runtime, people: dict[str, User]) -> Iterator[Setup]:
+    with primary_setup(rt, people) as running:
+        yield running
 
 
 def test_a_bind_secondary_blocks_an_approved_name_and_unblocks_a_lift(setup: Setup, tmp_path: Path) -> None:
@@ -120,17 +65,6 @@ def test_a_bind_secondary_blocks_an_approved_name_and_unblocks_a_lift(setup: Set
         assert_stop_page(bind, "second.test")
 
 
-def _transfers(setup: Setup) -> set[tuple[int, int | None, str]]:
-    with setup.rt.database.reading() as s:
-        return {(i, serial, ext) for i, serial, ext in s.execute(
-            select(FeedFetch.isp_id, FeedFetch.serial, FeedFetch.ext).where(FeedFetch.ext.in_(("ixfr", "axfr"))))}
-
-
-def _isp_id(setup: Setup, name: str) -> int:
-    with setup.rt.database.reading() as s:
-        return isps.get_isp(s, name).id
-
-
 def test_bind_pdns_and_unbound_block_via_notify_and_ixfr_and_the_transfers_are_logged(setup: Setup,
                                                                                      tmp_path: Path) -> None:
     setup.approve("csam-gallery.test")
@@ -150,21 +84,8 @@ def test_bind_pdns_and_unbound_block_via_notify_and_ixfr_and_the_transfers_are_l
             eventually(lambda r=resolver: assert_stop_page(r, "second.test"), seconds=5)  # type: ignore[misc]
             assert_stop_page(resolver, "xn--bcher-kva.test")
             assert_stop_page(resolver, f"serial-{serial}.canary.stop.blocklist.example")
-        lift = setup.lift("csam-gallery.test")
-        setup.sync()
-        for resolver in resolvers:
-            eventually(lambda r=resolver: assert_resolves(r, "csam-gallery.test"), seconds=5)  # type: ignore[misc]
-            assert_resolves(resolver, "a.b.csam-gallery.test")
-            assert_stop_page(resolver, "second.test")
-
-        def logged() -> None:
-            setup.sync()  # reads the primary's transfer log into the fetch log
-            seen = _transfers(setup)
-            for isp in ("ISP Bind", "ISP Pdns", "ISP Unbound"):
-                assert (_isp_id(setup, isp), lift, "ixfr") in seen, (isp, seen)
-
-        eventually(logged, seconds=5)
-        assert any(ext == "axfr" for _, _, ext in _transfers(setup))  # each secondary's first load
+        setup.assert_transferred_once(setup.lift_everywhere(resolvers, "csam-gallery.test", "second.test"))
+        assert any(ext == "axfr" for _, _, ext in set(setup.transfers()))  # each secondary's first load
 
 
 def test_a_transfer_needs_the_isps_own_key(setup: Setup) -> None:
@@ -231,6 +152,8 @@ def test_the_transfer_log_lines_bind_writes() -> None:
     assert parsed is not None and (parsed.key, parsed.kind, parsed.serial, parsed.address) == ("isp-1", "axfr", 1,
                                                                                                "127.0.0.1")
     assert primary.parse_transfer_line(line.replace("AXFR ended", "AXFR started")) is None
+    shard = primary.parse_transfer_line(line.replace("rpz.blocklist", "rpz-02.blocklist"))  # a sharded primary's
+    assert shard is not None and (parsed.zone, shard.zone) == ("rpz.blocklist", "rpz-02.blocklist")
     unsigned = primary.parse_transfer_line(line.replace("127.0.0.1#32921/key isp-1", "127.0.0.2#5000")
                                            .replace("AXFR ended", "IXFR ended"))
     assert unsigned is not None and (unsigned.key, unsigned.kind, unsigned.address) == (None, "ixfr", "127.0.0.2")

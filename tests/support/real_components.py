@@ -17,6 +17,7 @@ import pytest
 from tests.support import ci
 
 _RAN = pytest.StashKey[bool]()
+_USED = "real_components"  # the teardown report's user property: the components the test ran against
 MISSING_MARK = " is not available: "  # in the reason of every skip by tests/support/ci.py `missing`
 
 
@@ -53,19 +54,27 @@ class RealComponents:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item,
                                   call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        # Where the test ran (a pytest-xdist worker, or this process): what it used goes with its teardown report,
+        # which xdist sends to the controlling process, where pytest_runtest_logreport counts it.
         report = yield
-        if report.skipped and MISSING_MARK in str(report.longrepr):
-            self.skipped_missing += 1
         if report.when == "call":
             item.stash[_RAN] = not report.skipped
         elif report.when == "teardown":
-            self.seen += 1
             components = set(ci.used_components)
             ci.used_components.clear()
-            if components and item.stash.get(_RAN, False):
-                self.tests += 1
-                self.by_component.update(components)
+            used = sorted(components) if item.stash.get(_RAN, False) else []
+            report.user_properties.append((_USED, used))
         return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.skipped and MISSING_MARK in str(report.longrepr):
+            self.skipped_missing += 1
+        if report.when == "teardown":
+            self.seen += 1
+            used = dict(report.user_properties).get(_USED)
+            if isinstance(used, list) and used:
+                self.tests += 1
+                self.by_component.update(str(name) for name in used)
 
     def summary(self) -> str:
         ranked = sorted(self.by_component.items(), key=lambda kv: (-kv[1], kv[0]))

@@ -306,9 +306,10 @@ def start_unbound(
         resolver.stop()
 
 
-def bind_isp_options(folder: Path, port: int, upstream: Resolver) -> str:
+def bind_isp_options(folder: Path, port: int, upstream: Resolver, policy: str | None = None) -> str:
     """The options of an ISP's BIND in the tests: recursive on loopback, forwarding to the test internet, applying
-    the RPZ zone (a file of the client's, or a secondary of the hidden primary: tests/support/dns_primary.py)."""
+    the RPZ zone (a file of the client's, or a secondary of the hidden primary: tests/support/dns_primary.py);
+    `policy`: another `response-policy` statement (the primary's shards)."""
     return f"""options {{
     directory "{folder}";
     pid-file "{folder}/named.pid";
@@ -322,7 +323,7 @@ def bind_isp_options(folder: Path, port: int, upstream: Resolver) -> str:
     dnssec-validation no;
     notify no;
     # BIND defers RPZ updates that come within 60 s of the last one by default; apply each pull at once.
-    response-policy {{ zone "{RPZ_ZONE}" min-update-interval 0; }};
+    {policy or f'response-policy {{ zone "{RPZ_ZONE}" min-update-interval 0; }};'}
 }};"""
 
 
