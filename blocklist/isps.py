@@ -35,7 +35,7 @@ class ResolverAddress:
     port: int = 53
 
 
-def parse_resolver(text: str) -> ResolverAddress:
+def parse_resolver(text: str, *, what: str = "resolver", field: str = "resolvers") -> ResolverAddress:
     """Parse `IP`, `IP:PORT`, `IPv6` or `[IPv6]:PORT`; names are refused (we query addresses we are given)."""
     raw = text.strip()
     host, port = raw, "53"
@@ -47,9 +47,9 @@ def parse_resolver(text: str) -> ResolverAddress:
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
-        raise InvalidInput(f"resolver {text!r} is not an IP address (give IP or IP:PORT)", field="resolvers") from None
+        raise InvalidInput(f"{what} {text!r} is not an IP address (give IP or IP:PORT)", field=field) from None
     if not port.isdigit() or not 0 < int(port) < 65536:
-        raise InvalidInput(f"resolver {text!r} has an invalid port", field="resolvers")
+        raise InvalidInput(f"{what} {text!r} has an invalid port", field=field)
     return ResolverAddress(str(address), int(port))
 
 
@@ -170,7 +170,10 @@ def set_secondaries(session: Session, *, actor: User | str, isp: Isp, signed: Se
                     unsigned: Sequence[str] = ()) -> list[IspSecondary]:
     """Replace the ISP's secondaries (IP[:PORT] each): `signed` ones transfer with the ISP's TSIG key, `unsigned`
     ones (Unbound 1.17 cannot sign) are allowed by their address alone. The old rows are marked removed."""
-    parsed = [(parse_resolver(text), True) for text in signed] + [(parse_resolver(text), False) for text in unsigned]
+    def parse(text: str) -> ResolverAddress:
+        return parse_resolver(text, what="secondary", field="secondaries")
+
+    parsed = [(parse(text), True) for text in signed] + [(parse(text), False) for text in unsigned]
     if len({(r.address, r.port) for r, _ in parsed}) != len(parsed):
         raise InvalidInput("a secondary is given twice", field="secondaries")
     now = utcnow()

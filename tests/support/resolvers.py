@@ -19,14 +19,16 @@ then `addresses(answer)` / `cnames(answer)`. `TEST_INTERNET` maps every test nam
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shlex
 import signal
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -445,12 +447,22 @@ def _restartable(name: str, folder: Path, port: int, start: list[str], *, daemon
     return resolver
 
 
+def socket_dir(folder: Path) -> Path:
+    """A short path to `folder`, for the UNIX socket a daemon makes there: a socket's path has at most 107 bytes, and
+    pytest's temporary folders (under pytest-xdist `.../popen-gw0/<test name>/...`) may be longer. A symlink in the
+    temporary directory named by the folder's hash, so that the daemon and its control command find the same one."""
+    link = Path(tempfile.gettempdir()) / f"sock-{hashlib.sha256(str(folder).encode()).hexdigest()[:12]}"
+    with suppress(FileExistsError):
+        link.symlink_to(folder.resolve(), target_is_directory=True)
+    return link
+
+
 def pdns_isp_settings(folder: Path, port: int, upstream: Resolver) -> str:
     """The test's own recursor.conf lines: loopback only, no security poll, no root hints (nothing is ever asked of
     the real root), everything forwarded to the test internet."""
     return f"""local-address=127.0.0.1
 local-port={port}
-socket-dir={folder}
+socket-dir={socket_dir(folder)}
 daemon=no
 disable-syslog=yes
 threads=1
@@ -477,7 +489,7 @@ def start_pdns_recursor(tmp: Path, rpz_file: Path, upstream: Resolver, name: str
     conf += pdns_isp_settings(folder, port, upstream)
     (folder / "recursor.conf").write_text(conf)
     process = _spawn(name, [binary, f"--config-dir={folder}"], folder)
-    rec = [control, f"--socket-dir={folder}"]
+    rec = [control, f"--socket-dir={socket_dir(folder)}"]
     # Without the wipe, a name looked up before the reload stays unblocked until its TTL runs out.
     resolver = Resolver(name, "127.0.0.1", port, process, folder, [*rec, "reload-lua-config"],
                         after_reload=[[*rec, "wipe-cache", ".$"]])
