@@ -94,7 +94,8 @@ def _pull_options(p: argparse.ArgumentParser) -> None:
                    help="after the reload, acknowledge only once this resolver answers the serial's canary with the "
                         "stop page (repeatable)")
     p.add_argument("--resolver-wait", type=float,
-                   help="seconds a --resolver may take to serve the new list after the reload (default 10)")
+                   help="seconds a --resolver may take to serve the new list after the reload (default 60: a resolver "
+                        "reloading a national list takes seconds; the check ends as soon as the canary answers)")
     p.add_argument("--max-change-share", type=float,
                    help="refuse a version changing more than this share of the list (default 0.10)")
     p.add_argument("--max-change-min", type=int,

@@ -48,7 +48,7 @@ KEYS: dict[str, Key] = {
     "out": Key(Path, required=True),
     "reload": Key(str, many=True),
     "resolver": Key(str, many=True, default=[]),
-    "resolver_wait": Key(float, default=10.0),
+    "resolver_wait": Key(float, default=60.0),
     "max_change_share": Key(float, default=0.10),
     "max_change_min": Key(int, default=10),
     "refuse_confirmed_changes": Key(bool, default=False),

@@ -83,7 +83,9 @@ class Options:
     # After the reload, each of these resolvers must answer the new serial's canary with the stop page before the
     # serial is acknowledged (isp_feed_client/canary_check.py); up to `resolver_wait` seconds.
     resolvers: list[tuple[str, int]] = field(default_factory=list)
-    resolver_wait: float = 10.0
+    # A national list is slow to load: Unbound took 15-20 s for 1,000,000 names on 2 busy cores (a 10 s wait
+    # refused every good reload there, put the old file back and began again). The check ends at the first answer.
+    resolver_wait: float = 60.0
     max_change_share: float = 0.10
     max_change_min: int = 10
     # A change the publication gate held and a magistrate confirmed (the signed manifest says so) passes the limit
