@@ -58,7 +58,7 @@ async def open_loop(base: str, officer: str, magistrate: str, seconds: float, er
 
         async def pair(n: int, due: float) -> None:
             submitted = await http.post("/api/v1/submissions", headers={"Authorization": f"Bearer {officer}"},
-                                        json=_body(f"open-n{n}.bench.test"))
+                                        json=_body(f"open-r{rate:g}-n{n}.bench.test"))
             if submitted.status_code != 201:
                 errors.append(f"submit {submitted.status_code} {submitted.text[:100]}")
                 return
