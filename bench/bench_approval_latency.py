@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx
 
-ROUNDS = 10
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "10"))
 
 
 def _blocked(unbound: object, name: str) -> bool:
