@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import base64
-import datetime as dt
 
 from fastapi.testclient import TestClient
 
 from blocklist import users
 from blocklist.models import AuditEvent
 from tests.api.conftest import bearer
-
-TODAY = dt.date.today().isoformat()
+from tests.support.clock import today
 
 
 def body(domain: str = "csam-gallery.test", **extra: object) -> dict[str, object]:
     return {"domain": domain, "legal_basis": "art39bis", "case_number": "FCCU-2026-0001",
-            "evidence_ref": "EVD-1", "verified_on": TODAY, "hosting_country": "NL", **extra}
+            "evidence_ref": "EVD-1", "verified_on": today().isoformat(), "hosting_country": "NL", **extra}
 
 
 def test_submit_approve_lift_history(client: TestClient, tokens: dict[str, str]) -> None:

@@ -21,9 +21,9 @@ from isp_feed_client import formats
 from requisitions import jobs as requisition_jobs
 from requisitions.models import Requisition
 from tests.api.conftest import bearer
+from tests.support.clock import today
 
 HOST = "csam-gallery.test"
-TODAY = dt.datetime.now(dt.UTC).date()
 
 
 def _feed_names(client: TestClient, isp: str) -> list[str]:
@@ -58,7 +58,7 @@ def test_report_to_lift_through_two_reviews(client: TestClient, rt: Runtime, tok
     assert (group["host"], group["count"], group["status"]) == (HOST, 1, None)
     submitted = client.post("/api/v1/submissions", headers=officer, json={
         "domain": HOST, "legal_basis": "art39bis", "case_number": "FCCU-2026-0042", "evidence_ref": "EVD-42",
-        "verified_on": TODAY.isoformat(), "hosting_country": "NL", "report_ids": [group["reports"][0]["id"]]})
+        "verified_on": today().isoformat(), "hosting_country": "NL", "report_ids": [group["reports"][0]["id"]]})
     assert submitted.status_code == 201, submitted.text
     sub_id = submitted.json()["id"]
 
@@ -72,18 +72,18 @@ def test_report_to_lift_through_two_reviews(client: TestClient, rt: Runtime, tok
     # The review comes due: 10 days left, no re-attestation yet, so no renewal.
     due = _due(client, tokens["magistrate"])[HOST]
     assert (due["days_left"], due["review_due"], due["renewable"]) == (
-        10, (TODAY + dt.timedelta(days=10)).isoformat(), False)
+        10, (today() + dt.timedelta(days=10)).isoformat(), False)
     early = client.post(f"/api/v1/domains/{HOST}/renew", headers=magistrate,
-                        json={"review_due": (TODAY + dt.timedelta(days=12)).isoformat(), "reason": "still online"})
+                        json={"review_due": (today() + dt.timedelta(days=12)).isoformat(), "reason": "still online"})
     assert early.status_code == 409 and early.json()["code"] == "no_attestation"
 
     # An officer re-attests; the magistrate renews, with a new date and a reason.
     attested = client.post(f"/api/v1/domains/{HOST}/attestations", headers=bearer(tokens["officer2"]), json={
-        "checked_on": TODAY.isoformat(), "evidence_ref": "EVD-42-R1", "content_present": True})
+        "checked_on": today().isoformat(), "evidence_ref": "EVD-42-R1", "content_present": True})
     assert attested.status_code == 201, attested.text
     assert _due(client, tokens["magistrate"])[HOST]["renewable"] is True
     renewed = client.post(f"/api/v1/domains/{HOST}/renew", headers=magistrate, json={
-        "review_due": (TODAY + dt.timedelta(days=12)).isoformat(), "reason": "content still online (EVD-42-R1)"})
+        "review_due": (today() + dt.timedelta(days=12)).isoformat(), "reason": "content still online (EVD-42-R1)"})
     assert renewed.status_code == 200, renewed.text
 
     # Due again, on the new date; the renewal used the re-attestation, so the next review needs a new one.
@@ -113,7 +113,7 @@ def test_report_to_lift_through_two_reviews(client: TestClient, rt: Runtime, tok
         "order.created", "order.in_feed", "requisition.created"]), actions
     renewal = next(e for e in events if e["action"] == "submission.renewed")
     assert renewal["actor"] == "user:magistrate" and renewal["details"]["previous_review_due"] == (
-        TODAY + dt.timedelta(days=10)).isoformat()
+        today() + dt.timedelta(days=10)).isoformat()
     attestation = next(e for e in events if e["action"] == "review.attested")
     assert attestation["actor"] == "user:officer2" and attestation["details"]["evidence_ref"] == "EVD-42-R1"
     assert client.get("/api/v1/audit/verify", headers=bearer(tokens["auditor"])).json()["intact"] is True

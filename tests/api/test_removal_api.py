@@ -20,15 +20,14 @@ from blocklist.models import AuditEvent, Submission, User
 from requisitions import jobs
 from requisitions.models import RemovalOutcome
 from tests.api.conftest import bearer
+from tests.support.clock import today
 from tests.support.factories import approved
 from tests.support.web import csrf, give_passwords, login, settle_batches
-
-TODAY = dt.date.today().isoformat()
 
 
 def body(domain: str = "hosted.test", **extra: Any) -> dict[str, Any]:
     return {"domain": domain, "legal_basis": "art39bis", "case_number": "FCCU-2026-0600", "evidence_ref": "EVD-6",
-            "verified_on": TODAY, **extra}
+            "verified_on": today().isoformat(), **extra}
 
 
 def counts(rt: Runtime) -> tuple[int, int, int]:
@@ -172,8 +171,8 @@ def test_removal_notices_over_the_api(client: TestClient, tokens: dict[str, str]
     future = (dt.date.today() + dt.timedelta(days=3)).isoformat()
     late = client.post(url + "/acknowledge", json={"acknowledged_on": future}, headers=officer)
     assert late.status_code == 422 and late.json()["field"] == "acknowledged_on"
-    assert client.post(url + "/removed", json={"removed_on": TODAY}, headers=officer).status_code == 422
-    assert client.post(url + "/removed", json={"removed_on": TODAY, "evidence_ref": " "},
+    assert client.post(url + "/removed", json={"removed_on": today().isoformat()}, headers=officer).status_code == 422
+    assert client.post(url + "/removed", json={"removed_on": today().isoformat(), "evidence_ref": " "},
                        headers=officer).status_code == 422
     assert counts(rt) == before
     ack = client.post(url + "/acknowledge", json={"reference": "TICKET-9"}, headers=officer)
@@ -181,10 +180,10 @@ def test_removal_notices_over_the_api(client: TestClient, tokens: dict[str, str]
     assert ack.json()["status"] == "acknowledged" and ack.json()["acknowledged"]["reference"] == "TICKET-9"
     assert ack.json()["acknowledged"]["recorded_by"] == "user:officer" and ack.json()["removed"] is None
     assert client.post(url + "/acknowledge", headers=officer).status_code == 409
-    gone = client.post(url + "/removed", json={"removed_on": TODAY, "evidence_ref": "EVD-GONE"},
+    gone = client.post(url + "/removed", json={"removed_on": today().isoformat(), "evidence_ref": "EVD-GONE"},
                        headers=bearer(tokens["officer2"]))
     assert gone.status_code == 200 and gone.json()["status"] == "removed"
-    assert gone.json()["removed"] == {**gone.json()["removed"], "on": TODAY, "reference": "EVD-GONE"}
+    assert gone.json()["removed"] == {**gone.json()["removed"], "on": today().isoformat(), "reference": "EVD-GONE"}
     history = client.get("/api/v1/domains/taken-down.test/history", headers=bearer(tokens["auditor"])).json()
     actions = [e["action"] for e in history["events"]]
     assert actions[-3:] == ["removal_notice.created", "removal_notice.acknowledged", "removal_notice.removed"]
@@ -216,10 +215,10 @@ def test_removed_is_proposed_for_lifting_on_the_magistrates_page(client: TestCli
     assert "acknowledged_on: a date is written YYYY-MM-DD" in text_of(refused.text)
     assert counts(rt) == before
     ack = client.post(f"/removal-notices/{notice_id}/acknowledge", follow_redirects=True,
-                      data={"csrf": token, "on": TODAY, "reference": "by phone"})
+                      data={"csrf": token, "on": today().isoformat(), "reference": "by phone"})
     assert "acknowledgement recorded" in text_of(ack.text) and "acknowledged by the provider" in ack.text
     gone = client.post(f"/removal-notices/{notice_id}/removed", follow_redirects=True,
-                       data={"csrf": token, "on": TODAY, "evidence_ref": "EVD-GONE"})
+                       data={"csrf": token, "on": today().isoformat(), "evidence_ref": "EVD-GONE"})
     assert "proposed to the magistrates for lifting" in text_of(gone.text)
     assert f'action="/removal-notices/{notice_id}/removed"' not in gone.text  # recorded once
 

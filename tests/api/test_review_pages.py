@@ -18,10 +18,9 @@ from api.runtime import Runtime
 from blocklist import reviews, users
 from blocklist.models import Attestation, AuditEvent, Renewal, Submission, User
 from tests.support.browser import ARTIFACTS, chromium, record_hosts
+from tests.support.clock import today
 from tests.support.factories import approved
 from tests.support.web import PASSWORD, csrf, login
-
-TODAY = dt.datetime.now(dt.UTC).date()
 
 
 @pytest.fixture
@@ -36,7 +35,7 @@ def staff(rt: Runtime, people: dict[str, User]) -> dict[str, User]:
         approved(s, people["officer2"], people["magistrate2"], "late.test", "soon.test", "far.test")
         for domain, due_in in (("late.test", -2), ("soon.test", 9), ("far.test", 100)):
             s.execute(update(Submission).where(Submission.domain == domain)
-                      .values(review_due=TODAY + dt.timedelta(days=due_in)))
+                      .values(review_due=today() + dt.timedelta(days=due_in)))
     return people
 
 
@@ -66,19 +65,19 @@ def test_officer_re_attests_from_the_officer_page(rt: Runtime, staff: dict[str, 
     listed = _section(page, "Opnieuw te bevestigen blokkeringen (2)")
     assert "late.test" in listed and "soon.test" in listed and "far.test" not in listed
     assert "2 dag(en) te laat" in listed and "over 9 dag(en)" in listed
-    form = {"csrf": token, "domain": "late.test", "checked_on": TODAY.isoformat(), "evidence_ref": "EVD-R-9"}
+    form = {"csrf": token, "domain": "late.test", "checked_on": today().isoformat(), "evidence_ref": "EVD-R-9"}
     before = _written(rt)
     for typed, words in ((form, "Geef aan of de inhoud er nog is."),
                          ({**form, "content": "present", "checked_on": "gisteren"}, "moet een datum zijn"),
                          ({**form, "content": "present",
-                           "checked_on": (TODAY + dt.timedelta(days=3)).isoformat()}, "niet in de toekomst"),
+                           "checked_on": (today() + dt.timedelta(days=3)).isoformat()}, "niet in de toekomst"),
                          ({**form, "content": "present", "evidence_ref": ""}, "vraagt de referentie")):
         refused = client.post("/officer/attest", data=typed, follow_redirects=True)
         assert words in _text(refused), typed
     assert _written(rt) == before
     done = client.post("/officer/attest", data={**form, "content": "present"}, follow_redirects=True)
     assert "late.test: nieuwe bevestiging geregistreerd" in _text(done)
-    assert f"inhoud nog aanwezig, gecontroleerd op {TODAY} door officer (EVD-R-9)" in _text(done)
+    assert f"inhoud nog aanwezig, gecontroleerd op {today()} door officer (EVD-R-9)" in _text(done)
     gone = client.post("/officer/attest", data={**form, "domain": "far.test", "content": "gone"},
                        follow_redirects=True)
     assert "far.test: nieuwe bevestiging geregistreerd; de naam wordt voorgesteld voor opheffing" in _text(gone)
@@ -89,7 +88,7 @@ def test_magistrate_renews_or_lifts_from_the_due_list(rt: Runtime, staff: dict[s
     with rt.database.transaction() as s:
         for domain, present in (("late.test", True), ("far.test", False)):
             reviews.attest(s, actor=s.get(User, staff["officer2"].id), domain=domain,  # type: ignore[arg-type]
-                           checked_on=TODAY, evidence_ref=f"EVD-{domain}", content_present=present)
+                           checked_on=today(), evidence_ref=f"EVD-{domain}", content_present=present)
     client, token, page = _client(rt, "magistrate")
     due = _section(page, "À réexaminer (3)")
     assert due.index("late.test") < due.index("soon.test") < due.index("far.test")
@@ -97,10 +96,10 @@ def test_magistrate_renews_or_lifts_from_the_due_list(rt: Runtime, staff: dict[s
     far = due.split('<tr id="review-')[3]
     assert "proposé à la levée : le contenu a disparu" in html.unescape(far) and "/magistrate/renew" not in far
     assert due.count('action="/magistrate/renew"') == 1  # only late.test has a current re-attestation
-    next_review = (TODAY + dt.timedelta(days=60)).isoformat()
+    next_review = (today() + dt.timedelta(days=60)).isoformat()
     renewal = {"csrf": token, "domain": "late.test", "review_due": next_review, "reason": "toujours en ligne"}
     before = _written(rt)
-    for typed, words in (({**renewal, "review_due": TODAY.isoformat()}, "doit être postérieure à aujourd'hui"),
+    for typed, words in (({**renewal, "review_due": today().isoformat()}, "doit être postérieure à aujourd'hui"),
                          ({**renewal, "reason": ""}, "demande un motif écrit"),
                          ({**renewal, "review_due": ""}, "doit être une date"),
                          ({**renewal, "domain": "soon.test"}, "un officier doit d'abord réattester"),
@@ -159,4 +158,4 @@ def test_review_in_chromium(rt: Runtime, staff: dict[str, User]) -> None:
     assert hosts == {"127.0.0.1"}
     with rt.database.transaction() as s:
         assert s.execute(select(Submission.review_due).where(Submission.domain == "late.test")).scalar_one() == (
-            TODAY + dt.timedelta(days=182))
+            today() + dt.timedelta(days=182))

@@ -15,9 +15,8 @@ from api.runtime import Runtime
 from blocklist import review_digest
 from blocklist.models import Attestation, AuditEvent, Renewal, Submission, User
 from tests.api.conftest import bearer
+from tests.support.clock import today
 from tests.support.factories import approved
-
-TODAY = dt.datetime.now(dt.UTC).date()
 
 
 @pytest.fixture
@@ -27,7 +26,7 @@ def blocked(rt: Runtime, people: dict[str, User]) -> None:
         approved(s, people["officer"], people["magistrate"], "late.test", "soon.test", "far.test")
         for domain, due_in in (("late.test", -2), ("soon.test", 9), ("far.test", 100)):
             s.execute(update(Submission).where(Submission.domain == domain)
-                      .values(review_due=TODAY + dt.timedelta(days=due_in)))
+                      .values(review_due=today() + dt.timedelta(days=due_in)))
 
 
 def _state(rt: Runtime) -> tuple[int, int, int, list[dt.date | None]]:
@@ -39,7 +38,7 @@ def _state(rt: Runtime) -> tuple[int, int, int, list[dt.date | None]]:
 
 
 def _attestation(**overrides: Any) -> dict[str, Any]:
-    return {"checked_on": TODAY.isoformat(), "evidence_ref": "EVD-R-1", "content_present": True, **overrides}
+    return {"checked_on": today().isoformat(), "evidence_ref": "EVD-R-1", "content_present": True, **overrides}
 
 
 def test_due_list_is_paged_with_its_total(client: TestClient, tokens: dict[str, str], blocked: None) -> None:
@@ -47,7 +46,7 @@ def test_due_list_is_paged_with_its_total(client: TestClient, tokens: dict[str, 
     listing = client.get("/api/v1/domains?due=14", headers=auditor)
     assert listing.status_code == 200, listing.text
     body = listing.json()
-    assert (body["total"], body["within_days"], body["today"]) == (2, 14, TODAY.isoformat())
+    assert (body["total"], body["within_days"], body["today"]) == (2, 14, today().isoformat())
     assert [(r["domain"], r["days_left"], r["overdue"]) for r in body["reviews"]] == [
         ("late.test", -2, True), ("soon.test", 9, False)]
     first = body["reviews"][0]
@@ -71,13 +70,13 @@ def test_attest_then_renew(client: TestClient, rt: Runtime, tokens: dict[str, st
         "late.test", "officer2", True)
     due = client.get("/api/v1/domains?due=14", headers=bearer(tokens["magistrate"])).json()["reviews"][0]
     assert due["renewable"] and due["attestation"]["id"] == attestation["id"]
-    new_date = (TODAY + dt.timedelta(days=120)).isoformat()
+    new_date = (today() + dt.timedelta(days=120)).isoformat()
     renewed = client.post("/api/v1/domains/late.test/renew", headers=bearer(tokens["magistrate2"]),
                           json={"review_due": new_date, "reason": "content still online (EVD-R-1)"})
     assert renewed.status_code == 200, renewed.text
     out = renewed.json()
     assert (out["review_due"], out["previous_review_due"], out["attestation_id"]) == (
-        new_date, (TODAY - dt.timedelta(days=2)).isoformat(), attestation["id"])
+        new_date, (today() - dt.timedelta(days=2)).isoformat(), attestation["id"])
     assert [r["domain"] for r in client.get("/api/v1/domains?due=14", headers=bearer(tokens["auditor"]))
             .json()["reviews"]] == ["soon.test"]
     history = client.get("/api/v1/domains/late.test/history", headers=bearer(tokens["auditor"])).json()["events"]
@@ -93,20 +92,20 @@ def test_renewal_without_attestation_is_refused(client: TestClient, rt: Runtime,
                                                 blocked: None) -> None:
     before = _state(rt)
     refused = client.post("/api/v1/domains/late.test/renew", headers=bearer(tokens["magistrate"]),
-                          json={"review_due": (TODAY + dt.timedelta(days=30)).isoformat(), "reason": "still online"})
+                          json={"review_due": (today() + dt.timedelta(days=30)).isoformat(), "reason": "still online"})
     assert refused.status_code == 409 and refused.json()["code"] == "no_attestation"
     assert "an officer must first re-attest" in refused.json()["reason"]
     assert _state(rt) == before
 
 
 @pytest.mark.parametrize(("body", "field", "code"), [
-    ({"review_due": (TODAY - dt.timedelta(days=1)).isoformat(), "reason": "still online"}, "review_due",
+    ({"review_due": (today() - dt.timedelta(days=1)).isoformat(), "reason": "still online"}, "review_due",
      "date_not_future"),
-    ({"review_due": TODAY.isoformat(), "reason": "still online"}, "review_due", "date_not_future"),
-    ({"review_due": (TODAY + dt.timedelta(days=400)).isoformat(), "reason": "still online"}, "review_due",
+    ({"review_due": today().isoformat(), "reason": "still online"}, "review_due", "date_not_future"),
+    ({"review_due": (today() + dt.timedelta(days=400)).isoformat(), "reason": "still online"}, "review_due",
      "date_too_far"),
-    ({"review_due": (TODAY + dt.timedelta(days=30)).isoformat()}, "reason", "reason_missing"),
-    ({"review_due": (TODAY + dt.timedelta(days=30)).isoformat(), "reason": " "}, "reason", "reason_missing"),
+    ({"review_due": (today() + dt.timedelta(days=30)).isoformat()}, "reason", "reason_missing"),
+    ({"review_due": (today() + dt.timedelta(days=30)).isoformat(), "reason": " "}, "reason", "reason_missing"),
 ])
 def test_renewal_with_a_bad_date_or_no_reason_is_refused(client: TestClient, rt: Runtime, tokens: dict[str, str],
                                                          blocked: None, body: dict[str, str], field: str,
@@ -126,20 +125,20 @@ def test_renewal_input_is_checked_before_anything(client: TestClient, rt: Runtim
     magistrate = bearer(tokens["magistrate"])
     for body in ({"reason": "still online"}, {"review_due": "tomorrow", "reason": "still online"},
                  {"review_due": 20300101, "reason": "still online"},
-                 {"review_due": (TODAY + dt.timedelta(days=9)).isoformat(), "reason": "x", "days": 9}):
+                 {"review_due": (today() + dt.timedelta(days=9)).isoformat(), "reason": "x", "days": 9}):
         assert client.post("/api/v1/domains/late.test/renew", headers=magistrate, json=body).status_code == 422
     assert client.post("/api/v1/domains/never.test/renew", headers=magistrate,
-                       json={"review_due": (TODAY + dt.timedelta(days=9)).isoformat(),
+                       json={"review_due": (today() + dt.timedelta(days=9)).isoformat(),
                              "reason": "still online"}).status_code == 404
     assert _state(rt) == before
 
 
 @pytest.mark.parametrize(("body", "status"), [
-    (_attestation(checked_on=(TODAY + dt.timedelta(days=3)).isoformat()), 422),
+    (_attestation(checked_on=(today() + dt.timedelta(days=3)).isoformat()), 422),
     (_attestation(content_present="yes"), 422),
     (_attestation(evidence_ref=""), 422),
     (_attestation(evidence_ref="EVD\u202e1"), 422),
-    ({"checked_on": TODAY.isoformat(), "evidence_ref": "EVD-1"}, 422),
+    ({"checked_on": today().isoformat(), "evidence_ref": "EVD-1"}, 422),
     (_attestation(extra=1), 422),
 ])
 def test_bad_attestation_is_refused(client: TestClient, rt: Runtime, tokens: dict[str, str], blocked: None,
@@ -161,7 +160,7 @@ def test_content_gone_is_proposed_for_lifting_and_lifted(client: TestClient, rt:
     assert listing["total"] == 3 and proposed["proposed_for_lifting"] and not proposed["renewable"]
     assert proposed["days_left"] == 100
     refused = client.post("/api/v1/domains/far.test/renew", headers=bearer(tokens["magistrate"]),
-                          json={"review_due": (TODAY + dt.timedelta(days=30)).isoformat(), "reason": "keep it"})
+                          json={"review_due": (today() + dt.timedelta(days=30)).isoformat(), "reason": "keep it"})
     assert refused.status_code == 409 and refused.json()["code"] == "content_gone"
     lifted = client.post("/api/v1/domains/far.test/lift", headers=bearer(tokens["magistrate"]),
                          json={"reason": "the officer found the content gone (EVD-GONE)"})
@@ -174,7 +173,7 @@ def test_content_gone_is_proposed_for_lifting_and_lifted(client: TestClient, rt:
 
 def test_only_officers_attest_and_only_magistrates_renew(client: TestClient, tokens: dict[str, str],
                                                          blocked: None) -> None:
-    renewal = {"review_due": (TODAY + dt.timedelta(days=30)).isoformat(), "reason": "still online"}
+    renewal = {"review_due": (today() + dt.timedelta(days=30)).isoformat(), "reason": "still online"}
     for caller in ("magistrate", "auditor", "admin", "isp", "partner"):
         response = client.post("/api/v1/domains/late.test/attestations", headers=bearer(tokens[caller]),
                                json=_attestation())

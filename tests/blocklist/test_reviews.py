@@ -22,25 +22,24 @@ from blocklist.errors import Forbidden, InvalidInput, NotFound
 from blocklist.models import Attestation, AuditEvent, Renewal, ReviewDigest, Submission, User
 from blocklist.settings import Settings
 from tests.blocklist.test_workflow import _race
+from tests.support.clock import today
 from tests.support.factories import approved, make_user
 from tests.support.smtp import Inbox, smtp_server
 
-TODAY = dt.datetime.now(dt.UTC).date()
-
 
 def _block(database: Database, people: dict[str, User], domain: str, *, due_in: int | None = None) -> int:
-    """`domain` blocked today; its review date `due_in` days from TODAY (negative: overdue) when given."""
+    """`domain` blocked today; its review date `due_in` days from today() (negative: overdue) when given."""
     with database.transaction() as s:
         order = approved(s, people["officer"], people["magistrate"], domain)
         sub_id = s.execute(select(Submission.id).where(Submission.order_id == order.id)).scalar_one()
         if due_in is not None:
             s.execute(update(Submission).where(Submission.id == sub_id)
-                      .values(review_due=TODAY + dt.timedelta(days=due_in)))
+                      .values(review_due=today() + dt.timedelta(days=due_in)))
     return sub_id
 
 
 def _attest(database: Database, people: dict[str, User], domain: str, *, present: bool = True,
-            checked_on: dt.date = TODAY, today: dt.date | None = None, officer: str = "officer2") -> int:
+            checked_on: dt.date = today(), today: dt.date | None = None, officer: str = "officer2") -> int:
     with database.transaction() as s:
         return reviews.attest(s, actor=people[officer], domain=domain, checked_on=checked_on,
                               evidence_ref=f"EVD-R-{domain}", content_present=present, today=today).id
@@ -71,24 +70,24 @@ def test_due_list_pages_oldest_first_with_days_left_and_a_true_total(database: D
                            ("far.test", 15), ("later.test", 180)]:
         _block(database, people, domain, due_in=due_in)
     with database.transaction() as s:
-        first, total = reviews.due_reviews(s, today=TODAY, per_page=2)
-        second, again = reviews.due_reviews(s, today=TODAY, per_page=2, page=2)
+        first, total = reviews.due_reviews(s, today=today(), per_page=2)
+        second, again = reviews.due_reviews(s, today=today(), per_page=2, page=2)
         assert total == again == 4  # within 14 days, overdue included; far.test and later.test are not due
         listed = [(r.submission.domain, r.days_left, r.overdue) for r in first + second]
         assert listed == [("late.test", -3, True), ("today.test", 0, False), ("soon.test", 5, False),
                           ("edge.test", 14, False)]
         # Seen from another day: the same blocks, other days left.
-        moved, total = reviews.due_reviews(s, today=TODAY + dt.timedelta(days=10), per_page=50)
+        moved, total = reviews.due_reviews(s, today=today() + dt.timedelta(days=10), per_page=50)
         assert total == 5 and moved[0].days_left == -13 and moved[-1].submission.domain == "far.test"
-        overdue, count = reviews.due_reviews(s, today=TODAY, overdue_only=True)
+        overdue, count = reviews.due_reviews(s, today=today(), overdue_only=True)
         assert count == 1 and [r.submission.domain for r in overdue] == ["late.test"]
-        assert reviews.due_reviews(s, today=TODAY, within_days=0)[1] == 2
+        assert reviews.due_reviews(s, today=today(), within_days=0)[1] == 2
         bad_pages: list[dict[str, Any]] = [{"page": 0}, {"per_page": 201}, {"within_days": -1}]
         for bad in bad_pages:
             with pytest.raises(InvalidInput):
-                reviews.due_reviews(s, today=TODAY, **bad)
+                reviews.due_reviews(s, today=today(), **bad)
         lifted = workflow.lift(s, actor=people["magistrate2"], domain="late.test", reason="content removed")
-        assert lifted.kind == "lift" and reviews.due_reviews(s, today=TODAY)[1] == 3  # a lifted name is no review
+        assert lifted.kind == "lift" and reviews.due_reviews(s, today=today())[1] == 3  # a lifted name is no review
 
 
 def test_content_gone_proposes_for_lifting_whatever_the_date(database: Database, people: dict[str, User]) -> None:
@@ -98,17 +97,17 @@ def test_content_gone_proposes_for_lifting_whatever_the_date(database: Database,
     _attest(database, people, "gone.test", present=False)  # the newest re-attestation counts
     _attest(database, people, "kept.test", present=True)
     with database.transaction() as s:
-        (due,), total = reviews.due_reviews(s, today=TODAY)
+        (due,), total = reviews.due_reviews(s, today=today())
         assert total == 1 and due.submission.domain == "gone.test" and due.days_left == 120
         assert due.proposed_for_lifting and not due.renewable and due.attestation is not None
         assert not due.attestation.content_present
     refusal = _refused(database, lambda s: reviews.renew(s, actor=people["magistrate2"], domain="gone.test",
-                                                         review_due=TODAY + dt.timedelta(days=90),
+                                                         review_due=today() + dt.timedelta(days=90),
                                                          reason="still online"), reviews.ReviewConflict)
     assert refusal.code == "content_gone" and refusal.status == 409
     _attest(database, people, "gone.test", present=True)  # an officer finds it again: renewable, no longer proposed
     with database.transaction() as s:
-        assert reviews.due_reviews(s, today=TODAY)[1] == 0
+        assert reviews.due_reviews(s, today=today())[1] == 0
 
 
 # --- re-attestations ------------------------------------------------------------------------------------------------
@@ -117,7 +116,7 @@ def test_attestation_is_recorded_and_audited(database: Database, people: dict[st
     sub_id = _block(database, people, "csam-gallery.test", due_in=7)
     with database.transaction() as s:
         found = reviews.attest(s, actor=people["officer2"], domain="https://CSAM-gallery.test/page",
-                               checked_on=TODAY, evidence_ref="  EVD-2026-77 ", content_present=True,
+                               checked_on=today(), evidence_ref="  EVD-2026-77 ", content_present=True,
                                note="checked\r\nwith the unit's tools")
         assert (found.submission_id, found.evidence_ref, found.note) == (sub_id, "EVD-2026-77",
                                                                           "checked\nwith the unit's tools")
@@ -130,14 +129,14 @@ def test_attestation_is_recorded_and_audited(database: Database, people: dict[st
 
 
 @pytest.mark.parametrize(("kwargs", "code"), [
-    ({"checked_on": TODAY + dt.timedelta(days=2)}, "checked_future"),
-    ({"checked_on": TODAY - dt.timedelta(days=1)}, "checked_before_block"),
+    ({"checked_on": today() + dt.timedelta(days=2)}, "checked_future"),
+    ({"checked_on": today() - dt.timedelta(days=1)}, "checked_before_block"),
     ({"evidence_ref": "   "}, "evidence_missing"),
 ])
 def test_bad_attestation_is_refused_and_writes_nothing(database: Database, people: dict[str, User],
                                                        kwargs: dict[str, Any], code: str) -> None:
     _block(database, people, "csam-gallery.test")
-    fields: dict[str, Any] = {"checked_on": TODAY, "evidence_ref": "EVD-1", "content_present": True, **kwargs}
+    fields: dict[str, Any] = {"checked_on": today(), "evidence_ref": "EVD-1", "content_present": True, **kwargs}
     refusal = _refused(database, lambda s: reviews.attest(s, actor=people["officer"], domain="csam-gallery.test",
                                                           **fields))
     assert isinstance(refusal, reviews.ReviewRefused) and refusal.code == code and refusal.status == 422
@@ -145,7 +144,7 @@ def test_bad_attestation_is_refused_and_writes_nothing(database: Database, peopl
 
 def test_only_an_officer_attests_only_a_block(database: Database, people: dict[str, User]) -> None:
     _block(database, people, "csam-gallery.test")
-    fields: dict[str, Any] = {"checked_on": TODAY, "evidence_ref": "EVD-1", "content_present": True}
+    fields: dict[str, Any] = {"checked_on": today(), "evidence_ref": "EVD-1", "content_present": True}
     _refused(database, lambda s: reviews.attest(s, actor=people["magistrate"], domain="csam-gallery.test", **fields),
              Forbidden)
     _refused(database, lambda s: reviews.attest(s, actor=people["officer"], domain="never.test", **fields), NotFound)
@@ -158,19 +157,19 @@ def test_only_an_officer_attests_only_a_block(database: Database, people: dict[s
 def test_renewal_on_a_current_attestation_moves_the_review_on(database: Database, people: dict[str, User]) -> None:
     sub_id = _block(database, people, "csam-gallery.test", due_in=3)
     attestation_id = _attest(database, people, "csam-gallery.test")
-    new_date = TODAY + dt.timedelta(days=90)
+    new_date = today() + dt.timedelta(days=90)
     with database.transaction() as s:
         renewal = reviews.renew(s, actor=people["magistrate2"], domain="csam-gallery.test", review_due=new_date,
                                 reason="still online, evidence EVD-R")
         assert (renewal.previous_due, renewal.review_due, renewal.attestation_id) == (
-            TODAY + dt.timedelta(days=3), new_date, attestation_id)
+            today() + dt.timedelta(days=3), new_date, attestation_id)
     with database.transaction() as s:
         sub = workflow.get_submission(s, sub_id)
         assert sub.review_due == new_date and sub.status == "approved"
         event = workflow.history(s, "csam-gallery.test")[-1]
         assert event.action == "submission.renewed" and f'"attestation_id":{attestation_id}' in event.details
-        assert f'"previous_review_due":"{TODAY + dt.timedelta(days=3)}"' in event.details
-        assert reviews.due_reviews(s, today=TODAY)[1] == 0
+        assert f'"previous_review_due":"{today() + dt.timedelta(days=3)}"' in event.details
+        assert reviews.due_reviews(s, today=today())[1] == 0
         assert audit.verify(s).intact  # the replay knows renewals: the table agrees with the events
     # The renewal consumed its re-attestation: the next one needs a new check.
     again = _refused(database, lambda s: reviews.renew(s, actor=people["magistrate2"], domain="csam-gallery.test",
@@ -179,11 +178,11 @@ def test_renewal_on_a_current_attestation_moves_the_review_on(database: Database
 
 
 @pytest.mark.parametrize(("review_due", "reason", "code"), [
-    (TODAY, "still online", "date_not_future"),
-    (TODAY - dt.timedelta(days=1), "still online", "date_not_future"),
-    (TODAY + dt.timedelta(days=367), "still online", "date_too_far"),
-    (TODAY + dt.timedelta(days=30), "  ", "reason_missing"),
-    (TODAY + dt.timedelta(days=30), "", "reason_missing"),
+    (today(), "still online", "date_not_future"),
+    (today() - dt.timedelta(days=1), "still online", "date_not_future"),
+    (today() + dt.timedelta(days=367), "still online", "date_too_far"),
+    (today() + dt.timedelta(days=30), "  ", "reason_missing"),
+    (today() + dt.timedelta(days=30), "", "reason_missing"),
 ])
 def test_renewal_refuses_a_bad_date_or_no_reason(database: Database, people: dict[str, User], review_due: dt.date,
                                                  reason: str, code: str) -> None:
@@ -201,16 +200,16 @@ def test_renewal_needs_a_recent_attestation(database: Database, people: dict[str
         return reviews.renew(s, actor=people["magistrate"], domain="csam-gallery.test", reason="still online",
                              review_due=today + dt.timedelta(days=60), today=today)
 
-    none = _refused(database, lambda s: renew(s, TODAY), reviews.ReviewConflict)
+    none = _refused(database, lambda s: renew(s, today()), reviews.ReviewConflict)
     assert none.code == "no_attestation" and "since its approval" in none.message
     _attest(database, people, "csam-gallery.test")
-    stale = _refused(database, lambda s: renew(s, TODAY + dt.timedelta(days=31)), reviews.ReviewConflict)
+    stale = _refused(database, lambda s: renew(s, today() + dt.timedelta(days=31)), reviews.ReviewConflict)
     assert stale.code == "attestation_stale" and stale.values["days"] == 30
     with database.transaction() as s:  # 30 days after the check is still current
-        assert reviews.due_reviews(s, today=TODAY + dt.timedelta(days=30))[0][0].renewable
-        renew(s, TODAY + dt.timedelta(days=30))
+        assert reviews.due_reviews(s, today=today() + dt.timedelta(days=30))[0][0].renewable
+        renew(s, today() + dt.timedelta(days=30))
     _refused(database, lambda s: reviews.renew(s, actor=people["officer"], domain="csam-gallery.test",
-                                               review_due=TODAY + dt.timedelta(days=9), reason="x" * 5), Forbidden)
+                                               review_due=today() + dt.timedelta(days=9), reason="x" * 5), Forbidden)
 
 
 def test_two_renewals_on_one_attestation_exactly_one_wins(database: Database, people: dict[str, User]) -> None:
@@ -218,7 +217,8 @@ def test_two_renewals_on_one_attestation_exactly_one_wins(database: Database, pe
     _attest(database, people, "csam-gallery.test")
     outcomes = _race(database, [
         lambda s, who=who, days=days: reviews.renew(s, actor=people[who], domain="csam-gallery.test",
-                                                    reason=f"kept by {who}", review_due=TODAY + dt.timedelta(days=days))
+                                                    reason=f"kept by {who}",
+                                                    review_due=today() + dt.timedelta(days=days))
         for who, days in (("magistrate", 60), ("magistrate2", 90))])
     assert sum(o is None for o in outcomes) == 1, outcomes
     loser = next(o for o in outcomes if o is not None)
@@ -234,7 +234,7 @@ def test_review_records_are_append_only(database: Database, people: dict[str, Us
     _attest(database, people, "csam-gallery.test")
     with database.transaction() as s:
         reviews.renew(s, actor=people["magistrate"], domain="csam-gallery.test", reason="still online",
-                      review_due=TODAY + dt.timedelta(days=60))
+                      review_due=today() + dt.timedelta(days=60))
         s.add(ReviewDigest(week="2026-W49", user_id=people["magistrate"].id, to_addr="m@parquet.example",
                            language="fr", names=1, status="sent", message_id="<x@reviews.invalid>", attempts=1,
                            claimed_at=dt.datetime.now(dt.UTC)))
@@ -247,8 +247,8 @@ def test_review_records_are_append_only(database: Database, people: dict[str, Us
 
 # --- the weekly digest ----------------------------------------------------------------------------------------------
 
-MONDAY = dt.datetime.combine(TODAY + dt.timedelta(days=7 - TODAY.weekday()), dt.time(6, 30), tzinfo=dt.UTC)
-DAY = (MONDAY.date() - TODAY).days  # days from TODAY to that Monday
+MONDAY = dt.datetime.combine(today() + dt.timedelta(days=7 - today().weekday()), dt.time(6, 30), tzinfo=dt.UTC)
+DAY = (MONDAY.date() - today()).days  # days from today() to that Monday
 
 
 @pytest.fixture
