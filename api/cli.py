@@ -384,7 +384,7 @@ def isp() -> None:
 def isp_add(rt: Runtime, name: str, email: str, language: str, resolvers: tuple[str, ...], policy: str,
             operator_id: str) -> None:
     """Register an ISP with its TSIG key for zone transfers; its feed credential is printed on the last line."""
-    from isp_feed.primary import key_clause, tsig_dir
+    from isp_feed.primary import issue_key
 
     rt.ensure_schema()
     with rt.database.transaction() as session:
@@ -392,12 +392,11 @@ def isp_add(rt: Runtime, name: str, email: str, language: str, resolvers: tuple[
             session, actor=CLI_ACTOR, name=name, email=email, language=language, resolvers=resolvers,
             policy=policy, operator_id=operator_id,
         )
-        secret = isps.new_tsig_key(session, actor=CLI_ACTOR, isp=created, folder=tsig_dir(rt.settings))
-        key = isps.tsig_key_name(created)
+        key = issue_key(session, rt.settings, actor=CLI_ACTOR, isp=created)
     # Printed once the registration is committed: both are shown this once, and only what exists is shown.
     click.echo(f"registered ISP {created.name!r} (id {created.id})")
-    click.echo(f"TSIG key {key!r} (hmac-sha256) for zone transfers, shown once; for the ISP's secondaries:")
-    click.echo(key_clause(key, secret).rstrip())
+    click.echo(f"TSIG key {key.name!r} (hmac-sha256) for zone transfers, shown once; for the ISP's secondaries:")
+    click.echo(key.clause())
     click.echo("feed credential (shown once):")
     click.echo(token)
 
@@ -423,16 +422,14 @@ def isp_list(rt: Runtime) -> None:
 @refusals_exit_2
 def isp_tsig(rt: Runtime, isp_name: str) -> None:
     """Give an ISP a new TSIG key for zone transfers (the old one stops working); the secret is printed once."""
-    from isp_feed.primary import key_clause, tsig_dir
+    from isp_feed.primary import issue_key
 
     rt.ensure_schema()
     with rt.database.transaction() as session:
-        found = isps.get_isp(session, isp_name)
-        secret = isps.new_tsig_key(session, actor=CLI_ACTOR, isp=found, folder=tsig_dir(rt.settings))
-        key = isps.tsig_key_name(found)
-    click.echo(f"TSIG key {key!r} (hmac-sha256) of ISP {isp_name!r}, shown once; for the ISP's secondaries:")
-    click.echo(key_clause(key, secret).rstrip())
-    click.echo(secret)
+        key = issue_key(session, rt.settings, actor=CLI_ACTOR, isp=isps.get_isp(session, isp_name))
+    click.echo(f"TSIG key {key.name!r} (hmac-sha256) of ISP {isp_name!r}, shown once; for the ISP's secondaries:")
+    click.echo(key.clause())
+    click.echo(key.secret)
 
 
 @isp.command("secondaries")

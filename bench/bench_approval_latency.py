@@ -48,24 +48,18 @@ def _wait(unbound: object, name: str, started: float, limit: float, folder: Path
 
 
 def run(n: int, rounds: int) -> None:
-    from bench_feed_scale import _settings, setup
+    from bench_feed_scale import seeded as seeded_runtime
 
-    from api.runtime import Runtime
     from blocklist import isps, workflow
     from blocklist.models import User
     from blocklist.names import NamePolicy
     from blocklist.schemas import SubmissionCreate
-    from isp_feed.jobs import publish_feed
     from tests.support.ports import free_port
     from tests.support.resolvers import start_unbound
 
     folder = Path(tempfile.mkdtemp(prefix=f"bench-latency-{n}-"))
     data = folder / "data"
-    seeded = setup(data, n)
-    rt = Runtime(_settings(data))  # type: ignore[arg-type]  # (bench_feed_scale types it loosely)
-    t = time.perf_counter()
-    publish_feed(rt.job_context)
-    first_version = time.perf_counter() - t
+    rt, seeded, first_version = seeded_runtime(data, n)
     with rt.database.transaction() as s:
         _, token = isps.add_isp(s, actor="bench", name="ISP", email="noc@isp.example", language="fr")
         officer_id = s.query(User).filter_by(username="officer").one().id

@@ -31,6 +31,7 @@ import tempfile
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -115,6 +116,19 @@ def _settings(data: Path) -> object:
     # Settings take the data dir by its environment name only (validation alias).
     return Settings(BLOCKLIST_DATA_DIR=data, DATABASE_URL="", session_cookie_secure=False,  # type: ignore[call-arg]
                     scheduler=False)
+
+
+def seeded(data: Path, n: int) -> tuple[Any, float, float]:
+    """N approved names in `data` (setup) and their first version published: the Runtime, and the seconds each took.
+    What the benchmarks of delivery (bench_primary, bench_approval_latency) start from."""
+    from api.runtime import Runtime
+    from isp_feed.jobs import publish_feed
+
+    made = setup(data, n)
+    rt = Runtime(_settings(data))  # type: ignore[arg-type]  # (_settings types it loosely)
+    started = time.perf_counter()
+    publish_feed(rt.job_context)
+    return rt, made, time.perf_counter() - started
 
 
 def setup(data: Path, n: int) -> float:

@@ -57,9 +57,8 @@ def _wait(resolvers: dict[str, Resolver], name: str, started: float, limit: floa
 
 
 def run(n: int, shards: int) -> None:
-    from bench_feed_scale import _settings, setup  # the bulk set-up of N approved names
+    from bench_feed_scale import seeded as seeded_runtime  # the bulk set-up of N approved names
 
-    from api.runtime import Runtime
     from blocklist import isps, workflow
     from blocklist.models import User
     from blocklist.names import NamePolicy
@@ -79,11 +78,7 @@ def run(n: int, shards: int) -> None:
 
     folder = Path(tempfile.mkdtemp(prefix="bench-primary-"))
     data = folder / "data"
-    seeded = setup(data, n)
-    rt = Runtime(_settings(data))  # type: ignore[arg-type]  # (bench_feed_scale types it loosely)
-    t = time.perf_counter()
-    publish_feed(rt.job_context)
-    first_publish = time.perf_counter() - t
+    rt, seeded, first_publish = seeded_runtime(data, n)
     ports = {name: free_port() for name in ("bind", "pdns", "unbound")}
     keys = {}
     with rt.database.transaction() as s:
@@ -92,8 +87,8 @@ def run(n: int, shards: int) -> None:
                                         ("unbound", (), (f"{UNSIGNED_ADDRESS}:{ports['unbound']}",))):
             isp, _ = isps.add_isp(s, actor="bench", name=f"ISP {label}", email=f"noc@{label}.example",
                                   language="fr")
-            keys[label] = (isps.tsig_key_name(isp), isps.new_tsig_key(s, actor="bench", isp=isp,
-                                                                      folder=primary.tsig_dir(rt.settings)))
+            key = primary.issue_key(s, rt.settings, actor="bench", isp=isp)
+            keys[label] = (key.name, key.secret)
             isps.set_secondaries(s, actor="bench", isp=isp, signed=signed, unsigned=unsigned)
         magistrate = s.query(User).filter_by(username="magistrate").one()
         officer = s.query(User).filter_by(username="officer").one()

@@ -61,7 +61,7 @@ from sqlalchemy.orm import Session
 from blocklist import isps
 from blocklist.db import Database
 from blocklist.files import write_secret_file
-from blocklist.models import Isp, IspSecondary
+from blocklist.models import Isp, IspSecondary, User
 from blocklist.settings import Settings
 from isp_feed import versions
 from isp_feed.models import FeedDelta, FeedVersionRow
@@ -204,6 +204,25 @@ def transfers(session: Session, settings: Settings) -> list[Transfer]:
                               tuple((r.address, r.port) for r in rows if r.tsig),
                               tuple((r.address, r.port) for r in rows if not r.tsig)))
     return found
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """An ISP's new TSIG key: its name and its secret (base64), shown once."""
+
+    name: str
+    secret: str
+
+    def clause(self) -> str:
+        """The `key` statement the ISP's secondaries configure."""
+        return key_clause(self.name, self.secret).rstrip()
+
+
+def issue_key(session: Session, settings: Settings, *, actor: User | str, isp: Isp) -> IssuedKey:
+    """Give the ISP a new TSIG key, its secret where this primary reads it (tsig_dir); the old one stops working
+    when the primary's configuration is next written."""
+    secret = isps.new_tsig_key(session, actor=actor, isp=isp, folder=tsig_dir(settings))
+    return IssuedKey(isps.tsig_key_name(isp), secret)
 
 
 def key_clause(name: str, secret: str) -> str:

@@ -149,8 +149,8 @@ def create_isp(body: IspIn, db: Session = Depends(session), rt: Runtime = Depend
 
 
 def _new_tsig(db: Session, rt: Runtime, actor: User, isp: Isp) -> TsigKeyOut:
-    secret = isps.new_tsig_key(db, actor=actor, isp=isp, folder=primary.tsig_dir(rt.settings))
-    return TsigKeyOut(isp_id=isp.id, key_name=isps.tsig_key_name(isp), secret=secret)
+    key = primary.issue_key(db, rt.settings, actor=actor, isp=isp)
+    return TsigKeyOut(isp_id=isp.id, key_name=key.name, secret=key.secret)
 
 
 @router.post("/isps/{isp_id}/active", response_model=IspOut, summary="Activate or deactivate an ISP",

@@ -193,8 +193,7 @@ def create_isp(request: Request, name: str = Form(""), email: str = Form(""), la
         isp, credential = isps.add_isp(db, actor=user, name=name, email=email, language=language,
                                        resolvers=[r for r in resolvers.replace(",", " ").split() if r],
                                        policy=policy, operator_id=operator_id)
-        tsig = primary.key_clause(isps.tsig_key_name(isp), isps.new_tsig_key(
-            db, actor=user, isp=isp, folder=primary.tsig_dir(rt.settings))).rstrip()
+        tsig = primary.issue_key(db, rt.settings, actor=user, isp=isp).clause()
     if outcome.error:
         refused(request, user, outcome.error)
         return _home(request, db, user, status_code=outcome.error.status, isp_form=typed)

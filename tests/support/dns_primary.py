@@ -269,9 +269,9 @@ def register_isp(rt: Runtime, name: str, *, signed: tuple[str, ...] = (), unsign
     with rt.database.transaction() as s:
         isp, _ = isps.add_isp(s, actor="test", name=name, email=f"noc@{name.lower().replace(' ', '-')}.example",
                               language="fr")
-        secret = isps.new_tsig_key(s, actor="test", isp=isp, folder=primaries.tsig_dir(rt.settings))
+        key = primaries.issue_key(s, rt.settings, actor="test", isp=isp)
         isps.set_secondaries(s, actor="test", isp=isp, signed=signed, unsigned=unsigned)
-        return isps.tsig_key_name(isp), secret
+        return key.name, key.secret
 
 
 @contextmanager
