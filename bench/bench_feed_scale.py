@@ -212,19 +212,26 @@ class _Server:
                 break
             except httpx.HTTPError:
                 time.sleep(0.1)
+        # A server in service is warm: its first submission (lazy imports, the name policy's first load) is not
+        # what a publication costs the staff, so it is made before anything is measured.
+        self.submit()
+
+    def submit(self) -> float:
+        """One submission; its latency in seconds."""
+        body = {"domain": f"during-{time.time_ns()}.test", "legal_basis": "art39bis",
+                "case_number": "FCCU-2026-0002", "evidence_ref": "EVD-0002",
+                "verified_on": dt.date.today().isoformat(), "hosting_country": "NL"}
+        t = time.perf_counter()
+        answer = self.client.post("/api/v1/submissions", json=body,
+                                  headers={"Authorization": f"Bearer {self.staff_token}"})
+        assert answer.status_code == 201, answer.text
+        return time.perf_counter() - t
 
     def staff_while(self, step: subprocess.Popen[str]) -> dict[str, float]:
         """Submissions one after another (50 per second at most) for as long as `step` runs: p50 and p99."""
-        auth = {"Authorization": f"Bearer {self.staff_token}"}
         latencies = []
         while step.poll() is None:
-            body = {"domain": f"during-{time.time_ns()}.test", "legal_basis": "art39bis",
-                    "case_number": "FCCU-2026-0002", "evidence_ref": "EVD-0002",
-                    "verified_on": dt.date.today().isoformat(), "hosting_country": "NL"}
-            t = time.perf_counter()
-            answer = self.client.post("/api/v1/submissions", json=body, headers=auth)
-            latencies.append(time.perf_counter() - t)
-            assert answer.status_code == 201, answer.text
+            latencies.append(self.submit())
             time.sleep(0.02)
         latencies.sort() if latencies else latencies.append(0.0)
         return {"staff_p50_ms": latencies[len(latencies) // 2] * 1000,
