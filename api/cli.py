@@ -97,8 +97,10 @@ def serve(rt: Runtime, host: str, port: int, workers: int) -> None:
         "proxy_headers": bool(proxies), "forwarded_allow_ips": proxies or None}
     if workers == 1:
         uvicorn.run(create_app(rt), **options)
-    else:  # each worker builds its own Runtime from the same environment
-        uvicorn.run("api.app:app_from_environment", factory=True, workers=workers, **options)
+    else:
+        from api.workers import serve_workers
+
+        serve_workers(workers, options)
 
 
 @main.command("scheduler")

@@ -99,8 +99,8 @@ async def client_loop(base: str, officer: str, magistrate: str, worker: int, dea
                 errors.append(f"approve {decided.status_code} {decided.text[:100]}")
 
 
-def run(label: str, database_url: str, *, workers: int, seconds: float, open_loop_too: bool,
-        rates: tuple[float, ...] = (OPEN_LOOP_RATE,)) -> None:
+def run(label: str, database_url: str, *, workers: int, seconds: float, open_loop_too: bool, clients: int,
+        scheduler: str, rates: tuple[float, ...] = (OPEN_LOOP_RATE,)) -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-api-"))
     # The publication gate would hold the versions of so many approvals: off, as for an approved bulk load.
     env = {**os.environ, "BLOCKLIST_DATA_DIR": str(folder), "DATABASE_URL": database_url,
@@ -112,10 +112,15 @@ def run(label: str, database_url: str, *, workers: int, seconds: float, open_loo
         _, magistrate = users.create_user(s, actor="bench", username="magistrate", role="magistrate")
     rt.database.dispose()
     port = free_port()
-    label = f"{label}, {workers} worker(s)"
-    server = subprocess.Popen([str(Path(sys.executable).parent / "blocklist"), "serve", "--port", str(port),
-                               "--workers", str(workers)],
-                              env=env, stdout=subprocess.DEVNULL, stderr=(folder / "server.log").open("w"))
+    label = f"{label}, {workers} worker(s), scheduler {scheduler}"
+    blocklist = str(Path(sys.executable).parent / "blocklist")
+    # The scheduler inside the serving workers (they compete for the lead), or in a process of its own beside
+    # them (the serving workers with BLOCKLIST_SCHEDULER=false: docs/operations/), or none (the requests alone).
+    serve_env = env if scheduler == "in-serve" else {**env, "BLOCKLIST_SCHEDULER": "false"}
+    server = subprocess.Popen([blocklist, "serve", "--port", str(port), "--workers", str(workers)],
+                              env=serve_env, stdout=subprocess.DEVNULL, stderr=(folder / "server.log").open("w"))
+    jobs = subprocess.Popen([blocklist, "scheduler"], env=env, stdout=subprocess.DEVNULL,
+                            stderr=(folder / "scheduler.log").open("w")) if scheduler == "separate" else None
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):
@@ -130,11 +135,11 @@ def run(label: str, database_url: str, *, workers: int, seconds: float, open_loo
 
         async def everyone() -> None:
             await asyncio.gather(*(client_loop(base, officer, magistrate, w, deadline, timings, errors)
-                                   for w in range(CLIENTS)))
+                                   for w in range(clients)))
 
         asyncio.run(everyone())
         for op, values in timings.items():
-            print(f"{label}: closed loop, {CLIENTS} clients: {op}: {len(values) / seconds:.0f}/s, "
+            print(f"{label}: closed loop, {clients} clients: {op}: {len(values) / seconds:.0f}/s, "
                   f"{_percentiles(values)}")
         print(f"{label}: {len(errors)} errors{': ' + errors[0] if errors else ''}")
         for rate in rates if open_loop_too else ():
@@ -144,8 +149,10 @@ def run(label: str, database_url: str, *, workers: int, seconds: float, open_loo
                   f"{_percentiles(pairs)} (from each pair's due time); {len(errors)} errors"
                   f"{': ' + errors[0] if errors else ''}")
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        for process in (server, jobs):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=30)
 
 
 def main() -> None:
@@ -155,13 +162,17 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=SECONDS, help="length of each measurement")
     parser.add_argument("--rate", type=float, action="append", default=None,
                         help=f"open-loop pairs per second (repeatable; default {OPEN_LOOP_RATE})")
+    parser.add_argument("--clients", type=int, default=CLIENTS, help="closed-loop clients")
+    parser.add_argument("--scheduler", choices=("in-serve", "separate", "none"), default="in-serve",
+                        help="where the periodic jobs run: in the serving workers, in `blocklist scheduler`, nowhere")
     args = parser.parse_args()
-    options = {"workers": args.workers, "seconds": args.seconds}
+    options = {"workers": args.workers, "seconds": args.seconds, "clients": args.clients,
+               "scheduler": args.scheduler}
     if args.backend in ("both", "sqlite"):
         run("sqlite", "", **options, open_loop_too=False)
     if args.backend in ("both", "postgresql") and postgres.available():
         with ExitStack() as stack:
-            base = stack.enter_context(postgres.temporary_cluster())
+            base = stack.enter_context(postgres.temporary_cluster(durable=True))  # fsync on, as in production
             import sqlalchemy
 
             admin = sqlalchemy.create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")

@@ -6,11 +6,14 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, or_, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.util import find_tables
 
 from blocklist.models import AuditEvent, AuditHead, utcnow
 from blocklist.replay import Replay
@@ -46,6 +49,39 @@ def format_time(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+@dataclass
+class _Recorded:
+    """An event recorded in a transaction and not yet chained (numbered and hashed onto the head)."""
+
+    n: int  # its place among this session's recordings: a savepoint rolled back drops those recorded inside it
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    domain: str | None
+    order_id: int | None
+    details: str
+
+
+@dataclass
+class _Queue:
+    """What one session has recorded and not yet chained (kept in `session.info` for one transaction)."""
+
+    events: list[_Recorded] = field(default_factory=list)
+    counter: int = 0
+    marks: dict[SessionTransaction, int] = field(default_factory=dict)  # savepoint -> counter when it began
+    chained: dict[SessionTransaction, list[_Recorded]] = field(default_factory=dict)  # chained inside a savepoint
+
+
+_QUEUE = "blocklist.audit.queue"
+_AUDIT_TABLES = frozenset({AuditEvent.__tablename__, AuditHead.__tablename__})
+
+
+def _queue(session: Session) -> _Queue:
+    queue: _Queue = session.info.setdefault(_QUEUE, _Queue())
+    return queue
+
+
 def record(
     session: Session,
     *,
@@ -56,45 +92,98 @@ def record(
     domain: str | None = None,
     order_id: int | None = None,
     details: dict[str, Any] | None = None,
-) -> AuditEvent:
-    """Append one event to the chain inside the caller's transaction."""
+) -> None:
+    """Append one event to the chain inside the caller's transaction.
+
+    The event is chained (numbered, timed and hashed onto the head) when the transaction commits, not here:
+    chaining takes the chain's lock until the commit, and taken here it was held through the rest of the request,
+    so on PostgreSQL every writer queued behind the slowest one. A query of the audit tables in the same
+    transaction chains what is pending first, so a transaction always reads its own events; a rollback (of the
+    transaction, or of a savepoint the event was recorded in) drops the event with the rest of the work.
+    """
+    queue = _queue(session)
+    queue.counter += 1
+    queue.events.append(_Recorded(queue.counter, actor, action, object_type, str(object_id), domain, order_id,
+                                  canonical_json(details or {})))
+
+
+def chain_pending(session: Session) -> None:
+    """Chain the events recorded in this transaction and not yet chained, in the order they were recorded."""
+    queue = session.info.get(_QUEUE)
+    if queue is None or not queue.events:
+        return
+    events, queue.events = queue.events, []  # taken first: the queries below must not chain them again
     if session.get_bind().dialect.name == "postgresql":
         # Serialise appenders so that two transactions never chain onto the same predecessor.
         session.execute(text("SELECT pg_advisory_xact_lock(7340001)"))
     head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
-    seq = head.last_id + 1
     at = format_time(utcnow())
-    details_text = canonical_json(details or {})
-    digest = event_hash(
-        seq=seq,
-        at=at,
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        domain=domain,
-        order_id=order_id,
-        details=details_text,
-        prev_hash=head.last_hash,
-    )
-    event = AuditEvent(
-        id=seq,
-        at=at,
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        domain=domain,
-        order_id=order_id,
-        details=details_text,
-        prev_hash=head.last_hash,
-        hash=digest,
-    )
-    session.add(event)
-    head.last_id = seq
-    head.last_hash = digest
+    seq, prev_hash = head.last_id, head.last_hash
+    for e in events:
+        seq += 1
+        digest = event_hash(seq=seq, at=at, actor=e.actor, action=e.action, object_type=e.object_type,
+                            object_id=e.object_id, domain=e.domain, order_id=e.order_id, details=e.details,
+                            prev_hash=prev_hash)
+        session.add(AuditEvent(id=seq, at=at, actor=e.actor, action=e.action, object_type=e.object_type,
+                               object_id=e.object_id, domain=e.domain, order_id=e.order_id, details=e.details,
+                               prev_hash=prev_hash, hash=digest))
+        prev_hash = digest
+    head.last_id, head.last_hash = seq, prev_hash
     session.flush()
-    return event
+    savepoint = session.get_nested_transaction()
+    if savepoint is not None:  # rolled back, the savepoint takes these rows with it: they are queued again
+        queue.chained.setdefault(savepoint, []).extend(events)
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _chain_at_commit(session: Session) -> None:
+    savepoint = session.get_nested_transaction()
+    if savepoint is None:
+        chain_pending(session)
+        return
+    # A savepoint released: what was chained inside it now belongs to the enclosing one.
+    queue = session.info.get(_QUEUE)
+    if queue is not None:
+        queue.marks.pop(savepoint, None)
+        moved = queue.chained.pop(savepoint, [])
+        parent = savepoint.parent
+        if moved and parent is not None and parent.nested:
+            queue.chained.setdefault(parent, []).extend(moved)
+
+
+@sa_event.listens_for(Session, "do_orm_execute")
+def _chain_before_reading(state: ORMExecuteState) -> None:
+    queue = state.session.info.get(_QUEUE)
+    statement = state.statement
+    if queue is not None and queue.events and isinstance(statement, ClauseElement) and _AUDIT_TABLES.intersection(
+            getattr(t, "name", None) for t in find_tables(statement, check_columns=True, include_crud=True)):
+        chain_pending(state.session)
+
+
+@sa_event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        queue = _queue(session)
+        queue.marks[transaction] = queue.counter
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, transaction: SessionTransaction) -> None:
+    queue = session.info.get(_QUEUE)
+    if queue is None:
+        return
+    if not transaction.nested:
+        session.info.pop(_QUEUE, None)
+        return
+    mark = queue.marks.pop(transaction, queue.counter)
+    requeued = [e for e in queue.chained.pop(transaction, []) if e.n <= mark]
+    queue.events = sorted(requeued + [e for e in queue.events if e.n <= mark], key=lambda e: e.n)
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the transaction is over, committed (all chained) or rolled back
+        session.info.pop(_QUEUE, None)
 
 
 @dataclass(frozen=True)
@@ -136,6 +225,7 @@ class ChainStatus:
 
 def current_head(session: Session) -> tuple[int, str]:
     """The number of events and the newest hash, as the head row records them (GENESIS for an empty chain)."""
+    chain_pending(session)  # a head already loaded in this session is not queried again, so nothing chains it
     head = session.get(AuditHead, 1)
     if head is None:
         raise LookupError("the audit chain has no head row: run `blocklist audit verify`")

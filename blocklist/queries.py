@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
 from blocklist.errors import InvalidInput
 from blocklist.i18n import N_
-from blocklist.models import Isp, Submission
+from blocklist.models import Isp, Submission, User
 
 
 def is_blocked() -> ColumnElement[bool]:
@@ -24,6 +26,14 @@ def active_isps(session: Session, *, order_by_name: bool = False) -> list[Isp]:
     """Every active ISP (the ones that receive requisitions and must block), by id or by name."""
     query = select(Isp).where(Isp.active.is_(True)).order_by(Isp.name if order_by_name else Isp.id)
     return list(session.execute(query).scalars())
+
+
+def usernames(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    """Account id -> username for these ids (None and unknown ids left out): who submitted, decided, confirmed."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return {i: n for i, n in session.execute(select(User.id, User.username).where(User.id.in_(wanted)))}
 
 
 def page_offset(page: int, per_page: int, *, most: int = 200) -> int:

@@ -79,11 +79,12 @@ def _drafts(
     ), isp.id, order.id if order else None) for isp in isps]
 
 
-def draft_order(session: Session, *, order: Order, settings: Settings) -> list[Draft]:
-    """One draft per ISP active now, for a blocking or lifting order."""
+def draft_order(session: Session, *, order: Order, settings: Settings,
+                isps: Sequence[Isp] | None = None) -> list[Draft]:
+    """One draft per ISP active now (`isps`, when the caller read them already), for a blocking or lifting order."""
     column = Submission.order_id if order.kind == "block" else Submission.lift_order_id
     subs = list(session.execute(select(Submission).where(column == order.id)).scalars())
-    isps = queries.active_isps(session)
+    isps = queries.active_isps(session) if isps is None else isps
     magistrate = session.get(User, order.magistrate_id)
     return _drafts(kind="blocking" if order.kind == "block" else "lifting", order=order, subs=subs, isps=isps,
                    magistrate=magistrate.display_name if magistrate else "", settings=settings,
@@ -149,9 +150,10 @@ def record_order_outcome(
                      object_id=order_id, order_id=order_id, details={"error": error})
 
 
-def orders_awaiting_requisitions(session: Session, *, settings: Settings) -> list[Order]:
-    """Orders not yet issued (nor failed); with the feed wait on, only those whose feed serial is known."""
-    query = select(Order).where(~exists().where(OrderIssue.order_id == Order.id)).order_by(Order.id)
+def orders_awaiting_requisitions(session: Session, *, settings: Settings, limit: int | None = None) -> list[Order]:
+    """Orders not yet issued (nor failed), oldest first; with the feed wait on, only those whose feed serial is
+    known."""
+    query = select(Order).where(~exists().where(OrderIssue.order_id == Order.id)).order_by(Order.id).limit(limit)
     if settings.requisitions_wait_for_feed:
         query = query.where(Order.feed_serial.is_not(None))
     return list(session.execute(query).scalars())

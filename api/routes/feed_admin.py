@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import allowed, session
@@ -18,7 +17,7 @@ from api.schemas import (
     HoldDetailOut,
     IspFeedStateOut,
 )
-from blocklist import permissions
+from blocklist import permissions, queries
 from blocklist.models import User
 from isp_feed import holds as held
 from isp_feed import publish, serving
@@ -49,8 +48,7 @@ def hold(hold_id: DbId, db: Session = Depends(session), caller: User = Depends(r
     none of its orders may)."""
     found = held.get_hold(db, hold_id)
     orders = held.held_orders(db, found)
-    names = {i: n for i, n in db.execute(select(User.id, User.username).where(
-        User.id.in_({o.magistrate_id for o in orders} | {found.confirmed_by or 0})))}
+    names = queries.usernames(db, [*(o.magistrate_id for o in orders), found.confirmed_by])
     return HoldDetailOut.of(found, orders, names, held.why_not_confirm(db, caller, found))
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.deps import allowed, runtime, session
@@ -19,8 +20,8 @@ from api.schemas import (
     SubmissionOut,
     WrittenReasonIn,
 )
-from blocklist import permissions, workflow
-from blocklist.models import User
+from blocklist import permissions, queries, workflow
+from blocklist.models import Submission, User
 from blocklist.schemas import BulkSubmissionCreate, SubmissionCreate
 
 router = APIRouter(tags=["submissions"])
@@ -29,8 +30,8 @@ magistrate = allowed(permissions.DECIDE)
 reader = allowed(permissions.READ_CASES)
 
 
-def _usernames(db: Session) -> dict[int, str]:
-    return {i: n for i, n in db.execute(select(User.id, User.username))}
+def _usernames(db: Session, subs: Iterable[Submission]) -> dict[int, str]:
+    return queries.usernames(db, (i for s in subs for i in (s.submitted_by, s.decided_by)))
 
 
 @router.post("/submissions", status_code=201, response_model=SubmissionOut, summary="Record one verified domain",
@@ -39,7 +40,7 @@ def create(body: SubmissionCreate, db: Session = Depends(session), rt: Runtime =
            actor: User = Depends(officer)) -> SubmissionOut:
     """201 with the new submission; 422 bad input (the field is named); 409 already pending or blocked."""
     sub = workflow.submit(db, actor=actor, data=body, policy=rt.name_policy(db))
-    return SubmissionOut.of(sub, _usernames(db))
+    return SubmissionOut.of(sub, _usernames(db, [sub]))
 
 
 @router.post("/submissions/bulk", status_code=201, response_model=BulkOut, summary="Record many names under one case",
@@ -60,7 +61,7 @@ def list_all(status: str | None = Query(default=None, pattern="^(submitted|appro
     """Filter by status, case number, or your own."""
     subs = workflow.list_submissions(db, status=status, case_number=case_number,
                                      submitted_by=actor.id if mine else None, limit=limit, offset=offset)
-    names = _usernames(db)
+    names = _usernames(db, subs)
     return [SubmissionOut.of(s, names) for s in subs]
 
 
@@ -68,7 +69,8 @@ def list_all(status: str | None = Query(default=None, pattern="^(submitted|appro
             responses=errors(404))
 def get(submission_id: DbId, db: Session = Depends(session), _: User = Depends(reader)) -> SubmissionOut:
     """Every legal detail and its state."""
-    return SubmissionOut.of(workflow.get_submission(db, submission_id), _usernames(db))
+    sub = workflow.get_submission(db, submission_id)
+    return SubmissionOut.of(sub, _usernames(db, [sub]))
 
 
 @router.post("/submissions/approve", response_model=BatchApprovedOut,
@@ -88,7 +90,8 @@ def approve(submission_id: DbId, body: ReasonIn | None = None, db: Session = Dep
     """The name is blocked in the next feed version; requisitions go to every ISP."""
     order = workflow.approve(db, actor=actor, submission_ids=[submission_id], reason=body.reason if body else None,
                              review_days=rt.settings.review_period_days)
-    result = SubmissionOut.of(workflow.get_submission(db, submission_id), _usernames(db))
+    sub = workflow.get_submission(db, submission_id)
+    result = SubmissionOut.of(sub, _usernames(db, [sub]))
     return result.model_copy(update={"order_id": order.id})
 
 
@@ -98,7 +101,7 @@ def reject(submission_id: DbId, body: WrittenReasonIn, db: Session = Depends(ses
            actor: User = Depends(magistrate)) -> SubmissionOut:
     """403 own submission; 409 already decided; 422 no reason."""
     sub = workflow.reject(db, actor=actor, submission_id=submission_id, reason=body.reason)
-    return SubmissionOut.of(sub, _usernames(db))
+    return SubmissionOut.of(sub, _usernames(db, [sub]))
 
 
 @router.post("/submissions/{submission_id}/withdraw", response_model=SubmissionOut,
@@ -107,4 +110,4 @@ def withdraw(submission_id: DbId, body: ReasonIn | None = None, db: Session = De
              actor: User = Depends(officer)) -> SubmissionOut:
     """Only while pending, only your own."""
     sub = workflow.withdraw(db, actor=actor, submission_id=submission_id, reason=body.reason if body else None)
-    return SubmissionOut.of(sub, _usernames(db))
+    return SubmissionOut.of(sub, _usernames(db, [sub]))

@@ -20,6 +20,14 @@ LISTS = st.lists(ENTRY, unique_by=lambda e: e.name, max_size=len(NAMES)).map(
     lambda es: tuple(sorted(es, key=lambda e: e.name)))
 
 
+@pytest.fixture(autouse=True, params=["in memory", "through the maps"])
+def search(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test twice: a small file searched as one bytes object (what the server does below 16 MiB), and searched
+    through the stored file's maps (a large one)."""
+    if request.param == "through the maps":
+        monkeypatch.setattr(splice, "SEARCH_IN_MEMORY", -1)
+
+
 def version(serial: int, entries: tuple[formats.FeedEntry, ...],
             v6: str | None = "2001:db8::80") -> formats.FeedVersion:
     return formats.FeedVersion(serial, T0 + dt.timedelta(minutes=serial), entries, "stop.blocklist.example",

@@ -33,8 +33,11 @@ def available() -> bool:
 
 
 @contextmanager
-def temporary_cluster() -> Iterator[str]:
-    """Start a cluster with trust auth on 127.0.0.1 and yield the superuser's base URL (no database name)."""
+def temporary_cluster(*, durable: bool = False) -> Iterator[str]:
+    """Start a cluster with trust auth on 127.0.0.1 and yield the superuser's base URL (no database name).
+
+    Tests run it without fsync (nothing there survives the run); `durable` keeps PostgreSQL's defaults, each commit
+    flushed to disk before it returns, as a benchmark of the production layout must."""
     initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
     assert initdb and pg_ctl, "PostgreSQL binaries not found"
     base = Path(tempfile.mkdtemp(prefix="blocklist-pg-"))
@@ -48,7 +51,9 @@ def temporary_cluster() -> Iterator[str]:
     port = free_port()
     subprocess.run([*run_as, initdb, "-D", str(datadir), "-U", "postgres", "--auth=trust", "-E", "UTF8",
                     "--no-sync"], check=True, capture_output=True)
-    options = f"-h 127.0.0.1 -p {port} -k {base} -F -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    options = f"-h 127.0.0.1 -p {port} -k {base}"
+    if not durable:
+        options += " -F -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     subprocess.run([*run_as, pg_ctl, "-D", str(datadir), "-o", options, "-l", str(base / "log"), "-w", "start"],
                    check=True, capture_output=True)
     try:
