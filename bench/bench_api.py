@@ -43,6 +43,36 @@ def _body(name: str) -> dict[str, str]:
             "verified_on": dt.date.today().isoformat(), "hosting_country": "NL"}
 
 
+def _cpu_seconds(root: int) -> float:
+    """User + system CPU of a process and all its descendants (Linux /proc)."""
+    total, todo = 0.0, [root]
+    tick = os.sysconf("SC_CLK_TCK")
+    while todo:
+        pid = todo.pop()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
+def _postgres_cpu() -> float:
+    """CPU of every PostgreSQL process on this machine (the bench's own cluster is the only one)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if text.split(" (", 1)[1].startswith("postgres)"):
+            fields = text.rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def _percentiles(values: list[float]) -> str:
     values = sorted(values)
     p99 = values[max(0, int(len(values) * 0.99) - 1)] * 1000
@@ -137,10 +167,17 @@ def run(label: str, database_url: str, *, workers: int, seconds: float, open_loo
             await asyncio.gather(*(client_loop(base, officer, magistrate, w, deadline, timings, errors)
                                    for w in range(clients)))
 
+        processes = [p for p in (server, jobs) if p is not None]
+        cpu_before = sum(_cpu_seconds(p.pid) for p in processes), _postgres_cpu()
         asyncio.run(everyone())
+        cpu_after = sum(_cpu_seconds(p.pid) for p in processes), _postgres_cpu()
         for op, values in timings.items():
             print(f"{label}: closed loop, {clients} clients: {op}: {len(values) / seconds:.0f}/s, "
                   f"{_percentiles(values)}")
+        # CPU per pair: what the throughput costs, less sensitive than the rate to what else the machine runs.
+        pairs = max(1, len(timings["approve"]))
+        print(f"{label}: CPU per submit+approve pair: server {(cpu_after[0] - cpu_before[0]) / pairs * 1000:.1f} ms, "
+              f"PostgreSQL {(cpu_after[1] - cpu_before[1]) / pairs * 1000:.1f} ms")
         print(f"{label}: {len(errors)} errors{': ' + errors[0] if errors else ''}")
         for rate in rates if open_loop_too else ():
             errors.clear()

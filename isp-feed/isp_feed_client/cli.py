@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import signal
 import sys
 import time
 from pathlib import Path
 from types import FrameType
 
-from isp_feed_client import canary_check, config, errors, formats, http, signing
+from isp_feed_client import canary_check, config, errors, formats, http, signing, unbound_control
 from isp_feed_client import textfile as metrics
 from isp_feed_client.errors import EXIT_FETCH, EXIT_NOT_AUTHORISED, EXIT_OK, EXIT_REFUSED, EXIT_RELOAD, EXIT_USAGE
 from isp_feed_client.pull import Options, accept, pull
@@ -45,6 +46,10 @@ reload: each --reload command runs in order (e.g. PowerDNS: `rec_control reload-
   page's host that only that serial's file blocks) until it answers with the stop page. Only then is the serial
   recorded and acknowledged: a reload that exits 0 without loading the file (PowerDNS drops a bad file, BIND queues
   the reload) is caught. On failure the previous file is put back, reloaded and its canary checked.
+  --apply unbound-control (--format unbound.conf): a delta is applied to the running Unbound through its control
+  channel (`unbound-control local_zones`, `local_datas`, `local_zones_remove`, with --unbound-control's options)
+  and the canary checked, with no reload; the first load, a whole download, or any failure there (the canary not
+  served included) falls back to the whole file and --reload. The file is written either way.
 
 audit checkpoints: each manifest carries a signed checkpoint of the server's audit chain (event count, head hash,
   time); the client appends every new one to <state-dir>/checkpoints.jsonl. Keep that file: it is this ISP's
@@ -96,6 +101,13 @@ def _pull_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resolver-wait", type=float,
                    help="seconds a --resolver may take to serve the new list after the reload (default 60: a resolver "
                         "reloading a national list takes seconds; the check ends as soon as the canary answers)")
+    p.add_argument("--apply", choices=unbound_control.APPLY_MODES,
+                   help="how a new version reaches the resolver: `reload` (default: the --reload commands) or "
+                        "`unbound-control` (--format unbound.conf: a delta through Unbound's control channel, "
+                        "--reload only for a first load or when that fails)")
+    p.add_argument("--unbound-control", type=shlex.split, metavar="COMMAND",
+                   help="the unbound-control command with its options, in one string (default `unbound-control`; "
+                        "e.g. \"unbound-control -c /etc/unbound/unbound.conf\")")
     p.add_argument("--max-change-share", type=float,
                    help="refuse a version changing more than this share of the list (default 0.10)")
     p.add_argument("--max-change-min", type=int,
@@ -181,6 +193,7 @@ def _options(v: dict[str, object]) -> Options:
                    resolver_wait=config.typed(v, "resolver_wait", float),
                    accept_confirmed=not config.typed(v, "refuse_confirmed_changes", bool),
                    max_confirmed_share=confirmed_share, transport=transport)
+    opts.apply, opts.unbound_control = _apply_mode(v, opts)
     try:
         opts.resolvers = [canary_check.parse_resolver(text) for text in config.many(v, "resolver", str)]
     except ValueError as exc:
@@ -194,6 +207,20 @@ def _options(v: dict[str, object]) -> Options:
         opts.protected |= {line.strip().lower().rstrip(".") for line in lines
                            if line.strip() and not line.lstrip().startswith("#")}
     return opts
+
+
+def _apply_mode(v: dict[str, object], opts: Options) -> tuple[str, list[str]]:
+    """`apply` and the unbound-control command, checked against the format and the reload commands."""
+    mode = config.typed(v, "apply", str)
+    if mode not in unbound_control.APPLY_MODES:
+        raise SystemExit(_fail(EXIT_USAGE, f"apply {mode!r} is not one of {', '.join(unbound_control.APPLY_MODES)}"))
+    words = config.many(v, "unbound_control", str)
+    command = shlex.split(words[0]) if len(words) == 1 else words  # one string: a command line
+    if mode == unbound_control.APPLY_CONTROL and (opts.fmt != unbound_control.EXT or not opts.reload or not command):
+        raise SystemExit(_fail(EXIT_USAGE, "--apply unbound-control needs --format unbound.conf, an --unbound-control "
+                                           "command, and --reload (the first load and every fallback reload the "
+                                           "whole file)"))
+    return mode, command
 
 
 def _accept(state_dir: Path, serial: int) -> int:

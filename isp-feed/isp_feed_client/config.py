@@ -1,7 +1,8 @@
 """The configuration file, `/etc/isp-feed.toml` by default: every option of `isp-feed pull` as a key (its flag's name
 with `_` for `-`: `--state-dir` is `state_dir`), so that a cron line or a systemd unit needs no long flags and the
 token is not on a command line. Flags given as well override the file; a repeatable flag (`pubkey`, `reload`,
-`resolver`) is a list in the file, and given on the command line replaces the file's list.
+`resolver`) is a list in the file, and given on the command line replaces the file's list. `unbound_control` is a
+command: its words as a list (or one string, split as a shell would), as `--unbound-control` takes it in one string.
 
 Read strictly (tomllib): an unknown key or a value of the wrong type is refused with a message that names the file,
 the key and what was expected (the CLI exits 2), so a typo never silently falls back to a default.
@@ -49,6 +50,8 @@ KEYS: dict[str, Key] = {
     "reload": Key(str, many=True),
     "resolver": Key(str, many=True, default=[]),
     "resolver_wait": Key(float, default=60.0),
+    "apply": Key(str, default="reload"),  # or "unbound-control" (unbound.conf: a delta by the control channel)
+    "unbound_control": Key(str, many=True, default=["unbound-control"]),  # the command and its options
     "max_change_share": Key(float, default=0.10),
     "max_change_min": Key(int, default=10),
     "refuse_confirmed_changes": Key(bool, default=False),

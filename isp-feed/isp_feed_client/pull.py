@@ -5,7 +5,7 @@ enforcing the last good list. This module does the I/O; whether a version may be
 checks in `isp_feed_client.trust`, and every way a pull fails is a class of `isp_feed_client.errors` (with its exit
 code and a hint). Imports nothing of the server: only the standard library, requests (HTTP: isp_feed_client/http.py),
 dnspython (to ask the resolver for the canary) and the pure feed modules (`formats`, `manifest`, `delta`, `splice`,
-`signing`, `errors`, `canary`).
+`signing`, `errors`, `canary`; `unbound_control` runs `unbound-control`).
 
 A pull, in order:
 
@@ -30,6 +30,9 @@ A pull, in order:
    (isp_feed_client/canary.py) until it answers the stop page: only then save the state atomically, keep the list as
    `list-<content serial>.txt` and acknowledge with `POST applied`. If a reload fails or the canary is not served,
    the previous file is put back, reloaded, and its own canary checked; the pull fails (ReloadFailed).
+   With `apply = "unbound-control"` (the unbound.conf format) a delta is applied to the running Unbound through its
+   control channel instead (isp_feed_client/unbound_control.py; the file is written all the same), and the reload
+   commands run only when there is no proven delta or that fails (the canary not served included).
 
 Every audit checkpoint a manifest carries is appended to `checkpoints.jsonl` in the state dir, so that every ISP
 holds a copy of the history's hashes that no one at the server can take back (`blocklist audit verify --checkpoints
@@ -53,8 +56,9 @@ from pathlib import Path
 
 import requests
 
-from isp_feed_client import canary_check, errors, formats, http, manifest, signing, splice, trust
+from isp_feed_client import canary_check, errors, formats, http, manifest, signing, splice, trust, unbound_control
 from isp_feed_client.canary import canary_name
+from isp_feed_client.delta import Delta
 from isp_feed_client.trust import BUILTIN_PROTECTED
 
 CHECKPOINTS_FILE = "checkpoints.jsonl"  # append-only: every audit checkpoint this client was shown
@@ -67,6 +71,9 @@ _NOT_AUTHORISED = (401, 403)  # a credential or ISP the server refuses: not a ne
 MAX_SIGNATURE = 4096  # a minisign signature file is about 300 bytes
 _DELTA_ENTRY_BYTES = 2048  # the most one entry of a delta takes in canonical JSON (two names of 253 characters)
 _STAGED_LIST = ".list.tmp"
+# unbound-control changes the local zones before it returns: a canary not served within this is not coming (and the
+# whole file is reloaded), however long --resolver-wait allows a reload to take.
+_CONTROL_WAIT = 5.0
 
 
 @dataclass
@@ -86,6 +93,10 @@ class Options:
     # A national list is slow to load: Unbound took 15-20 s for 1,000,000 names on 2 busy cores (a 10 s wait
     # refused every good reload there, put the old file back and began again). The check ends at the first answer.
     resolver_wait: float = 60.0
+    # unbound_control.APPLY_CONTROL: apply a delta through Unbound's control channel, `unbound_control` the command
+    # (with its options) the bulk commands are appended to; the reload commands remain the fallback.
+    apply: str = unbound_control.APPLY_RELOAD
+    unbound_control: list[str] = field(default_factory=lambda: ["unbound-control"])
     max_change_share: float = 0.10
     max_change_min: int = 10
     # A change the publication gate held and a magistrate confirmed (the signed manifest says so) passes the limit
@@ -502,6 +513,7 @@ class _Staged:
     list_ready: bool = False  # the list is verified and its content checks passed
     out_ready: bool = False  # the resolver file is verified
     how: str = ""  # how it came, for the outcome message
+    delta: Delta | None = None  # the delta the resolver file was spliced with (None: downloaded whole)
 
 
 def _is_reissue(opts: Options, state: _State, m: manifest.Manifest) -> bool:
@@ -583,6 +595,7 @@ def _by_delta(opts: Options, state: _State, offer: _Offer, staged: _Staged) -> s
     if (written.sha256, written.size) != (ref.sha256, ref.size):
         return f"{opts.out} with the delta is not the {opts.fmt} file the manifest signs (changed locally?)"
     staged.out_ready = True
+    staged.delta = d
     detail = f"+{changes.added} -{changes.removed}" + (f" ~{changes.changed}" if changes.changed else "")
     staged.how = f" by the delta from serial {state.serial} ({detail})" + _beyond_limit(opts, offer, changes)
     return None
@@ -642,12 +655,43 @@ def _run_reload(opts: Options) -> str | None:
     return None
 
 
-def _served(opts: Options, serial: int, m: manifest.Manifest) -> str | None:
+def _served(opts: Options, serial: int, m: manifest.Manifest, *, wait: float | None = None) -> str | None:
     """None when every --resolver answers the canary of content serial `serial` with the stop page."""
     if not opts.resolvers:
         return None
     stop = canary_check.StopPage(m.stop_page_name, m.stop_page_ipv4)
-    return canary_check.serves(opts.resolvers, serial, stop, wait=opts.resolver_wait)
+    return canary_check.serves(opts.resolvers, serial, stop, wait=opts.resolver_wait if wait is None else wait)
+
+
+def _by_control(opts: Options, m: manifest.Manifest, backup: Path | None, staged: _Staged) -> str | None:
+    """Apply the staged delta to the running Unbound through its control channel and check its canary; None when it
+    is served, else why not (the caller then reloads the whole file, which also undoes a half-applied edit)."""
+    if opts.fmt != unbound_control.EXT:
+        return f"the {opts.fmt} format is not Unbound's local zones"
+    if staged.delta is None or backup is None:
+        return "no delta to apply: a first load, or the file downloaded whole"
+    try:
+        edit = unbound_control.plan(m.content(), staged.delta, count=m.count,
+                                    old_footer=unbound_control.footer(backup))
+    except (OSError, ValueError) as exc:
+        return str(exc)
+    failure = unbound_control.apply(opts.unbound_control, edit)
+    if failure is None:
+        failure = _served(opts, m.content_serial, m, wait=min(opts.resolver_wait, _CONTROL_WAIT))
+    if failure is None:
+        staged.how += f"; through unbound-control ({edit.summary()}), no reload"
+    return failure
+
+
+def _load(opts: Options, m: manifest.Manifest, backup: Path | None, state: _State | None, staged: _Staged) -> None:
+    """Make the resolver serve the installed file: through unbound-control when configured and a delta allows it,
+    else (or when that fails) by the reload commands (ReloadFailed when those fail too)."""
+    if opts.apply == unbound_control.APPLY_CONTROL:
+        failure = _by_control(opts, m, backup, staged)
+        if failure is None:
+            return
+        staged.how += f"; not through unbound-control ({failure}): the whole file reloaded"
+    _reload(opts, m, backup, state)
 
 
 def _reload(opts: Options, m: manifest.Manifest, backup: Path | None, state: _State | None) -> None:
@@ -695,8 +739,8 @@ def _apply(opts: Options, offer: _Offer, staged: _Staged, state: _State | None) 
     with staged.list_path.open(encoding="utf-8", newline="\n") as handle:
         trust.check_scopes_expressible(m.serial, opts.fmt, handle)
     backup = _install(opts, staged.out_path)
-    if opts.reload or opts.resolvers:
-        _reload(opts, m, backup, state)
+    if opts.reload or opts.resolvers or opts.apply == unbound_control.APPLY_CONTROL:
+        _load(opts, m, backup, state, staged)
     if backup is not None:
         with suppress(OSError):
             backup.unlink()
