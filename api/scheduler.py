@@ -47,10 +47,12 @@ class ScheduledJob:
 def scheduled_jobs() -> list[ScheduledJob]:
     """The one explicit list of periodic jobs (packages expose plain functions; only api knows them all)."""
     return [
-        ScheduledJob("feed.publish", feed_jobs.publish_feed, every_seconds=2),
+        # An idle tick costs well under a millisecond (publish.Memo): a second between an approval and its version.
+        ScheduledJob("feed.publish", feed_jobs.publish_feed, every_seconds=1),
         # Each process writes the feed requests it answered and holds in memory.
         ScheduledJob("feed.fetch_log", feed_jobs.flush_fetch_log, every_seconds=5, everywhere=True),
-        # Each published version to the hidden primary (NOTIFY/IXFR to the ISPs' secondaries), its transfer log read.
+        # Each published version to the hidden primary (NOTIFY/IXFR to the ISPs' secondaries; feed.publish hands it
+        # each new one at once), its transfer log read.
         ScheduledJob("feed.primary_sync", feed_jobs.sync_primary, every_seconds=1),
         ScheduledJob("feed.reconcile", feed_jobs.reconcile_feed, every_seconds=3600),
         ScheduledJob("feed.verify", feed_jobs.verify_when_due, every_seconds=60),

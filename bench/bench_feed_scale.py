@@ -75,7 +75,7 @@ _STEPS: dict[str, str] = {
             return took
         cold = one_more()  # a fresh process: the name checks are parsed, the files looked at
         warm = []
-        for _ in range(3):  # the scheduler's steady state: one approval per tick (every 2 s)
+        for _ in range(3):  # the scheduler's steady state: one approval per tick (every second)
             time.sleep(2)
             warm.append(one_more())
         warm = sorted(warm)[1]
@@ -91,7 +91,7 @@ _STEPS: dict[str, str] = {
             t = time.perf_counter(); assert publish_feed(ctx) is None; runs.append(time.perf_counter() - t)
         print(json.dumps({"cold": cold, "seconds": sorted(runs)[10], "peak_mib": peak()}))
     """,
-    # The scheduler re-issues in a process that has ticked before (every 2 s): one idle tick first, then the
+    # The scheduler re-issues in a process that has ticked before (every second): one idle tick first, then the
     # re-issue timed; "cold" is the same in a process whose first database work it is (ORM set-up included).
     "reissue": """
         later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)

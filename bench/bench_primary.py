@@ -7,7 +7,7 @@ secondary (TSIG), a PowerDNS Recursor (`rpzPrimary`, TSIG, refresh=1) and an Unb
 transfer it, with the ISP manual's configurations (tests/support/dns_primary.py; with K shards, what `blocklist
 dns-primary secondary-config` prints for each, the meta zone and K data zones). Each round approves one more
 name through the workflow, publishes the version and runs the `feed.primary_sync` job at once (in the scheduler
-they tick every 2 s and 1 s: add up to 3 s), then polls every resolver until it answers the stop page. Printed:
+the publish job ticks every second and hands each new version to the primary at once: add up to 1 s), then polls every resolver until it answers the stop page. Printed:
 per resolver the median and max from the approval's commit to its stop-page answer, the same for "all" (the
 slowest resolver of each round), and the first load's times.
 """

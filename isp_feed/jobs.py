@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +20,8 @@ from isp_feed import checkpoints, primary, publish, serving, verification, versi
 from isp_feed.keys import KeyStore
 from isp_feed.models import VerificationRound
 
+log = logging.getLogger("isp_feed.jobs")
+
 
 @dataclass(frozen=True)
 class FeedJobContext(JobContext):
@@ -27,6 +31,9 @@ class FeedJobContext(JobContext):
     keys: KeyStore
     memo: publish.Memo = field(default_factory=publish.Memo)
     fetch_log: serving.FetchLog = field(default_factory=serving.FetchLog)
+    # One push to the hidden primary at a time: the publish job hands it each new version at once, while the sync
+    # job keeps ticking for what that missed (a primary that was down, a registry change).
+    primary_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def standalone(cls, database: Database, settings: Settings) -> FeedJobContext:
@@ -34,13 +41,25 @@ class FeedJobContext(JobContext):
         return cls(database, settings, PolicyCache(settings), KeyStore(settings.data_dir / "keys"))
 
 
-def publish_feed(ctx: FeedJobContext, *, force: bool = False, now: dt.datetime | None = None) -> int | None:
-    """Publish a version when the list changed (gate permitting) or the last one is due a re-issue."""
+def publish_feed(ctx: FeedJobContext, *, force: bool = False, now: dt.datetime | None = None,
+                 push: bool = True) -> int | None:
+    """Publish a version when the list changed (gate permitting) or the last one is due a re-issue; with `push`,
+    hand it to the hidden primary at once."""
     row = publish.build(ctx.database, settings=ctx.settings, keys=ctx.keys, policy=ctx.policy, force=force, now=now,
                         memo=ctx.memo)
-    if row is not None and row.content_serial == row.serial:
+    if row is None:
+        return None
+    # To the hidden primary (NOTIFY/IXFR to the ISPs) at once: waiting for the sync job's next tick added up to a
+    # second to every approval's way to the resolvers. Its failure is the sync job's to retry, not this version's.
+    try:
+        if push:
+            sync_primary(ctx)
+    except Exception:
+        log.exception("feed: serial %s published; pushing it to the dns primary failed (the sync job retries)",
+                      row.serial)
+    if row.content_serial == row.serial:
         publish.consolidate(ctx.database, ctx.settings.data_dir)  # published already: nothing waits for this
-    return row.serial if row is not None else None
+    return row.serial
 
 
 def reconcile_feed(ctx: FeedJobContext) -> list[str]:
@@ -55,7 +74,8 @@ def sync_primary(ctx: FeedJobContext) -> primary.SyncResult | None:
     """Every published version the hidden primary lacks, pushed in order, and its transfer log into the fetch log
     (isp_feed/primary.py); nothing when no primary is configured. A primary that is down is logged, not waited
     for: publication goes on and the versions reach it when it is back."""
-    return primary.sync(ctx.database, ctx.settings, ctx.fetch_log)
+    with ctx.primary_lock:
+        return primary.sync(ctx.database, ctx.settings, ctx.fetch_log)
 
 
 def flush_fetch_log(ctx: FeedJobContext) -> int:

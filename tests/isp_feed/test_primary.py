@@ -37,6 +37,7 @@ from tests.support.dns_primary import (
     start_unbound_secondary,
     transfer,
 )
+from tests.support.factories import approved
 from tests.support.resolvers import assert_resolves, assert_stop_page, eventually, start_internet
 
 
@@ -86,6 +87,24 @@ def test_bind_pdns_and_unbound_block_via_notify_and_ixfr_and_the_transfers_are_l
             assert_stop_page(resolver, f"serial-{serial}.canary.stop.blocklist.example")
         setup.assert_transferred_once(setup.lift_everywhere(resolvers, "csam-gallery.test", "second.test"))
         assert any(ext == "axfr" for _, _, ext in set(setup.transfers()))  # each secondary's first load
+
+
+def test_the_publish_job_hands_each_new_version_to_the_primary_at_once(setup: Setup, tmp_path: Path) -> None:
+    """No wait for the sync job's next tick: the version is on the primary when the publish job returns."""
+    from isp_feed.jobs import publish_feed
+
+    key, secret = setup.keys["ISP Bind"]
+    setup.approve("csam-gallery.test")
+    setup.sync()
+    with start_internet(tmp_path) as internet, start_bind_secondary(tmp_path, setup.primary, internet, key,
+                                                                    secret, setup.ports["bind"]) as bind:
+        eventually(lambda: assert_stop_page(bind, "csam-gallery.test"))
+        with setup.rt.database.transaction() as s:
+            approved(s, setup.people["officer"], setup.people["magistrate"], "second.test")
+        serial = publish_feed(setup.ctx)
+        assert serial is not None
+        assert setup.sync().updates == 0  # nothing left for the sync job
+        eventually(lambda: assert_stop_page(bind, "second.test"))
 
 
 def test_a_transfer_needs_the_isps_own_key(setup: Setup) -> None:

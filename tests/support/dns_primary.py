@@ -220,7 +220,7 @@ class Setup:
         return self.publish()
 
     def publish(self) -> int:
-        serial = publish_feed(self.ctx)
+        serial = publish_feed(self.ctx, push=False)  # the steps push themselves (sync), to see what each push did
         assert serial is not None
         return serial
 
