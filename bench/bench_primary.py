@@ -1,16 +1,14 @@
 """Approval -> every ISP resolver answers the stop page, via the hidden primary: NOTIFY and IXFR.
 
 `python bench/bench_primary.py [--shards K] [N ...]` (default 1000, K 1): N approved names inserted in bulk
-(bench_feed_scale.setup),
-the first version published, `blocklist dns-primary`'s BIND loaded with it (the whole zone once), then a BIND
-secondary (TSIG), a PowerDNS Recursor (`rpzPrimary`, TSIG, refresh=1) and an Unbound (`rpz:` + `primary:`)
-transfer it, with the ISP manual's configurations (tests/support/dns_primary.py; with K shards, what `blocklist
-dns-primary secondary-config` prints for each, the meta zone and K data zones). Each round approves one more
-name through the workflow, publishes the version and runs the `feed.primary_sync` job at once (in the scheduler
-the publish job ticks every second and hands each new version to the primary at once: add up to 1 s), then polls every resolver until it answers the stop page. Printed:
-per resolver the median and max from the approval's commit to its stop-page answer, the same for "all" (the
-slowest resolver of each round), and the first load's times.
-"""
+(bench_feed_scale.setup), the first version published, `blocklist dns-primary`'s BIND loaded with it (the whole zone
+once), then a BIND secondary (TSIG), a PowerDNS Recursor (`rpzPrimary`, TSIG, refresh=1) and an Unbound (`rpz:` +
+`primary:`) transfer it, with the ISP manual's configurations (tests/support/dns_primary.py; with K shards, what
+`blocklist dns-primary secondary-config` prints for each, the meta zone and K data zones). Each round approves one
+more name through the workflow, publishes the version and runs the `feed.primary_sync` job at once (in the scheduler
+the publish job ticks every second and hands each new version to the primary at once: add up to 1 s), then polls
+every resolver until it answers the stop page. Printed: per resolver the median and max from the approval's commit
+to its stop-page answer, the same for "all" (the slowest resolver of each round), and the first load's times."""
 
 from __future__ import annotations
 

@@ -5,7 +5,8 @@ before; the first class that fails ends the run with its exit code (the same cod
    writable, the state dir readable, each reload command found;
 2. server (exit 4, 6 or 3): latest.manifest.json fetched with the token, its signature by a pinned key, not expired;
 3. resolver (exit 5): each --resolver answers the canary of the serial in force with the stop page (before the first
-   pull there is no serial in force: said, not failed).
+   pull there is no serial in force: said, not failed); with `apply = "unbound-control"`, the control channel
+   answers `status`.
 
 It changes nothing: no state, no file, no acknowledgement."""
 
@@ -19,7 +20,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from isp_feed_client import canary_check, errors, manifest, pull, trust
+from isp_feed_client import canary_check, errors, manifest, pull, trust, unbound_control
 
 Check = Callable[[], str]  # returns what it found; raises CheckFailed (or a FeedError) when it fails
 
@@ -89,6 +90,15 @@ def _resolver(opts: pull.Options, endpoint: canary_check.Endpoint, found: dict[s
     return check
 
 
+def _control(opts: pull.Options) -> Check:
+    def check() -> str:
+        failure = unbound_control.status(opts.unbound_control)
+        if failure is not None:
+            raise CheckFailed(f"the control channel deltas go through does not answer: {failure}")
+        return f"{shlex.join(opts.unbound_control)} status: Unbound answers its control channel"
+    return check
+
+
 def _classes(opts: pull.Options) -> list[tuple[str, int, list[Check]]]:
     found: dict[str, manifest.Manifest] = {}
     reloads = [opts.reload] if isinstance(opts.reload, str) else opts.reload or []
@@ -101,7 +111,9 @@ def _classes(opts: pull.Options) -> list[tuple[str, int, list[Check]]]:
                      _writable("--out directory", opts.out.parent), *(_command(c) for c in reloads)]
     return [("configuration", errors.EXIT_USAGE, configuration),
             ("server", errors.EXIT_FETCH, [_server(opts, found)]),
-            ("resolver", errors.EXIT_RELOAD, [_resolver(opts, r, found) for r in opts.resolvers])]
+            ("resolver", errors.EXIT_RELOAD, [*(_resolver(opts, r, found) for r in opts.resolvers),
+                                              *([_control(opts)] if opts.apply == unbound_control.APPLY_CONTROL
+                                                else [])])]
 
 
 def run(opts: pull.Options, *, say: Callable[[str], None] = print) -> int:

@@ -101,6 +101,20 @@ def plan(version: formats.FeedVersion, d: Delta, *, count: int, old_footer: byte
     return Edit(tuple(zones), tuple(datas), tuple(removed))
 
 
+def status(prefix: Sequence[str], *, timeout: float = 10.0) -> str | None:
+    """None when `prefix status` reaches a running Unbound through its control channel, else what went wrong
+    (`isp-feed check`: a channel that does not answer would make every pull fall back to the whole reload)."""
+    argv = [*prefix, "status"]
+    try:
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"{shlex.join(argv)} could not run: {exc}"
+    if result.returncode == 0:
+        return None
+    shown = " ".join((result.stderr.strip() or result.stdout.strip()).split())[:300]
+    return f"{shlex.join(argv)} exited {result.returncode}: {shown or 'no output'}"
+
+
 def _run(prefix: Sequence[str], command: str, lines: Sequence[str], timeout: float) -> str | None:
     """One bulk command; None when Unbound took every line, else what went wrong."""
     argv = [*prefix, command]

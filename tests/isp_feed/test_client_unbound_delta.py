@@ -272,3 +272,15 @@ def test_a_delta_that_changes_every_name_is_not_applied_by_the_control_channel()
     d = Delta(1, 2, added=(SECOND,), removed=(SECOND._replace(scope="exact"),))
     with pytest.raises(ValueError, match="stop page"):
         unbound_control.plan(make_version(2, []), d, count=1, old_footer=b"")
+
+
+def test_check_asks_the_control_channel(isp: Isp, capsys: pytest.CaptureFixture[str]) -> None:
+    """`isp-feed check` with the mode on: the control channel answers `status`, or the resolver class fails (5)."""
+    isp.feed.publish(make_version(1, ["csam-gallery.test"]))
+    check = ["check", *isp.argv()[1:], "--apply", "unbound-control"]
+    assert main([*check, "--unbound-control", shlex.join(isp.control)]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "ok    resolver: " in out and "status: Unbound answers its control channel" in out, out
+    wrong = [*isp.control, "-s", f"127.0.0.1@{free_port()}"]  # no Unbound listens there
+    assert main([*check, "--unbound-control", shlex.join(wrong)]) == 5
+    assert "FAIL  resolver: the control channel deltas go through does not answer" in capsys.readouterr().out
