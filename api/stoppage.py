@@ -304,22 +304,25 @@ class StopPageState:
         # Read-only: it never waits for (nor holds) SQLite's write lock, whatever a long approval is doing.
         with self.runtime.database.reading() as session:
             marker = session.execute(select(AuditHead.last_id).where(AuditHead.id == 1)).scalar_one_or_none()
-            if marker is not None and marker == self._marker:
-                pass
-            elif (marker is not None and self._marker is not None and 0 < marker - self._marker <= INCREMENTAL_EVENTS
-                  and time.monotonic() - self._loaded_at < FULL_RELOAD_SECONDS):
-                self._apply(session, self._marker, marker)
-                self._marker = marker
-            elif not (len(self._names) >= THROTTLE_FROM
-                      and time.monotonic() - self._loaded_at < RELOAD_SHARE * self._load_took):
-                started = time.monotonic()
-                rows = session.execute(select(Submission.domain, Submission.scope, Submission.legal_basis)
-                                       .where(Submission.status == "approved")).all()
-                self._names = {domain: (scope, basis) for domain, scope, basis in rows}
-                self._marker = marker
-                self._loaded_at = time.monotonic()
-                self._load_took = self._loaded_at - started
+            since_load = time.monotonic() - self._loaded_at
+            if marker is None or marker != self._marker:
+                if (marker is not None and self._marker is not None and 0 < marker - self._marker <= INCREMENTAL_EVENTS
+                        and since_load < FULL_RELOAD_SECONDS):
+                    self._apply(session, self._marker, marker)
+                    self._marker = marker
+                elif len(self._names) < THROTTLE_FROM or since_load >= RELOAD_SHARE * self._load_took:
+                    self._load_all(session, marker)
         self._checked = time.monotonic()
+
+    def _load_all(self, session: Session, marker: int | None) -> None:
+        """Every blocked name, as of chain position `marker`."""
+        started = time.monotonic()
+        rows = session.execute(select(Submission.domain, Submission.scope, Submission.legal_basis)
+                               .where(Submission.status == "approved")).all()
+        self._names = {domain: (scope, basis) for domain, scope, basis in rows}
+        self._marker = marker
+        self._loaded_at = time.monotonic()
+        self._load_took = self._loaded_at - started
 
     def _apply(self, session: Session, since: int, through: int) -> None:
         """The names of the submissions that events (since, through] are about, as the table holds them now."""

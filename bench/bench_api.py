@@ -43,15 +43,20 @@ def _body(name: str) -> dict[str, str]:
             "verified_on": dt.date.today().isoformat(), "hosting_country": "NL"}
 
 
+def _stat_cpu(pid: int | str) -> tuple[str, float]:
+    """A process's command name and user + system CPU seconds (Linux /proc/PID/stat)."""
+    text = Path(f"/proc/{pid}/stat").read_text()
+    fields = text.rsplit(")", 1)[1].split()
+    return text.split(" (", 1)[1].rsplit(")", 1)[0], (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _cpu_seconds(root: int) -> float:
-    """User + system CPU of a process and all its descendants (Linux /proc)."""
+    """CPU of a process and all its descendants."""
     total, todo = 0.0, [root]
-    tick = os.sysconf("SC_CLK_TCK")
     while todo:
         pid = todo.pop()
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick
+            total += _stat_cpu(pid)[1]
             for task in Path(f"/proc/{pid}/task").iterdir():
                 todo.extend(int(c) for c in (task / "children").read_text().split())
         except (FileNotFoundError, ProcessLookupError):
@@ -62,14 +67,12 @@ def _cpu_seconds(root: int) -> float:
 def _postgres_cpu() -> float:
     """CPU of every PostgreSQL process on this machine (the bench's own cluster is the only one)."""
     total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for folder in Path("/proc").glob("[0-9]*"):
         try:
-            text = stat.read_text()
+            command, seconds = _stat_cpu(folder.name)
         except (FileNotFoundError, ProcessLookupError):
             continue
-        if text.split(" (", 1)[1].startswith("postgres)"):
-            fields = text.rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        total += seconds if command == "postgres" else 0.0
     return total
 
 

@@ -51,12 +51,12 @@ def publish_feed(ctx: FeedJobContext, *, force: bool = False, now: dt.datetime |
         return None
     # To the hidden primary (NOTIFY/IXFR to the ISPs) at once: waiting for the sync job's next tick added up to a
     # second to every approval's way to the resolvers. Its failure is the sync job's to retry, not this version's.
-    try:
-        if push:
+    if push:
+        try:
             sync_primary(ctx)
-    except Exception:
-        log.exception("feed: serial %s published; pushing it to the dns primary failed (the sync job retries)",
-                      row.serial)
+        except Exception:
+            log.exception("feed: serial %s published; pushing it to the dns primary failed (the sync job retries)",
+                          row.serial)
     if row.content_serial == row.serial:
         publish.consolidate(ctx.database, ctx.settings.data_dir)  # published already: nothing waits for this
     return row.serial

@@ -21,6 +21,8 @@ log = logging.getLogger("requisitions.jobs")
 # a second, with no ISP to write to), while one big order's minutes of PDF work must not delay the rest for long.
 ISSUE_BATCH = 500
 STORE_EVERY_SECONDS = 1.0
+# An order rendered: its id, each draft with its requisition, and the error that failed it (None: rendered).
+_Rendered = tuple[int, list[tuple[service.Draft, RenderedRequisition]], str | None]
 
 
 def issue_pending(ctx: JobContext) -> int:
@@ -37,7 +39,7 @@ def issue_pending(ctx: JobContext) -> int:
             orders = service.orders_awaiting_requisitions(session, settings=settings, limit=ISSUE_BATCH)
             isps = queries.active_isps(session)
             drafted = [(o.id, service.draft_order(session, order=o, settings=settings, isps=isps)) for o in orders]
-        ready: list[tuple[int, list[tuple[service.Draft, RenderedRequisition]], str | None]] = []
+        ready: list[_Rendered] = []
         since = time.monotonic()
         for order_id, drafts in drafted:
             try:
@@ -52,8 +54,7 @@ def issue_pending(ctx: JobContext) -> int:
             return issued
 
 
-def _store_issued(ctx: JobContext,
-                  ready: list[tuple[int, list[tuple[service.Draft, RenderedRequisition]], str | None]]) -> int:
+def _store_issued(ctx: JobContext, ready: list[_Rendered]) -> int:
     """Store rendered orders in one transaction; an order another process issued meanwhile is left alone."""
     if not ready:
         return 0

@@ -191,6 +191,12 @@ Source = Stored | bytes  # what the searches read: the stored file, or a copy of
 SEARCH_IN_MEMORY = 16 << 20  # bytes: a file up to this size is copied once and searched in memory
 
 
+def _searchable(buf: Stored) -> Source:
+    """What the binary searches read: a small file copied once into one bytes object (each probe through the
+    pieces' maps costs ten times as much, and an approval storm splices hundreds of names every version)."""
+    return buf[0:len(buf)] if len(buf) <= SEARCH_IN_MEMORY else buf
+
+
 def _line_end(buf: Source, start: int, hi: int) -> int:
     newline = buf.find(b"\n", start, hi)
     return hi if newline < 0 else newline + 1
@@ -256,10 +262,7 @@ def splice_file(old: Path, target: Path, version: formats.FeedVersion, ext: str,
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         with stored.open_stored(old) as buf:
-            # A small file is searched as one bytes object: each probe of the binary searches through the pieces'
-            # maps cost ten times as much, and an approval storm splices hundreds of names every version.
-            source: Source = buf[0:len(buf)] if len(buf) <= SEARCH_IN_MEMORY else buf
-            pieces = _plan(source, layout, version, ext, removed, added)
+            pieces = _plan(_searchable(buf), layout, version, ext, removed, added)
             if max_pieces:
                 written = _write_pieces(buf, pieces, header, footer, target, max_pieces)
                 if written is not None:
@@ -391,7 +394,7 @@ def lookup(path: Path, names: Iterable[str]) -> dict[str, formats.FeedEntry]:
         size = len(stored_buf)
         if not size:
             return found
-        buf: Source = stored_buf[0:size] if size <= SEARCH_IN_MEMORY else stored_buf
+        buf = _searchable(stored_buf)
         for name in names:
             key = name.encode()
             at = _lower_bound(buf, 0, size, key, layout)

@@ -101,28 +101,35 @@ def plan(version: formats.FeedVersion, d: Delta, *, count: int, old_footer: byte
     return Edit(tuple(zones), tuple(datas), tuple(removed))
 
 
+def _invoke(argv: list[str], timeout: float, stdin: str | None = None) -> subprocess.CompletedProcess[str] | str:
+    """Run one unbound-control command; its result, or why it could not run."""
+    try:
+        return subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"{shlex.join(argv)} could not run: {exc}"
+
+
+def _said(result: subprocess.CompletedProcess[str]) -> str:
+    """What a failed command printed, on one line (unbound-control writes its errors to stdout)."""
+    return " ".join((result.stderr.strip() or result.stdout.strip()).split())[:300] or "no output"
+
+
 def status(prefix: Sequence[str], *, timeout: float = 10.0) -> str | None:
     """None when `prefix status` reaches a running Unbound through its control channel, else what went wrong
     (`isp-feed check`: a channel that does not answer would make every pull fall back to the whole reload)."""
     argv = [*prefix, "status"]
-    try:
-        result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"{shlex.join(argv)} could not run: {exc}"
-    if result.returncode == 0:
-        return None
-    shown = " ".join((result.stderr.strip() or result.stdout.strip()).split())[:300]
-    return f"{shlex.join(argv)} exited {result.returncode}: {shown or 'no output'}"
+    result = _invoke(argv, timeout)
+    if isinstance(result, str) or result.returncode == 0:
+        return result if isinstance(result, str) else None
+    return f"{shlex.join(argv)} exited {result.returncode}: {_said(result)}"
 
 
 def _run(prefix: Sequence[str], command: str, lines: Sequence[str], timeout: float) -> str | None:
     """One bulk command; None when Unbound took every line, else what went wrong."""
     argv = [*prefix, command]
-    try:
-        result = subprocess.run(argv, input="".join(line + "\n" for line in lines), capture_output=True, text=True,
-                                timeout=timeout)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"{shlex.join(argv)} could not run: {exc}"
+    result = _invoke(argv, timeout, "".join(line + "\n" for line in lines))
+    if isinstance(result, str):
+        return result
     said = result.stdout.strip().splitlines()
     # unbound-control exits 1 only when the first line it prints is an error: a bad line further on shows only in
     # the count of lines taken, so both are checked.
@@ -130,8 +137,7 @@ def _run(prefix: Sequence[str], command: str, lines: Sequence[str], timeout: flo
     if result.returncode == 0 and last is not None and int(last.group(1)) == len(lines) \
             and not any(line.startswith("error") for line in said):
         return None
-    shown = " ".join((result.stderr.strip() or " ".join(said)).split())[:300]
-    return f"{shlex.join(argv)} exited {result.returncode} after {len(lines)} lines: {shown or 'no output'}"
+    return f"{shlex.join(argv)} exited {result.returncode} after {len(lines)} lines: {_said(result)}"
 
 
 def apply(prefix: Sequence[str], edit: Edit, *, timeout: float = _TIMEOUT) -> str | None:
