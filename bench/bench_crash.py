@@ -58,7 +58,7 @@ def run(url: str, data_dir: Path, rounds: int) -> dict[str, int]:
     acknowledged: dict[str, int] = {}
     for r in range(rounds):
         batch = [(f"n{i}.r{r}.bench.test", str(uuid.uuid4())) for i in range(STORM)]
-        first = fire(server.base, requests_for(batch, token), kill=server, after=rng.uniform(0.05, 1.5))
+        first = fire(server.base, requests_for(batch, token), kill=server, after_answers=rng.randint(1, STORM - 20))
         server.start()
         figures["killed_unanswered"] += STORM - len(first)
         figures["500"] += sum(1 for s, _, _ in first.values() if s >= 500)

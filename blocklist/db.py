@@ -16,6 +16,8 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from blocklist.writer_queue import WriterQueue
+
 CORE_MIGRATIONS = Path(__file__).parent / "migrations"
 READ_ONLY = "blocklist_read_only"  # an execution option: the transaction only reads (the database enforces it)
 
@@ -39,6 +41,7 @@ def make_engine(url: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT, **kwarg
         kwargs.setdefault("pool_size", 16)
         kwargs.setdefault("max_overflow", 16)
         engine = create_engine(url, connect_args={"timeout": lock_timeout, "check_same_thread": False}, **kwargs)
+        writers = WriterQueue(engine, lock_timeout)
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -62,6 +65,7 @@ def make_engine(url: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT, **kwarg
                 return
             # Two deferred transactions that both read then write deadlock in SQLite; taking the write
             # lock at BEGIN serialises writers cleanly (readers still proceed under WAL).
+            writers.take(conn)  # in arrival order, not by SQLite's busy-handler lottery
             conn.exec_driver_sql("PRAGMA query_only=OFF")
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
