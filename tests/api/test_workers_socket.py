@@ -1,12 +1,12 @@
-"""`blocklist serve --workers N` accepts connections with Nagle's algorithm off (api/workers.py): with it on, every
-keep-alive answer after the first waited ~40 ms for the client's delayed ACK (Kludex/uvicorn#3149)."""
+"""`blocklist serve --workers N` accepts connections with Nagle's algorithm off (api/workers.py): with it on (uvicorn
+before 0.55), each keep-alive answer after the first waited ~40 ms for the delayed ACK (Kludex/uvicorn#3149)."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
 
-from api.workers import APP, NoDelayConfig
+from api.workers import worker_config
 
 
 def _accepted_nodelay(listener: socket.socket) -> int:
@@ -34,16 +34,6 @@ def _accepted_nodelay(listener: socket.socket) -> int:
 
 
 def test_the_workers_listening_socket_gives_connections_without_nagle() -> None:
-    config = NoDelayConfig(APP, factory=True, workers=2, host="127.0.0.1", port=0)
-    listener = config.bind_socket()
+    listener = worker_config(2, {"host": "127.0.0.1", "port": 0}).bind_socket()
     assert listener.proto == socket.IPPROTO_TCP
     assert _accepted_nodelay(listener) == 1
-
-
-def test_uvicorns_own_socket_would_leave_nagle_on() -> None:
-    """The finding reproduced: the socket uvicorn binds itself (the bug this module works around). Should a uvicorn
-    release fix it, this test fails, and api/workers.py can go."""
-    import uvicorn
-
-    listener = uvicorn.Config(APP, factory=True, workers=2, host="127.0.0.1", port=0).bind_socket()
-    assert _accepted_nodelay(listener) == 0
