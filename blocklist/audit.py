@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, or_, select, text
+from sqlalchemy import and_, or_, select
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from sqlalchemy.sql.elements import ClauseElement
@@ -113,9 +113,9 @@ def chain_pending(session: Session) -> None:
     if queue is None or not queue.events:
         return
     events, queue.events = queue.events, []  # taken first: the queries below must not chain them again
-    if session.get_bind().dialect.name == "postgresql":
-        # Serialise appenders so that two transactions never chain onto the same predecessor.
-        session.execute(text("SELECT pg_advisory_xact_lock(7340001)"))
+    # The head's row lock serialises appenders, so that two transactions never chain onto the same predecessor:
+    # on PostgreSQL a second one waits for the first's commit and then reads the head it left (READ COMMITTED
+    # re-reads a row it waited for); SQLite has one writer at a time anyway.
     head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
     at = format_time(utcnow())
     seq, prev_hash = head.last_id, head.last_hash

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from blocklist.db import Database
@@ -51,6 +52,15 @@ def claim(session: Session, model: type[Row], row_id: int) -> Row | None:
     claim already (the clause is not emitted there).
     """
     return session.get(model, row_id, with_for_update={"skip_locked": True})
+
+
+def claim_all(session: Session, model: type[Row], row_ids: Collection[int]) -> set[int]:
+    """`claim` for many rows in one query: the ids of those now locked by this transaction (missing ones and
+    those another transaction holds are left out)."""
+    if not row_ids:
+        return set()
+    key = model.__mapper__.primary_key[0]  # type: ignore[attr-defined]
+    return set(session.execute(select(key).where(key.in_(row_ids)).with_for_update(skip_locked=True)).scalars())
 
 
 @dataclass

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from blocklist import audit, hosting, labels, paging, queries, reports
 from blocklist.errors import BlocklistError, Conflict, Duplicate, Forbidden, InvalidInput, NameRefused, NotFound
@@ -288,7 +289,9 @@ def _transition(session: Session, sub: Submission, *, to: str, values: dict[str,
         session.refresh(sub)
         raise Conflict(N_("submission #%(id)s (%(name)s) was already decided: it is %(status)s", id=sub.id,
                           name=sub.domain, status=labels.STATUS.get(sub.status, sub.status)))
-    session.refresh(sub)
+    # The row now holds exactly these values: the loaded object is told so, instead of reading the row again.
+    for key, value in {**values, "status": to, "version": sub.version + 1}.items():
+        set_committed_value(sub, key, value)
 
 
 def _check_pending(sub: Submission) -> None:

@@ -6,7 +6,7 @@ import logging
 import time
 
 from blocklist import queries
-from blocklist.jobs import JobContext, claim
+from blocklist.jobs import JobContext, claim_all
 from blocklist.models import Isp, Order
 from blocklist.settings import Settings
 from requisitions import delivery, removal, service
@@ -38,7 +38,7 @@ def issue_pending(ctx: JobContext) -> int:
         with database.transaction() as session:
             orders = service.orders_awaiting_requisitions(session, settings=settings, limit=ISSUE_BATCH)
             isps = queries.active_isps(session)
-            drafted = [(o.id, service.draft_order(session, order=o, settings=settings, isps=isps)) for o in orders]
+            drafted = list(service.draft_orders(session, orders=orders, settings=settings, isps=isps).items())
         ready: list[_Rendered] = []
         since = time.monotonic()
         for order_id, drafts in drafted:
@@ -60,9 +60,11 @@ def _store_issued(ctx: JobContext, ready: list[_Rendered]) -> int:
         return 0
     issued = 0
     with ctx.database.transaction() as session:
+        # The orders locked first: a second process storing the same orders skips them, then sees them issued.
+        ids = [order_id for order_id, _, _ in ready]
+        mine = claim_all(session, Order, ids) - service.processed_orders(session, ids)
         for order_id, rendered, error in ready:
-            # The order locked first: a second process storing the same order waits here, then sees it issued.
-            if claim(session, Order, order_id) is None or service.order_issue(session, order_id) is not None:
+            if order_id not in mine:
                 continue  # another worker issued it meanwhile (or is storing it now)
             rows = service.store_rendered(session, rendered) if error is None else []
             service.record_order_outcome(session, order_id=order_id, requisitions=rows, error=error)

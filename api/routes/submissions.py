@@ -30,8 +30,11 @@ magistrate = allowed(permissions.DECIDE)
 reader = allowed(permissions.READ_CASES)
 
 
-def _usernames(db: Session, subs: Iterable[Submission]) -> dict[int, str]:
-    return queries.usernames(db, (i for s in subs for i in (s.submitted_by, s.decided_by)))
+def _usernames(db: Session, subs: Iterable[Submission], actor: User | None = None) -> dict[int, str]:
+    """Who submitted and decided these; the caller's own name is known without asking the database."""
+    wanted = {i for s in subs for i in (s.submitted_by, s.decided_by) if i is not None}
+    known = {actor.id: actor.username} if actor is not None and actor.id in wanted else {}
+    return {**known, **queries.usernames(db, wanted - known.keys())}
 
 
 @router.post("/submissions", status_code=201, response_model=SubmissionOut, summary="Record one verified domain",
@@ -40,7 +43,7 @@ def create(body: SubmissionCreate, db: Session = Depends(session), rt: Runtime =
            actor: User = Depends(officer)) -> SubmissionOut:
     """201 with the new submission; 422 bad input (the field is named); 409 already pending or blocked."""
     sub = workflow.submit(db, actor=actor, data=body, policy=rt.name_policy(db))
-    return SubmissionOut.of(sub, _usernames(db, [sub]))
+    return SubmissionOut.of(sub, _usernames(db, [sub], actor))
 
 
 @router.post("/submissions/bulk", status_code=201, response_model=BulkOut, summary="Record many names under one case",
@@ -88,10 +91,10 @@ def approve_batch(body: BatchApproveIn, db: Session = Depends(session), rt: Runt
 def approve(submission_id: DbId, body: ReasonIn | None = None, db: Session = Depends(session),
             rt: Runtime = Depends(runtime), actor: User = Depends(magistrate)) -> SubmissionOut:
     """The name is blocked in the next feed version; requisitions go to every ISP."""
+    sub = workflow.get_submission(db, submission_id)  # held here: the approval updates this very object
     order = workflow.approve(db, actor=actor, submission_ids=[submission_id], reason=body.reason if body else None,
                              review_days=rt.settings.review_period_days)
-    sub = workflow.get_submission(db, submission_id)
-    result = SubmissionOut.of(sub, _usernames(db, [sub]))
+    result = SubmissionOut.of(sub, _usernames(db, [sub], actor))
     return result.model_copy(update={"order_id": order.id})
 
 
@@ -101,7 +104,7 @@ def reject(submission_id: DbId, body: WrittenReasonIn, db: Session = Depends(ses
            actor: User = Depends(magistrate)) -> SubmissionOut:
     """403 own submission; 409 already decided; 422 no reason."""
     sub = workflow.reject(db, actor=actor, submission_id=submission_id, reason=body.reason)
-    return SubmissionOut.of(sub, _usernames(db, [sub]))
+    return SubmissionOut.of(sub, _usernames(db, [sub], actor))
 
 
 @router.post("/submissions/{submission_id}/withdraw", response_model=SubmissionOut,
@@ -110,4 +113,4 @@ def withdraw(submission_id: DbId, body: ReasonIn | None = None, db: Session = De
              actor: User = Depends(officer)) -> SubmissionOut:
     """Only while pending, only your own."""
     sub = workflow.withdraw(db, actor=actor, submission_id=submission_id, reason=body.reason if body else None)
-    return SubmissionOut.of(sub, _usernames(db, [sub]))
+    return SubmissionOut.of(sub, _usernames(db, [sub], actor))

@@ -138,10 +138,10 @@ def test_a_busy_database_answers_503_with_retry_after(rt: Runtime, tokens: dict[
         if rt.database.dialect == "sqlite":
             conn.exec_driver_sql("BEGIN IMMEDIATE")  # SQLite's one write lock, held from outside
         else:
-            conn.execute(text("SELECT pg_advisory_lock(7340001)"))  # the audit chain's appender lock
+            conn.exec_driver_sql("BEGIN")
+            conn.execute(text("SELECT last_id FROM audit_head WHERE id = 1 FOR UPDATE"))  # the chain's head, locked
         answer = client.post("/api/v1/submissions", json=case("busy.tx.test"), headers=bearer(tokens["officer"]))
-        if rt.database.dialect == "sqlite":
-            conn.exec_driver_sql("ROLLBACK")
+        conn.exec_driver_sql("ROLLBACK")
     blocker.dispose()
     assert answer.status_code == 503, answer.text
     assert answer.headers["retry-after"] and "busy" in answer.json()["reason"]
