@@ -14,7 +14,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from api import docs, errors, health, scheduler, stoppage, web
 from api.deps import BEARER
-from api.logs import RequestLogMiddleware
+from api.logs import RequestLogMiddleware, full_templates
 from api.metrics import Metrics
 from api.metrics import router as metrics_router
 from api.routes import router as api_router
@@ -55,6 +55,9 @@ def create_app(rt: Runtime) -> FastAPI:
         running = await anyio.to_thread.run_sync(lambda: scheduler.start(rt, metrics=metrics,
                                                                          lead=rt.settings.scheduler))
         app.state.scheduler = running
+        # FastAPI builds each included route's context on the first walk (0.3 s here): at start-up, not in the
+        # first request of each worker, which the request log's route templates (api/logs.py) would make wait.
+        await anyio.to_thread.run_sync(full_templates, app)
         try:
             async with anyio.create_task_group() as tasks:
                 await tasks.start(app.state.stop_page.keep_fresh)  # the stop page's names, off the request path
