@@ -214,7 +214,7 @@ def test_commands_never_trace_while_the_database_is_locked(settings: Settings) -
     blocker = make_engine(settings.database_url)
     with blocker.connect() as conn:
         if blocker.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(7340001)"))  # the audit chain's appender lock
+            conn.execute(text("SELECT last_id FROM audit_head WHERE id = 1 FOR UPDATE"))  # the chain's head, locked
         else:
             conn.execute(text("SELECT 1"))  # BEGIN IMMEDIATE: SQLite's write lock, held until the end
         reading = CliRunner().invoke(main, ["name", "check", "held.test"], catch_exceptions=False, env={
