@@ -16,7 +16,9 @@ import contextvars
 import datetime as dt
 import json
 import logging
+import queue
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -68,6 +70,55 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str, ensure_ascii=False)
 
 
+class BackgroundStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Formats each line where it is logged and writes it from a thread of its own, so that a slow or stalled reader
+    of the stream never stops the server.
+
+    Written from the event loop, a log line blocked the whole process once the stream's reader fell behind: a pipe
+    nobody read held 64 KiB, and then every request waited inside a log call. Here a full buffer (LINES) drops the
+    newest lines instead, and the writer says how many once it can write again; flush (at shutdown) waits a moment
+    for what is buffered.
+    """
+
+    LINES = 2_000  # about 10 s of a busy server's lines, 600 KB
+
+    def __init__(self, stream: Any = None) -> None:
+        super().__init__(stream)
+        self._lines: queue.Queue[str] = queue.Queue(self.LINES)
+        self._dropped = 0
+        threading.Thread(target=self._write_all, name="log-writer", daemon=True).start()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record) + self.terminator
+        except Exception:  # logging's own convention: report and go on
+            self.handleError(record)
+            return
+        try:
+            self._lines.put_nowait(line)
+        except queue.Full:
+            self._dropped += 1
+
+    def _write_all(self) -> None:
+        while True:
+            line = self._lines.get()
+            dropped, self._dropped = self._dropped, 0
+            if dropped:
+                line = f"{dropped} log lines dropped: the log's reader was too slow\n{line}"
+            try:
+                self.stream.write(line)
+                self.stream.flush()
+            except Exception:  # a stream that fails: there is nothing else to write to
+                pass
+            finally:
+                self._lines.task_done()
+
+    def flush(self) -> None:
+        deadline = time.monotonic() + 2.0
+        while self._lines.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.005)
+
+
 def logging_config(fmt: str) -> dict[str, Any]:
     """The logging configuration of a server process (for logging.config.dictConfig and uvicorn's log_config)."""
     formatter: dict[str, Any] = {"()": JsonFormatter} if fmt == "json" else {"format": TEXT_FORMAT}
@@ -75,7 +126,7 @@ def logging_config(fmt: str) -> dict[str, Any]:
         "version": 1, "disable_existing_loggers": False,
         "filters": {"request_id": {"()": RequestIdFilter}},
         "formatters": {"main": formatter},
-        "handlers": {"stderr": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr",
+        "handlers": {"stderr": {"class": "api.logs.BackgroundStreamHandler", "stream": "ext://sys.stderr",
                                 "formatter": "main", "filters": ["request_id"]}},
         "root": {"level": "WARNING", "handlers": ["stderr"]},
         "loggers": {

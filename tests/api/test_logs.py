@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -14,12 +18,13 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from api.cli import main
-from api.logs import JsonFormatter, RequestIdFilter, logging_config
+from api.logs import BackgroundStreamHandler, JsonFormatter, RequestIdFilter, logging_config
 from api.runtime import Runtime
 from blocklist import isps, users
 from blocklist.models import User
 from blocklist.settings import Settings
 from tests.support.factories import approved
+from tests.support.ports import free_port
 from tests.support.server import ServerProcess
 from tests.support.web import PASSWORD, csrf, give_passwords
 
@@ -109,6 +114,34 @@ def test_blocklist_serve_writes_json_lines_without_secrets(settings: Settings, r
                    "visitor-query", "Visitor-Agent", "198.51.100.7", "visitor-cookie"):
         assert secret not in log, f"{secret!r} appears in the server's output"
     assert all("127.0.0.1" not in json.dumps(line) for line in requests)  # no client address either
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the log's behaviour, whatever the database
+def test_a_log_nobody_reads_never_stops_the_server(settings: Settings, tmp_path: Path) -> None:
+    """The finding reproduced: `blocklist serve` with its stderr a pipe that nobody read stopped after about 250
+    request lines (64 KiB), every request then waiting inside a log call. Now the lines beyond the buffer are
+    dropped, and counted in the log once its reader is back."""
+    command = [str(Path(sys.executable).with_name("blocklist")), "serve", "--host", "127.0.0.1", "--port",
+               str(port := free_port())]
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "BLOCKLIST_DATA_DIR": str(settings.data_dir),
+           "BLOCKLIST_SCHEDULER": "false", "BLOCKLIST_LOG_FORMAT": "json"}
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            for _ in range(300):
+                try:
+                    if http.get("/healthz").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.05)
+            statuses = [http.get("/healthz").status_code for _ in range(BackgroundStreamHandler.LINES + 1000)]
+        assert set(statuses) == {200}  # before: httpx.ReadTimeout after ~250 requests
+    finally:
+        process.terminate()
+        _, said = process.communicate(timeout=30)  # read at last: the writer catches up, then the process ends
+    lines = said.decode().splitlines()
+    assert any(re.fullmatch(r"\d+ log lines dropped: the log's reader was too slow", line) for line in lines)
+    assert sum('"route": "/healthz"' in line for line in lines) >= BackgroundStreamHandler.LINES
 
 
 def test_an_unknown_log_format_is_refused(tmp_path: Path) -> None:
