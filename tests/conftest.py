@@ -22,6 +22,7 @@ from tests.support import ci, postgres
 from tests.support.ci import missing
 from tests.support.postgres import scratch_database
 from tests.support.real_components import RealComponents
+from tests.support.reserved_names import PROTECTED
 
 BACKENDS = [b.strip() for b in os.environ.get("BLOCKLIST_TEST_DATABASES", "sqlite,postgresql").split(",") if b.strip()]
 
@@ -85,8 +86,9 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
     """Settings pointing at this test's database and a private data directory."""
     # Periodic jobs stay off: tests run each job explicitly, so nothing happens behind their back.
     # Test clients and live servers speak plain http, where a browser never sends back a Secure cookie.
+    # One protected name of the reserved namespace beside the shipped list (tests/support/reserved_names.py).
     return Settings(BLOCKLIST_DATA_DIR=tmp_path / "data", DATABASE_URL=db_url, scheduler=False,  # type: ignore[call-arg]
-                    session_cookie_secure=False)
+                    session_cookie_secure=False, protected_extra=PROTECTED)
 
 
 @pytest.fixture

@@ -52,7 +52,7 @@ def test_validation_errors_name_the_field(client: TestClient, tokens: dict[str, 
     assert bad.status_code == 422 and bad.json()["problems"][0]["field"] == "legal_basis"
     court = client.post("/api/v1/submissions", json=body(legal_basis="court_order"), headers=bearer(tokens["officer"]))
     assert court.status_code == 422 and "court order needs" in court.json()["reason"]
-    refused = client.post("/api/v1/submissions", json=body("https://www.google.com/"),
+    refused = client.post("/api/v1/submissions", json=body("https://www.protected.example/"),
                           headers=bearer(tokens["officer"]))
     assert refused.status_code == 422 and refused.json()["code"] == "protected" and refused.json()["field"] == "domain"
     assert client.post("/api/v1/submissions", content=b"{not json", headers={

@@ -13,11 +13,12 @@ from sqlalchemy import text
 from api.cli import main
 from blocklist.settings import Settings
 from tests.support.insider import rehash_chain
+from tests.support.reserved_names import PROTECTED
 
 
 def run(settings: Settings, *args: str) -> Result:
     env = {"DATABASE_URL": settings.database_url, "BLOCKLIST_DATA_DIR": str(settings.data_dir),
-           "BLOCKLIST_PLATFORM_EXTRA": "hosting.example"}
+           "BLOCKLIST_PLATFORM_EXTRA": "hosting.example", "BLOCKLIST_PROTECTED_EXTRA": PROTECTED}
     return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 
@@ -69,10 +70,10 @@ def test_name_check_verdicts_and_exit_codes(settings: Settings) -> None:
     assert ok.exit_code == 0
     assert "xn--bcher-kva.example (bücher.example)\taccepted [flags: idn]" in ok.output
     assert "shop.hosting.example\taccepted [flags: platform_host]" in ok.output
-    refused = run(settings, "name", "check", "good.test", "https://www.google.com/", "192.0.2.1")
+    refused = run(settings, "name", "check", "good.test", "https://www.protected.example/", "192.0.2.1")
     assert refused.exit_code == 2
     assert "'good.test'\t-> good.test\taccepted" in refused.output
-    assert "refused: protected: www.google.com is under the protected name google.com" in refused.output
+    assert "refused: protected: www.protected.example is under the protected name protected.example" in refused.output
     assert "refused: an IP address literal" in refused.output
     assert "2 of 3 name(s) refused" in refused.output
 

@@ -18,9 +18,12 @@ from blocklist.models import User
 from blocklist.queries import page_offset
 from tests.support.browser import ARTIFACTS, chromium
 from tests.support.factories import submitted
+from tests.support.reserved_names import PLATFORM_SUFFIXES, use_reserved_suffixes
 from tests.support.web import csrf, give_passwords, log_in_page, login, settle_batches
 
 BULK = "form[action='/officer/bulk']"
+
+PLATFORM = PLATFORM_SUFFIXES[0]
 
 
 @pytest.fixture
@@ -39,12 +42,13 @@ def _fill_case(page: Any) -> None:
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_a_dutch_officer_reads_each_bulk_refusal_in_dutch(dutch: Runtime) -> None:
+def test_a_dutch_officer_reads_each_bulk_refusal_in_dutch(dutch: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    use_reserved_suffixes(monkeypatch)  # a platform suffix of the reserved namespace
     with chromium(dutch) as (browser, port):
         page = browser.new_context(locale="nl-BE").new_page()
         log_in_page(page, f"http://127.0.0.1:{port}", "officer")
         page.fill(f"{BULK} textarea[name=names]",
-                  "nieuw.test\n192.0.2.1\nal-ingediend.test\nnieuw.test\nbe\ngithub.io\nexample..test")
+                  f"nieuw.test\n192.0.2.1\nal-ingediend.test\nnieuw.test\nbe\n{PLATFORM}\nexample..test")
         _fill_case(page)
         page.click(f"{BULK} button[type=submit]")
         settle_batches(dutch)
@@ -53,7 +57,7 @@ def test_a_dutch_officer_reads_each_bulk_refusal_in_dutch(dutch: Runtime) -> Non
         expected = {"192.0.2.1": "een IP-adres: blokkeer namen, nooit adressen",
                     "al-ingediend.test": "al in behandeling of geblokkeerd",
                     "be": "een kaal topleveldomein, geen site",
-                    "github.io": "een publiek achtervoegsel: veel niet-verwante sites vallen eronder",
+                    PLATFORM: "een publiek achtervoegsel: veel niet-verwante sites vallen eronder",
                     "example..test": "heeft een leeg label"}
         for typed, words in expected.items():
             assert words in rows[typed], rows[typed]  # on the name's own row

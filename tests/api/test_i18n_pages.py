@@ -58,12 +58,12 @@ def test_a_dutch_officer_sees_every_refusal_in_dutch_next_to_its_field(rt: Runti
         assert summary.locator("a[href='#case_number']").inner_text() == "Geef een dossiernummer op"
         assert page.input_value(f"{form} #evidence_ref") == "EVD-1"  # what was typed stays
         page.screenshot(path=str(ARTIFACTS / "i18n-refusals-nl.png"), full_page=True)
-        page.fill(f"{form} #domain", "www.google.com")
+        page.fill(f"{form} #domain", "www.protected.example")
         page.select_option(f"{form} #legal_basis", "art39bis")
         page.fill(f"{form} #case_number", "FCCU-14")
         page.click(f"{form} button[type=submit]")
         protected = page.inner_text(f"{form} #domain-error")
-        assert "beschermd: www.google.com valt onder de beschermde naam google.com" in protected
+        assert "beschermd: www.protected.example valt onder de beschermde naam protected.example" in protected
         main = page.inner_text("main")
         for technical in ("court_order", "String should", "refused:", "protected:"):
             assert technical not in main, technical
@@ -124,11 +124,12 @@ def test_the_api_answers_in_the_callers_language(rt: Runtime, dutch: dict[str, U
     reasons = {p["field"]: p["reason"] for p in refused.json()["problems"]}
     assert reasons == {None: "Een rechterlijke beslissing vereist haar rechtbank, datum en referentie (veld "
                              "court_order)"}
-    protected = client.post("/api/v1/submissions", json={**CASE, "domain": "www.google.com"},
+    protected = client.post("/api/v1/submissions", json={**CASE, "domain": "www.protected.example"},
                             headers={"Authorization": f"Bearer {token}"})
     answer = protected.json()
-    assert answer["code"] == "protected" and answer["reason"].startswith("'www.google.com' geweigerd: beschermd:")
-    assert answer["reason_en"].startswith("'www.google.com' refused: protected:")
-    english = client.post("/api/v1/submissions", json={**CASE, "domain": "www.google.com"},
+    assert answer["code"] == "protected"
+    assert answer["reason"].startswith("'www.protected.example' geweigerd: beschermd:")
+    assert answer["reason_en"].startswith("'www.protected.example' refused: protected:")
+    english = client.post("/api/v1/submissions", json={**CASE, "domain": "www.protected.example"},
                           headers={"Authorization": f"Bearer {token}", "Accept-Language": "de"})
-    assert english.json()["reason"].startswith("'www.google.com' geweigerd")  # the account's language wins
+    assert english.json()["reason"].startswith("'www.protected.example' geweigerd")  # the account's language wins

@@ -97,7 +97,7 @@ def test_blocked_names_requisitions_and_own_submissions_are_paged_and_filtered(
         approved(s, officer, magistrate, *[f"blocked-{n}.test" for n in range(5)], case_number="FCCU-7")
         approved(s, officer, magistrate, "court.test", legal_basis="court_order", case_number="FCCU-8",
                  court_order={"court": "Tribunal de Bruxelles", "date": dt.date.today(), "reference": "2026/1"})
-        # A platform suffix of the test's own (reserved) namespace: flagged like a name under github.io would be.
+        # A platform suffix of the test's own (reserved) namespace: flagged like a name under a real platform would be.
         submitted(s, officer, "site.platform.test", policy=NamePolicy.build(extra_platforms=["platform.test"]))
     give_passwords(rt, "magistrate", "officer", "auditor")
     client = TestClient(create_app(rt))

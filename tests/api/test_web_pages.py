@@ -224,10 +224,10 @@ def test_officer_submits_keeps_refused_forms_and_withdraws(client: TestClient, w
                        data={"csrf": token, "domain": "https://csam-gallery.test/x", **CASE, "note": "via report 7"})
     assert "#1 csam-gallery.test ingediend" in texts(sent.text, "info")
     assert "in behandeling" in sent.text  # its state, in Dutch
-    refused = client.post("/officer/submit", data={"csrf": token, "domain": "www.google.com", **CASE,
+    refused = client.post("/officer/submit", data={"csrf": token, "domain": "www.portal.gov.example", **CASE,
                                                    "note": "kept note", "scope": "exact"})
-    assert refused.status_code == 422 and "beschermd: www.google.com valt onder" in refused.text  # in Dutch
-    assert 'value="www.google.com"' in refused.text and "kept note" in refused.text  # what was typed stays
+    assert refused.status_code == 422 and "beschermd: www.portal.gov.example valt onder" in refused.text  # in Dutch
+    assert 'value="www.portal.gov.example"' in refused.text and "kept note" in refused.text  # what was typed stays
     assert 'value="exact" selected' in refused.text and 'value="FCCU-9"' in refused.text
     duplicate = client.post("/officer/submit", data={"csrf": token, "domain": "csam-gallery.test", **CASE})
     assert duplicate.status_code == 409 and "al in behandeling als indiening #1" in duplicate.text
@@ -267,7 +267,8 @@ def test_officer_cannot_withdraw_someone_elses(client: TestClient, web_rt: Runti
 def test_bulk_paste_and_csv_under_one_case(client: TestClient, web_rt: Runtime, staff: dict[str, User]) -> None:
     token = csrf(login(client, "officer").text)
     page = client.post("/officer/bulk", data={
-        "csrf": token, "names": "one.test\n# a comment\n\ntwo.test\n192.0.2.1\none.test\nwww.google.com", **CASE,
+        "csrf": token, "names": "one.test\n# a comment\n\ntwo.test\n192.0.2.1\none.test\nwww.portal.gov.example",
+        **CASE,
         "legal_basis": "court_order", "court": "Hof van beroep Antwerpen", "court_date": "2026-11-01",
         "court_reference": "AR 2026/77", "note": "batch"},
         files={"upload": ("list.csv", b"\xef\xbb\xbfdomain,comment\nthree.test,from the CSV\n", "text/csv")},
@@ -277,7 +278,7 @@ def test_bulk_paste_and_csv_under_one_case(client: TestClient, web_rt: Runtime, 
     page = client.get("/batches/1")
     assert "3 ingediend, 3 geweigerd" in page.text
     rows = re.findall(r'<tr class="(?:submitted|refused)"><td>\d+</td><td>([^<]+)</td><td>([^<]+)</td>', page.text)
-    assert [typed for typed, _ in rows] == ["one.test", "two.test", "192.0.2.1", "one.test", "www.google.com",
+    assert [typed for typed, _ in rows] == ["one.test", "two.test", "192.0.2.1", "one.test", "www.portal.gov.example",
                                             "three.test"]
     assert [state == "geweigerd" for _, state in rows] == [False, False, True, True, True, False]
     # The same function as the API's bulk (workflow.submit_many): a name typed twice is refused as such.

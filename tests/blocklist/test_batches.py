@@ -44,7 +44,7 @@ def test_names_from_pasted_text_or_csv() -> None:
 def test_a_batch_is_recorded_chunk_by_chunk_with_each_names_result(rt: Runtime, people: dict[str, User]) -> None:
     with rt.database.transaction() as s:
         submitted(s, people["officer2"], "already.test")
-    names = ["one.test", "two.test", "test", "already.test", "Three.test", "one.test", "www.google.com",
+    names = ["one.test", "two.test", "test", "already.test", "Three.test", "one.test", "www.protected.example",
              "four.test", "192.0.2.1", "two.test"]
     with rt.database.transaction() as s:
         batch, new = batches.create(s, actor=people["officer"], data=_batch(domains=names), max_names=100)
@@ -58,13 +58,13 @@ def test_a_batch_is_recorded_chunk_by_chunk_with_each_names_result(rt: Runtime, 
         ("one.test", "submitted", None), ("two.test", "submitted", None), ("test", "refused", "tld"),
         ("already.test", "refused", "duplicate"), ("Three.test", "submitted", None),
         ("one.test", "refused", "repeated"),  # met in the first chunk, refused in the second
-        ("www.google.com", "refused", "protected"), ("four.test", "submitted", None),
+        ("www.protected.example", "refused", "protected"), ("four.test", "submitted", None),
         ("192.0.2.1", "refused", "ip_literal"), ("two.test", "refused", "repeated")]
     with rt.database.reading() as s:
         batch = batches.get(s, actor=people["auditor"], batch_id=batch_id)
         assert (batch.status, batch.done, batch.submitted, batch.refused) == ("done", 10, 4, 6)
         page, matching = batches.items(s, batch, state="refused", per_page=2, page=2)
-        assert matching == 6 and [i.typed for i in page] == ["one.test", "www.google.com"]
+        assert matching == 6 and [i.typed for i in page] == ["one.test", "www.protected.example"]
         rows = list(csv.reader(io.StringIO("".join(batches.results_csv(s, batch)))))
         assert rows[0] == list(batches.CSV_COLUMNS) and len(rows) == 11
         assert rows[3][:3] == ["3", "test", "refused"] and rows[1][3].isdigit()

@@ -13,6 +13,7 @@ from blocklist.db import Database
 from blocklist.errors import Conflict, Forbidden, InvalidInput, NotFound
 from blocklist.models import AuditEvent, Report, ReportOutcome, Submission, User
 from tests.support.factories import POLICY, approved, submitted
+from tests.support.reserved_names import PLATFORM_SUFFIXES, use_reserved_suffixes
 
 R = reports.ReportIn
 
@@ -69,9 +70,12 @@ def test_refused_report_writes_nothing(database: Database, data: reports.ReportI
         assert _events(s, "report.received") == []
 
 
-def test_unblockable_names_are_stored_and_shown_as_such(database: Database, people: dict[str, User]) -> None:
+def test_unblockable_names_are_stored_and_shown_as_such(database: Database, people: dict[str, User],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    use_reserved_suffixes(monkeypatch)
     with database.transaction() as s:
-        for address in ("google.com/some/page", "com", "github.io"):  # real names: inputs that are never blocked
+        # A protected name, a bare TLD, a platform suffix: inputs that are never blocked.
+        for address in ("google.com/some/page", "com", PLATFORM_SUFFIXES[0]):
             reports.receive_public(s, data=R(address))
         groups, total = reports.triage_queue(s, actor=people["officer"], policy=POLICY)
         assert total == 3

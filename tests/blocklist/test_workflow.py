@@ -73,7 +73,7 @@ def test_only_officers_submit(database: Database, people: dict[str, User]) -> No
 def test_refused_name_writes_nothing(database: Database, people: dict[str, User]) -> None:
     before = _snapshot(database)
     with pytest.raises(NameRefused, match="protected"), database.transaction() as s:
-        workflow.submit(s, actor=people["officer"], data=submission("www.google.com"), policy=POLICY)
+        workflow.submit(s, actor=people["officer"], data=submission("www.portal.gov.example"), policy=POLICY)
     assert _snapshot(database) == before
 
 

@@ -246,12 +246,12 @@ def test_a_delta_counts_a_changed_scope_once() -> None:
 
 
 def test_a_verified_deltas_content_is_checked() -> None:
-    protected = set(trust.BUILTIN_PROTECTED)
+    protected = set(trust.BUILTIN_PROTECTED) | {"isp-own.example"}
     step = delta.Delta(1, 2, (C,), (A,))
     assert trust.check_delta_content(2, step, before=100, protected=protected, max_share=0.1, min_changes=10).total == 2
-    google = formats.FeedEntry("mail.google.com", "mail.google.com", "exact")
-    with pytest.raises(errors.ProtectedName, match=r"mail\.google\.com"):
-        trust.check_delta_content(2, delta.Delta(1, 2, (google,), ()), before=100, protected=protected,
+    own = formats.FeedEntry("mail.isp-own.example", "mail.isp-own.example", "exact")
+    with pytest.raises(errors.ProtectedName, match=r"mail\.isp-own\.example"):
+        trust.check_delta_content(2, delta.Delta(1, 2, (own,), ()), before=100, protected=protected,
                                   max_share=0.1, min_changes=10)
     many = tuple(formats.FeedEntry(f"n{i:02d}.test", f"n{i:02d}.test", "exact") for i in range(11))
     with pytest.raises(errors.ChangeTooLarge, match=r"changes 11 of 100 names \(\+0 -11\)"):
@@ -269,7 +269,7 @@ def test_a_verified_deltas_content_is_checked() -> None:
 def test_protected_names_and_names_under_them() -> None:
     protected = set(trust.BUILTIN_PROTECTED) | {"isp-own.example"}
     trust.check_protected(2, ["csam-gallery.test", "notisp-own.example", "isp-own.example.evil.test"], protected)
-    for name in ("google.com", "maps.google.com", "a.b.fgov.be", "www.isp-own.example"):
+    for name in ("google.com", "fgov.be", "a.b.isp-own.example", "www.isp-own.example"):
         with pytest.raises(errors.ProtectedName) as info:
             trust.check_protected(2, ["csam-gallery.test", name], protected)
         assert info.value.names == (name,)

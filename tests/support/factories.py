@@ -19,8 +19,9 @@ from blocklist import isps, users, workflow
 from blocklist.models import Isp, Order, Submission, User
 from blocklist.names import NamePolicy
 from tests.blocklist.helpers import submission
+from tests.support.reserved_names import PROTECTED
 
-POLICY = NamePolicy.build()  # the shipped lists only; pass policy= for extra protected names
+POLICY = NamePolicy.build(extra_protected=[PROTECTED])  # the shipped lists and the tests' settings' protected name
 
 
 def confirmed_token(session: Session, username: str, role: str) -> str:
