@@ -86,6 +86,7 @@ class BackgroundStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         super().__init__(stream)
         self._lines: queue.Queue[str] = queue.Queue(self.LINES)
         self._dropped = 0
+        self._dropped_lock = threading.Lock()  # counted by every logging thread, taken back by the writer
         threading.Thread(target=self._write_all, name="log-writer", daemon=True).start()
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -97,12 +98,14 @@ class BackgroundStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         try:
             self._lines.put_nowait(line)
         except queue.Full:
-            self._dropped += 1
+            with self._dropped_lock:
+                self._dropped += 1
 
     def _write_all(self) -> None:
         while True:
             line = self._lines.get()
-            dropped, self._dropped = self._dropped, 0
+            with self._dropped_lock:
+                dropped, self._dropped = self._dropped, 0
             if dropped:
                 line = f"{dropped} log lines dropped: the log's reader was too slow\n{line}"
             try:

@@ -98,7 +98,7 @@ def draft_orders(session: Session, *, orders: Sequence[Order], settings: Setting
     isps = queries.active_isps(session) if isps is None else isps
     magistrates = {i: name for i, name in session.execute(select(User.id, User.display_name).where(
         User.id.in_({o.magistrate_id for o in orders})))}
-    return {o.id: _drafts(kind="blocking" if o.kind == "block" else "lifting", order=o, subs=subs[o.id], isps=isps,
+    return {o.id: _drafts(kind="blocking" if o.id in blocks else "lifting", order=o, subs=subs[o.id], isps=isps,
                           magistrate=magistrates.get(o.magistrate_id) or "", settings=settings,
                           reason=o.reason or None, feed_serial=o.feed_serial) for o in orders}
 

@@ -3,8 +3,8 @@
 - PROTECTED: a protected name every test's settings and factories.POLICY add to the shipped list; names under it
   (`www.protected.example`) are refused exactly as names under a shipped protected name are.
 - reserved_suffixes(): the shipped Public Suffix List with reserved entries added, an ICANN one (`co.example`) and
-  platform ones from its private section (`sites.example`, `pages.example`), for the public-suffix refusals; `use_reserved_suffixes` puts them in place for a test (blocklist.names reads them through
-  `public_suffix_lists`).
+  platform ones from its private section (`sites.example`, `pages.example`), for the public-suffix refusals;
+  `use_reserved_suffixes` puts them in place for a test (blocklist.names reads them through `public_suffix_lists`).
 """
 
 from __future__ import annotations
