@@ -14,6 +14,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from api import docs, errors, health, scheduler, stoppage, web
 from api.deps import BEARER
+from api.feed_not_modified import LatestManifest, NotModifiedMiddleware
 from api.logs import RequestLogMiddleware, full_templates
 from api.metrics import Metrics
 from api.metrics import router as metrics_router
@@ -61,6 +62,7 @@ def create_app(rt: Runtime) -> FastAPI:
         try:
             async with anyio.create_task_group() as tasks:
                 await tasks.start(app.state.stop_page.keep_fresh)  # the stop page's names, off the request path
+                await tasks.start(app.state.latest_manifest.keep_fresh)  # what a 304 of the feed needs
                 yield
                 tasks.cancel_scope.cancel()
         finally:
@@ -81,12 +83,15 @@ def create_app(rt: Runtime) -> FastAPI:
     errors.install(app)
     app.include_router(health.router)
     app.include_router(metrics_router)
+    # The feed before the API: routes are matched in order, and every ISP polls the feed (its paths are its own).
+    app.include_router(feed_router, dependencies=[Security(BEARER)])  # the ISP's credential, for the schema
     app.include_router(api_router)
     docs.install(app)
-    app.include_router(feed_router, dependencies=[Security(BEARER)])  # the ISP's credential, for the schema
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=str(Path(web.__file__).parent / "static")), name="static")
-    # Outermost last: the stop page answers before anything else; sessions are innermost.
+    # Outermost last: the stop page answers before anything else; the feed's 304s from memory are innermost.
+    app.state.latest_manifest = LatestManifest(rt)
+    app.add_middleware(NotModifiedMiddleware, latest=app.state.latest_manifest)
     app.add_middleware(SessionMiddleware, secret_key=session_secret(rt), same_site="lax",
                        https_only=rt.settings.session_cookie_secure,
                        session_cookie="blocklist_session", max_age=8 * 3600)

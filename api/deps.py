@@ -17,8 +17,9 @@ from blocklist.models import Isp, Partner, User
 from blocklist.permissions import Permission, require
 
 
-def runtime(request: Request) -> Runtime:
-    """The process's Runtime (settings and database), built once at start-up."""
+async def runtime(request: Request) -> Runtime:
+    """The process's Runtime (settings and database), built once at start-up. (async: a sync dependency costs
+    every request a trip through the thread pool.)"""
     rt: Runtime = request.app.state.runtime
     return rt
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from blocklist import audit
 from blocklist.errors import Conflict, InvalidInput, NameRefused, NotFound, Unauthenticated
@@ -192,7 +192,11 @@ def set_secondaries(session: Session, *, actor: User | str, isp: Isp, signed: Se
 
 def isp_by_token(session: Session, token: str) -> Isp:
     """The ISP holding this feed credential (active or not: the caller decides), or Unauthenticated."""
-    isp = session.execute(select(Isp).where(Isp.feed_token_hash == token_hash(token))).scalar_one_or_none()
+    # One statement: the resolvers and secondaries load only if the caller asks (every feed request comes here, and
+    # their eager loads were two more queries in each).
+    query = select(Isp).where(Isp.feed_token_hash == token_hash(token)).options(lazyload(Isp.resolvers),
+                                                                                lazyload(Isp.secondaries))
+    isp = session.execute(query).scalar_one_or_none()
     if isp is None:
         raise Unauthenticated("invalid ISP credential")
     return isp

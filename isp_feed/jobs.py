@@ -49,6 +49,8 @@ def publish_feed(ctx: FeedJobContext, *, force: bool = False, now: dt.datetime |
                         memo=ctx.memo)
     if row is None:
         return None
+    if row.manifest_sha256 is not None:
+        serving.mark_latest(ctx.settings.data_dir, row.serial, row.manifest_sha256)
     # To the hidden primary (NOTIFY/IXFR to the ISPs) at once: waiting for the sync job's next tick added up to a
     # second to every approval's way to the resolvers. Its failure is the sync job's to retry, not this version's.
     if push:

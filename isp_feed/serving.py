@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -17,6 +18,7 @@ from blocklist.errors import InvalidInput
 from blocklist.models import Isp, utcnow
 from isp_feed.models import FeedApplied, FeedFetch
 from isp_feed.versions import artifacts_of, get_version, latest_version
+from isp_feed_client import splice
 
 log = logging.getLogger("isp_feed.serving")
 
@@ -108,3 +110,28 @@ def feed_states(session: Session) -> list[IspFeedState]:
         states.append(IspFeedState(isp.id, isp.name, applied.serial if applied else None,
                                    applied.at if applied else None, fetched, behind))
     return states
+
+
+# --- the latest manifest, for answers from memory ---------------------------------------------------------------
+
+LATEST_MARKER = "latest-manifest"  # under <data dir>/feed: "<serial> <manifest sha256>", written after each commit
+
+
+def latest_marker(data_dir: Path) -> Path:
+    return data_dir / "feed" / LATEST_MARKER
+
+
+def mark_latest(data_dir: Path, serial: int, manifest_sha256: str) -> None:
+    """Say on this host, at once, which manifest is the latest (after its commit): a process that answers
+    conditional requests from memory (api/feed_not_modified.py) answers 304 only to the ETag this file and the
+    database both give, so a version published here is offered by the very next request."""
+    splice.write_chunks(latest_marker(data_dir), [f"{serial} {manifest_sha256}\n".encode()], durable=False)
+
+
+def read_marker(path: Path) -> tuple[int, str] | None:
+    """What `mark_latest` wrote, or None (no such file, or not its form)."""
+    try:
+        serial, digest = path.read_text().split()
+        return int(serial), digest
+    except (OSError, ValueError):
+        return None

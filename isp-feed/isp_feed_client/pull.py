@@ -50,13 +50,25 @@ import shlex
 import shutil
 import subprocess
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
 
-from isp_feed_client import canary_check, errors, formats, http, manifest, signing, splice, trust, unbound_control
+from isp_feed_client import (
+    canary_check,
+    errors,
+    formats,
+    http,
+    listfile,
+    manifest,
+    signing,
+    splice,
+    trust,
+    unbound_control,
+)
 from isp_feed_client.canary import canary_name
 from isp_feed_client.delta import Delta
 from isp_feed_client.trust import BUILTIN_PROTECTED
@@ -575,22 +587,31 @@ def _by_delta(opts: Options, state: _State, offer: _Offer, staged: _Staged) -> s
     try:
         d = trust.parse_delta(body, from_serial=state.content_serial, to_serial=m.content_serial,
                               before=state.count, after=m.count)
-        written = splice.splice_file(state.list_file, staged.list_path, m.content(), "list", m.count, d)
     except formats.FeedFormatError as exc:  # DeltaMismatch included
         return f"GET {path}: {exc}"
-    ref = m.files["list"]
-    if (written.sha256, written.size) != (ref.sha256, ref.size):
-        return f"GET {path}: it does not give the list the manifest signs"
-    # The delta is proven: applied to the list checked before, it gives the signed list. Check what it changes.
-    changes = trust.check_delta_content(m.serial, d, before=state.count, protected=opts.protected,
-                                        max_share=opts.max_change_share, min_changes=opts.max_change_min,
-                                        allowance=offer.allowance)
-    _recheck_protected(opts, state, staged.list_path, m.serial)
-    staged.list_ready = True
-    try:
-        written = splice.splice_file(opts.out, staged.out_path, m.content(), opts.fmt, m.count, d)
-    except formats.FeedFormatError as exc:
-        return f"{opts.out} does not take it: {exc}"
+    # The resolver file is spliced in a thread while the list is (copying and hashing release the GIL: two cores
+    # halve a national +1); it is only staged, and believed once the list proves the delta.
+    with ThreadPoolExecutor(1) as pool:
+        out = pool.submit(splice.splice_file, opts.out, staged.out_path, m.content(), opts.fmt, m.count, d,
+                          prehash=False)
+        try:
+            written = splice.splice_file(state.list_file, staged.list_path, m.content(), "list", m.count, d,
+                                         prehash=False)
+        except formats.FeedFormatError as exc:
+            return f"GET {path}: {exc}"
+        ref = m.files["list"]
+        if (written.sha256, written.size) != (ref.sha256, ref.size):
+            return f"GET {path}: it does not give the list the manifest signs"
+        # The delta is proven: applied to the list checked before, it gives the signed list. Check what it changes.
+        changes = trust.check_delta_content(m.serial, d, before=state.count, protected=opts.protected,
+                                            max_share=opts.max_change_share, min_changes=opts.max_change_min,
+                                            allowance=offer.allowance)
+        _recheck_protected(opts, state, staged.list_path, m.serial)
+        staged.list_ready = True
+        try:
+            written = out.result()
+        except formats.FeedFormatError as exc:
+            return f"{opts.out} does not take it: {exc}"
     ref = m.files[opts.fmt]
     if (written.sha256, written.size) != (ref.sha256, ref.size):
         return f"{opts.out} with the delta is not the {opts.fmt} file the manifest signs (changed locally?)"
@@ -607,8 +628,8 @@ def _by_download(opts: Options, state: _State | None, offer: _Offer, staged: _St
     m = offer.manifest
     if not staged.list_ready:
         _download(opts, f"{FEED_PATH}/versions/{m.serial}.list", staged.list_path, m.files["list"], what="list")
-        with staged.list_path.open(encoding="utf-8", newline="\n") as handle, _previous(state) as previous:
-            changes = trust.check_content(m.serial, trust.list_entries(handle), previous, protected=opts.protected,
+        with staged.list_path.open("rb") as handle, _previous(state) as previous:
+            changes = trust.check_content(m.serial, listfile.read_blocks(handle), previous, protected=opts.protected,
                                           max_share=opts.max_change_share, min_changes=opts.max_change_min,
                                           max_initial=opts.max_initial, count=m.count, allowance=offer.allowance)
         if same_names and (changes is None or changes.added or changes.removed):

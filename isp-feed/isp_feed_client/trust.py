@@ -20,7 +20,7 @@ import hashlib
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from isp_feed_client import errors, formats, manifest, signing
+from isp_feed_client import errors, formats, listfile, manifest, signing
 from isp_feed_client.delta import Delta, DeltaMismatch
 from isp_feed_client.delta import parse_delta as _parse_delta
 
@@ -231,6 +231,20 @@ def under_protected(name: str, protected: Collection[str]) -> bool:
         name = name[dot + 1:]
 
 
+# Up to this many protected names, a block of names is searched for each one as a whole (a substring search in C per
+# protected name); beyond it, each name's labels are looked up in the set.
+_SEARCHED_PROTECTED = 64
+
+
+def protected_in(names: list[str], protected: Collection[str]) -> list[str]:
+    """The names of a block (in order) that are protected or under a protected name."""
+    if len(protected) <= _SEARCHED_PROTECTED:
+        joined = "\n" + "\n".join(names) + "\n"
+        if not any(f"\n{p}\n" in joined or f".{p}\n" in joined for p in protected):
+            return []
+    return [n for n in names if under_protected(n, protected)]
+
+
 def check_protected(serial: int, names: Iterable[str], protected: Collection[str]) -> None:
     """No protected name, nor a name under one."""
     hits = [n for n in names if under_protected(n, protected)]
@@ -249,32 +263,6 @@ def check_scopes_expressible(serial: int, fmt: str, lines: Iterable[str]) -> Non
     exact = [line[:line.find("\t")] for line in lines if "\texact\t" in line]
     if exact:
         raise errors.ScopeNotExpressible(serial, fmt, exact)
-
-
-def list_entries(lines: Iterable[str], *, what: str = "list") -> Iterator[tuple[str, str]]:
-    """(name, line) for each line of a canonical list (`name TAB scope TAB unicode`), read strictly as it streams
-    by: every name a valid A-label name, a known scope, sorted and unique. MalformedFeed names the first bad line."""
-    previous = ""
-    numbered = enumerate(lines, 1)
-    while True:
-        try:
-            number, line = next(numbered)
-        except StopIteration:
-            return
-        except UnicodeDecodeError as exc:  # a file read as text decodes as it streams
-            raise errors.MalformedFeed(what, f"not UTF-8 ({exc})") from None
-        parts = line[:-1].split("\t") if line.endswith("\n") else ()
-        if len(parts) != 3:
-            raise errors.MalformedFeed(what, f"line {number} is not name<TAB>scope<TAB>unicode<LF>")
-        name = parts[0]
-        try:
-            formats.check_entry(name, parts[2], parts[1], f"line {number}")
-        except formats.FeedFormatError as exc:
-            raise errors.MalformedFeed(what, str(exc)) from None
-        if name <= previous:
-            raise errors.MalformedFeed(what, f"line {number}: {name!r} is out of order or listed twice")
-        previous = name
-        yield name, line
 
 
 def legacy_names(names: Iterable[str]) -> Iterator[tuple[str, None]]:
@@ -400,14 +388,30 @@ def check_initial_size(serial: int, count: int, max_initial: int | None) -> None
         raise errors.InitialTooLarge(serial, count=count, max_initial=max_initial)
 
 
-def check_content(serial: int, entries: Iterable[tuple[str, str | None]],
+def compare_blocks(serial: int, blocks: Iterable[listfile.Block], previous: Iterable[tuple[str, str | None]] | None,
+                   *, protected: Collection[str]) -> tuple[int, Changes | None]:
+    """`compare_lists` for a list read by `listfile.read_blocks` (a previous entry's rest is its line, LF included).
+    A first load only counts and searches each block for protected names."""
+    if previous is not None:
+        entries = (pair for block in blocks for pair in zip(block.names, block.lines(), strict=True))
+        return compare_lists(serial, entries, previous, protected=protected)
+    count, hits = 0, []
+    for block in blocks:
+        count += len(block.names)
+        hits += protected_in(block.names, protected)
+    if hits:
+        raise errors.ProtectedName(serial, hits)
+    return count, None
+
+
+def check_content(serial: int, blocks: Iterable[listfile.Block],
                   previous: Iterable[tuple[str, str | None]] | None, *, protected: Collection[str],
                   max_share: float, min_changes: int, max_initial: int | None,
                   count: int | None = None, allowance: Allowance | None = None) -> Changes | None:
     """Every check on a whole list, in one pass: it holds the `count` names the manifest states, no protected name,
-    then the size of the change (or of a first load: `previous` None). `entries` and `previous` are sorted
-    (`list_entries` reads a list file so)."""
-    found, changes = compare_lists(serial, entries, previous, protected=protected)
+    then the size of the change (or of a first load: `previous` None). `blocks` (`listfile.read_blocks`) and
+    `previous` are sorted by name."""
+    found, changes = compare_blocks(serial, blocks, previous, protected=protected)
     if count is not None and found != count:
         raise errors.MalformedFeed("list", f"it holds {found} names, the manifest says {count}")
     if changes is None:

@@ -7,10 +7,11 @@ import base64
 import dataclasses
 import datetime as dt
 import hashlib
+import io
 
 import pytest
 
-from isp_feed_client import delta, errors, formats, manifest, signing, trust
+from isp_feed_client import delta, errors, formats, listfile, manifest, signing, trust
 from tests.support.feed_server import make_version, manifest_for, sign_manifest, signed_files
 
 KEY = signing.SecretKey.generate()
@@ -279,35 +280,6 @@ def test_protected_names_and_names_under_them() -> None:
         trust.check_protected(2, many, protected)
 
 
-def _lines(*entries: tuple[str, str, str]) -> list[str]:
-    return [f"{name}\t{scope}\t{unicode}\n" for name, scope, unicode in entries]
-
-
-def test_a_list_is_read_strictly_as_it_streams() -> None:
-    good = _lines(("a.test", "exact", "a.test"), ("xn--bcher-kva.test", "domain_and_subdomains", "bücher.test"))
-    assert [name for name, _ in trust.list_entries(good)] == ["a.test", "xn--bcher-kva.test"]
-    for lines, message in (
-        (["a.test\texact\n"], "line 1 is not name<TAB>scope<TAB>unicode"),
-        ([*good, "z.test\texact\tz.test"], "line 3 is not"),  # not terminated: cut
-        (_lines(("b.test", "exact", "b.test"), ("a.test", "exact", "a.test")), "line 2: 'a.test' is out of order"),
-        (_lines(("a.test", "exact", "a.test"), ("a.test", "exact", "a.test")), "listed twice"),
-        (_lines(("Google.com", "exact", "Google.com")), "not a lower-case A-label"),
-        (_lines(("com", "exact", "com")), "top-level domain"),
-        (_lines(("a.test", "everything", "a.test")), "unknown scope 'everything'"),
-        (_lines(("a.test", "exact", 'a"b')), "is not a domain name"),
-    ):
-        with pytest.raises(errors.MalformedFeed, match=message) as info:
-            list(trust.list_entries(lines))
-        assert info.value.what == "list"
-
-    def undecodable() -> object:
-        yield good[0]
-        raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
-
-    with pytest.raises(errors.MalformedFeed, match="not UTF-8"):
-        list(trust.list_entries(undecodable()))  # type: ignore[arg-type]
-
-
 def _entries(*names: str, scope: str = "domain_and_subdomains") -> list[tuple[str, str]]:
     return [(name, f"{name}\t{scope}\t{name}\n") for name in names]
 
@@ -356,7 +328,8 @@ def test_a_first_load_is_capped_only_when_asked() -> None:
 
 def _content(serial: int, names: list[str], previous: list[str] | None, max_initial: int | None = None,
              count: int | None = None) -> trust.Changes | None:
-    return trust.check_content(serial, iter(_entries(*names)), None if previous is None else iter(_entries(*previous)),
+    blocks = listfile.read_blocks(io.BytesIO("".join(line for _, line in _entries(*names)).encode()))
+    return trust.check_content(serial, blocks, None if previous is None else iter(_entries(*previous)),
                                protected=set(trust.BUILTIN_PROTECTED), max_share=0.10, min_changes=10,
                                max_initial=max_initial, count=count)
 

@@ -1,0 +1,118 @@
+"""The feed's 304 from memory (api/feed_not_modified.py): only where the route would answer 304, never stale."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from api import feed_not_modified
+from api.app import create_app
+from api.runtime import Runtime
+from blocklist import isps, workflow
+from blocklist.models import Isp, User
+from blocklist.names import NamePolicy
+from isp_feed import serving
+from isp_feed.jobs import publish_feed
+from isp_feed.models import FeedFetch
+from tests.blocklist.helpers import submission
+from tests.support.statements import counted
+
+MANIFEST = "/feed/v1/latest.manifest.json"
+
+
+@pytest.fixture
+def app(rt: Runtime) -> FastAPI:
+    return create_app(rt)  # no lifespan: each test refreshes the cache itself (no timing)
+
+
+@pytest.fixture
+def credential(rt: Runtime) -> str:
+    with rt.database.transaction() as s:
+        token = isps.add_isp(s, actor="test", name="ISP One", email="noc@one.example", language="fr")[1]
+    publish_feed(rt.job_context)
+    return token
+
+
+def _refreshed(app: FastAPI) -> feed_not_modified.LatestManifest:
+    latest: feed_not_modified.LatestManifest = app.state.latest_manifest
+    latest.refresh()
+    return latest
+
+
+def test_a_current_client_is_answered_304_without_a_statement(rt: Runtime, app: FastAPI, credential: str) -> None:
+    client = TestClient(app)
+    auth = {"Authorization": f"Bearer {credential}"}
+    etag = client.get(MANIFEST, headers=auth).headers["etag"]
+    by_route = client.get(MANIFEST, headers={**auth, "If-None-Match": etag})  # the cache was never read
+    assert by_route.status_code == 304
+    _refreshed(app)
+    with counted(rt.database.engine) as statements:
+        fast = client.get(MANIFEST, headers={**auth, "If-None-Match": etag, "X-Request-ID": "poll-1"})
+    assert fast.status_code == 304 and statements == []
+    for header in ("etag", "x-feed-serial", "cache-control", "x-content-type-options"):
+        assert fast.headers[header] == by_route.headers[header], header
+    assert fast.headers["x-request-id"] == "poll-1"
+    rt.job_context.fetch_log.flush(rt.database)
+    with rt.database.reading() as s:
+        logged = s.execute(select(FeedFetch.status, FeedFetch.ext)).all()
+    assert logged.count((304, "manifest.json")) == 2  # both 304s, the route's and the cache's
+
+
+def test_anything_the_route_would_not_answer_304_goes_to_the_route(rt: Runtime, app: FastAPI, credential: str,
+                                                                    people: dict[str, User],
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    client = TestClient(app)
+    auth = {"Authorization": f"Bearer {credential}"}
+    etag = client.get(MANIFEST, headers=auth).headers["etag"]
+    _refreshed(app)
+    assert client.get(MANIFEST, headers={**auth, "If-None-Match": '"other"'}).status_code == 200
+    assert client.get(MANIFEST, headers={"Authorization": "Bearer isp_wrong", "If-None-Match": etag}
+                      ).status_code == 401
+    assert client.get(MANIFEST, headers={"Authorization": f"Basic {credential}", "If-None-Match": etag}
+                      ).status_code == 401
+    # A new version: the old ETag gets the new manifest.
+    with rt.database.transaction() as s:
+        sub = workflow.submit(s, actor=people["officer"], data=submission(), policy=NamePolicy.build())
+    with rt.database.transaction() as s:
+        workflow.approve(s, actor=people["magistrate"], submission_ids=[sub.id])
+    assert publish_feed(rt.job_context) == 2
+    # At once, before the cache read the database again: the publisher's marker no longer gives the old ETag.
+    assert client.get(MANIFEST, headers={**auth, "If-None-Match": etag}).status_code == 200
+    _refreshed(app)
+    newer = client.get(MANIFEST, headers={**auth, "If-None-Match": etag})
+    assert newer.status_code == 200 and newer.headers["x-feed-serial"] == "2"
+    etag = newer.headers["etag"]
+    assert client.get(MANIFEST, headers={**auth, "If-None-Match": etag}).status_code == 304
+    # The ISP disabled (an audit event): refused, as the route refuses it.
+    with rt.database.transaction() as s:
+        isp = s.execute(select(Isp).where(Isp.name == "ISP One")).scalar_one()
+        isps.set_active(s, actor="test", isp=isp, active=False)
+    _refreshed(app)
+    assert client.get(MANIFEST, headers={**auth, "If-None-Match": etag}).status_code == 403
+    # No marker (another host published, or none ever did here): the route answers.
+    marker = serving.latest_marker(rt.settings.data_dir)
+    kept = marker.read_bytes()
+    marker.unlink()
+    with counted(rt.database.engine) as statements:
+        assert client.get(MANIFEST, headers={**auth, "If-None-Match": etag}).status_code == 403
+    assert statements
+    marker.write_bytes(kept)
+    # A cache that went stale (its task stopped, the database gone): every request goes to the route.
+    with rt.database.transaction() as s:
+        isp = s.execute(select(Isp).where(Isp.name == "ISP One")).scalar_one()
+        isps.set_active(s, actor="test", isp=isp, active=True)
+    _refreshed(app)
+    monkeypatch.setattr(feed_not_modified, "STALE_SECONDS", -1.0)
+    with counted(rt.database.engine) as statements:
+        assert client.get(MANIFEST, headers={**auth, "If-None-Match": etag}).status_code == 304
+    assert statements  # answered by the route
+
+
+def test_the_cache_is_kept_fresh_by_the_apps_own_task(rt: Runtime, credential: str) -> None:
+    with TestClient(create_app(rt)) as client:  # the lifespan runs keep_fresh
+        auth = {"Authorization": f"Bearer {credential}"}
+        etag = client.get(MANIFEST, headers=auth).headers["etag"]
+        latest: feed_not_modified.LatestManifest = client.app.state.latest_manifest  # type: ignore[attr-defined]
+        assert latest.not_modified(credential.encode(), etag.encode()) is not None
