@@ -16,7 +16,7 @@ from blocklist.errors import NotFound
 from blocklist.jobs import JobContext, PolicyCache
 from blocklist.models import utcnow
 from blocklist.settings import Settings
-from isp_feed import checkpoints, primary, publish, serving, verification, versions
+from isp_feed import checkpoints, file_signatures, primary, publish, serving, verification, versions
 from isp_feed.keys import KeyStore
 from isp_feed.models import VerificationRound
 
@@ -60,7 +60,10 @@ def publish_feed(ctx: FeedJobContext, *, force: bool = False, now: dt.datetime |
             log.exception("feed: serial %s published; pushing it to the dns primary failed (the sync job retries)",
                           row.serial)
     if row.content_serial == row.serial:
-        publish.consolidate(ctx.database, ctx.settings.data_dir)  # published already: nothing waits for this
+        # Published already: nothing waits for these. Each file's own signature (for minisign -V by hand), then
+        # the files stored as pieces written whole again when due.
+        file_signatures.sign_pending(ctx.database, ctx.settings.data_dir, ctx.keys)
+        publish.consolidate(ctx.database, ctx.settings.data_dir)
     return row.serial
 
 
@@ -68,6 +71,7 @@ def reconcile_feed(ctx: FeedJobContext) -> list[str]:
     """Hourly: the published list against a whole rebuild from the tables (see publish.reconcile), and the files
     of older lists pruned (publish.prune_files)."""
     findings = publish.reconcile(ctx.database, ctx.settings.data_dir)
+    file_signatures.sign_pending(ctx.database, ctx.settings.data_dir, ctx.keys)  # any a failed publication left
     publish.prune_files(ctx.database, ctx.settings.data_dir, ctx.settings.feed_keep_files)
     return findings
 

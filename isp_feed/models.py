@@ -55,7 +55,8 @@ class FeedVersionRow(Base):
 
 class FeedArtifact(Base):
     """One format file of one content version: its SHA-256, size, minisign signature and where it lies under the
-    data dir (`path`, content-addressed; written once at publication, served as a file)."""
+    data dir (`path`, content-addressed; written once at publication, served as a file). The signature is added
+    once the version is committed (None until then: isp_feed/file_signatures.py)."""
 
     __tablename__ = "feed_artifacts"
 
@@ -63,7 +64,7 @@ class FeedArtifact(Base):
     ext: Mapped[str] = mapped_column(String(20), primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
-    signature: Mapped[str] = mapped_column(Text)
+    signature: Mapped[str | None] = mapped_column(Text, nullable=True)
     path: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 

@@ -24,7 +24,7 @@ from api.stored_response import stored_file_response
 from blocklist.errors import InvalidInput, NotFound
 from blocklist.models import Isp
 from blocklist.text import parse_id
-from isp_feed import serving, versions
+from isp_feed import file_signatures, serving, versions
 from isp_feed.models import FeedVersionRow
 from isp_feed_client import delta, formats, manifest, stored
 
@@ -85,7 +85,7 @@ def _serve(request: Request, db: Session, rt: Runtime, isp: Isp, row: FeedVersio
                        immutable=True, body=data)
     artifact = versions.artifact_of(db, row, what)
     if signature:
-        data = artifact.signature.encode()
+        data = file_signatures.signature_of(rt.settings.data_dir, rt.keys, artifact).encode()
         return _answer(request, rt, isp, row, name, etag=f'"{hashlib.sha256(data).hexdigest()}"', media=TEXT,
                        immutable=immutable, body=data)
     path = versions.file_path(db, row, what, rt.settings.data_dir)

@@ -135,7 +135,7 @@ def write_whole(path: Path) -> bool:
     listed = stored.pieces_path(path)
     if path.exists() or not listed.exists():
         return False
-    sink = Sink(path, durable=False)
+    sink = Sink(path, durable=False, prehash=False)  # (its SHA-256 is checked against its name; nothing is signed)
     try:
         with stored.open_stored(path) as data:
             for _, fd, _, a, b in data.spans(0, len(data)):
@@ -160,10 +160,11 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_chunks(target: Path, chunks: Iterable[bytes | memoryview], *, durable: bool = True) -> Written:
+def write_chunks(target: Path, chunks: Iterable[bytes | memoryview], *, durable: bool = True,
+                 prehash: bool = True) -> Written:
     """Write `chunks` to `target` atomically (temporary file, fsync unless not `durable`, rename), hashing them."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    sink = Sink(target, durable)
+    sink = Sink(target, durable, prehash=prehash)
     try:
         for chunk in chunks:
             sink.write(chunk)
@@ -173,15 +174,16 @@ def write_chunks(target: Path, chunks: Iterable[bytes | memoryview], *, durable:
     return sink.commit()
 
 
-def render_file(target: Path, version: formats.FeedVersion, ext: str, *, durable: bool = True) -> Written:
+def render_file(target: Path, version: formats.FeedVersion, ext: str, *, durable: bool = True,
+                prehash: bool = True) -> Written:
     """Render one format of a whole version into `target`."""
     (_, body), = formats.render_each(version, only=ext)
-    return write_body(target, body, durable=durable)
+    return write_body(target, body, durable=durable, prehash=prehash)
 
 
-def write_body(target: Path, body: bytes, *, durable: bool = True) -> Written:
+def write_body(target: Path, body: bytes, *, durable: bool = True, prehash: bool = True) -> Written:
     """Write rendered bytes to `target` atomically, hashing them."""
-    return write_chunks(target, pieces(body), durable=durable)
+    return write_chunks(target, pieces(body), durable=durable, prehash=prehash)
 
 
 def pieces(body: bytes | memoryview) -> Iterable[memoryview]:
@@ -268,7 +270,7 @@ def splice_file(old: Path, target: Path, version: formats.FeedVersion, ext: str,
         with stored.open_stored(old) as buf:
             pieces = _plan(_searchable(buf), layout, version, ext, removed, added)
             if max_pieces:
-                written = _write_pieces(buf, pieces, header, footer, target, max_pieces)
+                written = _write_pieces(buf, pieces, header, footer, target, max_pieces, prehash)
                 if written is not None:
                     return written
             return _write_whole(buf, pieces, header, footer, target, durable, prehash)
@@ -324,7 +326,7 @@ def _write_whole(buf: Stored, pieces: _Plan, header: bytes, footer: bytes, targe
 
 
 def _write_pieces(buf: Stored, plan: _Plan, header: bytes, footer: bytes, target: Path,
-                  max_pieces: int) -> Written | None:
+                  max_pieces: int, prehash: bool) -> Written | None:
     """`target` := the pieces list of the new file, its new bytes in one content-addressed segment beside it; None
     (nothing written) when that would take more than `max_pieces` pieces."""
     segment = bytearray()
@@ -359,7 +361,7 @@ def _write_pieces(buf: Stored, plan: _Plan, header: bytes, footer: bytes, target
     if segment and not (target.parent / segment_name).exists():
         write_chunks(target.parent / segment_name, [bytes(segment)], durable=False)
     sources = {name: fd for name, fd, _, _, _ in buf.parts}
-    digest, final = _Digest(), []
+    digest, final = _Digest(prehash), []
     for part in listed:
         if isinstance(part, tuple):
             digest.update(memoryview(segment)[part[0]:part[1]])

@@ -232,7 +232,15 @@ def read_all(path: Path) -> bytes:
 
 def stored_sha256(path: Path) -> str | None:
     """The SHA-256 of the stored file at `path` as it reads now (None if it cannot be read whole)."""
-    digest = hashlib.sha256()
+    digests = stored_digests(path, prehash=False)
+    return None if digests is None else digests[0]
+
+
+def stored_digests(path: Path, *, prehash: bool = True) -> tuple[str, bytes] | None:
+    """The SHA-256 (hex) and, with `prehash`, the BLAKE2b-512 a minisign signature covers (else b"") of the stored
+    file at `path` as it reads now, in one pass (None if it cannot be read whole)."""
+    sha256 = hashlib.sha256()
+    blake = hashlib.blake2b(digest_size=64) if prehash else None
     try:
         with open_stored(path) as data:
             for _, fd, _, start, end in data.spans(0, len(data)):
@@ -241,11 +249,13 @@ def stored_sha256(path: Path) -> str | None:
                     chunk = os.pread(fd, min(1 << 22, end - at), at)
                     if not chunk:
                         return None
-                    digest.update(chunk)
+                    sha256.update(chunk)
+                    if blake is not None:
+                        blake.update(chunk)
                     at += len(chunk)
     except StoredFileError:
         return None
-    return digest.hexdigest()
+    return sha256.hexdigest(), b"" if blake is None else blake.digest()
 
 
 def intact_size(path: Path) -> int | None:

@@ -10,12 +10,12 @@ from sqlalchemy import select
 
 from blocklist import audit, workflow
 from blocklist.db import Database
-from blocklist.errors import Forbidden
+from blocklist.errors import Forbidden, NotFound
 from blocklist.jobs import PolicyCache
 from blocklist.models import Order, User
 from blocklist.names import NamePolicy
 from blocklist.settings import Settings
-from isp_feed import publish, versions
+from isp_feed import file_signatures, publish, versions
 from isp_feed.keys import KeyStore
 from isp_feed.models import FeedArtifact
 from isp_feed_client import formats, signing
@@ -55,8 +55,14 @@ def test_version_per_change_signed_and_linked(
         assert version.serial == 2 and [e.name for e in version.entries] == [
             "csam-gallery.test", "xn--bcher-verboten-gsb.example"]
         artifact = s.get(FeedArtifact, (2, "rpz"))
-        assert artifact is not None
+        assert artifact is not None and artifact.signature is None  # each file is signed after the commit
         rpz = versions.file_bytes(s, row, "rpz", settings.data_dir)
+        early = file_signatures.signature_of(settings.data_dir, keys, artifact)  # asked for before: made at once
+    assert file_signatures.sign_pending(database, settings.data_dir, keys) == len(formats.EXTENSIONS) * 2
+    assert file_signatures.sign_pending(database, settings.data_dir, keys) == 0
+    with database.transaction() as s:
+        artifact = s.get(FeedArtifact, (2, "rpz"))
+        assert artifact is not None and artifact.signature == early
         comment = signing.verify(rpz, artifact.signature, [keys.active_public_key()])
         facts = formats.parse_trusted_comment(comment)
         assert (facts.serial, facts.fmt, facts.sha256) == (2, "rpz", artifact.sha256)
@@ -146,3 +152,21 @@ def test_gate_holds_a_protected_name(
     assert _build(database, protected, keys) is None
     with database.transaction() as s:
         assert "protected" in publish.pending_holds(s)[0].reasons
+
+
+def test_a_file_that_does_not_read_back_as_recorded_is_never_signed(
+    database: Database, people: dict[str, User], settings: Settings, keys: KeyStore
+) -> None:
+    assert _build(database, settings, keys) == 1
+    with database.transaction() as s:
+        artifact = s.get(FeedArtifact, (1, "rpz"))
+        assert artifact is not None and artifact.path is not None
+        path = settings.data_dir / artifact.path
+    path.chmod(0o644)
+    path.write_bytes(path.read_bytes().replace(b"hostmaster", b"hostMASTER"))  # same size, other bytes
+    assert file_signatures.sign_pending(database, settings.data_dir, keys) == len(formats.EXTENSIONS) - 1
+    with database.transaction() as s:
+        artifact = s.get(FeedArtifact, (1, "rpz"))
+        assert artifact is not None and artifact.signature is None
+        with pytest.raises(NotFound, match="rpz file of feed version 1"):
+            file_signatures.signature_of(settings.data_dir, keys, artifact)
