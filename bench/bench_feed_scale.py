@@ -321,8 +321,10 @@ def main() -> None:
                 server.stop()
             table.append((n, made, quiet, first, plus, whole, idle, reissue, http))
             print(f"{n:>9} names: set-up {made:.1f} s | first {quiet['seconds']:.2f} s {quiet['peak_mib']:.0f} MiB "
+                  f"(job with the files' signatures: {quiet['job']:.2f} s) "
                   f"(while the staff API is used: {first['seconds']:.2f} s) | "
-                  f"+1 {plus['seconds']:.3f} s (cold {plus['cold']:.3f} s, files signed after: {plus['job']:.3f} s) "
+                  f"+1 {plus['seconds']:.3f} s (cold {plus['cold']:.3f} s, "
+                  f"job with the files' signatures: {plus['job']:.3f} s) "
                   f"{plus['peak_mib']:.0f} MiB | "
                   f"+1 written whole {whole['seconds']:.3f} s | "
                   f"idle tick {idle['seconds'] * 1000:.2f} ms "
