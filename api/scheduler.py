@@ -48,7 +48,9 @@ def scheduled_jobs() -> list[ScheduledJob]:
     """The one explicit list of periodic jobs (packages expose plain functions; only api knows them all)."""
     return [
         # An idle tick costs well under a millisecond (publish.Memo): a second between an approval and its version.
-        ScheduledJob("feed.publish", feed_jobs.publish_feed, every_seconds=1),
+        ScheduledJob("feed.publish", feed_jobs.publish_feed_tick, every_seconds=1),
+        # Each new file's own signature, beside the publish job (which never waits for it).
+        ScheduledJob("feed.sign_files", feed_jobs.sign_feed_files, every_seconds=1),
         # Each process writes the feed requests it answered and holds in memory.
         ScheduledJob("feed.fetch_log", feed_jobs.flush_fetch_log, every_seconds=5, everywhere=True),
         # Each published version to the hidden primary (NOTIFY/IXFR to the ISPs' secondaries; feed.publish hands it
