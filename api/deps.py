@@ -52,13 +52,18 @@ BEARER = HTTPBearer(scheme_name="bearer", auto_error=False,
                                 "route says")
 
 
+def parse_bearer(header: str) -> str | None:
+    """The token of an `Authorization` header's value `Bearer <token>`, or None."""
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
 def bearer_token(request: Request) -> str:
     """The token of an `Authorization: Bearer <token>` header, or Unauthenticated."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = parse_bearer(request.headers.get("authorization", ""))
+    if token is None:
         raise Unauthenticated("send 'Authorization: Bearer <token>'")
-    return token.strip()
+    return token
 
 
 def current_user(request: Request, db: Session = Depends(session)) -> User:

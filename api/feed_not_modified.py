@@ -29,7 +29,9 @@ from anyio.abc import TaskStatus
 from sqlalchemy import select
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.deps import parse_bearer
 from api.logs import REQUEST_ID, name_route
+from api.routes.feed import cache_headers
 from api.runtime import Runtime
 from blocklist.models import AuditHead, Isp
 from blocklist.tokens import token_hash
@@ -52,14 +54,14 @@ class LatestManifest:
         self.runtime = runtime
         self.refresh_seconds = refresh_seconds
         self._isps: dict[str, int] = {}  # SHA-256 of a credential -> ISP id (active ISPs only)
-        self._marker: int | None = None  # the audit head the credentials were read at
-        self._latest: tuple[int, bytes] | None = None  # serial, ETag (quoted, as the route sends it)
+        self._audit_head: int | None = None  # the audit head the credentials were read at
+        self._latest: tuple[int, str] | None = None  # serial, ETag (quoted, as the route sends it)
         self._read_at = float("-inf")
         self._marker_path = serving.latest_marker(runtime.settings.data_dir)
         self._marker_stat: tuple[int, int, int] | None = None  # (inode, mtime, size) of the marker last read
-        self._marked: bytes | None = None  # the ETag it gives
+        self._marked: str | None = None  # the ETag it gives
 
-    def _marked_etag(self) -> bytes | None:
+    def _marked_etag(self) -> str | None:
         """The ETag the publisher's marker gives (read again whenever the file was replaced)."""
         try:
             stat = os.stat(self._marker_path)
@@ -68,31 +70,31 @@ class LatestManifest:
         key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
         if key != self._marker_stat:
             marked = serving.read_marker(self._marker_path)
-            self._marked = None if marked is None else f'"{marked[1]}"'.encode()
+            self._marked = None if marked is None else f'"{marked[1]}"'
             self._marker_stat = key
         return self._marked
 
     def refresh(self) -> None:
         """Read the latest version, and the credentials when the audit chain moved (a read-only transaction)."""
         with self.runtime.database.reading() as session:
-            marker = session.execute(select(AuditHead.last_id).where(AuditHead.id == 1)).scalar_one_or_none()
-            if marker is None or marker != self._marker:
+            head = session.execute(select(AuditHead.last_id).where(AuditHead.id == 1)).scalar_one_or_none()
+            if head is None or head != self._audit_head:
                 self._isps = {digest: isp_id for isp_id, digest in session.execute(
                     select(Isp.id, Isp.feed_token_hash).where(Isp.active.is_(True)))}
-                self._marker = marker
+                self._audit_head = head
             row = session.execute(select(FeedVersionRow.serial, FeedVersionRow.manifest_sha256)
                                   .order_by(FeedVersionRow.serial.desc()).limit(1)).first()
-        self._latest = None if row is None or row[1] is None else (row[0], f'"{row[1]}"'.encode())
+        self._latest = None if row is None or row[1] is None else (row[0], f'"{row[1]}"')
         self._read_at = time.monotonic()
 
-    def not_modified(self, token: bytes, etag: bytes) -> tuple[int, int, bytes] | None:
+    def not_modified(self, token: str, etag: str) -> tuple[int, int, str] | None:
         """(ISP id, serial, ETag) when the route would answer this credential and ETag 304, else None."""
         latest = self._latest
         if latest is None or etag != latest[1] or time.monotonic() - self._read_at > STALE_SECONDS:
             return None
         if etag != self._marked_etag():
             return None
-        isp_id = self._isps.get(token_hash(token.decode("latin-1")))  # as Starlette decodes a header
+        isp_id = self._isps.get(token_hash(token))
         return None if isp_id is None else (isp_id, latest[0], latest[1])
 
     async def keep_fresh(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
@@ -125,22 +127,21 @@ class NotModifiedMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == PATH:
-            token = etag = None
-            for key, value in scope["headers"]:  # the first of each, as the route reads them
-                if key == b"authorization" and token is None:
-                    scheme, _, credential = value.partition(b" ")
-                    token = credential.strip() if scheme.lower() == b"bearer" else b""
-                elif key == b"if-none-match" and etag is None:
-                    etag = value
+            headers: dict[bytes, str] = {}
+            for key, value in scope["headers"]:  # the first of each, decoded as the route reads them (Starlette)
+                if key in (b"authorization", b"if-none-match") and key not in headers:
+                    headers[key] = value.decode("latin-1")
+            token = parse_bearer(headers.get(b"authorization", ""))
+            etag = headers.get(b"if-none-match")
             found = self.latest.not_modified(token, etag) if token and etag else None
             if found is not None:
                 isp_id, serial, tag = found
                 self.latest.runtime.job_context.fetch_log.add(isp_id=isp_id, serial=serial,
                                                               ext=manifest.MANIFEST_EXT, status=304)
                 name_route(scope, ROUTE)  # (a named route gets no X-Request-ID from the log: it is added here)
+                sent = {**cache_headers(tag, serial, immutable=False), "X-Request-ID": REQUEST_ID.get()}
                 await send({"type": "http.response.start", "status": 304,
-                            "headers": [(b"etag", tag), (b"x-feed-serial", str(serial).encode()),
-                                        (b"cache-control", b"no-cache"), (b"x-request-id", REQUEST_ID.get().encode())]})
+                            "headers": [(k.lower().encode(), v.encode("latin-1")) for k, v in sent.items()]})
                 await send({"type": "http.response.body", "body": b""})
                 return
         await self.app(scope, receive, send)

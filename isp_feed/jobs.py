@@ -83,7 +83,7 @@ def reconcile_feed(ctx: FeedJobContext) -> list[str]:
     """Hourly: the published list against a whole rebuild from the tables (see publish.reconcile), and the files
     of older lists pruned (publish.prune_files)."""
     findings = publish.reconcile(ctx.database, ctx.settings.data_dir)
-    file_signatures.sign_pending(ctx.database, ctx.settings.data_dir, ctx.keys)  # any a failed publication left
+    sign_feed_files(ctx)  # any the signing job has not reached (a crash between publication and signing)
     publish.prune_files(ctx.database, ctx.settings.data_dir, ctx.settings.feed_keep_files)
     return findings
 

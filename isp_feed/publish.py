@@ -243,8 +243,7 @@ def _plan(session: Session, settings: Settings, policy: Callable[[Session], Name
     if reasons:  # which list would be published decides whether it was confirmed already: splice it now
         plan.list_file = _incoming(settings, "list")
         plan.list_written = splice.splice_file(list_path, plan.list_file, _content(settings, content_serial, utcnow()),
-                                               "list", count, step, durable=False, max_pieces=stored.MAX_PIECES,
-                                               prehash=False)
+                                               "list", count, step, durable=False, max_pieces=stored.MAX_PIECES)
         plan.set_hash = plan.list_written.sha256
         plan.kind = "hold" if not _confirmed(session, plan.set_hash) else "change"
     return plan
@@ -305,7 +304,7 @@ def _render_some(settings: Settings, whole: formats.FeedVersion, prepared: objec
 
     def write(ext: str, body: bytes) -> _File:
         target = _incoming(settings, ext)
-        return _store(settings, ext, target, splice.write_body(target, body, durable=False, prehash=False))
+        return _store(settings, ext, target, splice.write_body(target, body, durable=False))
 
     done: list[_File] = []
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -345,7 +344,7 @@ def _write_files(database: Database, settings: Settings, base_files: dict[str, P
     def one(ext: str) -> _File:
         target = _incoming(settings, ext)
         written = splice.splice_file(base_files[ext], target, content, ext, plan.count, step, durable=False,
-                                     max_pieces=stored.MAX_PIECES, prehash=False)
+                                     max_pieces=stored.MAX_PIECES)
         return _store(settings, ext, target, written)
 
     todo = [ext for ext in formats.EXTENSIONS if ext != "list" or plan.list_written is None]

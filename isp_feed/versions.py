@@ -157,7 +157,7 @@ def restore_files(session: Session, row: FeedVersionRow, data_dir: Path, *, chec
     for artifact in missing:
         target = data_dir / artifact.path  # type: ignore[operator]
         incoming = target.with_name(f".restore-{artifact.ext}")
-        written = splice.render_file(incoming, version, artifact.ext, prehash=False)
+        written = splice.render_file(incoming, version, artifact.ext)
         if written.sha256 != artifact.sha256:
             incoming.unlink(missing_ok=True)
             raise Conflict(f"feed version {row.serial}.{artifact.ext} no longer renders to its signed bytes")

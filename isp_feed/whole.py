@@ -119,8 +119,7 @@ def _write_mine(content: formats.FeedVersion, entries: tuple[formats.FeedEntry, 
         writing = None
         for ext in formats.EXTENSIONS:
             header, _ = formats.render_frame(version, ext, count)
-            # Not prehashed: each file is signed after its version's commit (isp_feed/file_signatures.py).
-            sinks[ext] = splice.Sink(incoming(ext), durable=False, prehash=False)
+            sinks[ext] = splice.Sink(incoming(ext), durable=False)
             queued = pool.submit(write, sinks[ext], header, formats.render_body(version, prepared, ext))
             if writing is not None:
                 writing.result()

@@ -51,10 +51,15 @@ def _log(rt: Runtime, isp: Isp, row: FeedVersionRow, what: str, status: int) -> 
     rt.job_context.fetch_log.add(isp_id=isp.id, serial=row.serial, ext=what, status=status)
 
 
+def cache_headers(etag: str, serial: int, *, immutable: bool) -> dict[str, str]:
+    """The headers of every feed file's answer, a 304 included (api/feed_not_modified.py sends them too)."""
+    return {"ETag": etag, "X-Feed-Serial": str(serial),
+            "Cache-Control": "public, max-age=31536000, immutable" if immutable else "no-cache"}
+
+
 def _answer(request: Request, rt: Runtime, isp: Isp, row: FeedVersionRow, what: str, *, etag: str, media: str,
             immutable: bool, body: bytes | None = None, path: str | None = None) -> Response:
-    headers = {"ETag": etag, "X-Feed-Serial": str(row.serial),
-               "Cache-Control": "public, max-age=31536000, immutable" if immutable else "no-cache"}
+    headers = cache_headers(etag, row.serial, immutable=immutable)
     if request.headers.get("if-none-match") == etag:
         _log(rt, isp, row, what, 304)
         return Response(status_code=304, headers=headers)

@@ -55,9 +55,7 @@ def read_blocks(handle: BinaryIO, *, what: str = "list") -> Iterator[Block]:
         if not raw.endswith(b"\n"):
             raw += handle.readline()
         block = _checked(raw, previous) or _line_by_line(raw, first=first, previous=previous, what=what)
-        if not block.names:
-            return
-        yield block
+        yield block  # (never empty: a block holds at least one line, and an empty one is refused)
         previous, first = block.names[-1], first + len(block.names)
 
 

@@ -592,11 +592,9 @@ def _by_delta(opts: Options, state: _State, offer: _Offer, staged: _Staged) -> s
     # The resolver file is spliced in a thread while the list is (copying and hashing release the GIL: two cores
     # halve a national +1); it is only staged, and believed once the list proves the delta.
     with ThreadPoolExecutor(1) as pool:
-        out = pool.submit(splice.splice_file, opts.out, staged.out_path, m.content(), opts.fmt, m.count, d,
-                          prehash=False)
+        out = pool.submit(splice.splice_file, opts.out, staged.out_path, m.content(), opts.fmt, m.count, d)
         try:
-            written = splice.splice_file(state.list_file, staged.list_path, m.content(), "list", m.count, d,
-                                         prehash=False)
+            written = splice.splice_file(state.list_file, staged.list_path, m.content(), "list", m.count, d)
         except formats.FeedFormatError as exc:
             return f"GET {path}: {exc}"
         ref = m.files["list"]

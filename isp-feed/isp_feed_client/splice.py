@@ -27,29 +27,24 @@ _CHUNK = 1 << 20
 
 @dataclass(frozen=True)
 class Written:
-    """A file as written: its SHA-256 (hex), BLAKE2b-512 prehash (what a minisign signature covers) and size."""
+    """A file as written: its SHA-256 (hex) and size. (No BLAKE2b prehash: a file's own minisign signature is made
+    from the stored file after publication, isp_feed/file_signatures.py, and a client checks only SHA-256.)"""
 
     sha256: str
-    prehash: bytes
     size: int
     pieces: bool = False  # written as a pieces list (isp_feed_client/stored.py), not whole
 
 
 class _Digest:
-    """The two hashes of a file, fed as it is produced: SHA-256 always, the BLAKE2b-512 prehash only where the file
-    is to be signed (the server; a client checks SHA-256 against the manifest, and the second hash cost it a third
-    of a +1 pull at 1,000,000 names)."""
+    """The SHA-256 and size of a file, fed as it is produced."""
 
-    def __init__(self, prehash: bool = True) -> None:
+    def __init__(self) -> None:
         self.sha256 = hashlib.sha256()
-        self.prehash = hashlib.blake2b(digest_size=64) if prehash else None
         self.size = 0
         self._buffer: memoryview | None = None
 
     def update(self, data: bytes | memoryview) -> None:
         self.sha256.update(data)
-        if self.prehash is not None:
-            self.prehash.update(data)
         self.size += len(data)
 
     def update_from(self, source: int, start: int, end: int) -> None:
@@ -66,8 +61,7 @@ class _Digest:
             at += read
 
     def written(self, *, pieces: bool = False) -> Written:
-        return Written(self.sha256.hexdigest(), b"" if self.prehash is None else self.prehash.digest(), self.size,
-                       pieces)
+        return Written(self.sha256.hexdigest(), self.size, pieces)
 
 
 class Sink:
@@ -75,12 +69,12 @@ class Sink:
     fsync when `durable`: the client's files are its only copy; the server's are derived data it can render again
     from the database, so they skip it)."""
 
-    def __init__(self, target: Path, durable: bool = True, *, prehash: bool = True) -> None:
+    def __init__(self, target: Path, durable: bool = True) -> None:
         self.target = target
         self.durable = durable
         self.tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         self.handle = self.tmp.open("wb")
-        self.digest = _Digest(prehash)
+        self.digest = _Digest()
 
     def write(self, data: bytes | memoryview) -> None:
         self.digest.update(data)
@@ -135,7 +129,7 @@ def write_whole(path: Path) -> bool:
     listed = stored.pieces_path(path)
     if path.exists() or not listed.exists():
         return False
-    sink = Sink(path, durable=False, prehash=False)  # (its SHA-256 is checked against its name; nothing is signed)
+    sink = Sink(path, durable=False)
     try:
         with stored.open_stored(path) as data:
             for _, fd, _, a, b in data.spans(0, len(data)):
@@ -160,11 +154,10 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_chunks(target: Path, chunks: Iterable[bytes | memoryview], *, durable: bool = True,
-                 prehash: bool = True) -> Written:
+def write_chunks(target: Path, chunks: Iterable[bytes | memoryview], *, durable: bool = True) -> Written:
     """Write `chunks` to `target` atomically (temporary file, fsync unless not `durable`, rename), hashing them."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    sink = Sink(target, durable, prehash=prehash)
+    sink = Sink(target, durable)
     try:
         for chunk in chunks:
             sink.write(chunk)
@@ -174,16 +167,15 @@ def write_chunks(target: Path, chunks: Iterable[bytes | memoryview], *, durable:
     return sink.commit()
 
 
-def render_file(target: Path, version: formats.FeedVersion, ext: str, *, durable: bool = True,
-                prehash: bool = True) -> Written:
+def render_file(target: Path, version: formats.FeedVersion, ext: str, *, durable: bool = True) -> Written:
     """Render one format of a whole version into `target`."""
     (_, body), = formats.render_each(version, only=ext)
-    return write_body(target, body, durable=durable, prehash=prehash)
+    return write_body(target, body, durable=durable)
 
 
-def write_body(target: Path, body: bytes, *, durable: bool = True, prehash: bool = True) -> Written:
+def write_body(target: Path, body: bytes, *, durable: bool = True) -> Written:
     """Write rendered bytes to `target` atomically, hashing them."""
-    return write_chunks(target, pieces(body), durable=durable, prehash=prehash)
+    return write_chunks(target, pieces(body), durable=durable)
 
 
 def pieces(body: bytes | memoryview) -> Iterable[memoryview]:
@@ -250,7 +242,7 @@ def _frame_bounds(buf: Source, size: int, layout: formats.LineLayout) -> tuple[i
 
 
 def splice_file(old: Path, target: Path, version: formats.FeedVersion, ext: str, count: int, delta: Delta, *,
-                durable: bool = True, max_pieces: int = 0, prehash: bool = True) -> Written:
+                durable: bool = True, max_pieces: int = 0) -> Written:
     """`target` := the file `old` (one format of the list before `delta`) with the delta applied, for `version`
     (whose entries are not read: header and footer come from its serial, time and stop page, and `count`).
 
@@ -259,7 +251,7 @@ def splice_file(old: Path, target: Path, version: formats.FeedVersion, ext: str,
 
     With `max_pieces` (the server), `target` becomes a pieces list (isp_feed_client/stored.py) of the old file's ranges
     and a new segment file beside it with the new lines, unless that makes more than `max_pieces` pieces; the old file
-    may itself be stored as pieces. `prehash` False: no BLAKE2b-512 prehash (`Written.prehash` empty).
+    may itself be stored as pieces.
     """
     layout = formats.LAYOUTS[ext]
     header, footer = formats.render_frame(version, ext, count)
@@ -270,10 +262,10 @@ def splice_file(old: Path, target: Path, version: formats.FeedVersion, ext: str,
         with stored.open_stored(old) as buf:
             pieces = _plan(_searchable(buf), layout, version, ext, removed, added)
             if max_pieces:
-                written = _write_pieces(buf, pieces, header, footer, target, max_pieces, prehash)
+                written = _write_pieces(buf, pieces, header, footer, target, max_pieces)
                 if written is not None:
                     return written
-            return _write_whole(buf, pieces, header, footer, target, durable, prehash)
+            return _write_whole(buf, pieces, header, footer, target, durable)
     except stored.StoredFileError as exc:
         raise FileNotFoundError(str(exc)) from None
 
@@ -307,9 +299,8 @@ def _plan(buf: Source, layout: formats.LineLayout, version: formats.FeedVersion,
     return pieces
 
 
-def _write_whole(buf: Stored, pieces: _Plan, header: bytes, footer: bytes, target: Path, durable: bool,
-                 prehash: bool) -> Written:
-    sink = Sink(target, durable, prehash=prehash)
+def _write_whole(buf: Stored, pieces: _Plan, header: bytes, footer: bytes, target: Path, durable: bool) -> Written:
+    sink = Sink(target, durable)
     try:
         sink.write(header)
         for piece in pieces:
@@ -326,7 +317,7 @@ def _write_whole(buf: Stored, pieces: _Plan, header: bytes, footer: bytes, targe
 
 
 def _write_pieces(buf: Stored, plan: _Plan, header: bytes, footer: bytes, target: Path,
-                  max_pieces: int, prehash: bool) -> Written | None:
+                  max_pieces: int) -> Written | None:
     """`target` := the pieces list of the new file, its new bytes in one content-addressed segment beside it; None
     (nothing written) when that would take more than `max_pieces` pieces."""
     segment = bytearray()
@@ -361,7 +352,7 @@ def _write_pieces(buf: Stored, plan: _Plan, header: bytes, footer: bytes, target
     if segment and not (target.parent / segment_name).exists():
         write_chunks(target.parent / segment_name, [bytes(segment)], durable=False)
     sources = {name: fd for name, fd, _, _, _ in buf.parts}
-    digest, final = _Digest(prehash), []
+    digest, final = _Digest(), []
     for part in listed:
         if isinstance(part, tuple):
             digest.update(memoryview(segment)[part[0]:part[1]])

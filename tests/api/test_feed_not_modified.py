@@ -115,4 +115,4 @@ def test_the_cache_is_kept_fresh_by_the_apps_own_task(rt: Runtime, credential: s
         auth = {"Authorization": f"Bearer {credential}"}
         etag = client.get(MANIFEST, headers=auth).headers["etag"]
         latest: feed_not_modified.LatestManifest = client.app.state.latest_manifest  # type: ignore[attr-defined]
-        assert latest.not_modified(credential.encode(), etag.encode()) is not None
+        assert latest.not_modified(credential, etag) is not None

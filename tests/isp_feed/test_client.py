@@ -343,7 +343,8 @@ def test_protected_names_builtin_and_from_a_file(isp: Isp, way: str) -> None:
     assert isp.pull()[0] == EXIT_OK
     good, state = isp.out.read_bytes(), isp.stored()
     isp.feed.overrides = NO_DELTA if way == "whole" else {}
-    for serial, name in ((2, "google.com"), (3, "wikipedia.org"), (4, "fgov.be"), (5, "europa.eu")):
+    # Shipped protected entries (the only real names a test may give, as inputs to refuse), a sample of four.
+    for serial, name in enumerate(trust.BUILTIN_PROTECTED[::3], start=2):
         isp.feed.publish(make_version(serial, [BLOCKED, name]))
         code, _, err = isp.pull()
         assert code == EXIT_REFUSED and f"contains protected name(s): {name}" in err, err
@@ -423,8 +424,9 @@ def test_the_delta_is_believed_only_when_it_gives_the_signed_list(isp: Isp) -> N
     isp.feed.publish(make_version(1, [BLOCKED]))
     assert isp.pull()[0] == EXIT_OK
     isp.feed.publish(make_version(2, [BLOCKED, "second.test"]))
-    google = formats.FeedEntry("google.com", "google.com", "domain_and_subdomains")
-    lying = delta.Delta(1, 2, (google,), ())  # the right count, another name
+    name = trust.BUILTIN_PROTECTED[0]  # a shipped protected entry
+    protected = formats.FeedEntry(name, name, "domain_and_subdomains")
+    lying = delta.Delta(1, 2, (protected,), ())  # the right count, another name
     isp.feed.overrides = {"diff": delta.delta_bytes(lying)}
     code, paths, text = isp.fetched()
     assert code == EXIT_OK and "it does not give the list the manifest signs" in text, text

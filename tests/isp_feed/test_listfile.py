@@ -46,7 +46,7 @@ GOOD = _lines(("a.test", "exact", "a.test"), ("xn--bcher-kva.test", "domain_and_
     ([*GOOD, "z.test\texact\tz\tx\n"], "line 3 is not"),  # a field too many
     (_lines(("b.test", "exact", "b.test"), ("a.test", "exact", "a.test")), "line 2: 'a.test' is out of order"),
     (_lines(("a.test", "exact", "a.test"), ("a.test", "exact", "a.test")), "listed twice"),
-    (_lines(("Google.com", "exact", "Google.com")), "not a lower-case A-label"),
+    (_lines(("Csam-Gallery.test", "exact", "Csam-Gallery.test")), "not a lower-case A-label"),
     (_lines(("com", "exact", "com")), "top-level domain"),
     (_lines(("a..test", "exact", "a")), "not a lower-case A-label"),
     (_lines(("-a.test", "exact", "a")), "not a lower-case A-label"),
