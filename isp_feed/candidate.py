@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, String, and_, cast, exists, select
@@ -19,7 +20,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 
 from blocklist.models import AuditEvent, Submission
-from isp_feed.render_half import entries_of_rows
 from isp_feed_client import formats
 
 # The audit events that change the list: an approval, a lift, a magistrate's confirmation of a held change.
@@ -60,6 +60,14 @@ def approved_query(*, below: str | None = None, from_name: str | None = None) ->
     if from_name is not None:
         query = query.where(Submission.domain >= from_name)
     return query
+
+
+def entries_of_rows(rows: list[tuple[Any, ...]]) -> tuple[tuple[formats.FeedEntry, ...], frozenset[int]]:
+    """(name, unicode, scope, order id) rows -> the entries in code point order, and the block orders."""
+    rows.sort(key=itemgetter(0))  # code point order, whatever the database's collation
+    scopes = {scope: scope for scope in formats.SCOPES}  # one string per scope, not one per row
+    entries = tuple([formats.FeedEntry(d, d if u == d else u, scopes.get(s, s)) for d, u, s, _ in rows])
+    return entries, frozenset(row[3] for row in rows if row[3] is not None)
 
 
 @contextmanager

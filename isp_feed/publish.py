@@ -325,7 +325,9 @@ def _write_files(database: Database, settings: Settings, base_files: dict[str, P
     _files_dir(settings).mkdir(parents=True, exist_ok=True)
     done: list[_File] = []
     if plan.first:
-        written = whole.write(database, content=content, incoming=lambda ext: _incoming(settings, ext))
+        written = whole.write(database, content=content, incoming=lambda ext: _incoming(settings, ext),
+                              snapshot=plan.snapshot)
+        plan.snapshot_body = written.snapshot
         plan.count = plan.added = written.count
         plan.order_ids, plan.events_through = sorted(written.block_order_ids), written.head
         done = [_store(settings, ext, path, w) for ext, (path, w) in written.written.items()]
@@ -558,7 +560,7 @@ def _carry_out(database: Database, *, settings: Settings, keys: KeyStore, plan: 
     if plan.kind == "change":
         files = _write_files(database, settings, base_files, plan,
                              _content(settings, (latest.serial if latest else 0) + 1, moment))
-        if plan.snapshot:
+        if plan.snapshot and plan.snapshot_body is None:
             plan.snapshot_body = zlib.compress(stored.read_all(_files_dir(settings) / plan.set_hash), 1)
         with database.transaction() as session:
             row = _guarded_insert(session, settings=settings, keys=keys, plan=plan, moment=moment, files=files,

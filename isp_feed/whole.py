@@ -20,6 +20,7 @@ import os
 import subprocess
 import sys
 import uuid
+import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from sqlalchemy.orm import Session
 from blocklist import audit
 from blocklist.db import Database
 from blocklist.models import AuditEvent, AuditHead, Submission
-from isp_feed import candidate
+from isp_feed import candidate, render_half
 from isp_feed.render_half import version_job
 from isp_feed_client import formats, splice
 
@@ -50,42 +51,45 @@ class Whole:
     count: int
     block_order_ids: frozenset[int]
     written: dict[str, tuple[Path, splice.Written]]
+    snapshot: bytes | None = None  # the canonical list compressed (zlib), when asked for
 
 
 def write(database: Database, *, content: formats.FeedVersion, incoming: Callable[[str], Path],
-          split_from: int | None = None) -> Whole:
+          split_from: int | None = None, snapshot: bool = False) -> Whole:
     """Read the whole approved list and write every format of `content` (whose entries are not used) with it;
-    split in two halves from `split_from` submissions on (default SPLIT_FROM)."""
+    split in two halves from `split_from` submissions on (default SPLIT_FROM); with `snapshot`, also compress the
+    canonical list (Whole.snapshot)."""
     with candidate.no_cyclic_gc():
         with database.reading() as session:
             head = audit.current_head(session)[0]
             split = _split_name(session, SPLIT_FROM if split_from is None else split_from)
             half = _Half.start(session, split, content, incoming) if split is not None else None
-            mine = candidate.current_candidate(session, hashed=False, below=split if half is not None else None)
+            mine, my_orders = _read(session, below=split if half is not None else None)
         theirs = half.counted() if half is not None else None
         if half is not None and (theirs is None or not _same_list(database, head, theirs["head"])):
             half.stop()
             log.info("feed: the halves of the first version were read across a change; reading it whole")
-            return write(database, content=content, incoming=incoming, split_from=sys.maxsize)
-        count = len(mine.entries) + (theirs["count"] if theirs is not None else 0)
-        orders = mine.block_order_ids | frozenset(theirs["orders"] if theirs is not None else ())
+            return write(database, content=content, incoming=incoming, split_from=sys.maxsize, snapshot=snapshot)
+        count = len(mine) + (theirs["count"] if theirs is not None else 0)
+        orders = my_orders | frozenset(theirs["orders"] if theirs is not None else ())
         sinks: dict[str, splice.Sink] = {}
         their_files: dict[str, str] = {}
         try:
-            mine_empty = not mine.entries
-            _write_mine(content, mine.entries, count, incoming, sinks)
+            mine_empty = not mine.names
+            _write_mine(content, mine, count, incoming, sinks)
             del mine
             if half is not None:
                 finished = half.finished()
                 if finished is None:
                     raise _HalfFailed
                 their_files = finished
-            written = _finish(content, count, sinks, their_files, mine_empty=mine_empty)
+            written, compressed = _finish(content, count, sinks, their_files, mine_empty=mine_empty,
+                                          snapshot=snapshot)
         except _HalfFailed:
             for sink in sinks.values():
                 sink.abort()
             log.warning("feed: the second half of the first version failed; reading it whole")
-            return write(database, content=content, incoming=incoming, split_from=sys.maxsize)
+            return write(database, content=content, incoming=incoming, split_from=sys.maxsize, snapshot=snapshot)
         except BaseException:
             for sink in sinks.values():
                 sink.abort()
@@ -95,21 +99,29 @@ def write(database: Database, *, content: formats.FeedVersion, incoming: Callabl
         finally:
             for path in their_files.values():
                 Path(path).unlink(missing_ok=True)
-    return Whole(head, count, orders, written)
+    return Whole(head, count, orders, written, compressed)
 
 
 class _HalfFailed(Exception):
     pass
 
 
-def _write_mine(content: formats.FeedVersion, entries: tuple[formats.FeedEntry, ...], count: int,
+def _read(session: Session, *, below: str | None) -> tuple[formats.Prepared, frozenset[int]]:
+    """The approved names (before `below`, if given), prepared for rendering, and their block orders: on SQLite
+    as one row of aggregates (render_half.list_sql), else, or if that row cannot be read so, row by row."""
+    if session.get_bind().dialect.name == "sqlite":
+        read = render_half.read_half(session.connection().connection.dbapi_connection, below=below)  # type: ignore[arg-type]
+        if read is not None:
+            return read
+        log.warning("feed: the list cannot be read as aggregates; reading it row by row")
+    found = candidate.current_candidate(session, hashed=False, below=below)
+    return formats.prepared_of(found.entries), found.block_order_ids
+
+
+def _write_mine(content: formats.FeedVersion, prepared: formats.Prepared, count: int,
                 incoming: Callable[[str], Path], sinks: dict[str, splice.Sink]) -> None:
     """Header and this process's body of every format, each written and hashed by a thread while the next one
     renders (at most two bodies in memory)."""
-    version = formats.FeedVersion(content.serial, content.generated_at, entries, content.stop_page_name,
-                                  content.stop_page_ipv4, content.stop_page_ipv6)
-    prepared = formats.prepare(version)
-
     def write(sink: splice.Sink, header: bytes, body: memoryview) -> None:
         sink.write(header)
         for piece in splice.pieces(body):
@@ -118,9 +130,9 @@ def _write_mine(content: formats.FeedVersion, entries: tuple[formats.FeedEntry, 
     with ThreadPoolExecutor(max_workers=1) as pool:
         writing = None
         for ext in formats.EXTENSIONS:
-            header, _ = formats.render_frame(version, ext, count)
+            header, _ = formats.render_frame(content, ext, count)
             sinks[ext] = splice.Sink(incoming(ext), durable=False)
-            queued = pool.submit(write, sinks[ext], header, formats.render_body(version, prepared, ext))
+            queued = pool.submit(write, sinks[ext], header, formats.render_body(content, prepared, ext))
             if writing is not None:
                 writing.result()
             writing = queued
@@ -129,8 +141,10 @@ def _write_mine(content: formats.FeedVersion, entries: tuple[formats.FeedEntry, 
 
 
 def _finish(content: formats.FeedVersion, count: int, sinks: dict[str, splice.Sink], their_files: dict[str, str],
-            mine_empty: bool) -> dict[str, tuple[Path, splice.Written]]:
-    """Append the other half's bodies and the footers; two threads, as copying and hashing release the GIL."""
+            mine_empty: bool, snapshot: bool) -> tuple[dict[str, tuple[Path, splice.Written]], bytes | None]:
+    """Append the other half's bodies and the footers; two threads, as copying and hashing release the GIL. With
+    `snapshot`, also the canonical list compressed (publish.SNAPSHOT_EVERY), by a third thread once the list is
+    finished (first, as compressing takes longest), while the other files are."""
     def finish(ext: str) -> tuple[str, tuple[Path, splice.Written]]:
         sink = sinks[ext]
         if ext in their_files:
@@ -141,9 +155,15 @@ def _finish(content: formats.FeedVersion, count: int, sinks: dict[str, splice.Si
         sink.write(footer)
         return ext, (sink.target, sink.commit())
 
-    biggest_first = sorted(sinks, key=lambda ext: -Path(their_files[ext]).stat().st_size if ext in their_files else 0)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(pool.map(finish, biggest_first))
+    def size(ext: str) -> int:
+        return -Path(their_files[ext]).stat().st_size if ext in their_files else 0
+
+    order = sorted(sinks, key=lambda ext: (ext != "list", size(ext)))
+    with ThreadPoolExecutor(max_workers=2) as pool, ThreadPoolExecutor(max_workers=1) as compressing:
+        finished = [pool.submit(finish, ext) for ext in order]
+        compressed = compressing.submit(lambda: zlib.compress(finished[0].result()[1][0].read_bytes(), 1)) \
+            if snapshot and order and order[0] == "list" else None
+        return dict(f.result() for f in finished), compressed.result() if compressed is not None else None
 
 
 def _split_name(session: Session, split_from: int) -> str | None:
@@ -152,7 +172,9 @@ def _split_name(session: Session, split_from: int) -> str | None:
     url = session.get_bind().engine.url
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return None
-    low, high = session.execute(select(func.min(Submission.id), func.max(Submission.id))).one()
+    # Two scalar subqueries: SQLite finds a lone min() or max() of the key at once, but both in one SELECT by a scan.
+    low, high = session.execute(select(select(func.min(Submission.id)).scalar_subquery(),
+                                       select(func.max(Submission.id)).scalar_subquery())).one()
     if low is None or high - low + 1 < split_from:
         return None
     ids = sorted({low + (high - low) * i // _SAMPLE for i in range(_SAMPLE + 1)})
@@ -186,7 +208,7 @@ class _Half:
         folder, prefix = incoming("half").parent, f".incoming-{uuid.uuid4().hex}-half-"
         job = {"database": url.database, "prefix": prefix,
                "head_sql": candidate.literal_sql(session, select(AuditHead.last_id).where(AuditHead.id == 1)),
-               "rows_sql": candidate.literal_sql(session, candidate.approved_query(from_name=split)),
+               "from_name": split,
                "version": version_job(content), "exts": list(formats.EXTENSIONS), "dir": str(folder)}
         # The same code as this process, wherever it was imported from.
         root = str(Path(formats.__file__).resolve().parents[1])

@@ -12,9 +12,10 @@ import gc
 import ipaddress
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from operator import attrgetter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import chain, compress, count, repeat
+from operator import attrgetter, ne
 from typing import NamedTuple
 
 from isp_feed_client.canary import canary_name
@@ -183,37 +184,127 @@ def _header(version: FeedVersion, comment: str, count: int) -> str:
     return f"{comment} be-blocklist feed serial {version.serial}, generated {generated}, {count} names"
 
 
-# The renderers below build bytes directly, entry by entry, with as few operations per entry as possible
-# (1,000,000 names are a target), each producing exactly the bytes of the straightforward version. Every format is
-# line-based: a fixed number of header lines, the lines of each entry in name order, and (JSON only) one footer
-# line; isp_feed_client/splice.py relies on this to edit a file in place of re-rendering it. `count` is the number of
-# names of the whole version (the body may be a few entries only).
+# The renderers below never loop over entries in Python: a national list is 1,000,000 names in eight formats. Each
+# format is one template per scope (`%s` where the name goes, `%.0s` to pass over a copy an exact name does not use),
+# the templates of all names are strung together by replacing each name's one-byte scope code, and one `bytes % args`
+# fills in every name at once; both run in C. Each produces exactly the bytes of the straightforward version
+# (tests/isp_feed/test_formats.py compares them). Every format is line-based: a fixed number of header lines, the
+# lines of each entry in name order, and (JSON only) one footer line; isp_feed_client/splice.py relies on this to edit
+# a file in place of re-rendering it. `count` is the number of names of the whole version (the body may be a few
+# entries only).
+SCOPE_CODES = {_SUBDOMAINS: 1, "exact": 2}  # one byte per name in Prepared.codes
+OTHER_SCOPE = 3  # the code of a scope that is none of SCOPES (rendered as exact; named in Prepared.other)
 
 
 @dataclass(frozen=True)
-class _Names:
-    """A sorted list prepared once for every format: its entries, their names as bytes (A-labels are ASCII), and
-    whether each covers its subdomains."""
+class Prepared:
+    """A sorted list prepared once for every format: the names as bytes (A-labels are ASCII), one scope code per
+    name (SCOPE_CODES), and, by position, the Unicode form of each name that has another and the scope of each name
+    whose scope is none of SCOPES."""
 
-    entries: list[FeedEntry]
     names: list[bytes]
-    subs: list[bool]
+    codes: bytes
+    unicode: dict[int, str]
+    other: dict[int, str]
+    # Every name k times in a row, by k: the arguments of the templates that name it k times (several formats do).
+    copies: dict[int, tuple[bytes, ...]] = field(default_factory=dict, compare=False, repr=False)
+    memo: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)  # bodies other formats reuse
+
+    def __len__(self) -> int:
+        return len(self.names)
 
 
-def _prepare(entries: list[FeedEntry]) -> _Names:
-    return _Names(entries, [e.name.encode("ascii") for e in entries], [e.scope == _SUBDOMAINS for e in entries])
+def prepared_of(entries: Sequence[FeedEntry]) -> Prepared:
+    """Sorted entries, prepared (`Prepared`)."""
+    names = [e.name.encode("ascii") for e in entries]
+    codes = bytes(map(SCOPE_CODES.get, map(attrgetter("scope"), entries), repeat(OTHER_SCOPE)))
+    differ = compress(count(), map(ne, map(attrgetter("unicode"), entries), map(attrgetter("name"), entries)))
+    other = {i: entries[i].scope for i in compress(count(), map(OTHER_SCOPE.__eq__, codes))} \
+        if OTHER_SCOPE in codes else {}
+    return Prepared(names, codes, {i: entries[i].unicode for i in differ}, other)
+
+
+def _lit(text: str) -> bytes:
+    """A constant part of a template: its `%` doubled."""
+    return text.encode().replace(b"%", b"%%")
+
+
+def _templates(prep: Prepared, by_code: dict[int, bytes]) -> bytes:
+    """Each name's template by its scope code, strung together."""
+    if len(set(by_code.values())) == 1:
+        return next(iter(by_code.values())) * len(prep)
+    if any(code in template for template in by_code.values() for code in by_code):
+        return b"".join(map(by_code.__getitem__, prep.codes))  # a template holding a code byte: the slow way
+    joined = prep.codes
+    for code, template in by_code.items():
+        joined = joined.replace(bytes((code,)), template)
+    return joined
+
+
+def _copies(prep: Prepared, times: int) -> tuple[bytes, ...]:
+    """Every name `times` times in a row: the arguments of templates that name it that often."""
+    if times not in prep.copies:
+        prep.copies[times] = tuple(chain.from_iterable(zip(*[prep.names] * times, strict=True)))
+    return prep.copies[times]
+
+
+def _filled(prep: Prepared, by_code: dict[int, bytes], times: int) -> bytes:
+    """Every name's template (by scope) with the name in each of its `times` places."""
+    return _templates(prep, by_code) % _copies(prep, times) if prep.names else b""
+
+
+def _by_scope(covering: bytes, exact: bytes) -> dict[int, bytes]:
+    """The templates of a format that differs by scope only (another scope renders as exact)."""
+    return {1: covering, 2: exact, OTHER_SCOPE: exact}
+
+
+def _with_fields(prep: Prepared, by_code: dict[int, bytes], unicode: Callable[[str], bytes],
+                 scope: Callable[[str], bytes]) -> bytes:
+    """Templates of two places per name, the name and its Unicode form (the name itself when it has no other), and,
+    for a scope that is none of SCOPES, its scope in between."""
+    if not prep.names:
+        return b""
+    if prep.other:  # never from the server's own tables (each scope is one of SCOPES): the slow way
+        args: list[bytes] = []
+        for i, name in enumerate(prep.names):
+            args.append(name)
+            if i in prep.other:
+                args.append(scope(prep.other[i]))
+            args.append(unicode(prep.unicode[i]) if i in prep.unicode else name)
+        return _templates(prep, by_code) % tuple(args)
+    if not prep.unicode:
+        return _templates(prep, by_code) % _copies(prep, 2)
+    pairs = list(_copies(prep, 2))
+    for i, form in prep.unicode.items():
+        pairs[2 * i + 1] = unicode(form)
+    return _templates(prep, by_code) % tuple(pairs)
+
+
+class _Parts(NamedTuple):
+    """A format rendered: its header lines, the lines of its entries as they stand anywhere but first (JSON's open
+    with a comma: LAYOUTS' separator), and its footer lines. Kept apart, so that a body of hundreds of MB is never
+    copied again to be framed or cut out."""
+
+    header: bytes
+    body: bytes
+    footer: bytes
+
+    def whole(self, separator: bytes) -> bytes:
+        return b"".join((self.header, memoryview(self.body)[len(separator):], self.footer))
 
 
 def _lines(*lines: str) -> bytes:
     return "".join(line + "\n" for line in lines).encode()
 
 
-def _json(version: FeedVersion, prep: _Names, count: int) -> bytes:
+def _json(version: FeedVersion, prep: Prepared, count: int) -> _Parts:
     quote = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses for strings
-    scopes = {scope: f'","scope":{quote(scope)},"unicode":'.encode() for scope in SCOPES}
-    items = [b'{"name":"' + n + (scopes.get(e.scope) or f'","scope":{quote(e.scope)},"unicode":'.encode())
-             + (b'"' + n + b'"}' if e.unicode == e.name else quote(e.unicode).encode() + b"}")
-             for n, e in zip(prep.names, prep.entries, strict=True)]
+
+    def entry(scope: str) -> bytes:
+        return b',{"name":"%s","scope":' + _lit(quote(scope)) + b',"unicode":"%s"}\n'
+
+    by_code = {code: entry(scope) for scope, code in SCOPE_CODES.items()}
+    by_code[OTHER_SCOPE] = b',{"name":"%s","scope":%s,"unicode":"%s"}\n'
     # Keys are sorted: "count" < "entries" < every other key, so the entries are spliced in, one per line, every
     # line but the first opening with its comma.
     rest = {
@@ -224,49 +315,37 @@ def _json(version: FeedVersion, prep: _Names, count: int) -> bytes:
         "stop_page": {"name": version.stop_page_name, "ipv4": version.stop_page_ipv4, "ipv6": version.stop_page_ipv6},
     }
     tail = json.dumps(rest, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    body = b"\n,".join(items) + b"\n" if items else b""
-    return f'{{"count":{count},"entries":[\n'.encode() + body + f"],{tail[1:]}\n".encode()
+    body = _with_fields(prep, by_code, lambda form: quote(form)[1:-1].encode(), lambda scope: quote(scope).encode())
+    return _Parts(f'{{"count":{count},"entries":[\n'.encode(), body, f"],{tail[1:]}\n".encode())
 
 
-def _owned(prep: _Names, records: list[bytes], *, wildcards: bool = True) -> bytes:
-    """For each entry `<name><record>` lines (and `*.<name><record>` when it covers subdomains and `wildcards`)."""
-    names, subs = prep.names, prep.subs
-    if len(records) == 1:
-        (a,) = records
-        if wildcards:
-            return b"".join([n + a + b"*." + n + a if s else n + a for n, s in zip(names, subs, strict=True)])
-        return b"".join([n + a for n in names])
-    if len(records) == 2:
-        a, b = records
-        if wildcards:
-            return b"".join([n + a + n + b + b"*." + n + a + b"*." + n + b if s else n + a + n + b
-                             for n, s in zip(names, subs, strict=True)])
-        return b"".join([n + a + n + b for n in names])
-    return b"".join(b"".join(n + r for r in records) + (b"".join(b"*." + n + r for r in records) if s else b"")
-                    for n, s in zip(names, subs, strict=True))
+def _owned(prep: Prepared, records: list[str]) -> bytes:
+    """For each entry `<name><record>` lines (and `*.<name><record>` when it covers subdomains)."""
+    if len(records) == 1 and records[0].endswith("\n") and records[0].count("\n") == 1:
+        # One record: each line of the plain list (rendered once, kept for the other formats) with its record.
+        if "owners" not in prep.memo:
+            prep.memo["owners"] = _filled(prep, _by_scope(b"%s\n*.%s\n", b"%s\n%.0s"), 2)
+        owners: bytes = prep.memo["owners"]
+        return owners if records[0] == "\n" else owners.replace(b"\n", records[0].encode())
+    records_b = [_lit(record) for record in records]
+    own = b"".join(b"%s" + record for record in records_b)
+    wildcards = b"".join(b"*.%s" + record for record in records_b)
+    return _filled(prep, _by_scope(own + wildcards, own + b"%.0s" * len(records)), 2 * len(records))
 
 
 def _canary(version: FeedVersion) -> str:
     return canary_name(version.serial, version.stop_page_name)
 
 
-def _rpz(version: FeedVersion, prep: _Names, count: int, records: list[str]) -> bytes:
+def _rpz(version: FeedVersion, prep: Prepared, count: int, records: list[str]) -> _Parts:
     # SOA serial = the serial of this content, so a resolver (and an operator) sees which version is loaded. The
     # last line is the serial's canary (isp_feed_client/canary.py), with the first record only: last, so that a resolver
     # that keeps the lines before a bad one (Unbound, Knot Resolver) is caught not serving the whole file.
     header = _lines(_header(version, ";", count), "$TTL 300",
                     f"@ IN SOA localhost. hostmaster.blocklist.invalid. {version.serial} 3600 600 604800 300",
                     "@ IN NS localhost.")
-    # One join, not `a + b + c`: each `+` would copy the whole body again (hundreds of MB at a national list).
-    return b"".join((header, _owned(prep, [f" {record}\n".encode() for record in records]),
-                     _lines(f"{_canary(version)} {records[0]}")))
-
-
-def _framed(header: bytes, body: list[bytes], footer: bytes) -> bytes:
-    """header + body lines + footer, copied once."""
-    body.insert(0, header)
-    body.append(footer)
-    return b"".join(body)
+    return _Parts(header, _owned(prep, [f" {record}\n" for record in records]),
+                  _lines(f"{_canary(version)} {records[0]}"))
 
 
 def _addresses(version: FeedVersion) -> list[str]:
@@ -276,71 +355,53 @@ def _addresses(version: FeedVersion) -> list[str]:
     return records
 
 
-def _rpz_cname(version: FeedVersion, prep: _Names, count: int) -> bytes:
+def _rpz_cname(version: FeedVersion, prep: Prepared, count: int) -> _Parts:
     return _rpz(version, prep, count, [f"CNAME {version.stop_page_name.rstrip('.')}."])
 
 
-def _rpz_a(version: FeedVersion, prep: _Names, count: int) -> bytes:
+def _rpz_a(version: FeedVersion, prep: Prepared, count: int) -> _Parts:
     return _rpz(version, prep, count, _addresses(version))
 
 
-def _plain(version: FeedVersion, prep: _Names, count: int) -> bytes:
-    return _lines(_header(version, "#", count)) + _owned(prep, [b"\n"])
+def _plain(version: FeedVersion, prep: Prepared, count: int) -> _Parts:
+    return _Parts(_lines(_header(version, "#", count)), _owned(prep, ["\n"]), b"")
 
 
-def _hosts(version: FeedVersion, prep: _Names, count: int) -> bytes:
+def _hosts(version: FeedVersion, prep: Prepared, count: int) -> _Parts:
     header = _lines(_header(version, "#", count), "# hosts files block exact names only; prefer the RPZ feed")
     footer = _lines(f"{version.stop_page_ipv4} {_canary(version)}")
-    prefixes = [f"{address} ".encode() for address in (version.stop_page_ipv4, version.stop_page_ipv6) if address]
-    if len(prefixes) == 1:
-        (v4,) = prefixes
-        return _framed(header, [v4 + n + b"\n" for n in prep.names], footer)
-    v4, v6 = prefixes
-    return _framed(header, [v4 + n + b"\n" + v6 + n + b"\n" for n in prep.names], footer)
+    prefixes = [_lit(f"{address} ") for address in (version.stop_page_ipv4, version.stop_page_ipv6) if address]
+    template = b"".join(prefix + b"%s\n" for prefix in prefixes)
+    return _Parts(header, _filled(prep, {1: template}, len(prefixes)), footer)
 
 
-def _dnsmasq(version: FeedVersion, prep: _Names, count: int) -> bytes:
+def _dnsmasq(version: FeedVersion, prep: Prepared, count: int) -> _Parts:
     header = _lines(_header(version, "#", count))
     footer = _lines(f"address=/{_canary(version)}/{version.stop_page_ipv4}")
-    tails = [f"/{address}\n".encode() for address in (version.stop_page_ipv4, version.stop_page_ipv6) if address]
+    tails = [_lit(f"/{address}\n") for address in (version.stop_page_ipv4, version.stop_page_ipv6) if address]
     # `local=/d/` beside the addresses: dnsmasq 2.86+ forwards every other type (HTTPS, with the real server's
     # address hints) unless the domain is local, and then answers them with no data.
-    if len(tails) == 1:
-        (v4,) = tails
-        return _framed(header, [b"address=/" + n + v4 + b"local=/" + n + b"/\n" for n in prep.names], footer)
-    v4, v6 = tails
-    return _framed(header, [b"address=/" + n + v4 + b"address=/" + n + v6 + b"local=/" + n + b"/\n"
-                            for n in prep.names], footer)
+    template = b"".join(b"address=/%s" + tail for tail in tails) + b"local=/%s/\n"
+    return _Parts(header, _filled(prep, {1: template}, len(tails) + 1), footer)
 
 
-def _unbound(version: FeedVersion, prep: _Names, count: int) -> bytes:
+def _unbound(version: FeedVersion, prep: Prepared, count: int) -> _Parts:
     canary = _canary(version)
     header = _lines(_header(version, "#", count), "server:")
     footer = _lines(f'    local-zone: "{canary}." redirect',
                     f'    local-data: "{canary}. 300 IN A {version.stop_page_ipv4}"')
-    records = [f'. 300 IN {record}"\n'.encode() for record in _addresses(version)]
-    zone, redirect, transparent = b'    local-zone: "', b'." redirect\n', b'." transparent\n'
-    local = b'    local-data: "'
-    if len(records) == 1:
-        (a,) = records
-        body = [zone + n + (redirect if s else transparent) + local + n + a
-                for n, s in zip(prep.names, prep.subs, strict=True)]
-    elif len(records) == 2:
-        a, b = records
-        body = [zone + n + (redirect if s else transparent) + local + n + a + local + n + b
-                for n, s in zip(prep.names, prep.subs, strict=True)]
-    else:
-        body = [zone + n + (redirect if s else transparent) + b"".join(local + n + r for r in records)
-                for n, s in zip(prep.names, prep.subs, strict=True)]
-    return _framed(header, body, footer)
+    records = [_lit(f'. 300 IN {record}"\n') for record in _addresses(version)]
+    data = b"".join(b'    local-data: "%s' + record for record in records)
+    zone = b'    local-zone: "%s."'
+    templates = _by_scope(zone + b" redirect\n" + data, zone + b" transparent\n" + data)
+    return _Parts(header, _filled(prep, templates, len(records) + 1), footer)
 
 
-def _list(version: FeedVersion, prep: _Names, count: int) -> bytes:
+def _list(version: FeedVersion, prep: Prepared, count: int) -> _Parts:
     # The canonical list: no header, so that its SHA-256 identifies the set whatever the serial.
-    scopes = {scope: f"\t{scope}\t".encode() for scope in SCOPES}
-    return b"".join([n + (scopes.get(e.scope) or f"\t{e.scope}\t".encode())
-                     + (n if e.unicode == e.name else e.unicode.encode()) + b"\n"
-                     for n, e in zip(prep.names, prep.entries, strict=True)])
+    by_code = {code: b"%s\t" + _lit(scope) + b"\t%s\n" for scope, code in SCOPE_CODES.items()}
+    by_code[OTHER_SCOPE] = b"%s\t%s\t%s\n"
+    return _Parts(b"", _with_fields(prep, by_code, str.encode, str.encode), b"")
 
 
 def canonical_list(entries: Iterable[FeedEntry]) -> bytes:
@@ -375,7 +436,7 @@ def parse_list(data: bytes) -> tuple[FeedEntry, ...]:
 
 
 # Each format: how it is rendered from a sorted, prepared list, its media type, and what it is for.
-_FORMATS: dict[str, tuple[Callable[[FeedVersion, _Names, int], bytes], str]] = {
+_FORMATS: dict[str, tuple[Callable[[FeedVersion, Prepared, int], _Parts], str]] = {
     "json": (_json, "application/json"),  # every field of the version and every name with its scope
     "rpz": (_rpz_cname, "text/dns; charset=utf-8"),  # `d CNAME <stop page>.` (and `*.d` with subdomains)
     "a.rpz": (_rpz_a, "text/dns; charset=utf-8"),  # the stop page's A/AAAA: every resolver, Knot Resolver included
@@ -388,11 +449,15 @@ _FORMATS: dict[str, tuple[Callable[[FeedVersion, _Names, int], bytes], str]] = {
 _ON_SORTED = {ext: renderer for ext, (renderer, _) in _FORMATS.items()}
 
 
+def _whole(version: FeedVersion, prepared: Prepared, ext: str) -> bytes:
+    return _ON_SORTED[ext](version, prepared, len(prepared)).whole(LAYOUTS[ext].separator)
+
+
 def render(version: FeedVersion, ext: str) -> bytes:
     """One format of a version (its entries in any order)."""
     if ext not in _FORMATS:
         raise FeedFormatError(f"unknown feed format {ext!r}; formats: {', '.join(EXTENSIONS)}")
-    return _ON_SORTED[ext](version, _prepare(_sorted(version.entries)), version.count)
+    return _whole(version, prepared_of(_sorted(version.entries)), ext)
 
 
 EXTENSIONS = tuple(_FORMATS)
@@ -403,19 +468,19 @@ def render_each(version: FeedVersion, only: str | None = None) -> Iterator[tuple
     """Every format of the version (or just `only`) one at a time: only one body is held in memory at once."""
     if only is not None and only not in _FORMATS:
         raise FeedFormatError(f"unknown feed format {only!r}; formats: {', '.join(EXTENSIONS)}")
-    prepared = _prepare(_sorted(version.entries))  # sorted and encoded once for all formats
+    prepared = prepared_of(_sorted(version.entries))  # sorted and encoded once for all formats
     for ext in [only] if only is not None else EXTENSIONS:
-        yield ext, _ON_SORTED[ext](version, prepared, len(prepared.entries))
+        yield ext, _whole(version, prepared, ext)
 
 
-def prepare(version: FeedVersion) -> _Names:
+def prepare(version: FeedVersion) -> Prepared:
     """A version's names sorted and encoded once, for rendering several formats (`render_prepared`)."""
-    return _prepare(_sorted(version.entries))
+    return prepared_of(_sorted(version.entries))
 
 
-def render_prepared(version: FeedVersion, prepared: _Names, ext: str) -> bytes:
+def render_prepared(version: FeedVersion, prepared: Prepared, ext: str) -> bytes:
     """One format of a version whose names were prepared (`prepare`)."""
-    return _ON_SORTED[ext](version, prepared, len(prepared.entries))
+    return _whole(version, prepared, ext)
 
 
 def render_all(version: FeedVersion, only: str | None = None) -> dict[str, bytes]:
@@ -460,17 +525,13 @@ LAYOUTS: dict[str, LineLayout] = {
 
 def render_frame(version: FeedVersion, ext: str, count: int) -> tuple[bytes, bytes]:
     """The header and footer lines of one format for a version of `count` names (its entries are not read)."""
-    layout = LAYOUTS[ext]
-    lines = _ON_SORTED[ext](version, _prepare([]), count).splitlines(keepends=True)
-    return b"".join(lines[:layout.header]), b"".join(lines[layout.header:])
+    parts = _ON_SORTED[ext](version, prepared_of([]), count)
+    return parts.header, parts.footer
 
 
 def render_block(version: FeedVersion, ext: str, entry: FeedEntry) -> bytes:
     """The body lines of one entry in one format, as they stand anywhere but first (JSON: with the comma)."""
-    layout = LAYOUTS[ext]
-    lines = _ON_SORTED[ext](version, _prepare([entry]), 1).splitlines(keepends=True)
-    body = lines[layout.header:len(lines) - layout.footer]
-    return layout.separator + b"".join(body)
+    return _ON_SORTED[ext](version, prepared_of([entry]), 1).body
 
 
 def trusted_comment(*, feed: str, serial: int, sha256: str, fmt: str, expires_at: dt.datetime | None = None) -> str:
@@ -660,13 +721,8 @@ def diff(old_entries: Iterable[FeedEntry], new_entries: Iterable[FeedEntry]) -> 
     )
 
 
-def render_body(version: FeedVersion, prepared: _Names, ext: str, *, first: bool = True) -> memoryview:
+def render_body(version: FeedVersion, prepared: Prepared, ext: str, *, first: bool = True) -> memoryview:
     """The body lines of a version's prepared entries in one format, without header and footer: a run of the lines
     of a bigger version (JSON: opened with the comma unless `first`). A view of the rendered bytes (no copy)."""
-    count = len(prepared.entries)
-    whole = _ON_SORTED[ext](version, prepared, count)
-    header, footer = render_frame(version, ext, count)
-    body = memoryview(whole)[len(header):len(whole) - len(footer)]
-    if first or not body:
-        return body
-    return memoryview(LAYOUTS[ext].separator + body)
+    body = memoryview(_ON_SORTED[ext](version, prepared, len(prepared)).body)
+    return body[len(LAYOUTS[ext].separator):] if first else body

@@ -13,6 +13,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from isp_feed_client import formats
 from isp_feed_client.formats import FeedEntry, FeedFormatError
@@ -64,6 +66,70 @@ GOLDEN_SHA256 = {
 def test_rendered_bytes_never_change() -> None:
     rendered = {ext: hashlib.sha256(body).hexdigest() for ext, body in formats.render_each(version())}
     assert rendered == GOLDEN_SHA256
+
+
+def _straightforward(v: formats.FeedVersion, ext: str) -> bytes:
+    """Each format written the obvious way, entry by entry: what the templated renderers must give, byte for byte."""
+    entries = sorted(v.entries, key=lambda e: e.name)
+    canary = formats.canary_name(v.serial, v.stop_page_name)
+    head = f"be-blocklist feed serial {v.serial}, generated {formats.format_time(v.generated_at)}, {len(entries)} names"
+    addresses = [f"A {v.stop_page_ipv4}"] + ([f"AAAA {v.stop_page_ipv6}"] if v.stop_page_ipv6 else [])
+    ips = [a for a in (v.stop_page_ipv4, v.stop_page_ipv6) if a]
+
+    def owned(records: list[str]) -> list[str]:
+        return [f"{owner}{r}" for e in entries for owner in ([e.name, f"*.{e.name}"] if e.subdomains else [e.name])
+                for r in records]
+
+    if ext == "json":
+        rest = json.dumps({"feed": "be-blocklist", "format": formats.FEED_FORMAT_VERSION, "serial": v.serial,
+                           "generated_at": formats.format_time(v.generated_at),
+                           "stop_page": {"name": v.stop_page_name, "ipv4": v.stop_page_ipv4,
+                                         "ipv6": v.stop_page_ipv6}}, sort_keys=True, ensure_ascii=False,
+                          separators=(",", ":"))
+        items = [json.dumps({"name": e.name, "scope": e.scope, "unicode": e.unicode}, ensure_ascii=False,
+                            separators=(",", ":")) for e in entries]
+        return (f'{{"count":{len(entries)},"entries":[\n' + "".join(f"{',' if i else ''}{item}\n"
+                for i, item in enumerate(items)) + f"],{rest[1:]}\n").encode()
+    if ext in ("rpz", "a.rpz"):
+        records = [f"CNAME {v.stop_page_name.rstrip('.')}."] if ext == "rpz" else addresses
+        lines_ = [f"; {head}", "$TTL 300", f"@ IN SOA localhost. hostmaster.blocklist.invalid. {v.serial} 3600 600 "
+                  "604800 300", "@ IN NS localhost.", *owned([f" {r}" for r in records]), f"{canary} {records[0]}"]
+    elif ext == "txt":
+        lines_ = [f"# {head}", *owned([""])]
+    elif ext == "hosts":
+        lines_ = [f"# {head}", "# hosts files block exact names only; prefer the RPZ feed",
+                  *[f"{ip} {e.name}" for e in entries for ip in ips], f"{v.stop_page_ipv4} {canary}"]
+    elif ext == "dnsmasq.conf":
+        lines_ = [f"# {head}", *[line for e in entries for line in
+                                 [f"address=/{e.name}/{ip}" for ip in ips] + [f"local=/{e.name}/"]],
+                  f"address=/{canary}/{v.stop_page_ipv4}"]
+    elif ext == "unbound.conf":
+        lines_ = [f"# {head}", "server:", *[line for e in entries for line in
+                  [f'    local-zone: "{e.name}." {"redirect" if e.subdomains else "transparent"}']
+                  + [f'    local-data: "{e.name}. 300 IN {r}"' for r in addresses]],
+                  f'    local-zone: "{canary}." redirect', f'    local-data: "{canary}. 300 IN A {v.stop_page_ipv4}"']
+    else:
+        lines_ = [f"{e.name}\t{e.scope}\t{e.unicode}" for e in entries]
+    return "".join(line + "\n" for line in lines_).encode()
+
+
+_LABEL = st.text("abz09-_%", min_size=1, max_size=4).filter(lambda t: t[0] not in "-%" and t[-1] not in "-%")
+_ENTRY = st.builds(lambda labels, scope, unicode: FeedEntry(".".join(labels).replace("%", "p"), unicode or
+                                                            ".".join(labels).replace("%", "p"), scope),
+                   st.lists(_LABEL, min_size=2, max_size=3),
+                   st.sampled_from([*formats.SCOPES, "odd-scope", "100%"]),
+                   st.one_of(st.none(), st.text(min_size=1, max_size=6)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(entries=st.lists(_ENTRY, max_size=12, unique_by=lambda e: e.name), v6=st.booleans(),
+       ext=st.sampled_from(formats.EXTENSIONS))
+def test_the_templated_renderers_give_the_straightforward_bytes(entries: list[FeedEntry], v6: bool,
+                                                                 ext: str) -> None:
+    """Any names, scopes (one that is none of SCOPES, one with a `%`), Unicode forms (quotes, `%`, control
+    characters), with and without an IPv6 stop page."""
+    v = version(tuple(entries), stop_page_ipv6="2001:db8::80" if v6 else None)
+    assert formats.render(v, ext) == _straightforward(v, ext)
 
 
 def test_json_escapes_unicode_forms_like_json_dumps() -> None:

@@ -1,21 +1,25 @@
 """The first version read and written in two halves, in two processes (isp_feed/whole.py), is byte for byte the
-version one process builds: whichever half is empty, when the halves were read across a change, when the second
-process fails; and it leaves no stray file behind."""
+version one process builds reading the list row by row: whichever half is empty, when the halves were read across a
+change, when the second process fails; and it leaves no stray file behind. The list read as SQLite's aggregates
+(render_half.list_sql) is the list candidate.approval_in_chain gives, rows an insider marked approved left out."""
 
 from __future__ import annotations
 
 import datetime as dt
 import shutil
+import zlib
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select, text
 
 from api.runtime import Runtime
 from blocklist import audit, workflow
 from blocklist.settings import Settings
-from isp_feed import whole
+from isp_feed import candidate, render_half, whole
 from isp_feed.jobs import publish_feed
-from isp_feed.models import FeedArtifact
+from isp_feed.models import FeedArtifact, FeedSnapshot
+from isp_feed_client import formats
 from tests.support.factories import approved, make_user, submitted
 
 MOMENT = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
@@ -38,6 +42,9 @@ def populated(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -
             approved(s, officer, magistrate, *NAMES[36:])
             workflow.lift(s, actor=magistrate, domain=NAMES[3], reason="content removed")
             submitted(s, officer, "pending-only.test")
+            submitted(s, officer, "insider-approved.test")
+        with rt.database.transaction() as s:  # what only someone with SQL access does: no approval in the chain
+            s.execute(text("UPDATE submissions SET status = 'approved' WHERE domain = 'insider-approved.test'"))
     finally:
         rt.database.dispose()
     return folder / "db.sqlite3"
@@ -59,6 +66,8 @@ def _first_version(populated: Path, folder: Path) -> tuple[dict[str, tuple[str, 
             rows = s.query(FeedArtifact).all()
             signed = {r.ext: (r.sha256, r.size) for r in rows}
             files = {r.ext: (folder / "data" / r.path).read_bytes() for r in rows if r.path}
+            snapshot = s.execute(select(FeedSnapshot.body)).scalar_one()
+        assert zlib.decompress(snapshot) == files["list"]  # the list kept whole in the database, compressed
     finally:
         rt.database.dispose()
     strays = [p.name for p in (folder / "data" / "feed" / "files").iterdir() if p.name.startswith(".")]
@@ -69,9 +78,54 @@ def _first_version(populated: Path, folder: Path) -> tuple[dict[str, tuple[str, 
 @pytest.fixture(scope="module")
 def one_process(populated: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, tuple[str, int]],
                                                                                      dict[str, bytes]]:
+    """The reference: one process, the list read row by row (the way PostgreSQL reads it)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(whole, "SPLIT_FROM", 10**12)
+        patch.setattr(render_half, "prepared_of_aggregate", lambda row, forms: None)
         return _first_version(populated, tmp_path_factory.mktemp("single") / "run")
+
+
+def test_one_process_reading_aggregates_gives_the_same_files(
+        populated: Path, one_process: tuple[dict[str, tuple[str, int]], dict[str, bytes]], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(whole, "SPLIT_FROM", 10**12)
+    assert _first_version(populated, tmp_path / "run") == one_process
+
+
+@pytest.mark.parametrize("below", [None, "site-020.test"])
+def test_the_aggregates_read_the_list_the_chain_approves(populated: Path, tmp_path: Path, below: str | None) -> None:
+    shutil.copyfile(populated, tmp_path / "db.sqlite3")
+    rt = Runtime(_settings(tmp_path))
+    try:
+        with rt.database.reading() as s:
+            read = whole._read(s, below=below)
+            rows = candidate.current_candidate(s, below=below, report=True)
+    finally:
+        rt.database.dispose()
+    prepared, orders = read
+    assert prepared == formats.prepared_of(rows.entries) and orders == rows.block_order_ids and orders
+    assert [name for _, name in rows.unapproved] == ["insider-approved.test"]
+    assert prepared.unicode or below  # the IDNs' Unicode forms, at their places
+
+
+@pytest.mark.parametrize(("row", "forms"), [
+    ((2, b"b.test\na.test", b"\x01\x01", None), []),  # out of order
+    ((2, b"a.test\na.test", b"\x01\x01", None), []),  # one name twice (approved twice)
+    ((2, b"a.test\nb.test\nc.test", b"\x01\x01", None), []),  # a name holding a newline
+    ((1, "bücher.test".encode(), b"\x01", None), []),  # not an A-label
+    ((1, b"a.test", b"\x03", None), []),  # another scope, not named by the forms
+], ids=["unsorted", "twice", "newline", "not-ascii", "unnamed-scope"])
+def test_rows_the_aggregates_cannot_give_are_read_one_by_one(row: tuple[object, ...],
+                                                             forms: list[tuple[str, str, str]]) -> None:
+    assert render_half.prepared_of_aggregate(row, forms) is None
+
+
+def test_the_forms_of_names_outside_the_list_are_passed_over() -> None:
+    read = render_half.prepared_of_aggregate((2, b"a.test\nxn--bcher-kva.test", b"\x02\x03", "7,9"),
+                                             [("xn--bcher-kva.test", "bücher.test", "other"),
+                                              ("unlisted.test", "unlisted.test", "other")])
+    assert read == (formats.Prepared([b"a.test", b"xn--bcher-kva.test"], b"\x02\x03", {1: "bücher.test"},
+                                     {1: "other"}), frozenset({7, 9}))
 
 
 def test_two_halves_give_the_files_of_one_process(populated: Path, one_process: tuple[dict[str, tuple[str, int]],
