@@ -16,12 +16,19 @@ So a version published on this host is offered by the very next request; one pub
 marker this host does not see) within REFRESH_SECONDS; and a revoked credential stops getting 304 within as long (a
 304 tells its holder only that the manifest it holds is still the latest). The answer is the route's: the same
 headers, logged in the fetch log.
+
+Long polling: a request that says `Prefer: wait=N` (RFC 7240; `isp-feed pull --loop` does) and would be answered
+304 is held, up to N seconds (at most WAIT_LIMIT), until it would not be: then the route answers it (the new
+manifest, or whatever else changed). So a client in a loop gets each new version within WAIT_STEP of its
+publication on this host, whatever its interval, with one request per N seconds while nothing changes. A held
+request costs a coroutine, and at most WAIT_LIMIT on a graceful stop.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 
 import anyio
@@ -45,6 +52,15 @@ PATH = f"/feed/v1/latest.{manifest.MANIFEST_EXT}"
 ROUTE = "/feed/v1/latest.{filename}"  # the route's template, for the request log and the metrics
 REFRESH_SECONDS = 0.1
 STALE_SECONDS = 1.0  # beyond this since the last good read, every request goes to the route
+WAIT_LIMIT = 25.0  # seconds a `Prefer: wait` request is held at most (under common proxies' 60 s read timeouts)
+WAIT_STEP = 0.05  # how often a held request looks again (a marker stat and two dictionary look-ups)
+_WAIT = re.compile(r"(?:^|[;,])\s*wait\s*=\s*\"?(\d{1,6}(?:\.\d{1,3})?)\"?\s*(?=$|[;,])", re.IGNORECASE)
+
+
+def asked_wait(prefer: str | None) -> float:
+    """The seconds a `Prefer` header asks the server to wait (RFC 7240 `wait=N`), at most WAIT_LIMIT; 0 if none."""
+    found = _WAIT.search(prefer) if prefer else None
+    return min(float(found.group(1)), WAIT_LIMIT) if found else 0.0
 
 
 class LatestManifest:
@@ -129,17 +145,26 @@ class NotModifiedMiddleware:
         if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == PATH:
             headers: dict[bytes, str] = {}
             for key, value in scope["headers"]:  # the first of each, decoded as the route reads them (Starlette)
-                if key in (b"authorization", b"if-none-match") and key not in headers:
+                if key in (b"authorization", b"if-none-match", b"prefer") and key not in headers:
                     headers[key] = value.decode("latin-1")
             token = parse_bearer(headers.get(b"authorization", ""))
             etag = headers.get(b"if-none-match")
             found = self.latest.not_modified(token, etag) if token and etag else None
+            wait = asked_wait(headers.get(b"prefer")) if found is not None else 0.0
+            if wait:
+                assert token and etag
+                until = time.monotonic() + wait
+                while found is not None and time.monotonic() < until:
+                    await anyio.sleep(min(WAIT_STEP, max(0.0, until - time.monotonic())))
+                    found = self.latest.not_modified(token, etag)
             if found is not None:
                 isp_id, serial, tag = found
                 self.latest.runtime.job_context.fetch_log.add(isp_id=isp_id, serial=serial,
                                                               ext=manifest.MANIFEST_EXT, status=304)
                 name_route(scope, ROUTE)  # (a named route gets no X-Request-ID from the log: it is added here)
                 sent = {**cache_headers(tag, serial, immutable=False), "X-Request-ID": REQUEST_ID.get()}
+                if wait:
+                    sent["Preference-Applied"] = f"wait={wait:g}"  # held: the client may ask again at once
                 await send({"type": "http.response.start", "status": 304,
                             "headers": [(k.lower().encode(), v.encode("latin-1")) for k, v in sent.items()]})
                 await send({"type": "http.response.body", "body": b""})

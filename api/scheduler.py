@@ -40,15 +40,16 @@ class ScheduledJob:
 
     name: str
     func: JobFunc
-    every_seconds: int
+    every_seconds: float
     everywhere: bool = False  # runs in every process (its own memory), not only in the leader
 
 
 def scheduled_jobs() -> list[ScheduledJob]:
     """The one explicit list of periodic jobs (packages expose plain functions; only api knows them all)."""
     return [
-        # An idle tick costs well under a millisecond (publish.Memo): a second between an approval and its version.
-        ScheduledJob("feed.publish", feed_jobs.publish_feed_tick, every_seconds=1),
+        # An idle tick costs about a millisecond (publish.Memo): at most a quarter of a second between an approval and
+        # the start of its version (a client's held poll is answered as soon as it is published).
+        ScheduledJob("feed.publish", feed_jobs.publish_feed_tick, every_seconds=0.25),
         # Each new file's own signature, beside the publish job (which never waits for it).
         ScheduledJob("feed.sign_files", feed_jobs.sign_feed_files, every_seconds=1),
         # Each process writes the feed requests it answered and holds in memory.

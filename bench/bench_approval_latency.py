@@ -4,11 +4,12 @@
     python bench/bench_approval_latency.py --format unbound.conf --apply unbound-control [N ...]
 
 For each N: N approved names inserted in bulk (bench_feed_scale.setup, the project's own tables), the first version
-published, then `blocklist serve` (its scheduler publishes every second), an Unbound on loopback with the ISP manual's
+published, then `blocklist serve` (its publish job ticks every 0.25 s), an Unbound on loopback with the ISP manual's
 RPZ configuration, and `isp-feed pull --loop --interval 1` writing the RPZ file and reloading Unbound (verified by
-the canary). After the first load, ROUNDS approvals one at a time, each at a random moment (so that the rounds do
-not fall into step with the scheduler's tick and the client's interval): the time from the approval's commit until
-Unbound answers the stop page. Printed per N: the first load, then the median and max of the rounds.
+the canary; each poll of a current client is held by the server until a new version is published). After the first
+load, ROUNDS approvals one at a time, each at a random moment (so that the rounds do not fall into step with the
+scheduler's tick and the client's interval): the time from the approval's commit until Unbound answers the stop
+page. Printed per N: the first load, then the median and max of the rounds.
 
 `--format unbound.conf`: Unbound includes the client's file of local zones instead (the ISP manual's "Unbound, local
 zones"), reloaded by `unbound-control reload`, and blocked means the stop page's own address; with `--apply
@@ -136,7 +137,7 @@ def run(n: int, rounds: int, fmt: str = "rpz", apply: str = "reload") -> None:
         rt.database.dispose()
     print(f"N={n} ({fmt}, apply {apply}): set-up {seeded:.1f} s, first version {first_version:.1f} s, first load "
           f"(client start -> Unbound blocks) {first_load:.1f} s | approval -> Unbound answers the stop page "
-          f"({rounds} approvals at random moments, publish job every 1 s, client --loop --interval 1): median "
+          f"({rounds} approvals at random moments, publish job every 0.25 s, client --loop --interval 1): median "
           f"{statistics.median(samples):.2f} s, "
           f"max {max(samples):.2f} s   (files in {folder})", flush=True)
 

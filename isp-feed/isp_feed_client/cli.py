@@ -139,7 +139,8 @@ def _parser() -> argparse.ArgumentParser:
                        formatter_class=argparse.RawDescriptionHelpFormatter, argument_default=argparse.SUPPRESS)
     _pull_options(p)
     p.add_argument("--loop", action="store_const", const=True, help="keep pulling until stopped")
-    p.add_argument("--interval", type=float, help="seconds between pulls with --loop (default 60)")
+    p.add_argument("--interval", type=float, help="seconds between pulls with --loop (default 60); the server may "
+                   "hold each poll that long (25 s at most) until a new version is published")
     c = sub.add_parser("check", help="check the configuration, the server (token, signature) and each --resolver "
                                      "(the canary of the serial in force); changes nothing",
                        argument_default=argparse.SUPPRESS)
@@ -241,12 +242,18 @@ def _fail(code: int, message: str) -> int:
 
 def run_once(opts: Options) -> int:
     """One pull; the exit code says what happened."""
+    return _pull_once(opts)[0]
+
+
+def _pull_once(opts: Options) -> tuple[int, bool]:
+    """One pull: the exit code, and whether a loop may pull again at once: the state advanced (a version applied,
+    a re-issue's expiry), or the server held the poll until it answered that nothing is new."""
     try:
         outcome = pull(opts)
     except errors.FeedError as exc:  # one line per failure, so that a log or a cron mail shows it whole
-        return _fail(exc.exit_code, exc.explain())
+        return _fail(exc.exit_code, exc.explain()), False
     print(f"isp-feed: {outcome.message}")
-    return EXIT_OK
+    return EXIT_OK, outcome.applied or outcome.held
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -263,18 +270,23 @@ def main(argv: list[str] | None = None) -> int:
         return check.run(opts)
     textfile = config.optional(values, "textfile", Path)
 
-    def once() -> int:
-        code = run_once(opts)
+    def once() -> tuple[int, bool]:
+        code, applied = _pull_once(opts)
         if textfile is not None:
             try:
                 metrics.write(textfile, state_dir=opts.state_dir, code=code)
             except OSError as exc:  # the pull's own outcome stands; the operator learns why the metrics are stale
                 print(f"isp-feed: warning: cannot write --textfile {textfile}: {exc}", file=sys.stderr)
-        return code
+        return code, applied
 
     if not config.typed(values, "loop", bool):
-        return once()
+        return once()[0]
     interval = config.typed(values, "interval", float)
+    # Each poll of a current client may be held by the server until a new version is published, up to the interval
+    # (api/feed_not_modified.py; 25 s at most): after a held poll, or a version applied, the next poll starts at
+    # once, to be held in its turn. A server that does not hold answers at once, and the loop sleeps out the
+    # interval as it always did.
+    opts.wait = interval
     stopping = False
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -285,9 +297,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, stop)
     code = EXIT_OK
     while not stopping:
-        code = once()
         deadline = time.monotonic() + interval
-        while not stopping and time.monotonic() < deadline:
+        code, again = once()
+        while not again and not stopping and time.monotonic() < deadline:
             time.sleep(min(0.2, interval))
     return code
 

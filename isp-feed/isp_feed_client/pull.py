@@ -119,6 +119,10 @@ class Options:
     max_initial: int | None = None
     protected: set[str] = field(default_factory=lambda: set(BUILTIN_PROTECTED))
     transport: http.Transport = field(default_factory=http.Transport)
+    # Seconds the server may hold a poll of a client that is current until a new version is published (`Prefer:
+    # wait`, RFC 7240; the server holds it at most 25 s): a --loop asks for its interval, so that a version is
+    # pulled as soon as it is published. 0: never held.
+    wait: float = 0.0
     now: dt.datetime | None = None
     # One HTTP session per Options, made at the first request: a --loop keeps its connections and TLS sessions.
     _session: requests.Session | None = field(default=None, init=False, repr=False, compare=False)
@@ -136,6 +140,7 @@ class Outcome:
     applied: bool
     serial: int
     message: str
+    held: bool = False  # nothing new, said after the server held the poll (`Preference-Applied: wait`)
 
 
 # --- HTTP -------------------------------------------------------------------------------------------------------
@@ -162,12 +167,24 @@ def _refused(path: str, response: requests.Response) -> errors.FeedError:
 
 def get(opts: Options, path: str, *, limit: int, etag: str | None = None) -> tuple[int, bytes, str | None]:
     """Status, body (or its first `limit + 1` bytes when it is longer: the caller refuses it unread) and ETag."""
+    status, body, tag, _ = _get(opts, path, limit=limit, etag=etag)
+    return status, body, tag
+
+
+def _get(opts: Options, path: str, *, limit: int, etag: str | None = None, wait: float = 0.0
+         ) -> tuple[int, bytes, str | None, bool]:
+    """`get`, and whether a 304 came after the server held the request: with an `etag` and a `wait`, the server
+    may hold it up to `wait` seconds until the answer changes."""
     headers = {"If-None-Match": etag} if etag else {}
+    connect, read = opts.transport.timeout
+    if etag and wait > 0:
+        headers["Prefer"] = f"wait={wait:g}"
+        read += wait  # no byte comes while the server holds it
     try:
         with opts.session().get(_url(opts, path), headers=headers, stream=True,
-                                timeout=opts.transport.timeout) as response:
+                                timeout=(connect, read)) as response:
             if response.status_code == 304:
-                return 304, b"", etag
+                return 304, b"", etag, "wait" in response.headers.get("Preference-Applied", "")
             if response.status_code != 200:
                 raise _refused(path, response)
             chunks: list[bytes] = []
@@ -177,7 +194,7 @@ def get(opts: Options, path: str, *, limit: int, etag: str | None = None) -> tup
                 size += len(chunk)
                 if size > limit:
                     break
-            return 200, b"".join(chunks)[: limit + 1], response.headers.get("ETag")
+            return 200, b"".join(chunks)[: limit + 1], response.headers.get("ETag"), False
     except requests.RequestException as exc:
         raise _fetch_error(path, opts, exc) from None
 
@@ -476,11 +493,11 @@ def _pull(opts: Options) -> Outcome:
     installed = (state is not None and state.list_file is not None and state.fmt == opts.fmt
                  and opts.out.exists())
     etag = state.etag if installed and state is not None else None
-    status, data, etag = get(opts, MANIFEST_PATH, etag=etag, limit=manifest.MAX_MANIFEST_BYTES)
+    status, data, etag, held = _get(opts, MANIFEST_PATH, etag=etag, limit=manifest.MAX_MANIFEST_BYTES, wait=opts.wait)
     if status == 304:
         assert state is not None and state.expires_at is not None
         trust.check_not_expired(applied, state.expires_at, now, applied=True)
-        return Outcome(False, applied, f"already current (serial {applied})")
+        return Outcome(False, applied, f"already current (serial {applied})", held)
     _, signature, _ = get(opts, f"{MANIFEST_PATH}.minisig", limit=MAX_SIGNATURE)
     m, sha256 = trust.verify_manifest(data, signature, opts.pubkeys)
     known = state.manifest_sha256 if state is not None else None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -116,3 +119,53 @@ def test_the_cache_is_kept_fresh_by_the_apps_own_task(rt: Runtime, credential: s
         etag = client.get(MANIFEST, headers=auth).headers["etag"]
         latest: feed_not_modified.LatestManifest = client.app.state.latest_manifest  # type: ignore[attr-defined]
         assert latest.not_modified(credential, etag) is not None
+
+
+@pytest.mark.parametrize(("prefer", "seconds"), [
+    (None, 0.0), ("wait=5", 5.0), ("respond-async, wait=100", feed_not_modified.WAIT_LIMIT), ("wait=abc", 0.0),
+    ("handling=lenient; Wait = 2.5", 2.5), ('wait="3"', 3.0), ("waiting=4", 0.0), ("wait=-1", 0.0)])
+def test_prefer_wait_is_read_as_rfc_7240_says_and_capped(prefer: str | None, seconds: float) -> None:
+    assert feed_not_modified.asked_wait(prefer) == seconds
+
+
+def test_a_held_poll_is_answered_with_the_version_published_meanwhile(rt: Runtime, app: FastAPI, credential: str,
+                                                                       people: dict[str, User]) -> None:
+    client = TestClient(app)
+    auth = {"Authorization": f"Bearer {credential}"}
+    etag = client.get(MANIFEST, headers=auth).headers["etag"]
+    _refreshed(app)
+    answers: list[object] = []
+    held = threading.Thread(target=lambda: answers.append(client.get(
+        MANIFEST, headers={**auth, "If-None-Match": etag, "Prefer": f"wait={feed_not_modified.WAIT_LIMIT:g}"})))
+    held.start()
+    held.join(0.5)
+    assert held.is_alive() and answers == []  # held: nothing was published
+    with rt.database.transaction() as s:
+        sub = workflow.submit(s, actor=people["officer"], data=submission(), policy=NamePolicy.build())
+    with rt.database.transaction() as s:
+        workflow.approve(s, actor=people["magistrate"], submission_ids=[sub.id])
+    assert publish_feed(rt.job_context) == 2  # its marker tells the held request at once
+    held.join(feed_not_modified.WAIT_LIMIT - 5)
+    assert not held.is_alive(), "still held after the version was published"
+    (answer,) = answers
+    assert isinstance(answer, httpx.Response) and answer.status_code == 200
+    assert answer.headers["x-feed-serial"] == "2" and answer.headers["etag"] != etag
+
+
+def test_a_held_poll_with_nothing_new_ends_with_a_304_and_others_are_never_held(rt: Runtime, app: FastAPI,
+                                                                                 credential: str) -> None:
+    client = TestClient(app)
+    auth = {"Authorization": f"Bearer {credential}"}
+    etag = client.get(MANIFEST, headers=auth).headers["etag"]
+    _refreshed(app)
+    held = client.get(MANIFEST, headers={**auth, "If-None-Match": etag, "Prefer": "wait=0.2"})
+    assert held.status_code == 304 and held.headers["preference-applied"] == "wait=0.2"  # the client asks again
+    assert "preference-applied" not in client.get(MANIFEST, headers={**auth, "If-None-Match": etag}).headers
+    # What the cache would not answer is the route's at once, held or not: another ETag, a wrong credential.
+    assert client.get(MANIFEST, headers={**auth, "If-None-Match": '"other"', "Prefer": "wait=25"}).status_code == 200
+    assert client.get(MANIFEST, headers={"Authorization": "Bearer isp_wrong", "If-None-Match": etag,
+                                         "Prefer": "wait=25"}).status_code == 401
+    rt.job_context.fetch_log.flush(rt.database)
+    with rt.database.reading() as s:
+        logged = s.execute(select(FeedFetch.status)).scalars().all()
+    assert logged.count(304) == 2

@@ -563,6 +563,11 @@ def test_loop_follows_new_versions_until_sigterm(isp: Isp) -> None:
             process.wait()
     assert process.returncode == EXIT_OK, err
     assert b"applied serial 1" in out and b"applied serial 2" in out and b"serial 3 (re-issue" in out
+    # Each poll of a current client asks to be held up to the interval (api/feed_not_modified.py holds it until a
+    # new version is published); a single pull never does.
+    assert isp.feed.prefers and set(isp.feed.prefers) == {"wait=0.1"}
+    isp.feed.prefers.clear()
+    assert isp.pull()[0] == EXIT_OK and isp.feed.prefers == [None]
 
 
 def _wait(condition: object, process: subprocess.Popen[bytes]) -> None:

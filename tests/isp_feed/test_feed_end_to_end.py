@@ -7,6 +7,10 @@ stand-in server: test_client_attacks.py.)"""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from api import feed_not_modified
 from api.runtime import Runtime
 from blocklist import isps, workflow
 from blocklist.models import User
@@ -39,6 +44,7 @@ class Chain:
     rpz: Path
     unbound: Resolver
     people: dict[str, User]
+    url: str  # the server itself, not through the proxy
     seen: int = 0
 
     def pull(self) -> int:
@@ -70,7 +76,43 @@ def chain(rt: Runtime, people: dict[str, User], tmp_path: Path) -> Iterator[Chai
     rpz = tmp_path / "isp" / "feed.rpz"
     rpz.parent.mkdir()
     with live_server(rt) as url, tamper_proxy(url) as proxy, start_unbound(tmp_path, rpz) as unbound:
-        yield Chain(rt, proxy, token, tmp_path, rpz, unbound, people)
+        yield Chain(rt, proxy, token, tmp_path, rpz, unbound, people, url)
+
+
+def test_a_looping_client_is_handed_each_version_as_it_is_published(chain: Chain,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """`isp-feed pull --loop --interval 20`: each poll of a current client is held by the server until a new
+    version is published (Prefer: wait, api/feed_not_modified.py) or its limit (here 1 s) runs out, and a held poll
+    is followed by the next at once, so each version is in force long before the interval would have let the client
+    ask again."""
+    monkeypatch.setattr(feed_not_modified, "WAIT_LIMIT", 1.0)
+    chain.approve("csam-gallery.test")
+    state = chain.folder / "state" / "state.json"
+    argv = [sys.executable, "-m", "isp_feed_client.cli", "pull", "--server", chain.url, "--token", chain.token,
+            "--pubkey", str(chain.folder / "feed.pub"), "--state-dir", str(chain.folder / "state"), "--out",
+            str(chain.rpz), "--reload", " ".join(chain.unbound.reload_command), "--loop", "--interval", "20"]
+    log = (chain.folder / "client.log").open("w")
+    process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+                               env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+
+    def serial_applied(serial: int, within: float) -> None:
+        deadline = time.monotonic() + within
+        while not (state.exists() and f'"serial": {serial}' in state.read_text()):
+            said = (chain.folder / "client.log").read_text()
+            assert process.poll() is None and time.monotonic() < deadline, f"serial {serial} not applied: {said}"
+            time.sleep(0.05)
+
+    try:
+        serial_applied(1, 60)
+        for serial, name in ((2, "second-gallery.test"), (3, "third-gallery.test")):
+            time.sleep(2.5)  # the client is current: its polls are held, one after the other
+            chain.approve(name)
+            serial_applied(serial, 10)  # the interval (20 s) would not have let it ask before
+            assert_stop_page(chain.unbound, name)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
 
 
 def test_first_load_whole_then_deltas_then_a_reissue_that_downloads_nothing(chain: Chain) -> None:

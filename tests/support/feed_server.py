@@ -128,6 +128,7 @@ class FeedServer:
     overrides: dict[str, bytes] = field(default_factory=dict)  # path -> bytes served instead (ETag dropped)
     applied: list[dict[str, object]] = field(default_factory=list)
     fetches: list[tuple[str, int]] = field(default_factory=list)  # (path, status)
+    prefers: list[str | None] = field(default_factory=list)  # the Prefer header of each conditional manifest poll
     applied_status: int = 200
     broken: set[str] = field(default_factory=set)  # paths whose transfer breaks off halfway
     failing: dict[str, list[int]] = field(default_factory=dict)  # path -> statuses answered (and used up) first
@@ -336,6 +337,8 @@ class FeedServer:
                     self._reply(server.failing[target].pop(0), b'{"reason": "restarting"}')
                     return
                 status, body, etag = server._lookup(target)
+                if target == "latest.manifest.json" and self.headers.get("If-None-Match"):
+                    server.prefers.append(self.headers.get("Prefer"))  # (a stand-in: it never holds a poll)
                 if status == 200 and etag is not None and self.headers.get("If-None-Match") == etag:
                     self._reply(304, etag=etag)
                 else:
