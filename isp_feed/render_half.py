@@ -27,29 +27,49 @@ from typing import Any
 
 from isp_feed_client import formats
 
+_CODE = "CASE s.scope " + " ".join(f"WHEN '{scope}' THEN char({code})" for scope, code in formats.SCOPE_CODES.items()) \
+    + f" ELSE char({formats.OTHER_SCOPE}) END"
+_NOT_CODES = bytes(b for b in range(256) if b not in (*formats.SCOPE_CODES.values(), formats.OTHER_SCOPE))
+_CODES_TO_NEWLINES = bytes.maketrans(bytes((*formats.SCOPE_CODES.values(), formats.OTHER_SCOPE)), b"\n" * 3)
 
-def list_sql(*, below: bool = False, from_name: bool = False) -> str:
+
+def _rows(*, below: bool, from_name: bool, lifted: bool, action: str = "submission.approved") -> str:
+    bounds = "".join([" AND a.domain < ?" if below else "", " AND a.domain >= ?" if from_name else ""])
+    not_lifted = ("AND (s.domain, CAST(s.id AS VARCHAR)) NOT IN (SELECT domain, object_id FROM audit_events INDEXED BY "
+                  "ix_audit_events_action_domain_object WHERE action = 'submission.lifted' AND domain IS NOT NULL "
+                  "AND object_id IS NOT NULL) ") if lifted else ""
+    return ("SELECT s.domain, s.scope, s.order_id, " + _CODE + " AS code FROM audit_events AS a INDEXED BY "
+            "ix_audit_events_action_domain_object CROSS JOIN submissions AS s INDEXED BY ix_submissions_approved_list "
+            f"WHERE a.action = '{action}'{bounds} AND s.domain = a.domain "
+            f"AND a.object_id = CAST(s.id AS VARCHAR) AND s.status = 'approved' {not_lifted}ORDER BY a.domain")
+
+
+def list_sql(*, below: bool = False, from_name: bool = False, lifted: bool = True) -> str:
     """The approved list (names in [from_name, below), each a `?`), read by SQLite as one row of aggregates, which
     it builds in C: a million rows through the driver cost seconds. `prepared_of_aggregate` reads the row.
 
     The test of "approved" is candidate.approval_in_chain's, written out for the two indexes that make it one walk in
     name order (isp_feed/migrations feed_0013): each approval event of the chain, in name order, joined to the row
-    it approved if that row is marked approved, less the rows a lifting event names. (A row approved twice would be
-    read twice: `prepared_of_aggregate` then refuses the list, and it is read row by row.)
+    it approved if that row is marked approved, less (if `lifted`) the rows a lifting event names. (A row approved
+    twice would be read twice: `prepared_of_aggregate` then refuses the list, and it is read row by row.)
     tests/isp_feed/test_whole.py checks that both read the same list.
+
+    Each name's scope code (formats.SCOPE_CODES) is the separator before it (SQLite's group_concat puts each row's
+    separator before its value): one aggregate for names and scopes. The first name's code is `first_code_sql`'s.
     """
-    codes = " ".join(f"WHEN '{scope}' THEN char({code})" for scope, code in formats.SCOPE_CODES.items())
-    bounds = "".join([" AND a.domain < ?" if below else "", " AND a.domain >= ?" if from_name else ""])
-    rows = ("SELECT s.domain, s.scope, s.order_id FROM audit_events AS a INDEXED BY "
-            "ix_audit_events_action_domain_object CROSS JOIN submissions AS s INDEXED BY ix_submissions_approved_list "
-            f"WHERE a.action = 'submission.approved'{bounds} AND s.domain = a.domain "
-            "AND a.object_id = CAST(s.id AS VARCHAR) AND s.status = 'approved' "
-            "AND (s.domain, CAST(s.id AS VARCHAR)) NOT IN (SELECT domain, object_id FROM audit_events INDEXED BY "
-            "ix_audit_events_action_domain_object WHERE action = 'submission.lifted' AND domain IS NOT NULL "
-            "AND object_id IS NOT NULL) ORDER BY a.domain")
-    return ("SELECT count(*), CAST(group_concat(domain, char(10)) AS BLOB), "
-            f"CAST(group_concat(CASE scope {codes} ELSE char({formats.OTHER_SCOPE}) END, '') AS BLOB), "
-            f"group_concat(DISTINCT order_id) FROM ({rows})")
+    rows = _rows(below=below, from_name=from_name, lifted=lifted)
+    return f"SELECT count(*), CAST(group_concat(domain, code) AS BLOB), group_concat(DISTINCT order_id) FROM ({rows})"
+
+
+def first_code_sql(*, below: bool = False, from_name: bool = False, lifted: bool = True) -> str:
+    """The scope code of the first name list_sql reads."""
+    return f"SELECT CAST(code AS BLOB) FROM ({_rows(below=below, from_name=from_name, lifted=lifted)}) LIMIT 1"
+
+
+def lifted_sql(*, below: bool = False, from_name: bool = False) -> str:
+    """How many rows marked approved (in the range) a lifting event names: none, unless someone set a lifted row
+    back by SQL, and then list_sql must leave them out (`lifted`), at a cost per row it otherwise spares."""
+    return f"SELECT count(*) FROM ({_rows(below=below, from_name=from_name, lifted=False, action='submission.lifted')})"
 
 
 def forms_sql(*, below: bool = False, from_name: bool = False) -> str:
@@ -62,17 +82,19 @@ def forms_sql(*, below: bool = False, from_name: bool = False) -> str:
             f"WHERE status = 'approved'{bounds} AND (unicode != domain OR scope NOT IN ({known}))")
 
 
-def prepared_of_aggregate(row: tuple[Any, ...], forms: list[tuple[str, str, str]]
+def prepared_of_aggregate(row: tuple[Any, ...], first_code: bytes | None, forms: list[tuple[str, str, str]]
                           ) -> tuple[formats.Prepared, frozenset[int]] | None:
-    """The list_sql row and the forms_sql rows as prepared names and the block orders; None if they cannot be read
-    that way (a name that is not ASCII or holds a newline, names out of order or twice): the caller reads the rows
-    one by one instead."""
-    count, names_blob, codes, orders = row
+    """The list_sql row, the first name's code and the forms_sql rows as prepared names and the block orders; None
+    if they cannot be read that way (a name that is not ASCII or holds a newline or a code byte, names out of
+    order or twice): the caller reads the rows one by one instead."""
+    count, coded, orders = row
     if not count:
         return formats.prepared_of(()), frozenset()
-    names: list[bytes] = names_blob.split(b"\n")
-    if (len(names) != count or len(codes) != count or not names_blob.isascii()
-            or not all(map(lt, names, islice(names, 1, None)))):
+    if first_code is None or not coded.isascii():
+        return None
+    codes = first_code + coded.translate(None, _NOT_CODES)
+    names: list[bytes] = coded.translate(_CODES_TO_NEWLINES).split(b"\n")
+    if len(names) != count or len(codes) != count or not all(map(lt, names, islice(names, 1, None))):
         return None
     unicode: dict[int, str] = {}
     other: dict[int, str] = {}
@@ -96,8 +118,11 @@ def read_half(connection: sqlite3.Connection, *, below: str | None = None, from_
     connection's current transaction (`prepared_of_aggregate`; None: read them row by row)."""
     params = tuple(bound for bound in (below, from_name) if bound is not None)
     kinds = {"below": below is not None, "from_name": from_name is not None}
-    row = connection.execute(list_sql(**kinds), params).fetchone()
-    return prepared_of_aggregate(row, connection.execute(forms_sql(**kinds), params).fetchall())
+    (lifted,) = connection.execute(lifted_sql(**kinds), params).fetchone()
+    row = connection.execute(list_sql(**kinds, lifted=bool(lifted)), params).fetchone()
+    first = connection.execute(first_code_sql(**kinds, lifted=bool(lifted)), params).fetchone()
+    forms = connection.execute(forms_sql(**kinds), params).fetchall()
+    return prepared_of_aggregate(row, first[0] if first is not None else None, forms)
 
 
 def job_version(job: dict[str, Any], entries: tuple[formats.FeedEntry, ...]) -> formats.FeedVersion:

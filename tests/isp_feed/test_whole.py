@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import sqlite3
 import zlib
 from pathlib import Path
 
@@ -45,6 +46,7 @@ def populated(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -
             submitted(s, officer, "insider-approved.test")
         with rt.database.transaction() as s:  # what only someone with SQL access does: no approval in the chain
             s.execute(text("UPDATE submissions SET status = 'approved' WHERE domain = 'insider-approved.test'"))
+            s.execute(text("UPDATE submissions SET status = 'approved' WHERE domain = :d"), {"d": NAMES[3]})  # lifted
     finally:
         rt.database.dispose()
     return folder / "db.sqlite3"
@@ -81,7 +83,7 @@ def one_process(populated: Path, tmp_path_factory: pytest.TempPathFactory) -> tu
     """The reference: one process, the list read row by row (the way PostgreSQL reads it)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(whole, "SPLIT_FROM", 10**12)
-        patch.setattr(render_half, "prepared_of_aggregate", lambda row, forms: None)
+        patch.setattr(render_half, "prepared_of_aggregate", lambda row, first, forms: None)
         return _first_version(populated, tmp_path_factory.mktemp("single") / "run")
 
 
@@ -104,28 +106,42 @@ def test_the_aggregates_read_the_list_the_chain_approves(populated: Path, tmp_pa
         rt.database.dispose()
     prepared, orders = read
     assert prepared == formats.prepared_of(rows.entries) and orders == rows.block_order_ids and orders
-    assert [name for _, name in rows.unapproved] == ["insider-approved.test"]
+    assert [name for _, name in rows.unapproved] == [NAMES[3], "insider-approved.test"]
     assert prepared.unicode or below  # the IDNs' Unicode forms, at their places
 
 
-@pytest.mark.parametrize(("row", "forms"), [
-    ((2, b"b.test\na.test", b"\x01\x01", None), []),  # out of order
-    ((2, b"a.test\na.test", b"\x01\x01", None), []),  # one name twice (approved twice)
-    ((2, b"a.test\nb.test\nc.test", b"\x01\x01", None), []),  # a name holding a newline
-    ((1, "bücher.test".encode(), b"\x01", None), []),  # not an A-label
-    ((1, b"a.test", b"\x03", None), []),  # another scope, not named by the forms
-], ids=["unsorted", "twice", "newline", "not-ascii", "unnamed-scope"])
-def test_rows_the_aggregates_cannot_give_are_read_one_by_one(row: tuple[object, ...],
+@pytest.mark.parametrize(("row", "first", "forms"), [
+    ((2, b"b.test\x01a.test", None), b"\x01", []),  # out of order
+    ((2, b"a.test\x01a.test", None), b"\x01", []),  # one name twice (approved twice)
+    ((2, b"a.test\x01b.test\nc.test", None), b"\x01", []),  # a name holding a newline
+    ((1, b"a\x02.test", None), b"\x01", []),  # a name holding a code byte
+    ((1, "bücher.test".encode(), None), b"\x01", []),  # not an A-label
+    ((1, b"a.test", None), b"\x03", []),  # another scope, not named by the forms
+    ((1, b"a.test", None), None, []),  # no first code
+], ids=["unsorted", "twice", "newline", "code-byte", "not-ascii", "unnamed-scope", "no-first-code"])
+def test_rows_the_aggregates_cannot_give_are_read_one_by_one(row: tuple[object, ...], first: bytes | None,
                                                              forms: list[tuple[str, str, str]]) -> None:
-    assert render_half.prepared_of_aggregate(row, forms) is None
+    assert render_half.prepared_of_aggregate(row, first, forms) is None
 
 
 def test_the_forms_of_names_outside_the_list_are_passed_over() -> None:
-    read = render_half.prepared_of_aggregate((2, b"a.test\nxn--bcher-kva.test", b"\x02\x03", "7,9"),
+    read = render_half.prepared_of_aggregate((2, b"a.test\x03xn--bcher-kva.test", "7,9"), b"\x02",
                                              [("xn--bcher-kva.test", "bücher.test", "other"),
                                               ("unlisted.test", "unlisted.test", "other")])
     assert read == (formats.Prepared([b"a.test", b"xn--bcher-kva.test"], b"\x02\x03", {1: "bücher.test"},
                                      {1: "other"}), frozenset({7, 9}))
+
+
+def test_a_lifted_row_set_back_to_approved_is_left_out_however_it_is_read(populated: Path, tmp_path: Path) -> None:
+    shutil.copyfile(populated, tmp_path / "db.sqlite3")
+    connection = sqlite3.connect(tmp_path / "db.sqlite3")
+    try:
+        assert connection.execute(render_half.lifted_sql()).fetchone() == (1,)  # NAMES[3], by SQL
+        with_check = connection.execute(render_half.list_sql(lifted=True)).fetchone()
+        without = connection.execute(render_half.list_sql(lifted=False)).fetchone()
+    finally:
+        connection.close()
+    assert NAMES[3].encode() not in with_check[1] and NAMES[3].encode() in without[1]
 
 
 def test_two_halves_give_the_files_of_one_process(populated: Path, one_process: tuple[dict[str, tuple[str, int]],
