@@ -141,6 +141,16 @@ class NotModifiedMiddleware:
         self.app = app
         self.latest = latest
 
+    async def _held(self, token: str, etag: str, wait: float) -> tuple[int, int, str] | None:
+        """Look again every WAIT_STEP, up to `wait` seconds, while the answer would still be 304: what
+        `LatestManifest.not_modified` says at the end (None: the route answers, a new version most likely)."""
+        until = time.monotonic() + wait
+        found = self.latest.not_modified(token, etag)
+        while found is not None and time.monotonic() < until:
+            await anyio.sleep(min(WAIT_STEP, max(0.0, until - time.monotonic())))
+            found = self.latest.not_modified(token, etag)
+        return found
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == PATH:
             headers: dict[bytes, str] = {}
@@ -152,11 +162,7 @@ class NotModifiedMiddleware:
             found = self.latest.not_modified(token, etag) if token and etag else None
             wait = asked_wait(headers.get(b"prefer")) if found is not None else 0.0
             if wait:
-                assert token and etag
-                until = time.monotonic() + wait
-                while found is not None and time.monotonic() < until:
-                    await anyio.sleep(min(WAIT_STEP, max(0.0, until - time.monotonic())))
-                    found = self.latest.not_modified(token, etag)
+                found = await self._held(token or "", etag or "", wait)
             if found is not None:
                 isp_id, serial, tag = found
                 self.latest.runtime.job_context.fetch_log.add(isp_id=isp_id, serial=serial,

@@ -321,16 +321,18 @@ def _json(version: FeedVersion, prep: Prepared, count: int) -> _Parts:
 
 def _owned(prep: Prepared, records: list[str]) -> bytes:
     """For each entry `<name><record>` lines (and `*.<name><record>` when it covers subdomains)."""
-    if len(records) == 1 and records[0].endswith("\n") and records[0].count("\n") == 1:
+    if records != ["\n"] and len(records) == 1 and records[0].endswith("\n") and records[0].count("\n") == 1:
         # One record: each line of the plain list (rendered once, kept for the other formats) with its record.
-        if "owners" not in prep.memo:
-            prep.memo["owners"] = _filled(prep, _by_scope(b"%s\n*.%s\n", b"%s\n%.0s"), 2)
-        owners: bytes = prep.memo["owners"]
-        return owners if records[0] == "\n" else owners.replace(b"\n", records[0].encode())
+        return _owned(prep, ["\n"]).replace(b"\n", records[0].encode())
+    if records == ["\n"] and "owners" in prep.memo:
+        return prep.memo["owners"]
     records_b = [_lit(record) for record in records]
     own = b"".join(b"%s" + record for record in records_b)
     wildcards = b"".join(b"*.%s" + record for record in records_b)
-    return _filled(prep, _by_scope(own + wildcards, own + b"%.0s" * len(records)), 2 * len(records))
+    lines = _filled(prep, _by_scope(own + wildcards, own + b"%.0s" * len(records)), 2 * len(records))
+    if records == ["\n"]:
+        prep.memo["owners"] = lines
+    return lines
 
 
 def _canary(version: FeedVersion) -> str:
