@@ -1,9 +1,10 @@
 """Feed cost at scale (issue #12): render every format of an N-name version (default 100,000; `python
 bench/bench_feed.py 1000000` for the issue's target), sign its manifest, the client's verification, and whole
-`isp-feed pull` runs (a separate process, against the stand-in feed server on loopback): the first load (manifest,
-list and rpz downloaded whole), one more name (manifest and delta only, spliced into the kept files), and a re-issue
-(manifest only). Beside them, in the same run, what an ISP does by hand for the same rpz: `curl` and `minisign -V`
-(urllib when curl is missing). Prints figures: time and peak RSS of each."""
+`isp-feed pull` runs (a separate process: the client's wheel installed in a fresh virtualenv, as an ISP runs it,
+against the stand-in feed server on loopback): the first load (manifest, list and rpz downloaded whole), one more
+name (manifest and delta only, spliced into the kept files), and a re-issue (manifest only). Beside them, in the
+same run, what an ISP does by hand for the same rpz: `curl` and `minisign -V` (urllib when curl is missing). Prints
+figures: time and peak RSS of each."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from isp_feed_client import delta, formats, manifest, signing, trust  # noqa: E402
+from tests.support.client_wheel import install_client  # noqa: E402
 from tests.support.feed_server import feed_server, make_version, manifest_for, sign_manifest  # noqa: E402
 
 
@@ -80,7 +82,9 @@ def main() -> None:
     with feed_server(key=key) as feed, tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         (tmp / "feed.pub").write_text(feed.public_key_text())
-        command = [sys.executable, "-m", "isp_feed_client.cli", "pull", "--server", feed.url, "--token", feed.token,
+        # The client as an ISP runs it: installed from its wheel (compiled modules), not this checkout's sources.
+        client = install_client(tmp / "client") / "bin" / "isp-feed"
+        command = [str(client), "pull", "--server", feed.url, "--token", feed.token,
                    "--pubkey", str(tmp / "feed.pub"), "--state-dir", str(tmp / "state"), "--out",
                    str(tmp / "feed.rpz"), "--reload", "true"]
         feed.publish(make_version(1, version.entries))

@@ -61,7 +61,8 @@ formats: rpz (CNAME to the stop page), a.rpz (the stop page's A/AAAA; use it for
   list (the canonical list: name TAB scope TAB unicode).
 
 state dir: state.json (the applied serial, manifest hash and expiry, the installed file's hash), list-<serial>.txt
-  (the applied list, which deltas are applied to), checkpoints.jsonl, lock. One pull at a time per state dir.
+  (the applied list, which deltas are applied to; a large one as list-<serial>.txt.pieces and segment files named
+  by their SHA-256), checkpoints.jsonl, lock. One pull at a time per state dir.
 
 exit codes (each failure prints one line: what it means, why, and a hint what to do):
   0  applied, re-issued (new expiry), or already current

@@ -46,6 +46,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -66,6 +67,7 @@ from isp_feed_client import (
     manifest,
     signing,
     splice,
+    stored,
     trust,
     unbound_control,
 )
@@ -83,6 +85,8 @@ _NOT_AUTHORISED = (401, 403)  # a credential or ISP the server refuses: not a ne
 MAX_SIGNATURE = 4096  # a minisign signature file is about 300 bytes
 _DELTA_ENTRY_BYTES = 2048  # the most one entry of a delta takes in canonical JSON (two names of 253 characters)
 _STAGED_LIST = ".list.tmp"
+_OWN_LIST = re.compile(r"(list|names)-\d+\.txt(\.pieces)?")  # names-*.txt: the names files of older clients
+_SEGMENT = re.compile(r"[0-9a-f]{64}")
 # unbound-control changes the local zones before it returns: a canary not served within this is not coming (and the
 # whole file is reloaded), however long --resolver-wait allows a reload to take.
 _CONTROL_WAIT = 5.0
@@ -123,6 +127,11 @@ class Options:
     # wait`, RFC 7240; the server holds it at most 25 s): a --loop asks for its interval, so that a version is
     # pulled as soon as it is published. 0: never held.
     wait: float = 0.0
+    # The client's own copy of a list of at least `list_pieces_from` bytes, moved on by a delta, is kept as pieces of
+    # the list before and a segment of the new lines (isp_feed_client/stored.py), up to `list_max_pieces` pieces and
+    # then written whole again: a +1 to 1,000,000 names then writes a line, not a 55 MB copy to sync and free.
+    list_pieces_from: int = 1 << 20
+    list_max_pieces: int = 64
     now: dt.datetime | None = None
     # One HTTP session per Options, made at the first request: a --loop keeps its connections and TLS sessions.
     _session: requests.Session | None = field(default=None, init=False, repr=False, compare=False)
@@ -273,10 +282,11 @@ def _int(raw: dict[str, object], key: str) -> int:
     return value
 
 
-def _own_file(folder: Path, raw: dict[str, object], key: str) -> Path:
+def _own_file(folder: Path, raw: dict[str, object], key: str, *, pieces: bool = False) -> Path:
+    """The file of the state dir the state names under `key` (with `pieces`, it may be stored as pieces)."""
     name = _str(raw, key)
     path = folder / name
-    if path.name != name or not path.is_file():
+    if path.name != name or not (path.is_file() or (pieces and stored.intact_size(path) is not None)):
         raise ValueError(f"{name} is missing")
     return path
 
@@ -301,7 +311,7 @@ def _load_state(folder: Path) -> _State | None:
             serial=raw["serial"], manifest_sha256=_str(raw, "manifest_sha256"),
             etag=etag if isinstance(etag, str) else None,
             expires_at=dt.datetime.fromisoformat(_str(raw, "expires_at")),
-            content_serial=_int(raw, "content_serial"), list_file=_own_file(folder, raw, "list_file"),
+            content_serial=_int(raw, "content_serial"), list_file=_own_file(folder, raw, "list_file", pieces=True),
             list_sha256=_str(raw, "list_sha256"), fmt=_str(raw, "format"), file_sha256=_str(raw, "file_sha256"),
             count=_int(raw, "count"), protected=protected if isinstance(protected, str) else None)
     except (OSError, ValueError) as exc:
@@ -373,11 +383,13 @@ def _save_state(opts: Options, offer: _Offer, *, list_file: Path, file_sha256: s
 
 
 def _drop_old_lists(opts: Options, keep: str) -> None:
-    """Delete the client's own earlier copies of the list (and the names files of older clients)."""
-    for pattern in ("list-*.txt", "names-*.txt"):
-        for old in opts.state_dir.glob(pattern):
-            if old.name != keep:
-                old.unlink(missing_ok=True)
+    """Delete the client's own earlier copies of the list, and the files of pieces and segments (named by their
+    SHA-256) only they needed (and the names files of older clients)."""
+    needed = stored.referenced(opts.state_dir / keep)
+    for old in opts.state_dir.iterdir():
+        name = old.name
+        if name not in needed and (_OWN_LIST.fullmatch(name) or _SEGMENT.fullmatch(name)):
+            old.unlink(missing_ok=True)
 
 
 @contextmanager
@@ -386,7 +398,7 @@ def _previous(state: _State | None) -> Iterator[Iterable[tuple[str, str | None]]
     if state is None or (state.list_file is None and state.legacy is None):
         yield None
     elif state.list_file is not None:
-        with state.list_file.open(encoding="utf-8", newline="\n") as handle:
+        with stored.open_text(state.list_file) as handle:
             yield ((line[:line.find("\t")], line) for line in handle)
     elif isinstance(state.legacy, Path):
         with state.legacy.open(encoding="utf-8", newline="\n") as handle:
@@ -528,8 +540,8 @@ def _pull(opts: Options) -> Outcome:
         if not staged.out_ready:
             _by_download(opts, state, offer, staged, same_names=legacy_same_serial)
         return _apply(opts, offer, staged, state)
-    finally:  # a refused or broken pull leaves nothing behind
-        staged.list_path.unlink(missing_ok=True)
+    finally:  # a refused or broken pull leaves nothing behind (a segment made for it goes with the next old list)
+        stored.unlink_stored(staged.list_path)
         staged.out_path.unlink(missing_ok=True)
 
 
@@ -558,11 +570,7 @@ def _move_on(opts: Options, state: _State, offer: _Offer) -> Outcome:
     _recheck_protected(opts, state, state.list_file, m.serial)
     list_file = opts.state_dir / f"list-{m.content_serial}.txt"
     if list_file != state.list_file:  # the same list under another content serial (the `list` format has no header)
-        list_file.unlink(missing_ok=True)
-        try:
-            os.link(state.list_file, list_file)
-        except OSError:  # no hard links here
-            shutil.copyfile(state.list_file, list_file)
+        stored.link_stored(state.list_file, list_file)
     _save_state(opts, offer, list_file=list_file, file_sha256=state.file_sha256)
     _drop_old_lists(opts, keep=list_file.name)
     message = (f"serial {m.serial} (re-issue of the list of serial {m.content_serial}): expiry moves on to "
@@ -575,7 +583,7 @@ def _recheck_protected(opts: Options, state: _State, list_path: Path, serial: in
     checked (another --protected-file), check the whole list against them again."""
     if state.protected == trust.protected_fingerprint(opts.protected):
         return
-    with list_path.open(encoding="utf-8", newline="\n") as handle:
+    with stored.open_text(list_path) as handle:
         trust.check_protected(serial, (line[:line.find("\t")] for line in handle), opts.protected)
 
 
@@ -609,11 +617,18 @@ def _by_delta(opts: Options, state: _State, offer: _Offer, staged: _Staged) -> s
     # The resolver file is spliced in a thread while the list is (copying and hashing release the GIL: two cores
     # halve a national +1); it is only staged, and believed once the list proves the delta.
     with ThreadPoolExecutor(1) as pool:
-        out = pool.submit(splice.splice_file, opts.out, staged.out_path, m.content(), opts.fmt, m.count, d)
+        out = pool.submit(splice.splice_file, opts.out, staged.out_path, m.content(), opts.fmt, m.count, d,
+                          sync_dir=False)
+        large = (stored.stored_size(state.list_file) or 0) >= opts.list_pieces_from
         try:
-            written = splice.splice_file(state.list_file, staged.list_path, m.content(), "list", m.count, d)
+            written = splice.splice_file(state.list_file, staged.list_path, m.content(), "list", m.count, d,
+                                         sync_dir=False, max_pieces=opts.list_max_pieces if large else 0)
         except formats.FeedFormatError as exc:
             return f"GET {path}: {exc}"
+        except FileNotFoundError as exc:  # a piece of the kept list gone since the state was read
+            return f"the kept list cannot be read ({exc})"
+        if written.pieces:  # splice_file wrote the pieces list where the file would be: put it where it is read
+            staged.list_path.replace(stored.pieces_path(staged.list_path))
         ref = m.files["list"]
         if (written.sha256, written.size) != (ref.sha256, ref.size):
             return f"GET {path}: it does not give the list the manifest signs"
@@ -772,21 +787,28 @@ def _apply(opts: Options, offer: _Offer, staged: _Staged, state: _State | None) 
     acknowledge."""
     m = offer.manifest
     file_sha256 = m.files[opts.fmt].sha256
-    with staged.list_path.open(encoding="utf-8", newline="\n") as handle:
+    with stored.open_text(staged.list_path) as handle:
         trust.check_scopes_expressible(m.serial, opts.fmt, handle)
     backup = _install(opts, staged.out_path)
     if opts.reload or opts.resolvers or opts.apply == unbound_control.APPLY_CONTROL:
         _load(opts, m, backup, state, staged)
-    if backup is not None:
-        with suppress(OSError):
-            backup.unlink()
     list_file = opts.state_dir / f"list-{m.content_serial}.txt"
-    staged.list_path.replace(list_file)
+    stored.replace_stored(staged.list_path, list_file)
     splice.fsync_dir(opts.state_dir)
     _save_state(opts, offer, list_file=list_file, file_sha256=file_sha256)
-    _drop_old_lists(opts, keep=list_file.name)
     accepted = accepted_serial(opts.state_dir)
     if accepted is not None and accepted <= m.serial:  # used, or overtaken: it never lets a later serial through
         (opts.state_dir / ACCEPTED_FILE).unlink(missing_ok=True)
     message = f"applied serial {m.serial} ({m.count} names) to {opts.out}{staged.how}"
-    return Outcome(True, m.serial, message + _acknowledge(opts, m.serial, file_sha256))
+    # The state is committed: the previous file and list are garbage. Freeing a national list's blocks takes tens of
+    # milliseconds, done while the server is told.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(_drop_previous, opts, backup, keep=list_file.name)
+        return Outcome(True, m.serial, message + _acknowledge(opts, m.serial, file_sha256))
+
+
+def _drop_previous(opts: Options, backup: Path | None, *, keep: str) -> None:
+    if backup is not None:
+        with suppress(OSError):
+            backup.unlink()
+    _drop_old_lists(opts, keep=keep)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,20 +37,48 @@ class Written:
 
 
 class _Digest:
-    """The SHA-256 and size of a file, fed as it is produced."""
+    """The SHA-256 and size of a file, fed as it is produced. With `deferred`, ranges of other files are only noted
+    (and what follows them queued behind) until `drain`: a durable sink hashes them while the kernel writes the copy
+    out (Sink.commit), instead of first hashing and then waiting for the disk."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, deferred: bool = False) -> None:
         self.sha256 = hashlib.sha256()
         self.size = 0
         self._buffer: memoryview | None = None
+        self._deferred = deferred
+        self._queue: list[bytes | tuple[int, int, int]] = []
 
     def update(self, data: bytes | memoryview) -> None:
-        self.sha256.update(data)
+        if self._queue:
+            self._queue.append(bytes(data))
+        else:
+            self.sha256.update(data)
         self.size += len(data)
 
     def update_from(self, source: int, start: int, end: int) -> None:
-        """Hash bytes [start, end) of the open file `source`, read into one reused buffer (not through a memory
-        map, whose pages would count as this process's memory)."""
+        """Hash bytes [start, end) of the open file `source` (now, or at `drain` when deferred: `source` must then
+        stay open until it)."""
+        if self._deferred:
+            self._queue.append((source, start, end))
+        else:
+            self._hash_range(source, start, end)
+        self.size += end - start
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._queue)
+
+    def drain(self) -> None:
+        """Hash what was queued, in order."""
+        queue, self._queue = self._queue, []
+        for item in queue:
+            if isinstance(item, bytes):
+                self.sha256.update(item)
+            else:
+                self._hash_range(*item)
+
+    def _hash_range(self, source: int, start: int, end: int) -> None:
+        # Read into one reused buffer, not through a memory map, whose pages would count as this process's memory.
         if self._buffer is None:
             self._buffer = memoryview(bytearray(8 * _CHUNK))
         at = start
@@ -57,10 +86,11 @@ class _Digest:
             read = os.preadv(source, [self._buffer[:min(len(self._buffer), end - at)]], at)
             if read <= 0:
                 raise OSError(f"the old file ended at byte {at}, before {end}")
-            self.update(self._buffer[:read])
+            self.sha256.update(self._buffer[:read])
             at += read
 
     def written(self, *, pieces: bool = False) -> Written:
+        self.drain()
         return Written(self.sha256.hexdigest(), self.size, pieces)
 
 
@@ -69,12 +99,13 @@ class Sink:
     fsync when `durable`: the client's files are its only copy; the server's are derived data it can render again
     from the database, so they skip it)."""
 
-    def __init__(self, target: Path, durable: bool = True) -> None:
+    def __init__(self, target: Path, durable: bool = True, *, sync_dir: bool = True) -> None:
         self.target = target
         self.durable = durable
+        self.sync_dir = durable and sync_dir  # False for a staged file: the rename that installs it is made durable
         self.tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         self.handle = self.tmp.open("wb")
-        self.digest = _Digest()
+        self.digest = _Digest(deferred=durable)
 
     def write(self, data: bytes | memoryview) -> None:
         self.digest.update(data)
@@ -107,14 +138,24 @@ class Sink:
             size = os.fstat(handle.fileno()).st_size
             if size > skip:
                 self.copy(handle.fileno(), skip, size)
+                self.digest.drain()  # before the file closes
 
     def commit(self) -> Written:
+        """Make the file durable (unless not `durable`) and rename it into place; the copied ranges are hashed
+        meanwhile in this thread (reading them and the disk writing the copy overlap: fsync releases the GIL)."""
         self.handle.flush()
-        if self.durable:
+        if self.durable and self.digest.pending:
+            with ThreadPoolExecutor(1) as pool:
+                synced = pool.submit(os.fsync, self.handle.fileno())
+                try:
+                    self.digest.drain()
+                finally:
+                    synced.result()
+        elif self.durable:
             os.fsync(self.handle.fileno())
         self.handle.close()
         self.tmp.replace(self.target)
-        if self.durable:
+        if self.sync_dir:
             fsync_dir(self.target.parent)
         return self.digest.written()
 
@@ -137,7 +178,7 @@ def write_whole(path: Path) -> bool:
     except BaseException:
         sink.abort()
         raise
-    if sink.digest.sha256.hexdigest() != path.name:
+    if sink.digest.written().sha256 != path.name:
         sink.abort()
         raise stored.StoredFileError(f"the pieces of {path.name} do not hash to its name")
     sink.commit()
@@ -154,10 +195,11 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_chunks(target: Path, chunks: Iterable[bytes | memoryview], *, durable: bool = True) -> Written:
+def write_chunks(target: Path, chunks: Iterable[bytes | memoryview], *, durable: bool = True,
+                 sync_dir: bool = True) -> Written:
     """Write `chunks` to `target` atomically (temporary file, fsync unless not `durable`, rename), hashing them."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    sink = Sink(target, durable)
+    sink = Sink(target, durable, sync_dir=sync_dir)
     try:
         for chunk in chunks:
             sink.write(chunk)
@@ -242,7 +284,7 @@ def _frame_bounds(buf: Source, size: int, layout: formats.LineLayout) -> tuple[i
 
 
 def splice_file(old: Path, target: Path, version: formats.FeedVersion, ext: str, count: int, delta: Delta, *,
-                durable: bool = True, max_pieces: int = 0) -> Written:
+                durable: bool = True, sync_dir: bool = True, max_pieces: int = 0) -> Written:
     """`target` := the file `old` (one format of the list before `delta`) with the delta applied, for `version`
     (whose entries are not read: header and footer come from its serial, time and stop page, and `count`).
 
@@ -251,7 +293,8 @@ def splice_file(old: Path, target: Path, version: formats.FeedVersion, ext: str,
 
     With `max_pieces` (the server), `target` becomes a pieces list (isp_feed_client/stored.py) of the old file's ranges
     and a new segment file beside it with the new lines, unless that makes more than `max_pieces` pieces; the old file
-    may itself be stored as pieces.
+    may itself be stored as pieces. `sync_dir=False` for a staged target: its bytes are made durable, its name only
+    by the rename that later installs it.
     """
     layout = formats.LAYOUTS[ext]
     header, footer = formats.render_frame(version, ext, count)
@@ -262,10 +305,10 @@ def splice_file(old: Path, target: Path, version: formats.FeedVersion, ext: str,
         with stored.open_stored(old) as buf:
             pieces = _plan(_searchable(buf), layout, version, ext, removed, added)
             if max_pieces:
-                written = _write_pieces(buf, pieces, header, footer, target, max_pieces)
+                written = _write_pieces(buf, pieces, header, footer, target, max_pieces, durable=durable)
                 if written is not None:
                     return written
-            return _write_whole(buf, pieces, header, footer, target, durable)
+            return _write_whole(buf, pieces, header, footer, Sink(target, durable, sync_dir=sync_dir))
     except stored.StoredFileError as exc:
         raise FileNotFoundError(str(exc)) from None
 
@@ -299,8 +342,7 @@ def _plan(buf: Source, layout: formats.LineLayout, version: formats.FeedVersion,
     return pieces
 
 
-def _write_whole(buf: Stored, pieces: _Plan, header: bytes, footer: bytes, target: Path, durable: bool) -> Written:
-    sink = Sink(target, durable)
+def _write_whole(buf: Stored, pieces: _Plan, header: bytes, footer: bytes, sink: Sink) -> Written:
     try:
         sink.write(header)
         for piece in pieces:
@@ -316,10 +358,11 @@ def _write_whole(buf: Stored, pieces: _Plan, header: bytes, footer: bytes, targe
     return sink.commit()
 
 
-def _write_pieces(buf: Stored, plan: _Plan, header: bytes, footer: bytes, target: Path,
-                  max_pieces: int) -> Written | None:
+def _write_pieces(buf: Stored, plan: _Plan, header: bytes, footer: bytes, target: Path, max_pieces: int, *,
+                  durable: bool) -> Written | None:
     """`target` := the pieces list of the new file, its new bytes in one content-addressed segment beside it; None
-    (nothing written) when that would take more than `max_pieces` pieces."""
+    (nothing written) when that would take more than `max_pieces` pieces. With `durable` (the client) the segment's
+    and the list's bytes are synced; their names are made durable by the rename that installs the list."""
     segment = bytearray()
     listed: list[Piece | tuple[int, int]] = []  # pieces of old files, or ranges of the segment
 
@@ -350,7 +393,7 @@ def _write_pieces(buf: Stored, plan: _Plan, header: bytes, footer: bytes, target
         return None
     segment_name = hashlib.sha256(segment).hexdigest()
     if segment and not (target.parent / segment_name).exists():
-        write_chunks(target.parent / segment_name, [bytes(segment)], durable=False)
+        write_chunks(target.parent / segment_name, [bytes(segment)], durable=durable, sync_dir=False)
     sources = {name: fd for name, fd, _, _, _ in buf.parts}
     digest, final = _Digest(), []
     for part in listed:
@@ -360,7 +403,7 @@ def _write_pieces(buf: Stored, plan: _Plan, header: bytes, footer: bytes, target
         else:
             digest.update_from(sources[part.name], part.start, part.end)
             final.append(part)
-    stored.write_pieces(target, final)
+    stored.write_pieces(target, final, durable=durable)
     return digest.written(pieces=True)
 
 

@@ -9,19 +9,25 @@ formats, which at one version per approval kept the disk busy writing back copie
 fragments. Readers never see the difference: `open_stored` gives one sequence of bytes (slices, `find`,
 `rfind`, and the underlying ranges for copying and hashing without a trip through Python).
 
-Used on both sides (the client keeps whole files only): imports only the standard library.
+The client keeps its own copy of a large list the same way (`pull.py`): a +1 then writes a segment of one line
+instead of copying and syncing 55 MB of unchanged names. Used on both sides: imports only the standard library.
 """
 
 from __future__ import annotations
 
 import bisect
 import hashlib
+import io
 import mmap
 import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 PIECES_SUFFIX = ".pieces"
 # A spliced version adds about two pieces (its new lines, and the split of the range they land in). Past half this
@@ -73,13 +79,59 @@ def read_pieces(path: Path) -> tuple[list[Piece], int]:
     return pieces, size
 
 
-def write_pieces(path: Path, pieces: list[Piece]) -> None:
-    """List `pieces` at `path` (written beside and renamed: a reader sees the old list or the new one)."""
+def write_pieces(path: Path, pieces: list[Piece], *, durable: bool = False) -> None:
+    """List `pieces` at `path` (written beside and renamed: a reader sees the old list or the new one); with
+    `durable`, its bytes are on disk before the rename (the rename itself is made durable by the caller)."""
     size = sum(p.end - p.start for p in pieces)
     text = "".join([f"{_MAGIC} {size}\n", *(f"{p.name} {p.start} {p.end}\n" for p in pieces), "end\n"])
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="ascii")
+    with tmp.open("w", encoding="ascii") as handle:
+        handle.write(text)
+        if durable:
+            handle.flush()
+            os.fsync(handle.fileno())
     tmp.replace(path)
+
+
+def replace_stored(source: Path, target: Path) -> None:
+    """Rename the stored file `source` (whole or pieces) to `target`, in place of whatever `target` was."""
+    if source.exists():
+        source.replace(target)
+        pieces_path(target).unlink(missing_ok=True)
+    else:
+        pieces_path(source).replace(pieces_path(target))
+        target.unlink(missing_ok=True)  # else it would be read instead of the pieces
+
+
+def unlink_stored(path: Path) -> None:
+    """Remove the stored file at `path`, whole or its pieces list (not the files the pieces are of)."""
+    path.unlink(missing_ok=True)
+    pieces_path(path).unlink(missing_ok=True)
+
+
+def link_stored(source: Path, target: Path) -> None:
+    """`target` := the same bytes as the stored file `source`: a hard link (or a copy) of the file or its list."""
+    unlink_stored(target)
+    whole = source.exists()
+    a, b = (source, target) if whole else (pieces_path(source), pieces_path(target))
+    try:
+        os.link(a, b)
+    except OSError:  # no hard links here
+        b.write_bytes(a.read_bytes())
+
+
+@contextmanager
+def open_text(path: Path) -> Iterator[io.TextIOWrapper]:
+    """The stored file at `path` as UTF-8 text, lines ending in \\n only (read through its pieces, if so stored).
+
+    StoredFileError as `open_stored`."""
+    if path.exists():
+        with path.open(encoding="utf-8", newline="\n") as handle:
+            yield handle
+        return
+    with open_stored(path) as data, io.TextIOWrapper(io.BufferedReader(_Reader(data), 1 << 20), encoding="utf-8",
+                                                     newline="\n") as text:
+        yield text
 
 
 def is_stored(path: Path) -> bool:
@@ -160,6 +212,25 @@ class Stored:
     def pieces(self, start: int, end: int) -> list[Piece]:
         """Bytes [start, end) as pieces of the underlying files."""
         return [Piece(name, a, b) for name, _, _, a, b in self.spans(start, end)]
+
+
+class _Reader(io.RawIOBase):
+    """A stored file's bytes as a raw stream, read with pread from the files of its pieces."""
+
+    def __init__(self, data: Stored) -> None:
+        self.data = data
+        self.at = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        view = memoryview(buffer).cast("B")
+        for _, fd, _, a, b in self.data.spans(self.at, min(self.at + len(view), len(self.data))):
+            read = os.preadv(fd, [view[:b - a]], a)
+            self.at += read
+            return read  # a short read is allowed: the buffered reader asks again
+        return 0
 
 
 @contextmanager

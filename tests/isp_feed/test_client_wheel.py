@@ -5,42 +5,28 @@ dependencies (from the package index; nothing of the server: `import sqlalchemy`
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support.client_wheel import clean_env, install_client
 from tests.support.feed_server import feed_server, make_version
 from tests.support.resolvers import assert_resolves, assert_stop_page, eventually, start_unbound
 
-ROOT = Path(__file__).resolve().parents[2]
 BLOCKED = "csam-gallery.test"
 
 
 @pytest.fixture(scope="session")
 def client_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A virtualenv holding the isp-feed wheel and its dependencies only (made once per test session)."""
-    folder = tmp_path_factory.mktemp("isp-feed-wheel")
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", str(ROOT / "isp-feed"), "-w",
-                            str(folder / "dist")], capture_output=True, text=True, timeout=600)
-    assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
-    (wheel,) = (folder / "dist").glob("be_blocklist_isp_feed-*.whl")
-    venv = folder / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    installed = subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", str(wheel)], capture_output=True,
-                               text=True, timeout=600, env=env)
-    assert installed.returncode == 0, installed.stdout[-2000:] + installed.stderr[-2000:]
-    return venv
+    return install_client(tmp_path_factory.mktemp("isp-feed-wheel"))
 
 
 def _run(venv: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     # Outside this checkout (cwd) and without its PYTHONPATH: only what the venv installed can be imported.
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     return subprocess.run([str(venv / "bin" / args[0]), *args[1:]], capture_output=True, text=True, timeout=120,
-                          cwd=cwd, env=env)
+                          cwd=cwd, env=clean_env())
 
 
 def test_the_wheel_holds_the_client_and_none_of_the_server(client_venv: Path, tmp_path: Path) -> None:
