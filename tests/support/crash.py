@@ -40,8 +40,8 @@ async def _fire(base: str, requests: list[Request], kill: ServerProcess | None,
         if kill is not None:
             # Killed by progress, not after a fixed time: on a loaded machine a fixed moment can fall before the
             # first answer or after the last, and the kill then proves nothing.
-            await asyncio.wait([asyncio.ensure_future(enough.wait()), everything],
-                               return_when=asyncio.FIRST_COMPLETED)
+            waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(enough.wait()), everything]
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
             kill.kill()
         await everything
     return answers
