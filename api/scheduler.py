@@ -23,7 +23,7 @@ from api.leader import LeaderLock, leader_lock
 from api.metrics import Metrics
 from api.runtime import Runtime
 from blocklist import appeals, batches, review_digest
-from blocklist.jobs import yield_cpu_to_requests
+from blocklist.jobs import checkpoint_database, yield_cpu_to_requests
 from isp_feed import jobs as feed_jobs
 from requisitions import jobs as requisitions_jobs
 
@@ -71,6 +71,9 @@ def scheduled_jobs() -> list[ScheduledJob]:
         ScheduledJob("appeals.answer", appeals.send_answers, every_seconds=15),
         # Bulk submissions stored by the API and the officers' page, recorded chunk by chunk (blocklist/batches.py).
         ScheduledJob("submissions.batches", batches.process_batches, every_seconds=2),
+        # SQLite's write-ahead log copied back into the database here, not in whichever commit finds it long (a
+        # request's); in every process, since each may hold the log's readers (nothing on PostgreSQL).
+        ScheduledJob("db.checkpoint", checkpoint_database, every_seconds=1, everywhere=True),
         # That a scheduler runs and which process leads, for /readyz and /metrics of every process (api/health.py).
         ScheduledJob("scheduler.heartbeat", health.beat, every_seconds=health.HEARTBEAT_SECONDS),
     ]

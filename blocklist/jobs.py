@@ -92,3 +92,8 @@ class JobContext:
     def standalone(cls, database: Database, settings: Settings) -> JobContext:
         """A context for code that has no Runtime (tests, scripts): its own policy cache."""
         return cls(database, settings, PolicyCache(settings))
+
+
+def checkpoint_database(ctx: JobContext) -> None:
+    """The scheduled SQLite checkpoint (blocklist/db.py: WAL_AUTOCHECKPOINT_PAGES says why it is a job)."""
+    ctx.database.checkpoint()

@@ -8,6 +8,7 @@ from sqlalchemy.exc import DBAPIError
 
 from blocklist.db import Database
 from blocklist.models import AuditEvent, User
+from blocklist.settings import Settings
 
 
 def test_a_reading_session_sees_the_data_and_refuses_writes(database: Database, people: dict[str, User]) -> None:
@@ -27,3 +28,23 @@ def test_readers_proceed_while_a_writer_holds_its_transaction(database: Database
             # Not blocked, and it sees the last committed state, not the writer's pending change.
             assert reader.get(User, people["officer"].id).display_name != "being changed"  # type: ignore[union-attr]
             assert reader.execute(select(func.count()).select_from(AuditEvent)).scalar_one() >= 0
+
+
+def test_the_write_ahead_log_is_checkpointed_by_the_job_not_by_a_commit(database: Database,
+                                                                       people: dict[str, User]) -> None:
+    """SQLite: a commit checkpoints only past WAL_AUTOCHECKPOINT_PAGES (a backstop); `checkpoint` (the scheduler's
+    db.checkpoint job) copies the log back whole while no reader needs it. PostgreSQL: nothing to do."""
+    if database.dialect != "sqlite":
+        assert database.checkpoint() is None
+        return
+    from blocklist.db import WAL_AUTOCHECKPOINT_PAGES
+    from blocklist.jobs import JobContext, checkpoint_database
+
+    with database.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one() == WAL_AUTOCHECKPOINT_PAGES
+    for i in range(5):
+        with database.transaction() as s:
+            s.get(User, people["officer"].id).display_name = f"officer {i}"  # type: ignore[union-attr]
+    checkpoint_database(JobContext.standalone(database, Settings(DATABASE_URL=database.url)))
+    after = database.checkpoint()
+    assert after is not None and after[0] > 0 and after[1] == after[0]  # in the log, and all in the database
