@@ -497,8 +497,22 @@ def pull(opts: Options) -> Outcome:
         return _pull(opts)
 
 
+def _sweep(opts: Options) -> None:
+    """Remove what a pull killed midway (power cut, kill -9) left: under the lock no other pull is writing, so every
+    temporary file of the state dir (all start with a dot) and the staged copies beside --out are stale."""
+    for old in opts.state_dir.iterdir():
+        if old.name.startswith(".") and not old.is_dir():
+            old.unlink(missing_ok=True)
+    if opts.out.parent.is_dir():
+        staged = re.compile(rf"\.{re.escape(opts.out.name)}\.tmp|\.\.{re.escape(opts.out.name)}\.tmp\.\d+\.tmp")
+        for old in opts.out.parent.iterdir():
+            if staged.fullmatch(old.name):
+                old.unlink(missing_ok=True)
+
+
 def _pull(opts: Options) -> Outcome:
     now = opts.now or dt.datetime.now(dt.UTC)
+    _sweep(opts)
     state = _load_state(opts.state_dir)
     applied = state.serial if state is not None else 0
     # A current state holds the very file installed in this format: only then is "nothing new" (304) enough.

@@ -9,6 +9,10 @@ import hashlib
 import json
 import os
 import random
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +21,7 @@ import pytest
 
 from isp_feed_client import errors, signing, splice, stored
 from isp_feed_client import pull as pull_module
+from isp_feed_client.cli import EXIT_OK, main
 from tests.support.feed_server import FeedServer, feed_server, make_version
 
 
@@ -179,3 +184,48 @@ def test_a_durable_sink_hashes_what_it_copied_while_it_syncs(tmp_path: Path) -> 
     body = (tmp_path / "new").read_bytes()
     assert body == b"header\n" + source.read_bytes()[5:(3 << 20) - 5] + b"middle\n" + source.read_bytes()[:5]
     assert (written.sha256, written.size) == (hashlib.sha256(body).hexdigest(), len(body))
+
+
+def test_a_pull_killed_at_any_moment_leaves_the_last_good_list_and_the_next_pull_mends_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """kill -9 of a real `isp-feed pull` process at random moments of a delta to a list above the 1 MiB threshold
+    (pieces, segments, the staged rpz): the next pull applies the version, the kept list and the resolver file are
+    the signed ones, and nothing but what the list needs is left in the state dir or beside the file."""
+    names = [f"site-{i:05d}.test" for i in range(25_000)]  # about 1.3 MB of list: kept as pieces
+    rng = random.Random(7)
+    with feed_server() as feed:
+        (tmp_path / "feed.pub").write_text(feed.public_key_text())
+        out, state = tmp_path / "resolver" / "feed.rpz", tmp_path / "state"
+        argv = ["pull", "--server", feed.url, "--token", feed.token, "--pubkey", str(tmp_path / "feed.pub"),
+                "--state-dir", str(state), "--out", str(out), "--max-change-min", "100"]
+        feed.publish(make_version(1, names))
+        assert main(argv) == EXIT_OK
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+        killed = 0
+        for serial in range(2, 14):
+            names = sorted({*names[1:], f"new-{serial:02d}.test"}) if serial % 3 else [*names, f"zz-{serial}.test"]
+            feed.publish(make_version(serial, names))
+            process = subprocess.Popen([sys.executable, "-m", "isp_feed_client.cli", *argv], env=env,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            # Killed once it has begun to write (a staged or temporary file shows), at a random moment after.
+            while process.poll() is None and not _writing(state, out):
+                time.sleep(0.001)
+            time.sleep(rng.uniform(0, 0.03))
+            if process.poll() is None:
+                process.send_signal(signal.SIGKILL)
+                killed += 1
+            process.wait()
+            capsys.readouterr()
+            assert main(argv) == EXIT_OK, capsys.readouterr()
+            kept = json.loads((state / "state.json").read_text())
+            assert kept["serial"] == serial
+            assert stored.read_all(state / kept["list_file"]) == feed.files[f"versions/{serial}.list"]
+            assert out.read_bytes() == feed.files[f"versions/{serial}.rpz"]
+            left = {p.name for p in state.iterdir()} - {"lock", "state.json"}
+            assert left == stored.referenced(state / kept["list_file"]), left
+            assert sorted(p.name for p in out.parent.iterdir()) == ["feed.rpz"]
+        assert killed >= 6  # most pulls were cut off midway
+
+
+def _writing(state: Path, out: Path) -> bool:
+    return any(p.name.startswith(".") for folder in (state, out.parent) for p in folder.iterdir())
