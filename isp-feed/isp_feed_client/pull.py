@@ -266,6 +266,7 @@ class _State:
     count: int = 0
     protected: str | None = None  # trust.protected_fingerprint of the protected names the list was checked with
     legacy: Path | list[str] | None = None
+    file_stat: list[int] | None = None  # _identity of the installed file when it was installed (or moved on)
 
 
 def _str(raw: dict[str, object], key: str) -> str:
@@ -313,7 +314,8 @@ def _load_state(folder: Path) -> _State | None:
             expires_at=dt.datetime.fromisoformat(_str(raw, "expires_at")),
             content_serial=_int(raw, "content_serial"), list_file=_own_file(folder, raw, "list_file", pieces=True),
             list_sha256=_str(raw, "list_sha256"), fmt=_str(raw, "format"), file_sha256=_str(raw, "file_sha256"),
-            count=_int(raw, "count"), protected=protected if isinstance(protected, str) else None)
+            count=_int(raw, "count"), protected=protected if isinstance(protected, str) else None,
+            file_stat=_stored_identity(raw.get("file_stat")))
     except (OSError, ValueError) as exc:
         # Without the stored serial there is no rollback protection: stop rather than guess.
         raise errors.StateUnreadable(str(path), str(exc)) from None
@@ -378,7 +380,8 @@ def _save_state(opts: Options, offer: _Offer, *, list_file: Path, file_sha256: s
     state = {"serial": m.serial, "manifest_sha256": offer.sha256, "etag": offer.etag,
              "expires_at": m.expires_at.isoformat(), "content_serial": m.content_serial, "list_file": list_file.name,
              "list_sha256": m.list_sha256, "format": opts.fmt, "file_sha256": file_sha256, "count": m.count,
-             "protected_sha256": trust.protected_fingerprint(opts.protected), "applied_at": offer.now.isoformat()}
+             "protected_sha256": trust.protected_fingerprint(opts.protected), "applied_at": offer.now.isoformat(),
+             "file_stat": _identity(opts.out)}
     splice.write_chunks(opts.state_dir / STATE_FILE, [json.dumps(state, indent=1).encode()])
 
 
@@ -572,9 +575,25 @@ class _Staged:
 
 
 def _is_reissue(opts: Options, state: _State, m: manifest.Manifest) -> bool:
-    """The manifest carries the very list and file installed (a re-issue: only the serial and expiry are new)."""
+    """The manifest carries the very list and file installed (a re-issue: only the serial and expiry are new). The
+    installed file is hashed again only when its identity changed since it was installed (as git and rsync tell a
+    file unchanged): any write, rename over or edit changes its inode, size, mtime or ctime, and no one can set a
+    ctime back."""
     return (m.list_sha256 == state.list_sha256 and m.files[opts.fmt].sha256 == state.file_sha256
-            and _file_sha256(opts.out) == state.file_sha256)
+            and (state.file_stat == _identity(opts.out) or _file_sha256(opts.out) == state.file_sha256))
+
+
+def _identity(path: Path) -> list[int]:
+    """What tells that a file was not touched: device, inode, size, mtime and ctime (nanoseconds)."""
+    st = path.stat()
+    return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+
+
+def _stored_identity(value: object) -> list[int] | None:
+    """The identity the state recorded (None for state from before it, or anything else: the file is hashed)."""
+    if isinstance(value, list) and len(value) == 5 and all(type(v) is int for v in value):
+        return [int(v) for v in value]
+    return None
 
 
 def _move_on(opts: Options, state: _State, offer: _Offer) -> Outcome:

@@ -204,6 +204,33 @@ def test_a_resolver_file_changed_locally_is_downloaded_again(isp: Isp) -> None:
     assert isp.out.read_bytes() == isp.feed.files["versions/2.rpz"]
 
 
+def test_a_reissue_hashes_the_installed_file_only_when_it_was_touched(isp: Isp, monkeypatch: pytest.MonkeyPatch
+                                                                        ) -> None:
+    """The installed file's identity (inode, size, mtime, ctime) is kept with the state: a re-issue finding it
+    untouched does not read 88 MB at a national size; one touched since is hashed, and an edit is not a re-issue."""
+    isp.feed.publish(make_version(1, [BLOCKED]))
+    assert isp.pull()[0] == EXIT_OK
+    hashed: list[Path] = []
+    real = pull_module._file_sha256
+    monkeypatch.setattr(pull_module, "_file_sha256", lambda path: hashed.append(path) or real(path))
+    isp.feed.reissue()
+    code, _, text = isp.fetched()
+    assert code == EXIT_OK and "re-issue" in text and hashed == []
+    # the same bytes written again, even with the old mtime put back: its ctime moved, so it is hashed (and passes)
+    st = isp.out.stat()
+    isp.out.write_bytes(isp.out.read_bytes())
+    os.utime(isp.out, ns=(st.st_atime_ns, st.st_mtime_ns))
+    isp.feed.reissue()
+    code, _, text = isp.fetched()
+    assert code == EXIT_OK and "re-issue" in text and hashed == [isp.out]
+    # edited: not the re-issue of what was installed; the file is made again from the delta or downloaded
+    isp.out.write_bytes(isp.out.read_bytes() + b"; edited by hand\n")
+    isp.feed.reissue()
+    code, _, text = isp.fetched()
+    assert code == EXIT_OK and "re-issue" not in text, text
+    assert isp.out.read_bytes() == isp.feed.files["versions/1.rpz"]
+
+
 def test_a_file_newer_than_the_state_heals(isp: Isp) -> None:
     """A crash after the install but before the state was saved: the next pull finds a file the delta does not fit."""
     isp.feed.publish(make_version(1, [BLOCKED]))
