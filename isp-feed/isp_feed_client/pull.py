@@ -592,7 +592,7 @@ def _identity(path: Path) -> list[int]:
 def _stored_identity(value: object) -> list[int] | None:
     """The identity the state recorded (None for state from before it, or anything else: the file is hashed)."""
     if isinstance(value, list) and len(value) == 5 and all(type(v) is int for v in value):
-        return [int(v) for v in value]
+        return value
     return None
 
 

@@ -113,7 +113,8 @@ class Sink:
 
     def copy(self, source: int, start: int, end: int) -> None:
         """Append bytes [start, end) of the file open as `source`: the kernel copies them (copy_file_range: no trip
-        through this process), and they are hashed as read."""
+        through this process); they are hashed from `source`, at once or (a durable sink) during the fsync of
+        `commit`, so `source` stays open until then."""
         self.handle.flush()
         out = self.handle.fileno()
         position = start
@@ -133,7 +134,7 @@ class Sink:
         self.digest.update_from(source, start, end)
 
     def append_file(self, path: Path, skip: int = 0) -> None:
-        """Append the file at `path` from byte `skip` on (copied by the kernel, hashed as read)."""
+        """Append the file at `path` from byte `skip` on (copied by the kernel, hashed before it is closed)."""
         with path.open("rb") as handle:
             size = os.fstat(handle.fileno()).st_size
             if size > skip:
